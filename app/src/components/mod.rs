@@ -1,0 +1,2 @@
+pub mod site_header;
+pub mod timeline_entry;

@@ -1,0 +1,77 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::current_lang;
+use crate::i18n::Lang;
+
+/// The top bar: product name, language switch and, when signed in, the sign-out button.
+/// Both controls are plain forms so they work without JavaScript.
+#[component]
+pub fn SiteHeader(#[prop(optional, into)] signed_in_as: Option<String>) -> impl IntoView {
+    let lang = current_lang();
+    let texts = lang.texts();
+    let location = use_location();
+    let return_to = move || {
+        let search = location.search.get();
+        match search.as_str() {
+            "" => location.pathname.get(),
+            s if s.starts_with('?') => format!("{}{s}", location.pathname.get()),
+            s => format!("{}?{s}", location.pathname.get()),
+        }
+    };
+
+    view! {
+        <header class="site-header">
+            <a class="brand" href="/timeline">
+                <span class="brand-name">{texts.app_name}</span>
+                <span class="brand-tagline">{texts.tagline}</span>
+            </a>
+            <nav class="header-actions" aria-label=texts.switch_language>
+                <form method="post" action="/language" class="lang-switch">
+                    <input type="hidden" name="return_to" value=return_to />
+                    <span class="visually-hidden">{texts.language_label}</span>
+                    {Lang::ALL
+                        .into_iter()
+                        .map(|option| {
+                            let current = option == lang;
+                            view! {
+                                <button
+                                    type="submit"
+                                    name="lang"
+                                    value=option.code()
+                                    lang=option.code()
+                                    class:current=current
+                                    aria-pressed=if current { "true" } else { "false" }
+                                >
+                                    {option.endonym()}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </form>
+                {signed_in_as
+                    .map(|name| {
+                        view! {
+                            <form method="post" action="/logout" class="sign-out">
+                                <span class="signed-in-as">
+                                    <span class="visually-hidden">{texts.signed_in_as} " "</span>
+                                    {name}
+                                </span>
+                                <button type="submit">{texts.sign_out}</button>
+                            </form>
+                        }
+                    })}
+            </nav>
+        </header>
+    }
+}
+
+#[component]
+pub fn SiteFooter() -> impl IntoView {
+    let texts = current_lang().texts();
+    view! {
+        <footer class="site-footer">
+            <p>{texts.footer_note}</p>
+        </footer>
+    }
+}

@@ -1,0 +1,72 @@
+use leptos::prelude::*;
+
+use crate::current_lang;
+use crate::dto::TimelineEntry;
+
+/// One access, as the customer reads it: who (role), what, why, where.
+#[component]
+pub fn TimelineEntryItem(entry: TimelineEntry) -> impl IntoView {
+    let texts = current_lang().texts();
+    let no_reason = entry.reason.code == "none";
+    let reason_label = if no_reason {
+        texts.no_reason_given.to_owned()
+    } else {
+        entry.reason.label.clone()
+    };
+
+    view! {
+        <li class="entry" class:entry-no-reason=no_reason data-entry-id=entry.id.clone()>
+            <time class="entry-time" datetime=entry.occurred_at.clone()>
+                {entry.local_time.clone()}
+            </time>
+            <div class="entry-body">
+                <details class="entry-role">
+                    <summary>
+                        <span class="role-label">{entry.role.label.clone()}</span>
+                        <span class="role-more">{texts.role_more}</span>
+                    </summary>
+                    <p class="role-description">{entry.role_description.clone()}</p>
+                </details>
+                <p class="entry-what">
+                    <span class="entry-action">{entry.action.label.clone()}</span>
+                    ": "
+                    <span class="entry-category">{entry.data_category.label.clone()}</span>
+                </p>
+                <dl class="entry-facts">
+                    <div class="fact">
+                        <dt>{texts.entry_reason}</dt>
+                        <dd class="entry-reason">
+                            {reason_label}
+                            {entry
+                                .reason_text
+                                .clone()
+                                .map(|text| view! { <q class="reason-text">{text}</q> })}
+                        </dd>
+                    </div>
+                    {entry
+                        .ticket
+                        .clone()
+                        .map(|ticket| {
+                            view! {
+                                <div class="fact">
+                                    <dt>{texts.entry_ticket}</dt>
+                                    <dd class="entry-ticket">{ticket}</dd>
+                                </div>
+                            }
+                        })}
+                    {entry
+                        .system
+                        .clone()
+                        .map(|system| {
+                            view! {
+                                <div class="fact">
+                                    <dt>{texts.entry_system}</dt>
+                                    <dd class="entry-system">{system}</dd>
+                                </div>
+                            }
+                        })}
+                </dl>
+            </div>
+        </li>
+    }
+}

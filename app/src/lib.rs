@@ -1,0 +1,136 @@
+//! Einblick's user interface: server-rendered by `server`, hydrated in the browser.
+//! Everything that touches data or secrets sits behind the `ssr` feature.
+
+pub mod components;
+pub mod dto;
+pub mod i18n;
+pub mod pages;
+pub mod server_fns;
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Redirect, Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::i18n::Lang;
+use crate::pages::{login::LoginPage, not_found::NotFound, timeline::TimelinePage};
+
+/// The HTML document around the app; rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = current_lang();
+    #[cfg(feature = "ssr")]
+    apply_content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.code()>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let lang = current_lang();
+    provide_context(lang);
+    let texts = lang.texts();
+
+    view! {
+        <Stylesheet id="einblick" href="/pkg/einblick.css" />
+        <Title text=texts.app_name />
+        <Meta name="description" content=texts.tagline />
+        <a class="skip-link" href="#main">
+            {texts.skip_to_content}
+        </a>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=|| view! { <Redirect path="/timeline" /> } ssr=SsrMode::Async />
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async />
+            </Routes>
+        </Router>
+    }
+}
+
+/// The language of this page: on the server from the cookie or `Accept-Language`, in the browser
+/// from the `lang` attribute the server rendered, so both sides agree during hydration.
+pub fn current_lang() -> Lang {
+    if let Some(lang) = use_context::<Lang>() {
+        return lang;
+    }
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(request) = use_context::<leptos_actix::Request>() {
+            return lang_of_request(&request);
+        }
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        if let Some(lang) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .and_then(|html| html.get_attribute("lang"))
+            .and_then(|code| Lang::parse(&code))
+        {
+            return lang;
+        }
+    }
+    Lang::default()
+}
+
+/// The language a request asks for: the switch's cookie first, then the browser's preference.
+#[cfg(feature = "ssr")]
+pub fn lang_of_request(request: &actix_web::HttpRequest) -> Lang {
+    request
+        .cookie(i18n::LANG_COOKIE)
+        .and_then(|c| Lang::parse(c.value()))
+        .or_else(|| {
+            request
+                .headers()
+                .get(actix_web::http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// Scripts run only with this response's nonce; WebAssembly may compile (hydration needs it).
+#[cfg(feature = "ssr")]
+fn apply_content_security_policy() {
+    use actix_web::http::header::{HeaderValue, CONTENT_SECURITY_POLICY};
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_actix::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,257 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, Redirect, A};
+use leptos_router::hooks::use_query_map;
+
+use crate::components::site_header::{SiteFooter, SiteHeader};
+use crate::components::timeline_entry::TimelineEntryItem;
+use crate::current_lang;
+use crate::dto::{Labelled, PortalError, TimelineEntry, TimelinePage as Page, TimelineQuery};
+use crate::i18n::Texts;
+use crate::server_fns::load_timeline;
+
+/// The customer's landing page: every access to their data, grouped by day, newest first.
+#[component]
+pub fn TimelinePage() -> impl IntoView {
+    let texts = current_lang().texts();
+    let params = use_query_map();
+    let query = Memo::new(move |_| {
+        let params = params.read();
+        let keys = [
+            "from", "to", "category", "role", "reason", "cursor", "limit",
+        ];
+        let values: Vec<(&str, String)> = keys
+            .iter()
+            .filter_map(|k| params.get(k).map(|v| (*k, v)))
+            .collect();
+        TimelineQuery::from_pairs(values.iter().map(|(k, v)| (*k, v.as_str())))
+    });
+    let page = Resource::new(move || query.get(), load_timeline);
+    let (pending, set_pending) = signal(false);
+
+    view! {
+        <Title text=texts.timeline_title />
+        <Transition fallback=move || {
+            view! {
+                <SiteHeader />
+                <main id="main" class="page">
+                    <p class="loading" role="status">{texts.loading}</p>
+                </main>
+            }
+        } set_pending>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(Ok(loaded)) => {
+                        view! { <TimelineView page=loaded query=query.get_untracked() pending /> }
+                            .into_any()
+                    }
+                    Ok(Err(PortalError::NotSignedIn)) => {
+                        view! { <Redirect path="/login?notice=session&next=/timeline" /> }.into_any()
+                    }
+                    Ok(Err(problem)) => view! { <TimelineError problem /> }.into_any(),
+                    Err(_) => view! { <TimelineError problem=PortalError::Unavailable /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <SiteFooter />
+    }
+}
+
+#[component]
+fn TimelineView(page: Page, query: TimelineQuery, pending: ReadSignal<bool>) -> impl IntoView {
+    let texts = current_lang().texts();
+    let days = group_by_day(page.entries);
+    let is_first_page = query.cursor.is_none();
+    let older_href = page
+        .next_cursor
+        .as_deref()
+        .map(|cursor| format!("/timeline?{}", query.to_query_string(Some(cursor))));
+    let newest_href = format!("/timeline?{}", query.to_query_string(None));
+    let filtered = query.has_filters();
+
+    view! {
+        <SiteHeader signed_in_as=page.viewer_name.clone() />
+        <main id="main" class="page" aria-busy=move || pending.get().to_string()>
+            <h1>{texts.timeline_title}</h1>
+            <p class="lead">{texts.timeline_intro}</p>
+            <CoverageNote coverage=page.coverage.clone() time_zone=page.time_zone.clone() />
+            <FilterForm options=page.filter_options.clone() query=query.clone() />
+            <Show when=move || pending.get()>
+                <p class="loading inline" role="status">{texts.loading}</p>
+            </Show>
+            {if days.is_empty() {
+                let (title, body) = if filtered || !is_first_page {
+                    (texts.empty_filtered_title, texts.empty_filtered_body)
+                } else {
+                    (texts.empty_title, texts.empty_body)
+                };
+                view! {
+                    <section class="empty-state" aria-live="polite">
+                        <h2>{title}</h2>
+                        <p>{body}</p>
+                        {filtered.then(|| view! { <A href="/timeline">{texts.clear_filters}</A> })}
+                    </section>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <ol class="timeline" aria-label=texts.timeline_title>
+                        {days
+                            .into_iter()
+                            .map(|(date, entries)| {
+                                let heading = texts.long_date(date);
+                                let count = texts.entries_on_day(entries.len());
+                                view! {
+                                    <li class="day">
+                                        <h2 class="day-heading">
+                                            <time datetime=date.to_string()>{heading}</time>
+                                            <span class="day-count">{count}</span>
+                                        </h2>
+                                        <ol class="entries">
+                                            {entries
+                                                .into_iter()
+                                                .map(|entry| view! { <TimelineEntryItem entry /> })
+                                                .collect_view()}
+                                        </ol>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ol>
+                }
+                    .into_any()
+            }}
+            <nav class="pager" aria-label=texts.show_older>
+                {(!is_first_page).then(|| view! { <A href=newest_href>{texts.back_to_newest}</A> })}
+                {older_href.map(|href| view! { <A href=href attr:class="button">{texts.show_older}</A> })}
+            </nav>
+        </main>
+    }
+}
+
+#[component]
+fn CoverageNote(coverage: crate::dto::LogCoverage, time_zone: String) -> impl IntoView {
+    let texts = current_lang().texts();
+    let since = match coverage.since {
+        Some(date) => texts
+            .coverage_since
+            .replace("{date}", &texts.short_date(date)),
+        None => texts.coverage_empty.to_owned(),
+    };
+    let systems = coverage.systems.join(", ");
+    view! {
+        <section class="coverage" aria-label=texts.coverage_systems>
+            <p>
+                {since} " "
+                {(!systems.is_empty())
+                    .then(|| {
+                        view! {
+                            {texts.coverage_systems}
+                            " "
+                            <span class="systems">{systems}</span>
+                        }
+                    })}
+            </p>
+            <p class="small">
+                {texts.times_in_zone.replace("{zone}", &time_zone)} " " {texts.roles_not_names}
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn FilterForm(options: crate::dto::FilterOptions, query: TimelineQuery) -> impl IntoView {
+    let texts = current_lang().texts();
+    view! {
+        <Form method="GET" action="/timeline">
+            <fieldset class="filters">
+                <legend>{texts.filters_legend}</legend>
+                <div class="field">
+                    <label for="filter-from">{texts.filter_from}</label>
+                    <input id="filter-from" type="date" name="from" value=query.from.clone().unwrap_or_default() />
+                </div>
+                <div class="field">
+                    <label for="filter-to">{texts.filter_to}</label>
+                    <input id="filter-to" type="date" name="to" value=query.to.clone().unwrap_or_default() />
+                </div>
+                <FilterSelect id="filter-category" name="category" label=texts.filter_category options=options.categories selected=query.category.clone() texts />
+                <FilterSelect id="filter-role" name="role" label=texts.filter_role options=options.roles selected=query.role.clone() texts />
+                <FilterSelect id="filter-reason" name="reason" label=texts.filter_reason options=options.reasons selected=query.reason.clone() texts />
+                <div class="filter-actions">
+                    <button type="submit" class="primary">{texts.apply_filters}</button>
+                    {query.has_filters().then(|| view! { <A href="/timeline">{texts.clear_filters}</A> })}
+                </div>
+            </fieldset>
+        </Form>
+    }
+}
+
+#[component]
+fn FilterSelect(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    options: Vec<Labelled>,
+    selected: Option<String>,
+    texts: &'static Texts,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id name=name>
+                <option value="" selected=selected.is_none()>{texts.filter_any}</option>
+                {options
+                    .into_iter()
+                    .map(|option| {
+                        let is_selected = selected.as_deref() == Some(option.code.as_str());
+                        view! { <option value=option.code selected=is_selected>{option.label}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+#[component]
+fn TimelineError(problem: PortalError) -> impl IntoView {
+    let texts = current_lang().texts();
+    let message = match &problem {
+        PortalError::InvalidFilter { field } => {
+            texts.error_invalid_filter.replace("{field}", field)
+        }
+        PortalError::InvalidCursor => texts.error_invalid_cursor.to_owned(),
+        PortalError::NotSignedIn => texts.session_expired.to_owned(),
+        PortalError::Unavailable => texts.error_unavailable.to_owned(),
+    };
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_actix::ResponseOptions>() {
+        let status = match problem {
+            PortalError::Unavailable => actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            _ => actix_web::http::StatusCode::BAD_REQUEST,
+        };
+        response.set_status(status);
+    }
+    view! {
+        <SiteHeader />
+        <main id="main" class="page">
+            <section class="error-state" role="alert">
+                <h1>{texts.error_title}</h1>
+                <p>{message}</p>
+                <p>
+                    <a href="/timeline" class="button">{texts.retry}</a>
+                </p>
+            </section>
+        </main>
+    }
+}
+
+fn group_by_day(entries: Vec<TimelineEntry>) -> Vec<(chrono::NaiveDate, Vec<TimelineEntry>)> {
+    let mut days: Vec<(chrono::NaiveDate, Vec<TimelineEntry>)> = Vec::new();
+    for entry in entries {
+        match days.last_mut() {
+            Some((date, list)) if *date == entry.local_date => list.push(entry),
+            _ => days.push((entry.local_date, vec![entry])),
+        }
+    }
+    days
+}

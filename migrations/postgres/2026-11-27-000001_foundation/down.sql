@@ -1,0 +1,9 @@
+DROP TABLE access_events;
+DROP TABLE login_failures;
+DROP TABLE sessions;
+DROP TABLE staff_users;
+DROP TABLE customers;
+DROP TABLE source_systems;
+DROP TABLE reason_codes;
+DROP TABLE data_categories;
+DROP TABLE roles;

@@ -1,0 +1,308 @@
+//! Typed, layered configuration: defaults that run, then an optional TOML file, then environment
+//! variables. Every setting is documented in `server/einblick.example.toml`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::db::DatabaseLocation;
+
+/// How the `Secure` attribute of cookies is decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CookieSecurity {
+    /// Secure when the request reached us over TLS.
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database: DatabaseLocation,
+    pub site_addr: SocketAddr,
+    pub site_root: PathBuf,
+    pub db_pool_size: u32,
+    pub session_idle_minutes: u32,
+    pub login_max_failures: u32,
+    pub login_lockout_minutes: u32,
+    pub cookie_security: CookieSecurity,
+    pub seed_demo_on_empty: bool,
+    pub log_filter: String,
+}
+
+/// A setting that could not be used, named the way the operator wrote it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub setting: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid setting {}: {}", self.setting, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// One configurable value: its file key, its environment variable(s) and its default.
+struct Key {
+    file_key: &'static str,
+    env: &'static [&'static str],
+    default: &'static str,
+}
+
+const KEYS: &[Key] = &[
+    Key {
+        file_key: "database_url",
+        env: &["DATABASE_URL", "EINBLICK_DATABASE_URL"],
+        default: "sqlite://data/einblick.sqlite3",
+    },
+    Key {
+        file_key: "site_addr",
+        env: &["LEPTOS_SITE_ADDR", "EINBLICK_SITE_ADDR"],
+        default: "127.0.0.1:3000",
+    },
+    Key {
+        file_key: "site_root",
+        env: &["LEPTOS_SITE_ROOT", "EINBLICK_SITE_ROOT"],
+        default: "target/site",
+    },
+    Key {
+        file_key: "db_pool_size",
+        env: &["EINBLICK_DB_POOL_SIZE"],
+        default: "8",
+    },
+    Key {
+        file_key: "session_idle_minutes",
+        env: &["EINBLICK_SESSION_IDLE_MINUTES"],
+        default: "30",
+    },
+    Key {
+        file_key: "login_max_failures",
+        env: &["EINBLICK_LOGIN_MAX_FAILURES"],
+        default: "5",
+    },
+    Key {
+        file_key: "login_lockout_minutes",
+        env: &["EINBLICK_LOGIN_LOCKOUT_MINUTES"],
+        default: "15",
+    },
+    Key {
+        file_key: "cookie_secure",
+        env: &["EINBLICK_COOKIE_SECURE"],
+        default: "auto",
+    },
+    Key {
+        file_key: "seed_demo_on_empty",
+        env: &["EINBLICK_SEED_DEMO_ON_EMPTY"],
+        default: "true",
+    },
+    Key {
+        file_key: "log",
+        env: &["EINBLICK_LOG"],
+        default: "info",
+    },
+];
+
+/// A raw value and where it came from, so errors can name the setting the operator wrote.
+struct Raw {
+    value: String,
+    origin: String,
+}
+
+impl Settings {
+    /// Loads settings from the process environment and an optional file
+    /// (`--config`, else `EINBLICK_CONFIG`).
+    pub fn load(config_file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let file = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| env.get("EINBLICK_CONFIG").map(PathBuf::from));
+        let file_values = match file {
+            Some(path) => read_file(&path)?,
+            None => BTreeMap::new(),
+        };
+        Self::from_sources(&file_values, &env)
+    }
+
+    /// Resolves every key: environment over file over default.
+    pub fn from_sources(
+        file: &BTreeMap<String, String>,
+        env: &BTreeMap<String, String>,
+    ) -> Result<Settings, ConfigError> {
+        let mut raw: BTreeMap<&'static str, Raw> = BTreeMap::new();
+        for key in KEYS {
+            let from_env = key.env.iter().find_map(|name| {
+                env.get(*name).filter(|v| !v.is_empty()).map(|v| Raw {
+                    value: v.clone(),
+                    origin: (*name).to_owned(),
+                })
+            });
+            let chosen = from_env
+                .or_else(|| {
+                    file.get(key.file_key).map(|v| Raw {
+                        value: v.clone(),
+                        origin: format!("{} (config file)", key.file_key),
+                    })
+                })
+                .unwrap_or_else(|| Raw {
+                    value: key.default.to_owned(),
+                    origin: key.file_key.to_owned(),
+                });
+            raw.insert(key.file_key, chosen);
+        }
+        let get = |k: &str| &raw[k];
+
+        let database = parse_with(get("database_url"), |v| DatabaseLocation::parse(v))?;
+        let site_addr = parse_with(get("site_addr"), |v| {
+            v.parse::<SocketAddr>()
+                .map_err(|_| "must be an address with port, like 127.0.0.1:3000".to_owned())
+        })?;
+        let site_root = PathBuf::from(&get("site_root").value);
+        let db_pool_size = parse_number(get("db_pool_size"), 1, 256)?;
+        let session_idle_minutes = parse_number(get("session_idle_minutes"), 1, 24 * 60)?;
+        let login_max_failures = parse_number(get("login_max_failures"), 1, 1000)?;
+        let login_lockout_minutes = parse_number(get("login_lockout_minutes"), 1, 24 * 60)?;
+        let cookie_security = parse_with(get("cookie_secure"), |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "auto" => Ok(CookieSecurity::Auto),
+                "always" | "true" => Ok(CookieSecurity::Always),
+                "never" | "false" => Ok(CookieSecurity::Never),
+                _ => Err("must be one of auto, always, never".to_owned()),
+            }
+        })?;
+        let seed_demo_on_empty = parse_with(get("seed_demo_on_empty"), parse_bool)?;
+        let log_filter = get("log").value.clone();
+        tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|e| ConfigError {
+            setting: get("log").origin.clone(),
+            problem: format!("not a valid log filter ({e})"),
+        })?;
+
+        Ok(Settings {
+            database,
+            site_addr,
+            site_root,
+            db_pool_size,
+            session_idle_minutes,
+            login_max_failures,
+            login_lockout_minutes,
+            cookie_security,
+            seed_demo_on_empty,
+            log_filter,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
+    let setting = format!("config file {}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        setting: setting.clone(),
+        problem: format!("cannot be read ({e})"),
+    })?;
+    let table: toml::Table = text.parse().map_err(|e| ConfigError {
+        setting: setting.clone(),
+        problem: format!("is not valid TOML ({e})"),
+    })?;
+    let mut values = BTreeMap::new();
+    for (key, value) in table {
+        if !KEYS.iter().any(|k| k.file_key == key) {
+            return Err(ConfigError {
+                setting: format!("{key} (config file)"),
+                problem: "is not a known setting".into(),
+            });
+        }
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => {
+                return Err(ConfigError {
+                    setting: format!("{key} (config file)"),
+                    problem: format!(
+                        "must be a string, number or boolean, not {}",
+                        other.type_str()
+                    ),
+                })
+            }
+        };
+        values.insert(key, text);
+    }
+    Ok(values)
+}
+
+fn parse_with<T>(
+    raw: &Raw,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    parse(raw.value.trim()).map_err(|problem| ConfigError {
+        setting: raw.origin.clone(),
+        problem: format!("{problem} (got {:?})", raw.value),
+    })
+}
+
+fn parse_number(raw: &Raw, min: u32, max: u32) -> Result<u32, ConfigError> {
+    parse_with(raw, |v| match v.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number from {min} to {max}")),
+    })
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" => Ok(true),
+        "false" | "no" | "0" | "off" => Ok(false),
+        _ => Err("must be true or false".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_run_on_sqlite_at_port_3000() {
+        let settings = Settings::from_sources(&BTreeMap::new(), &BTreeMap::new()).unwrap();
+        assert_eq!(
+            settings.database,
+            DatabaseLocation::Sqlite("data/einblick.sqlite3".into())
+        );
+        assert_eq!(settings.site_addr.to_string(), "127.0.0.1:3000");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let file = env(&[("session_idle_minutes", "10")]);
+        let settings =
+            Settings::from_sources(&file, &env(&[("EINBLICK_SESSION_IDLE_MINUTES", "20")]))
+                .unwrap();
+        assert_eq!(settings.session_idle_minutes, 20);
+        let settings = Settings::from_sources(&file, &BTreeMap::new()).unwrap();
+        assert_eq!(settings.session_idle_minutes, 10);
+    }
+
+    #[test]
+    fn a_bad_value_names_the_setting_it_came_from() {
+        let err = Settings::from_sources(&BTreeMap::new(), &env(&[("DATABASE_URL", "mysql://x")]))
+            .unwrap_err();
+        assert_eq!(err.setting, "DATABASE_URL");
+        let err = Settings::from_sources(
+            &BTreeMap::new(),
+            &env(&[("EINBLICK_SESSION_IDLE_MINUTES", "soon")]),
+        )
+        .unwrap_err();
+        assert_eq!(err.setting, "EINBLICK_SESSION_IDLE_MINUTES");
+        assert!(err.problem.contains("whole number"), "{}", err.problem);
+        let err = Settings::from_sources(&env(&[("site_addr", "nowhere")]), &BTreeMap::new())
+            .unwrap_err();
+        assert_eq!(err.setting, "site_addr (config file)");
+    }
+}

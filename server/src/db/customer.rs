@@ -1,0 +1,66 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::customers;
+use super::AnyConnection;
+use crate::domain::{CustomerId, EmailAddress};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = customers)]
+pub struct CustomerRow {
+    pub id: i64,
+    pub customer_ref: String,
+    pub email: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub time_zone: String,
+    pub is_vip: i16,
+    pub created_at: NaiveDateTime,
+}
+
+impl CustomerRow {
+    pub fn id(&self) -> CustomerId {
+        CustomerId(self.id)
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = customers)]
+pub struct NewCustomer {
+    pub customer_ref: String,
+    pub email: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub time_zone: String,
+    pub is_vip: i16,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn find_by_email(
+    conn: &mut AnyConnection,
+    email: &EmailAddress,
+) -> QueryResult<Option<CustomerRow>> {
+    customers::table
+        .filter(customers::email.eq(email.as_str()))
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut AnyConnection, id: CustomerId) -> QueryResult<Option<CustomerRow>> {
+    customers::table
+        .find(id.0)
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut AnyConnection, customer: &NewCustomer) -> QueryResult<usize> {
+    diesel::insert_into(customers::table)
+        .values(customer)
+        .execute(conn)
+}
+
+pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    customers::table.count().get_result(conn)
+}

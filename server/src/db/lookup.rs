@@ -1,0 +1,93 @@
+//! Lookup tables: roles, data categories, reason codes and the systems the log covers.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{data_categories, reason_codes, roles, source_systems};
+use super::AnyConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = roles)]
+pub struct RoleRow {
+    pub code: String,
+    pub department: String,
+    pub label_de: String,
+    pub label_en: String,
+    pub description_de: String,
+    pub description_en: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = data_categories)]
+pub struct DataCategoryRow {
+    pub code: String,
+    pub label_de: String,
+    pub label_en: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = reason_codes)]
+pub struct ReasonCodeRow {
+    pub code: String,
+    pub label_de: String,
+    pub label_en: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = source_systems)]
+pub struct SourceSystemRow {
+    pub code: String,
+    pub label: String,
+    pub covered_since: NaiveDateTime,
+}
+
+/// All lookup rows, loaded together for labelling a page.
+#[derive(Debug, Clone, Default)]
+pub struct Lookups {
+    pub roles: Vec<RoleRow>,
+    pub categories: Vec<DataCategoryRow>,
+    pub reasons: Vec<ReasonCodeRow>,
+    pub systems: Vec<SourceSystemRow>,
+}
+
+pub fn load_all(conn: &mut AnyConnection) -> QueryResult<Lookups> {
+    Ok(Lookups {
+        roles: roles::table
+            .order(roles::code)
+            .select(RoleRow::as_select())
+            .load(conn)?,
+        categories: data_categories::table
+            .order(data_categories::code)
+            .select(DataCategoryRow::as_select())
+            .load(conn)?,
+        reasons: reason_codes::table
+            .order(reason_codes::code)
+            .select(ReasonCodeRow::as_select())
+            .load(conn)?,
+        systems: source_systems::table
+            .order(source_systems::code)
+            .select(SourceSystemRow::as_select())
+            .load(conn)?,
+    })
+}
+
+/// Stores the retailer's own vocabulary; reason codes ship with the schema.
+pub fn insert_retailer_lookups(
+    conn: &mut AnyConnection,
+    roles_to_add: &[RoleRow],
+    categories: &[DataCategoryRow],
+    systems: &[SourceSystemRow],
+) -> QueryResult<()> {
+    crate::with_backend!(conn, |c| {
+        diesel::insert_into(roles::table)
+            .values(roles_to_add)
+            .execute(c)?;
+        diesel::insert_into(data_categories::table)
+            .values(categories)
+            .execute(c)?;
+        diesel::insert_into(source_systems::table)
+            .values(systems)
+            .execute(c)?;
+    });
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! Database access: one codebase for SQLite and PostgreSQL, the backend chosen by the URL scheme.
+
+pub mod access_event;
+pub mod customer;
+pub mod login_failure;
+pub mod lookup;
+pub mod schema;
+pub mod session;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+/// Runs the same diesel expression on whichever backend `conn` is. For the few statements
+/// `MultiConnection` cannot express itself (batch inserts, upserts).
+#[macro_export]
+macro_rules! with_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            #[cfg(feature = "postgres")]
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+            #[cfg(feature = "sqlite")]
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    #[cfg(feature = "postgres")]
+    Postgresql(diesel::PgConnection),
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::SqliteConnection),
+}
+
+#[cfg(feature = "sqlite")]
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+#[cfg(feature = "postgres")]
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseLocation {
+    // A PostgreSQL URL may carry a password: show only the backend and host part.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            Self::Postgres(url) => {
+                let host = url::Url::parse(url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_default();
+                write!(f, "postgres://{host}/…")
+            }
+        }
+    }
+}
+
+impl DatabaseLocation {
+    /// `sqlite://relative/path`, `sqlite:///absolute/path`, `postgres://…` or `postgresql://…`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(
+                    "a sqlite:// URL needs a file path, e.g. sqlite://data/einblick.sqlite3".into(),
+                );
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|e| format!("not a valid PostgreSQL URL ({e})"))?;
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        Err("must start with sqlite:// or postgres://".into())
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    fn establish(&self) -> diesel::ConnectionResult<AnyConnection> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+                // WAL lets readers run beside the one writer; busy_timeout waits for the write lock
+                // instead of failing at once.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres(url) => {
+                diesel::PgConnection::establish(url).map(AnyConnection::Postgresql)
+            }
+            #[allow(unreachable_patterns)]
+            _ => Err(diesel::ConnectionError::BadConnection(format!(
+                "this build of einblick has no {} support",
+                self.backend_name()
+            ))),
+        }
+    }
+}
+
+/// Opens connections for the pool, directly on the backend the URL names.
+pub struct ConnectionManager {
+    location: DatabaseLocation,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        self.location
+            .establish()
+            .map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+pub type DbConnection = PooledConnection<ConnectionManager>;
+
+/// A pool of connections to the configured database. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<ConnectionManager>,
+    location: DatabaseLocation,
+}
+
+impl Database {
+    pub fn connect(location: DatabaseLocation, max_connections: u32) -> Result<Self, AppError> {
+        if let DatabaseLocation::Sqlite(path) = &location {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    AppError::internal(format!(
+                        "cannot create database folder {}: {e}",
+                        dir.display()
+                    ))
+                })?;
+            }
+        }
+        let pool = Pool::builder()
+            .max_size(max_connections)
+            .connection_timeout(Duration::from_secs(10))
+            .build(ConnectionManager {
+                location: location.clone(),
+            })
+            .map_err(|e| AppError::internal(format!("cannot open database {location:?}: {e}")))?;
+        Ok(Self { pool, location })
+    }
+
+    pub fn location(&self) -> &DatabaseLocation {
+        &self.location
+    }
+
+    pub fn get(&self) -> Result<DbConnection, AppError> {
+        self.pool
+            .get()
+            .map_err(|e| AppError::internal(format!("no database connection: {e}")))
+    }
+
+    /// Runs `work` on a blocking thread with a pooled connection: diesel is synchronous.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = db.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// Applies the embedded migrations of this backend that have not run yet.
+    pub fn migrate(&self) -> Result<Vec<String>, AppError> {
+        let mut conn = self.get()?;
+        let applied = match &mut *conn {
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        }
+        .map_err(|e| AppError::internal(format!("migration failed: {e}")))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::internal(format!("database error: {e}"))
+    }
+}

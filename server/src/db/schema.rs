@@ -1,0 +1,118 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    access_events (id) {
+        id -> Int8,
+        source -> Text,
+        event_id -> Text,
+        occurred_at -> Timestamp,
+        received_at -> Timestamp,
+        customer_ref -> Text,
+        employee_id -> Text,
+        role_code -> Text,
+        team -> Nullable<Text>,
+        office_country -> Nullable<Text>,
+        data_category -> Text,
+        action -> Text,
+        reason_code -> Text,
+        reason_text -> Nullable<Text>,
+        ticket_ref -> Nullable<Text>,
+        system -> Nullable<Text>,
+        content_sha256 -> Text,
+        visible_from -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> Int8,
+        customer_ref -> Text,
+        email -> Text,
+        password_hash -> Text,
+        display_name -> Text,
+        time_zone -> Text,
+        is_vip -> Int2,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    data_categories (code) {
+        code -> Text,
+        label_de -> Text,
+        label_en -> Text,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Int8,
+        throttle_key -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reason_codes (code) {
+        code -> Text,
+        label_de -> Text,
+        label_en -> Text,
+    }
+}
+
+diesel::table! {
+    roles (code) {
+        code -> Text,
+        department -> Text,
+        label_de -> Text,
+        label_en -> Text,
+        description_de -> Text,
+        description_en -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        customer_id -> Nullable<Int8>,
+        staff_user_id -> Nullable<Int8>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    source_systems (code) {
+        code -> Text,
+        label -> Text,
+        covered_since -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_users (id) {
+        id -> Int8,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        display_name -> Text,
+        staff_role -> Text,
+        authority -> Nullable<Text>,
+        is_active -> Int2,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> customers (customer_id));
+diesel::joinable!(sessions -> staff_users (staff_user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    access_events,
+    customers,
+    data_categories,
+    login_failures,
+    reason_codes,
+    roles,
+    sessions,
+    source_systems,
+    staff_users,
+);

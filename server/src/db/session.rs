@@ -1,0 +1,73 @@
+//! Sessions are rows keyed by the SHA-256 of the cookie's token.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::sessions;
+use super::AnyConnection;
+use crate::domain::CustomerId;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub customer_id: Option<i64>,
+    pub staff_user_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub customer_id: Option<i64>,
+    pub staff_user_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+}
+
+pub fn insert_for_customer(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    customer: CustomerId,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(sessions::table)
+        .values(NewSession {
+            token_hash,
+            customer_id: Some(customer.0),
+            staff_user_id: None,
+            created_at: now,
+            last_seen_at: now,
+        })
+        .execute(conn)
+}
+
+/// The session, if it exists and was used after `idle_cutoff`.
+pub fn find_active(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    idle_cutoff: NaiveDateTime,
+) -> QueryResult<Option<SessionRow>> {
+    sessions::table
+        .find(token_hash)
+        .filter(sessions::last_seen_at.gt(idle_cutoff))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn touch(conn: &mut AnyConnection, token_hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(sessions::table.find(token_hash))
+        .set(sessions::last_seen_at.eq(now))
+        .execute(conn)
+}
+
+pub fn delete(conn: &mut AnyConnection, token_hash: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.find(token_hash)).execute(conn)
+}
+
+pub fn delete_idle(conn: &mut AnyConnection, idle_cutoff: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::last_seen_at.le(idle_cutoff))).execute(conn)
+}

@@ -1,0 +1,43 @@
+//! `POST /language` (fields `lang`, `return_to`): the language switch, remembered in a cookie.
+
+use actix_web::cookie::{time::Duration, Cookie, SameSite};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use app::i18n::{Lang, LANG_COOKIE};
+
+use super::{local_redirect_target, see_other, AppState};
+use crate::auth::session::wants_secure_cookie;
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    return_to: Option<String>,
+}
+
+pub async fn set_language(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LanguageForm>,
+) -> HttpResponse {
+    let target = form
+        .return_to
+        .as_deref()
+        .and_then(local_redirect_target)
+        .unwrap_or_else(|| "/".to_owned());
+    let mut response = see_other(&target);
+    if let Some(lang) = Lang::parse(&form.lang) {
+        let cookie = Cookie::build(LANG_COOKIE, lang.code())
+            .path("/")
+            .max_age(Duration::days(365))
+            .same_site(SameSite::Lax)
+            .http_only(true)
+            .secure(wants_secure_cookie(&request, &state.settings))
+            .finish();
+        // A cookie built from a known code always encodes; nothing to report otherwise.
+        let _ = response.add_cookie(&cookie);
+    }
+    response
+}

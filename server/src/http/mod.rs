@@ -1,0 +1,141 @@
+//! The HTTP layer: routes, middleware and the server's start-up.
+
+pub mod api;
+pub mod cross_origin;
+pub mod language;
+pub mod security_headers;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_files::Files;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_actix::{generate_route_list, LeptosRoutes};
+
+use app::backend::PortalBackendHandle;
+
+use crate::auth::{login::login, logout::logout};
+use crate::config::Settings;
+use crate::db::Database;
+use crate::portal::Portal;
+
+/// Shared by every request handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub settings: Arc<Settings>,
+}
+
+/// A started server and the address it really listens on (port 0 picks a free one).
+pub struct Started {
+    pub server: Server,
+    pub addr: SocketAddr,
+}
+
+pub fn start(state: AppState) -> std::io::Result<Started> {
+    let listener = TcpListener::bind(state.settings.site_addr)?;
+    let addr = listener.local_addr()?;
+    let options = leptos_options(&state.settings, addr);
+    let routes = generate_route_list(app::App);
+    let pkg_dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
+
+    let server = HttpServer::new(move || {
+        let backend = PortalBackendHandle(Arc::new(Portal::new(state.clone())));
+        let shell_options = options.clone();
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(web::Data::new(options.clone()))
+            .wrap(from_fn(cross_origin::refuse_cross_origin_writes))
+            .wrap(from_fn(security_headers::add_security_headers))
+            .wrap(Compress::default())
+            .route("/login", web::post().to(login))
+            .route("/logout", web::post().to(logout))
+            .route("/language", web::post().to(language::set_language))
+            .route(
+                "/api/v1/me/access-events",
+                web::get().to(api::me_access_events::list),
+            )
+            .route("/healthz", web::get().to(health))
+            .service(Files::new(
+                &format!("/{}", options.site_pkg_dir),
+                pkg_dir.clone(),
+            ))
+            .leptos_routes_with_context(
+                routes.clone(),
+                move || provide_context(backend.clone()),
+                move || app::shell(shell_options.clone()),
+            )
+    })
+    .listen(listener)?
+    .run();
+    Ok(Started { server, addr })
+}
+
+fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
+    let mut options = leptos::config::get_configuration(None)
+        .map(|conf| conf.leptos_options)
+        .unwrap_or_else(|_| LeptosOptions::builder().output_name("einblick").build());
+    // Built outside cargo-leptos, the output name is unknown at compile time; it is fixed here.
+    if options.output_name.is_empty() {
+        options.output_name = "einblick".into();
+    }
+    options.site_root = settings.site_root.to_string_lossy().into_owned().into();
+    options.site_addr = addr;
+    options
+}
+
+async fn health(state: web::Data<AppState>) -> HttpResponse {
+    match state
+        .db
+        .run(|conn| Ok(crate::db::customer::count(conn)?))
+        .await
+    {
+        Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Err(_) => HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({ "status": "database unavailable" })),
+    }
+}
+
+/// 303 See Other: after a form post, the browser follows with a GET.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// A redirect target from user input, accepted only if it stays on this site.
+pub fn local_redirect_target(raw: &str) -> Option<String> {
+    let on_this_site = raw.starts_with('/')
+        && !raw.starts_with("//")
+        && !raw.starts_with("/\\")
+        && raw.len() <= 2048
+        && !raw.chars().any(|c| c.is_control());
+    on_this_site.then(|| raw.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_redirect_target;
+
+    #[test]
+    fn redirects_never_leave_the_site() {
+        assert_eq!(
+            local_redirect_target("/timeline?role=x").as_deref(),
+            Some("/timeline?role=x")
+        );
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "timeline",
+            "/a\nb",
+        ] {
+            assert_eq!(local_redirect_target(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Einblick's server: database, authentication, HTTP, demo data and the command line.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod portal;
+pub mod seed;

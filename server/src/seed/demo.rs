@@ -1,0 +1,756 @@
+//! `einblick seed-demo`: a retailer with ~20 roles, 60 employees, four customers with logins and
+//! ~5,000 access events over 18 months, including planted bad patterns. Deterministic: the
+//! same rows on every run and machine (own PRNG, fixed period).
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+
+use crate::auth::password;
+use crate::db::access_event::{self, NewAccessEvent};
+use crate::db::customer::{self, NewCustomer};
+use crate::db::lookup::{self, DataCategoryRow, RoleRow, SourceSystemRow};
+use crate::db::{AnyConnection, Database};
+use crate::error::AppError;
+
+/// Every demo customer signs in with this password.
+pub const DEMO_PASSWORD: &str = "einblick-demo";
+
+pub struct DemoCustomer {
+    pub customer_ref: &'static str,
+    pub email: &'static str,
+    pub name: &'static str,
+    pub time_zone: &'static str,
+    pub vip: bool,
+    /// How many access events the customer's timeline gets.
+    pub events: usize,
+}
+
+pub const DEMO_CUSTOMERS: [DemoCustomer; 4] = [
+    DemoCustomer {
+        customer_ref: "C-100042",
+        email: "anna@example.com",
+        name: "Anna Schmidt",
+        time_zone: "Europe/Berlin",
+        vip: false,
+        events: 2300,
+    },
+    DemoCustomer {
+        customer_ref: "C-100043",
+        email: "ben@example.com",
+        name: "Ben Weber",
+        time_zone: "Europe/Vienna",
+        vip: false,
+        events: 1200,
+    },
+    DemoCustomer {
+        customer_ref: "C-100001",
+        email: "mara@example.com",
+        name: "Mara Sommer",
+        time_zone: "Europe/Berlin",
+        vip: true,
+        events: 900,
+    },
+    DemoCustomer {
+        customer_ref: "C-100099",
+        email: "lena@example.com",
+        name: "Lena Neumann",
+        time_zone: "Europe/Zurich",
+        vip: false,
+        events: 0,
+    },
+];
+
+/// Retailer customers without an Einblick login: their events fill the table around the demo
+/// accounts (and prove that nobody sees them).
+const OTHER_CUSTOMER_EVENTS: usize = 600;
+
+/// The employee who browses the VIP's data at night without a reason.
+pub const SNOOPING_EMPLOYEE: &str = "E-1017";
+
+const PERIOD_END: (i32, u32, u32) = (2026, 11, 20);
+const PERIOD_DAYS: i64 = 548;
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SeedOutcome {
+    Seeded { customers: usize, events: usize },
+    AlreadyPresent,
+}
+
+pub fn period_start() -> NaiveDateTime {
+    (period_end().date() - Duration::days(PERIOD_DAYS))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+}
+
+fn period_end() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(PERIOD_END.0, PERIOD_END.1, PERIOD_END.2)
+        .and_then(|d| d.and_hms_opt(23, 59, 0))
+        .expect("fixed date is valid")
+}
+
+/// Seeds the demo data unless it is already there. All or nothing: one transaction.
+pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
+    let mut conn = db.get()?;
+    let already = customer::find_by_email(
+        &mut conn,
+        &crate::domain::EmailAddress::parse(DEMO_CUSTOMERS[0].email).expect("valid"),
+    )?;
+    if already.is_some() {
+        return Ok(SeedOutcome::AlreadyPresent);
+    }
+    let hashes: Vec<String> = DEMO_CUSTOMERS
+        .iter()
+        .map(|_| password::hash(DEMO_PASSWORD))
+        .collect::<Result<_, _>>()?;
+    let events = generate_events();
+    let count = events.len();
+    diesel::Connection::transaction(&mut *conn, |conn: &mut AnyConnection| {
+        lookup::insert_retailer_lookups(conn, &roles(), &categories(), &systems())?;
+        for (demo, hash) in DEMO_CUSTOMERS.iter().zip(hashes) {
+            customer::insert(
+                conn,
+                &NewCustomer {
+                    customer_ref: demo.customer_ref.into(),
+                    email: demo.email.into(),
+                    password_hash: hash,
+                    display_name: demo.name.into(),
+                    time_zone: demo.time_zone.into(),
+                    is_vip: i16::from(demo.vip),
+                    created_at: period_start(),
+                },
+            )?;
+        }
+        access_event::insert_many(conn, &events)?;
+        Ok::<_, AppError>(())
+    })?;
+    Ok(SeedOutcome::Seeded {
+        customers: DEMO_CUSTOMERS.len(),
+        events: count,
+    })
+}
+
+/// SplitMix64: tiny, fast and stable forever, unlike a library RNG whose stream may change.
+pub struct DemoRng(u64);
+
+impl DemoRng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+struct Employee {
+    id: String,
+    role: &'static str,
+    team: &'static str,
+    country: &'static str,
+}
+
+/// (role code, department, label de, label en, description de, description en)
+const ROLES: [(&str, &str, &str, &str, &str, &str); 21] = [
+    ("cs_agent_t1", "support", "Kundenservice (1. Ebene)", "Customer service (first level)", "Beantwortet Ihre Anfragen per Telefon, E-Mail und Chat und sieht dafür Bestellungen und Kontaktdaten ein.", "Answers your questions by phone, email and chat, and looks at orders and contact details to do so."),
+    ("cs_agent_t2", "support", "Kundenservice (2. Ebene)", "Customer service (second level)", "Übernimmt schwierigere Fälle von der ersten Ebene, etwa Erstattungen und Reklamationen.", "Takes over harder cases from the first level, such as refunds and complaints."),
+    ("cs_team_lead", "support", "Teamleitung Kundenservice", "Customer service team lead", "Leitet ein Service-Team und prüft einzelne Fälle bei Eskalationen.", "Leads a service team and reviews individual cases when they are escalated."),
+    ("cs_complaints", "support", "Beschwerdemanagement", "Complaints team", "Bearbeitet formelle Beschwerden und sieht dafür den gesamten Verlauf einer Bestellung ein.", "Handles formal complaints and looks at the whole history of an order to do so."),
+    ("cs_chat_agent", "support", "Chat-Support", "Chat support", "Beantwortet Fragen im Live-Chat auf der Website und in der App.", "Answers questions in the live chat on the website and in the app."),
+    ("wh_fulfilment_agent", "warehouse", "Versandabwicklung", "Order fulfilment", "Stellt Ihre Bestellungen im Lager zusammen und braucht dafür Artikel und Lieferadresse.", "Puts your orders together in the warehouse and needs the items and delivery address to do so."),
+    ("wh_returns_agent", "warehouse", "Retourenbearbeitung", "Returns processing", "Prüft zurückgeschickte Artikel und veranlasst Erstattungen.", "Checks returned items and triggers refunds."),
+    ("wh_shift_lead", "warehouse", "Schichtleitung Lager", "Warehouse shift lead", "Klärt Probleme bei Lieferungen, etwa beschädigte oder verlorene Pakete.", "Sorts out delivery problems such as damaged or lost parcels."),
+    ("logistics_carrier_liaison", "warehouse", "Kontakt zu Paketdiensten", "Carrier liaison", "Klärt mit Paketdiensten den Verbleib von Sendungen.", "Works with parcel carriers to trace shipments."),
+    ("pay_agent", "payments", "Zahlungsabwicklung", "Payments team", "Bearbeitet Zahlungen, Rechnungen und Erstattungen.", "Handles payments, invoices and refunds."),
+    ("fraud_analyst", "payments", "Betrugsprävention", "Fraud prevention", "Prüft auffällige Bestellungen und Zahlungen, um Sie und uns vor Betrug zu schützen.", "Checks unusual orders and payments to protect you and us from fraud."),
+    ("chargeback_agent", "payments", "Rückbuchungen", "Chargebacks", "Bearbeitet Rückbuchungen von Kartenzahlungen und Lastschriften.", "Handles reversed card payments and direct debits."),
+    ("credit_risk_analyst", "payments", "Kreditprüfung", "Credit checks", "Prüft, ob Kauf auf Rechnung oder Ratenzahlung angeboten werden kann.", "Checks whether paying by invoice or in instalments can be offered."),
+    ("legal_counsel", "legal", "Rechtsabteilung", "Legal department", "Bearbeitet Rechtsstreitigkeiten und rechtliche Anfragen zu Ihrem Konto.", "Handles legal disputes and legal questions about your account."),
+    ("dpo_office", "legal", "Datenschutzteam", "Data protection team", "Beantwortet Datenschutzanfragen, zum Beispiel Auskunfts- und Löschersuchen.", "Answers data protection requests such as access and erasure requests."),
+    ("compliance_officer", "legal", "Compliance", "Compliance", "Prüft die Einhaltung gesetzlicher Vorgaben, etwa bei Steuer- und Geldwäscheprüfungen.", "Checks that legal requirements are met, for example in tax and anti-money-laundering reviews."),
+    ("law_enforcement_liaison", "legal", "Behördenanfragen", "Requests from authorities", "Beantwortet Auskunftsersuchen von Behörden, wenn das Gesetz es verlangt.", "Answers information requests from authorities where the law requires it."),
+    ("sre_oncall", "engineering", "Technischer Bereitschaftsdienst", "On-call engineering", "Behebt Störungen unserer Systeme und sieht dabei manchmal einzelne Konten ein.", "Fixes outages of our systems and sometimes looks at individual accounts while doing so."),
+    ("support_engineer", "engineering", "Anwendungsbetreuung", "Application support", "Untersucht Fehler, die Kundinnen und Kunden melden, direkt am betroffenen Konto.", "Investigates errors that customers report, directly on the affected account."),
+    ("data_engineer", "engineering", "Datenplattform", "Data platform", "Betreut Datenexporte und Auswertungen; greift nur bei Fehlern auf einzelne Konten zu.", "Looks after data exports and analyses; accesses single accounts only to fix errors."),
+    ("qa_analyst", "engineering", "Qualitätssicherung", "Quality assurance", "Prüft stichprobenartig die Qualität von Service-Gesprächen.", "Reviews samples of service conversations for quality."),
+];
+
+pub fn roles() -> Vec<RoleRow> {
+    ROLES
+        .iter()
+        .map(
+            |(code, department, label_de, label_en, description_de, description_en)| RoleRow {
+                code: (*code).into(),
+                department: (*department).into(),
+                label_de: (*label_de).into(),
+                label_en: (*label_en).into(),
+                description_de: (*description_de).into(),
+                description_en: (*description_en).into(),
+            },
+        )
+        .collect()
+}
+
+pub fn categories() -> Vec<DataCategoryRow> {
+    [
+        ("purchase_history", "Bestellhistorie", "Purchase history"),
+        ("addresses", "Adressen", "Addresses"),
+        ("payment_methods", "Zahlungsdaten", "Payment details"),
+        ("messages", "Nachrichten an uns", "Messages to us"),
+        ("account_profile", "Kundenkonto", "Account details"),
+        ("returns", "Retouren", "Returns"),
+        ("invoices", "Rechnungen", "Invoices"),
+        ("wishlist", "Wunschliste", "Wish list"),
+        ("loyalty", "Bonusprogramm", "Loyalty programme"),
+    ]
+    .iter()
+    .map(|(code, de, en)| DataCategoryRow {
+        code: (*code).into(),
+        label_de: (*de).into(),
+        label_en: (*en).into(),
+    })
+    .collect()
+}
+
+pub fn systems() -> Vec<SourceSystemRow> {
+    [
+        ("support-console", "Support Console"),
+        ("wms", "Warehouse Management"),
+        ("payments-hub", "Payments Hub"),
+        ("fraud-workbench", "Fraud Workbench"),
+        ("legal-desk", "Legal Case Desk"),
+        ("ops-console", "Ops Console"),
+        ("data-warehouse", "Data Warehouse"),
+    ]
+    .iter()
+    .map(|(code, label)| SourceSystemRow {
+        code: (*code).into(),
+        label: (*label).into(),
+        covered_since: period_start(),
+    })
+    .collect()
+}
+
+fn employees() -> Vec<Employee> {
+    // (role, team, country, how many)
+    let staffing: [(&str, &str, &str, usize); 21] = [
+        ("cs_agent_t1", "Support Berlin", "DE", 8),
+        ("cs_agent_t1", "Support Leipzig", "DE", 6),
+        ("cs_agent_t1", "Support Lisbon", "PT", 4),
+        ("cs_agent_t2", "Support Berlin", "DE", 4),
+        ("cs_team_lead", "Support Berlin", "DE", 2),
+        ("cs_complaints", "Support Berlin", "DE", 2),
+        ("cs_chat_agent", "Support Lisbon", "PT", 3),
+        ("wh_fulfilment_agent", "Warehouse Erfurt", "DE", 6),
+        ("wh_returns_agent", "Warehouse Erfurt", "DE", 3),
+        ("wh_shift_lead", "Warehouse Erfurt", "DE", 2),
+        ("logistics_carrier_liaison", "Logistics", "DE", 2),
+        ("pay_agent", "Payments", "DE", 3),
+        ("fraud_analyst", "Risk", "IE", 3),
+        ("chargeback_agent", "Payments", "DE", 1),
+        ("credit_risk_analyst", "Risk", "IE", 1),
+        ("legal_counsel", "Legal", "DE", 1),
+        ("dpo_office", "Privacy", "DE", 1),
+        ("compliance_officer", "Compliance", "DE", 1),
+        ("law_enforcement_liaison", "Legal", "DE", 1),
+        ("sre_oncall", "Platform", "PL", 2),
+        ("support_engineer", "Platform", "PL", 2),
+    ];
+    let mut staff = Vec::new();
+    for (role, team, country, count) in staffing {
+        for _ in 0..count {
+            staff.push(Employee {
+                id: format!("E-{}", 1001 + staff.len()),
+                role,
+                team,
+                country,
+            });
+        }
+    }
+    // Two more to reach sixty: data platform and quality assurance.
+    for (role, team) in [("data_engineer", "Data"), ("qa_analyst", "Quality")] {
+        staff.push(Employee {
+            id: format!("E-{}", 1001 + staff.len()),
+            role,
+            team,
+            country: "DE",
+        });
+    }
+    staff
+}
+
+const SUPPORT_REASONS: [&str; 10] = [
+    "Kundin fragt nach dem Lieferstatus",
+    "Rückfrage zur Rechnung",
+    "Adressänderung gewünscht",
+    "Paket als verloren gemeldet",
+    "Erstattung wird geprüft",
+    "Frage zu einer Gutschrift",
+    "Artikel beschädigt angekommen",
+    "Asked about a delayed parcel",
+    "Wants to change the delivery slot",
+    "Question about a voucher",
+];
+
+struct Generator {
+    rng: DemoRng,
+    staff: Vec<Employee>,
+    events: Vec<NewAccessEvent>,
+    next_ticket: u32,
+}
+
+impl Generator {
+    fn employee_with_role(&mut self, role: &str) -> usize {
+        let candidates: Vec<usize> = self
+            .staff
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.role == role)
+            .map(|(i, _)| i)
+            .collect();
+        *self.rng.pick(&candidates)
+    }
+
+    /// A working-hours moment (06:00–17:59 UTC) on a random day of the period.
+    fn daytime(&mut self) -> NaiveDateTime {
+        let day = self.rng.below(PERIOD_DAYS as u64) as i64;
+        let minute = 6 * 60 + self.rng.below(12 * 60) as i64;
+        period_start()
+            .date()
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            + Duration::days(day)
+            + Duration::minutes(minute)
+            + Duration::seconds(self.rng.below(60) as i64)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        customer_ref: &str,
+        employee: usize,
+        at: NaiveDateTime,
+        category: &str,
+        action: &str,
+        reason: &str,
+        reason_text: Option<&str>,
+        ticket: Option<String>,
+        system: &str,
+    ) {
+        let employee = &self.staff[employee];
+        let sequence = self.events.len() + 1;
+        let mut event = NewAccessEvent {
+            source: format!("/demo/{system}"),
+            event_id: format!("demo-{sequence:06}"),
+            occurred_at: at.min(period_end()),
+            received_at: at.min(period_end()) + Duration::seconds(2 + (sequence % 40) as i64),
+            customer_ref: customer_ref.into(),
+            employee_id: employee.id.clone(),
+            role_code: employee.role.into(),
+            team: Some(employee.team.into()),
+            office_country: Some(employee.country.into()),
+            data_category: category.into(),
+            action: action.into(),
+            reason_code: reason.into(),
+            reason_text: reason_text.map(str::to_owned),
+            ticket_ref: ticket,
+            system: Some(system.into()),
+            content_sha256: String::new(),
+            visible_from: None,
+        };
+        event.compute_content_hash();
+        self.events.push(event);
+    }
+
+    fn ticket(&mut self) -> String {
+        self.next_ticket += 1 + self.rng.below(40) as u32;
+        format!("T-{}", self.next_ticket)
+    }
+
+    /// One realistic burst of accesses: an order, a support contact, a return, …
+    fn episode(&mut self, customer_ref: &str) {
+        let at = self.daytime();
+        let minutes = |n: i64| Duration::minutes(n);
+        match self.rng.below(100) {
+            0..=34 => {
+                let picker = self.employee_with_role("wh_fulfilment_agent");
+                self.push(
+                    customer_ref,
+                    picker,
+                    at,
+                    "purchase_history",
+                    "view",
+                    "order_fulfilment",
+                    None,
+                    None,
+                    "wms",
+                );
+                self.push(
+                    customer_ref,
+                    picker,
+                    at + minutes(3),
+                    "addresses",
+                    "view",
+                    "order_fulfilment",
+                    None,
+                    None,
+                    "wms",
+                );
+                let payments = self.employee_with_role("pay_agent");
+                self.push(
+                    customer_ref,
+                    payments,
+                    at + minutes(40),
+                    "payment_methods",
+                    "view",
+                    "payment_and_fraud",
+                    None,
+                    None,
+                    "payments-hub",
+                );
+                if self.rng.chance(15) {
+                    let fraud = self.employee_with_role("fraud_analyst");
+                    self.push(
+                        customer_ref,
+                        fraud,
+                        at + minutes(55),
+                        "payment_methods",
+                        "view",
+                        "payment_and_fraud",
+                        Some("Automatische Prüfung: neue Lieferadresse"),
+                        None,
+                        "fraud-workbench",
+                    );
+                }
+            }
+            35..=64 => {
+                let ticket = self.ticket();
+                let text = *self.rng.pick(&SUPPORT_REASONS);
+                let agent = if self.rng.chance(30) {
+                    self.employee_with_role("cs_chat_agent")
+                } else {
+                    self.employee_with_role("cs_agent_t1")
+                };
+                self.push(
+                    customer_ref,
+                    agent,
+                    at,
+                    "account_profile",
+                    "search",
+                    "customer_request",
+                    Some(text),
+                    Some(ticket.clone()),
+                    "support-console",
+                );
+                self.push(
+                    customer_ref,
+                    agent,
+                    at + minutes(1),
+                    "purchase_history",
+                    "view",
+                    "customer_request",
+                    Some(text),
+                    Some(ticket.clone()),
+                    "support-console",
+                );
+                self.push(
+                    customer_ref,
+                    agent,
+                    at + minutes(2),
+                    "messages",
+                    "view",
+                    "customer_request",
+                    None,
+                    Some(ticket.clone()),
+                    "support-console",
+                );
+                if self.rng.chance(25) {
+                    let second = self.employee_with_role("cs_agent_t2");
+                    self.push(
+                        customer_ref,
+                        second,
+                        at + minutes(90),
+                        "purchase_history",
+                        "view",
+                        "customer_request",
+                        Some("Eskalation: Erstattung prüfen"),
+                        Some(ticket.clone()),
+                        "support-console",
+                    );
+                    self.push(
+                        customer_ref,
+                        second,
+                        at + minutes(95),
+                        "invoices",
+                        "view",
+                        "customer_request",
+                        None,
+                        Some(ticket.clone()),
+                        "support-console",
+                    );
+                }
+                if self.rng.chance(20) {
+                    let agent = self.employee_with_role("cs_agent_t1");
+                    self.push(
+                        customer_ref,
+                        agent,
+                        at + minutes(4),
+                        "addresses",
+                        "modify",
+                        "customer_request",
+                        Some("Adresse auf Wunsch geändert"),
+                        Some(ticket),
+                        "support-console",
+                    );
+                }
+            }
+            65..=77 => {
+                let returns = self.employee_with_role("wh_returns_agent");
+                self.push(
+                    customer_ref,
+                    returns,
+                    at,
+                    "returns",
+                    "view",
+                    "order_fulfilment",
+                    None,
+                    None,
+                    "wms",
+                );
+                self.push(
+                    customer_ref,
+                    returns,
+                    at + minutes(5),
+                    "purchase_history",
+                    "view",
+                    "order_fulfilment",
+                    Some("Retoure geprüft"),
+                    None,
+                    "wms",
+                );
+                let payments = self.employee_with_role("pay_agent");
+                self.push(
+                    customer_ref,
+                    payments,
+                    at + minutes(120),
+                    "invoices",
+                    "modify",
+                    "order_fulfilment",
+                    Some("Erstattung gebucht"),
+                    None,
+                    "payments-hub",
+                );
+            }
+            78..=84 => {
+                let role = if self.rng.chance(60) {
+                    "sre_oncall"
+                } else {
+                    "support_engineer"
+                };
+                let engineer = self.employee_with_role(role);
+                let incident = format!("INC-{}", 2000 + self.rng.below(7000));
+                self.push(
+                    customer_ref,
+                    engineer,
+                    at,
+                    "account_profile",
+                    "view",
+                    "technical_operations",
+                    Some("Fehleranalyse nach Störung"),
+                    Some(incident),
+                    "ops-console",
+                );
+            }
+            85..=89 => {
+                let qa = self.employee_with_role("qa_analyst");
+                self.push(
+                    customer_ref,
+                    qa,
+                    at,
+                    "messages",
+                    "view",
+                    "quality_assurance",
+                    Some("Stichprobe Servicequalität"),
+                    None,
+                    "support-console",
+                );
+            }
+            90..=92 => {
+                let role = *self.rng.pick(&[
+                    "compliance_officer",
+                    "legal_counsel",
+                    "law_enforcement_liaison",
+                ]);
+                let legal = self.employee_with_role(role);
+                let case = format!("L-{}", 300 + self.rng.below(600));
+                self.push(
+                    customer_ref,
+                    legal,
+                    at,
+                    "invoices",
+                    "export",
+                    "legal_obligation",
+                    Some("Steuerprüfung: Rechnungsexport"),
+                    Some(case),
+                    "legal-desk",
+                );
+            }
+            93..=95 => {
+                let credit = self.employee_with_role("credit_risk_analyst");
+                self.push(
+                    customer_ref,
+                    credit,
+                    at,
+                    "payment_methods",
+                    "view",
+                    "payment_and_fraud",
+                    Some("Prüfung Kauf auf Rechnung"),
+                    None,
+                    "fraud-workbench",
+                );
+            }
+            _ => {
+                // Planted: a look with no reason and no ticket.
+                let role = *self.rng.pick(&[
+                    "cs_agent_t1",
+                    "cs_agent_t1",
+                    "wh_fulfilment_agent",
+                    "data_engineer",
+                ]);
+                let anyone = self.employee_with_role(role);
+                let system = if role == "data_engineer" {
+                    "data-warehouse"
+                } else {
+                    "support-console"
+                };
+                self.push(
+                    customer_ref,
+                    anyone,
+                    at,
+                    "purchase_history",
+                    "view",
+                    "none",
+                    None,
+                    None,
+                    system,
+                );
+            }
+        }
+    }
+
+    /// Planted: one support agent looks at the VIP's orders and addresses late at night, again
+    /// and again, without a ticket.
+    fn night_browsing(&mut self, customer_ref: &str, looks: usize) {
+        let snooper = self
+            .staff
+            .iter()
+            .position(|e| e.id == SNOOPING_EMPLOYEE)
+            .expect("snooper exists");
+        for look in 0..looks {
+            // 21:00–01:59 UTC, i.e. late evening to the small hours in Berlin.
+            let day = 200 + (look as i64 * 7) + self.rng.below(5) as i64;
+            let minute = 21 * 60 + self.rng.below(5 * 60) as i64;
+            let at = period_start()
+                .date()
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight")
+                + Duration::days(day)
+                + Duration::minutes(minute);
+            let category = if look % 3 == 0 {
+                "addresses"
+            } else {
+                "purchase_history"
+            };
+            self.push(
+                customer_ref,
+                snooper,
+                at,
+                category,
+                "view",
+                "none",
+                None,
+                None,
+                "support-console",
+            );
+        }
+    }
+}
+
+pub fn generate_events() -> Vec<NewAccessEvent> {
+    let mut generator = Generator {
+        rng: DemoRng::new(0x00E1_B11C),
+        staff: employees(),
+        events: Vec::new(),
+        next_ticket: 48_000,
+    };
+    for demo in &DEMO_CUSTOMERS {
+        let start = generator.events.len();
+        if demo.vip && demo.events > 0 {
+            generator.night_browsing(demo.customer_ref, 40);
+        }
+        while generator.events.len() - start < demo.events {
+            generator.episode(demo.customer_ref);
+        }
+        generator.events.truncate(start + demo.events);
+    }
+    let start = generator.events.len();
+    while generator.events.len() - start < OTHER_CUSTOMER_EVENTS {
+        let other = format!("C-2{:05}", generator.rng.below(90_000));
+        generator.episode(&other);
+    }
+    generator.events.truncate(start + OTHER_CUSTOMER_EVENTS);
+    generator.events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_events_are_the_same_on_every_run() {
+        let (first, second) = (generate_events(), generate_events());
+        assert_eq!(first.len(), second.len());
+        assert!(first
+            .iter()
+            .zip(&second)
+            .all(|(a, b)| a.content_sha256 == b.content_sha256));
+    }
+
+    #[test]
+    fn demo_data_has_the_promised_shape() {
+        let events = generate_events();
+        assert!(
+            (4500..=5500).contains(&events.len()),
+            "{} events",
+            events.len()
+        );
+        assert_eq!(employees().len(), 60);
+        assert!(roles().len() >= 20);
+        let night_looks = events
+            .iter()
+            .filter(|e| {
+                e.employee_id == SNOOPING_EMPLOYEE
+                    && e.customer_ref == "C-100001"
+                    && e.reason_code == "none"
+            })
+            .count();
+        assert!(night_looks >= 40);
+        assert!(events.iter().filter(|e| e.reason_code == "none").count() > 50);
+        assert!(events.iter().all(|e| e.occurred_at >= period_start()));
+    }
+}

@@ -1,0 +1,3 @@
+//! Demo data: deterministic, so every developer, test and screenshot sees the same portal.
+
+pub mod demo;

@@ -1,0 +1,135 @@
+use chrono::{Duration, Utc};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends!(
+    the_api_needs_a_session,
+    paging_through_the_api_returns_every_entry_once_newest_first,
+    api_filters_match_the_page_filters,
+    invalid_api_parameters_are_rejected_with_a_reason,
+    embargoed_events_stay_hidden_until_their_date,
+    unknown_codes_are_shown_with_a_generic_label,
+);
+
+fn the_api_needs_a_session(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[], false);
+    let response = app.client().get("/api/v1/me/access-events");
+    assert_eq!(response.status, 401);
+    assert_eq!(response.json()["error"]["code"], "not_signed_in");
+}
+
+fn paging_through_the_api_returns_every_entry_once_newest_first(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let mut client = app.signed_in(ANNA);
+    let items = all_api_items(&mut client, "");
+    assert_eq!(items.len(), 2300, "every seeded access of Anna's");
+    let mut ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let times: Vec<&str> = items
+        .iter()
+        .map(|i| i["occurred_at"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 2300, "no entry twice");
+    let first = &items[0];
+    for field in ["role", "data_category", "action", "reason"] {
+        assert!(first[field]["label"].is_string(), "{field} has a label");
+    }
+    assert!(first.get("employee_id").is_none());
+    let page = client.get("/api/v1/me/access-events?limit=5").json();
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+    assert_eq!(page["time_zone"], "Europe/Berlin");
+}
+
+fn api_filters_match_the_page_filters(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let mut client = app.signed_in(MARA);
+    let unexplained = all_api_items(&mut client, "reason=none");
+    assert!(unexplained.len() >= 40, "the planted night-time looks");
+    assert!(unexplained.iter().all(|i| i["reason"]["code"] == "none"));
+    let by_role = all_api_items(&mut client, "role=cs_agent_t1&category=addresses");
+    assert!(!by_role.is_empty());
+    assert!(by_role
+        .iter()
+        .all(|i| i["role"]["code"] == "cs_agent_t1" && i["data_category"]["code"] == "addresses"));
+    let period = all_api_items(&mut client, "from=2026-03-01&to=2026-03-31");
+    assert!(!period.is_empty());
+    assert!(period
+        .iter()
+        .all(|i| i["local_date"].as_str().unwrap().starts_with("2026-03")));
+    let english = client
+        .get("/api/v1/me/access-events?limit=1&reason=none&lang=en")
+        .json();
+    assert_eq!(english["items"][0]["reason"]["label"], "No reason given");
+}
+
+fn invalid_api_parameters_are_rejected_with_a_reason(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let mut client = app.signed_in(ANNA);
+    for (query, code) in [
+        ("from=2026-13-01", "invalid_input"),
+        ("from=2026-05-02&to=2026-05-01", "invalid_input"),
+        ("limit=0", "invalid_input"),
+        ("limit=many", "invalid_input"),
+        ("role=%27%20OR%201%3D1", "invalid_input"),
+        ("cursor=not-a-cursor", "invalid_cursor"),
+    ] {
+        let response = client.get(&format!("/api/v1/me/access-events?{query}"));
+        assert_eq!(response.status, 400, "{query}");
+        assert_eq!(response.json()["error"]["code"], code, "{query}");
+        assert!(response.json()["error"]["message"].as_str().unwrap().len() > 10);
+    }
+}
+
+fn embargoed_events_stay_hidden_until_their_date(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let now = Utc::now().naive_utc();
+    insert_event(
+        &app,
+        ANNA_REF,
+        "embargoed",
+        "legal_counsel",
+        now - Duration::hours(1),
+        Some(now + Duration::days(30)),
+    );
+    insert_event(
+        &app,
+        ANNA_REF,
+        "released",
+        "legal_counsel",
+        now - Duration::hours(2),
+        Some(now - Duration::minutes(1)),
+    );
+    let mut client = app.signed_in(ANNA);
+    let newest = client.get("/api/v1/me/access-events?limit=3").json();
+    let tickets: Vec<&str> = newest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["ticket"].as_str())
+        .collect();
+    assert!(tickets.contains(&"T-released"));
+    assert!(!tickets.contains(&"T-embargoed"));
+}
+
+fn unknown_codes_are_shown_with_a_generic_label(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    insert_event(
+        &app,
+        ANNA_REF,
+        "mystery",
+        "night_shift_special",
+        Utc::now().naive_utc(),
+        None,
+    );
+    let mut client = app.signed_in(ANNA);
+    client.accept_language = "en".into();
+    let newest = client.get("/api/v1/me/access-events?limit=1").json();
+    assert_eq!(newest["items"][0]["role"]["code"], "night_shift_special");
+    assert_eq!(
+        newest["items"][0]["role"]["label"],
+        "Role without description (night_shift_special)"
+    );
+}

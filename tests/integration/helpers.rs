@@ -1,0 +1,393 @@
+//! `TestApp`: a real Einblick server on a fresh database, and a cookie-keeping HTTP client.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{mpsc, Arc};
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use einblick::config::Settings;
+use einblick::db::{Database, DatabaseLocation};
+use einblick::http::{self, AppState};
+use einblick::seed::demo;
+
+/// Runs a test body once per backend: `both_backends!(name)` expects `fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite)
+                }
+                #[test]
+                fn postgres() {
+                    super::$name($crate::helpers::Backend::Postgres)
+                }
+            }
+        )+
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const DEMO_PASSWORD: &str = demo::DEMO_PASSWORD;
+pub const ANNA: &str = "anna@example.com";
+pub const ANNA_REF: &str = "C-100042";
+pub const BEN: &str = "ben@example.com";
+pub const MARA: &str = "mara@example.com";
+pub const MARA_REF: &str = "C-100001";
+pub const LENA: &str = "lena@example.com";
+
+/// The PostgreSQL server the tests create their databases on.
+fn postgres_admin_url() -> String {
+    std::env::var("EINBLICK_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A database that exists for one test and is removed afterwards.
+enum FreshDatabase {
+    Sqlite { _dir: tempfile_dir::TempDir },
+    Postgres { name: String },
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        if let FreshDatabase::Postgres { name } = self {
+            if let Ok(mut admin) = diesel::PgConnection::establish(&postgres_admin_url()) {
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// A tiny self-deleting temporary directory (keeps the dependency tree lean).
+mod tempfile_dir {
+    pub struct TempDir(pub std::path::PathBuf);
+    impl TempDir {
+        pub fn new(label: &str) -> Self {
+            let path = std::env::temp_dir().join(label);
+            let _ = std::fs::remove_dir_all(&path);
+            std::fs::create_dir_all(&path).expect("create temp dir");
+            Self(path)
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn unique_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("einblick_test_{}_{n}_{nanos}", std::process::id())
+}
+
+fn fresh_database(backend: Backend) -> (FreshDatabase, DatabaseLocation) {
+    let name = unique_name();
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile_dir::TempDir::new(&name);
+            let location = DatabaseLocation::Sqlite(dir.0.join("einblick.sqlite3"));
+            (FreshDatabase::Sqlite { _dir: dir }, location)
+        }
+        Backend::Postgres => {
+            let mut admin = diesel::PgConnection::establish(&postgres_admin_url())
+                .expect("PostgreSQL must run on 127.0.0.1:5432 (see README: test command)");
+            admin
+                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .expect("create test database");
+            let mut url = url::Url::parse(&postgres_admin_url()).expect("admin url");
+            url.set_path(&name);
+            (
+                FreshDatabase::Postgres { name },
+                DatabaseLocation::Postgres(url.to_string()),
+            )
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub db: Database,
+    system: actix_web::rt::System,
+    _database: FreshDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.system.stop();
+    }
+}
+
+impl TestApp {
+    /// A server with the demo data loaded.
+    pub fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, &[], true)
+    }
+
+    /// A server with extra settings (as environment variables would give them).
+    pub fn spawn_with(
+        backend: Backend,
+        overrides: &[(&str, &str)],
+        with_demo_data: bool,
+    ) -> TestApp {
+        let (database, location) = fresh_database(backend);
+        let mut env: BTreeMap<String, String> = overrides
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        env.insert("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into());
+        env.insert("EINBLICK_DB_POOL_SIZE".into(), "4".into());
+        env.insert("EINBLICK_LOG".into(), "warn".into());
+        let mut settings = Settings::from_sources(&BTreeMap::new(), &env).expect("test settings");
+        settings.database = location.clone();
+
+        let db = Database::connect(location, settings.db_pool_size).expect("connect");
+        db.migrate().expect("migrate");
+        if with_demo_data {
+            demo::seed(&db).expect("seed demo data");
+        }
+        let state = AppState {
+            db: db.clone(),
+            settings: Arc::new(settings),
+        };
+        let (sender, receiver) = mpsc::channel::<(SocketAddr, actix_web::rt::System)>();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let started = http::start(state).expect("server starts");
+                sender
+                    .send((started.addr, actix_web::rt::System::current()))
+                    .expect("report address");
+                let _ = started.server.await;
+            })
+        });
+        let (addr, system) = receiver.recv().expect("server reported its address");
+        TestApp {
+            base_url: format!("http://{addr}"),
+            db,
+            system,
+            _database: database,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base_url)
+    }
+
+    /// A client signed in as `email` with the demo password.
+    pub fn signed_in(&self, email: &str) -> Client {
+        let mut client = self.client();
+        let response = client.post_form("/login", &[("email", email), ("password", DEMO_PASSWORD)]);
+        assert_eq!(
+            response.status, 303,
+            "sign-in as {email} failed: {}",
+            response.body
+        );
+        assert_eq!(response.header("location").as_deref(), Some("/timeline"));
+        client
+    }
+
+    pub fn with_connection<T>(
+        &self,
+        work: impl FnOnce(&mut einblick::db::AnyConnection) -> T,
+    ) -> T {
+        let mut conn = self.db.get().expect("connection");
+        work(&mut conn)
+    }
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn headers_named(&self, name: &str) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// A browser-like client: keeps cookies, sends `Origin` on posts, never follows redirects.
+pub struct Client {
+    base_url: String,
+    agent: ureq::Agent,
+    pub cookies: BTreeMap<String, String>,
+    pub accept_language: String,
+}
+
+impl Client {
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.to_owned(),
+            agent: ureq::AgentBuilder::new().redirects(0).build(),
+            cookies: BTreeMap::new(),
+            accept_language: "de-DE,de;q=0.9".into(),
+        }
+    }
+
+    pub fn get(&mut self, path: &str) -> Response {
+        // Browsers ask for HTML; leptos answers a redirect with a real 302 only then.
+        let request = self
+            .agent
+            .get(&format!("{}{path}", self.base_url))
+            .set("Accept", "text/html,*/*;q=0.8");
+        self.send(request, None)
+    }
+
+    pub fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let request = self
+            .agent
+            .post(&format!("{}{path}", self.base_url))
+            .set("Origin", &self.base_url);
+        self.send(request, Some(fields))
+    }
+
+    /// A post with arbitrary extra headers (for forged cross-origin requests).
+    pub fn post_form_with(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self.agent.post(&format!("{}{path}", self.base_url));
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        self.send(request, Some(fields))
+    }
+
+    fn send(&mut self, mut request: ureq::Request, form: Option<&[(&str, &str)]>) -> Response {
+        request = request.set("Accept-Language", &self.accept_language);
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            request = request.set("Cookie", &cookie);
+        }
+        let result = match form {
+            Some(fields) => request.send_form(fields),
+            None => request.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("request failed: {e}"),
+        };
+        let status = response.status();
+        let headers: Vec<(String, String)> = response
+            .headers_names()
+            .into_iter()
+            .flat_map(|name| {
+                response
+                    .all(&name)
+                    .into_iter()
+                    .map(|v| (name.clone(), v.to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let body = response.into_string().unwrap_or_default();
+        let response = Response {
+            status,
+            headers,
+            body,
+        };
+        for set_cookie in response.headers_named("set-cookie") {
+            let pair = set_cookie.split(';').next().unwrap_or("");
+            if let Some((name, value)) = pair.split_once('=') {
+                let expired = set_cookie.to_ascii_lowercase().contains("max-age=0");
+                if value.is_empty() || expired {
+                    self.cookies.remove(name);
+                } else {
+                    self.cookies.insert(name.to_owned(), value.to_owned());
+                }
+            }
+        }
+        response
+    }
+}
+
+/// Every page of the JSON timeline for the signed-in customer, following `next_cursor`.
+pub fn all_api_items(client: &mut Client, filters: &str) -> Vec<serde_json::Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/api/v1/me/access-events?limit=200&{filters}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let response = client.get(&path);
+        assert_eq!(response.status, 200, "{}", response.body);
+        let page = response.json();
+        items.extend(page["items"].as_array().expect("items").iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return items,
+        }
+    }
+}
+
+/// Inserts one extra event directly, as the feed would.
+pub fn insert_event(
+    app: &TestApp,
+    customer_ref: &str,
+    event_id: &str,
+    role: &str,
+    occurred_at: chrono::NaiveDateTime,
+    visible_from: Option<chrono::NaiveDateTime>,
+) {
+    let mut event = einblick::db::access_event::NewAccessEvent {
+        source: "/test/feed".into(),
+        event_id: event_id.into(),
+        occurred_at,
+        received_at: occurred_at,
+        customer_ref: customer_ref.into(),
+        employee_id: "E-9999".into(),
+        role_code: role.into(),
+        team: Some("Test Team".into()),
+        office_country: Some("DE".into()),
+        data_category: "purchase_history".into(),
+        action: "view".into(),
+        reason_code: "customer_request".into(),
+        reason_text: Some(format!("test event {event_id}")),
+        ticket_ref: Some(format!("T-{event_id}")),
+        system: Some("support-console".into()),
+        content_sha256: String::new(),
+        visible_from,
+    };
+    event.compute_content_hash();
+    app.with_connection(|conn| einblick::db::access_event::insert_many(conn, &[event]))
+        .expect("insert event");
+}

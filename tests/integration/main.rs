@@ -1,0 +1,11 @@
+//! Integration tests: each test boots the real server on port 0 against a fresh database, and
+//! runs once on SQLite and once on PostgreSQL. One binary on purpose (link once, share helpers).
+
+mod helpers;
+
+mod access_events_api;
+mod cli;
+mod cross_account;
+mod login;
+mod security;
+mod timeline_page;

@@ -1,0 +1,188 @@
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends!(
+    the_timeline_shows_roles_reasons_and_tickets_but_never_employees,
+    the_timeline_needs_a_session,
+    the_page_speaks_the_browsers_language_and_the_switch_persists,
+    filters_and_show_older_work_as_plain_links,
+    a_customer_without_accesses_sees_the_empty_state,
+    a_bad_filter_value_gets_a_clear_error_page,
+    the_start_page_leads_to_the_timeline,
+);
+
+fn the_timeline_shows_roles_reasons_and_tickets_but_never_employees(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let mut client = app.signed_in(ANNA);
+    let page = client.get("/timeline");
+    assert_eq!(page.status, 200);
+    let html = &page.body;
+    assert!(
+        html.contains("<html lang=\"de\""),
+        "German for a German browser"
+    );
+    assert!(html.contains("Zugriffe auf Ihre Daten"));
+    assert!(
+        html.contains("Anna Schmidt"),
+        "the header names who is signed in"
+    );
+    assert!(
+        html.contains("Dieses Protokoll umfasst Zugriffe seit dem 21. Mai 2025."),
+        "coverage header"
+    );
+    assert!(html.contains("Support Console"), "systems covered");
+    assert!(html.contains("Europe/Berlin"));
+    assert_eq!(
+        html.matches("data-entry-id=").count(),
+        50,
+        "first page has 50 entries"
+    );
+    assert!(html.contains("class=\"day-heading\""));
+    assert!(
+        html.contains("Was macht diese Rolle?"),
+        "role description on demand"
+    );
+    assert!(html.contains("cursor="), "a show-older link");
+    assert!(
+        !html.contains("E-10"),
+        "employee ids never reach the customer"
+    );
+    assert!(
+        !html.contains("Support Berlin") && !html.contains("Warehouse Erfurt"),
+        "nor teams"
+    );
+}
+
+fn the_timeline_needs_a_session(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let response = app.client().get("/timeline");
+    assert_eq!(response.status, 302);
+    assert!(response
+        .header("location")
+        .unwrap()
+        .starts_with("/login?notice=session"));
+}
+
+fn the_page_speaks_the_browsers_language_and_the_switch_persists(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let mut client = app.signed_in(ANNA);
+    client.accept_language = "en-GB,en;q=0.9".into();
+    let english = client.get("/timeline");
+    assert!(english.body.contains("<html lang=\"en\""));
+    assert!(english.body.contains("Accesses to your data"));
+    assert!(english.body.contains("What does this role do?"));
+
+    let switched = client.post_form(
+        "/language",
+        &[("lang", "de"), ("return_to", "/timeline?reason=none")],
+    );
+    assert_eq!(switched.status, 303);
+    assert_eq!(
+        switched.header("location").as_deref(),
+        Some("/timeline?reason=none")
+    );
+    assert_eq!(
+        client.cookies.get("einblick_lang").map(String::as_str),
+        Some("de")
+    );
+    let german = client.get("/timeline?reason=none");
+    assert!(
+        german.body.contains("<html lang=\"de\""),
+        "the cookie beats Accept-Language"
+    );
+    assert!(german.body.contains("Kein Grund angegeben"));
+
+    let escaped = client.post_form(
+        "/language",
+        &[("lang", "en"), ("return_to", "https://evil.example/")],
+    );
+    assert_eq!(escaped.header("location").as_deref(), Some("/"));
+}
+
+fn filters_and_show_older_work_as_plain_links(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let mut client = app.signed_in(ANNA);
+    let filtered = client.get("/timeline?category=returns&from=2026-01-01&to=2026-06-30");
+    assert_eq!(filtered.status, 200);
+    let html = &filtered.body;
+    assert!(html.matches("data-entry-id=").count() > 0);
+    assert!(
+        !html.contains(">Bestellhistorie</span>")
+            || html.contains("<option value=\"purchase_history\""),
+        "only returns entries"
+    );
+    assert_eq!(
+        html.matches("class=\"entry-category\">Retouren</span>")
+            .count(),
+        html.matches("data-entry-id=").count()
+    );
+    assert!(
+        html.contains("value=\"2026-01-01\""),
+        "the form keeps the chosen period"
+    );
+    assert!(
+        html.contains("<option value=\"returns\" selected"),
+        "the form keeps the category"
+    );
+
+    let first = client.get("/timeline");
+    let href = first
+        .body
+        .split("href=\"/timeline?cursor=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("show-older link");
+    let older = client.get(&format!("/timeline?cursor={href}"));
+    assert_eq!(older.status, 200);
+    assert!(older.body.contains("Zu den neuesten Einträgen"));
+    let first_ids = entry_ids(&first.body);
+    let older_ids = entry_ids(&older.body);
+    assert_eq!(older_ids.len(), 50);
+    assert!(
+        first_ids.iter().all(|id| !older_ids.contains(id)),
+        "pages do not overlap"
+    );
+    assert!(first_ids.last().unwrap().parse::<i64>().is_ok());
+}
+
+fn entry_ids(html: &str) -> Vec<String> {
+    html.split("data-entry-id=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn a_customer_without_accesses_sees_the_empty_state(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let mut client = app.signed_in(LENA);
+    let page = client.get("/timeline");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Noch keine Zugriffe"), "{}", page.body);
+    let filtered = client.get("/timeline?reason=none");
+    assert!(filtered.body.contains("Keine passenden Einträge"));
+    assert!(filtered.body.contains("Filter zurücksetzen"));
+}
+
+fn a_bad_filter_value_gets_a_clear_error_page(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let mut client = app.signed_in(ANNA);
+    let page = client.get("/timeline?from=yesterday");
+    assert_eq!(page.status, 400);
+    assert!(
+        page.body
+            .contains("Der Filter „from“ hat einen ungültigen Wert"),
+        "{}",
+        page.body
+    );
+    let cursor = client.get("/timeline?cursor=garbage");
+    assert_eq!(cursor.status, 400);
+    assert!(cursor.body.contains("Der Link zum Blättern ist ungültig"));
+}
+
+fn the_start_page_leads_to_the_timeline(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[], false);
+    let response = app.client().get("/");
+    assert_eq!(response.status, 302);
+    assert_eq!(response.header("location").as_deref(), Some("/timeline"));
+}
