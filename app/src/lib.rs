@@ -11,7 +11,7 @@ pub mod server_fns;
 pub mod backend;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes},
     path, SsrMode,
@@ -48,10 +48,12 @@ pub fn App() -> impl IntoView {
     let lang = current_lang();
     provide_context(lang);
     let texts = lang.texts();
+    mark_hydrated();
 
     view! {
         <Stylesheet id="einblick" href="/pkg/einblick.css" />
-        <Title text=texts.app_name />
+        <Title formatter=move |page: String| format!("{page} – {}", texts.app_name) />
+        <Link rel="icon" href="data:," />
         <Meta name="description" content=texts.tagline />
         <a class="skip-link" href="#main">
             {texts.skip_to_content}
@@ -64,6 +66,17 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
     }
+}
+
+/// Sets `data-hydrated` on `<html>` once the browser has taken over the server-rendered page,
+/// so browser tests (and curious developers) can tell a hydrated page from a static one.
+fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    Effect::new(|| {
+        if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = html.set_attribute("data-hydrated", "true");
+        }
+    });
 }
 
 /// The language of this page: on the server from the cookie or `Accept-Language`, in the browser
