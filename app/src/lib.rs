@@ -73,7 +73,10 @@ pub fn App() -> impl IntoView {
 fn mark_hydrated() {
     #[cfg(feature = "hydrate")]
     Effect::new(|| {
-        if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        if let Some(html) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
             let _ = html.set_attribute("data-hydrated", "true");
         }
     });

@@ -24,8 +24,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// What to do; without one, `serve` (which is what cargo-leptos runs).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -44,7 +45,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
     init_logging(&settings.log_filter);
     let db =
         Database::connect(settings.database.clone(), settings.db_pool_size).map_err(describe)?;
-    match cli.command {
+    match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => {
             let applied = db.migrate().map_err(describe)?;
             println!(

@@ -155,7 +155,7 @@ impl Settings {
         }
         let get = |k: &str| &raw[k];
 
-        let database = parse_with(get("database_url"), |v| DatabaseLocation::parse(v))?;
+        let database = parse_with(get("database_url"), DatabaseLocation::parse)?;
         let site_addr = parse_with(get("site_addr"), |v| {
             v.parse::<SocketAddr>()
                 .map_err(|_| "must be an address with port, like 127.0.0.1:3000".to_owned())

@@ -100,7 +100,7 @@ impl Labeller {
         label: impl Fn(&str) -> Labelled,
     ) -> Vec<Labelled> {
         let mut options: Vec<Labelled> = codes.map(label).collect();
-        options.sort_by(|a, b| a.label.to_lowercase().cmp(&b.label.to_lowercase()));
+        options.sort_by_key(|option| option.label.to_lowercase());
         options
     }
 }
