@@ -1,1 +1,328 @@
-fn main() {}
+//! Timeline benchmark: loads many events (1 M on PostgreSQL, 100 k on SQLite), 10,000 of them for
+//! one customer, boots the real server and measures the timeline page and the JSON endpoint for
+//! that customer: median and p99 latency (sequential requests) and requests/s (4 clients).
+//!
+//! PostgreSQL: `source .ci/env && cargo bench -p server --bench timeline`
+//! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench timeline`
+//! Optional: EINBLICK_BENCH_EVENTS (total events), EINBLICK_TEST_POSTGRES_URL (admin database).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use einblick::config::Settings;
+use einblick::db::access_event::{self, NewAccessEvent};
+use einblick::db::{Database, DatabaseLocation};
+use einblick::http::{AppState, BackgroundServer};
+use einblick::seed::demo::{self, DemoRng};
+
+const CUSTOMER_EVENTS: usize = 10_000;
+const CUSTOMER_REF: &str = "C-100042";
+const CUSTOMER_EMAIL: &str = "anna@example.com";
+const SEQUENTIAL_REQUESTS: usize = 300;
+const CONCURRENT_CLIENTS: usize = 4;
+const CONCURRENT_REQUESTS: usize = 800;
+
+fn main() {
+    let backend = std::env::var("EINBLICK_BENCH_BACKEND").unwrap_or_else(|_| "postgres".into());
+    let default_events = if backend == "sqlite" {
+        100_000
+    } else {
+        1_000_000
+    };
+    let total_events: usize = std::env::var("EINBLICK_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_events);
+
+    let (location, _cleanup) = fresh_database(&backend);
+    let db = Database::connect(location.clone(), 8).expect("connect");
+    db.migrate().expect("migrate");
+    demo::seed(&db).expect("demo data");
+
+    let started = Instant::now();
+    let already = db
+        .get()
+        .map(|mut c| access_event::count(&mut c).unwrap())
+        .unwrap() as usize;
+    load_events(&db, total_events.saturating_sub(already));
+    let loaded = db
+        .get()
+        .map(|mut c| access_event::count(&mut c).unwrap())
+        .unwrap();
+    let customer_count = customer_event_count(&db);
+    println!(
+        "loaded {loaded} events ({customer_count} for {CUSTOMER_REF}) into {backend} in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(mut conn) = db.get().ok() {
+        let _ = conn.batch_execute(if backend == "sqlite" {
+            "ANALYZE"
+        } else {
+            "ANALYZE access_events"
+        });
+    }
+
+    let server = start_server(db, location);
+    let base = format!("http://{}", server.addr);
+    let cookie = sign_in(&base);
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    // The first page and a page deep in the history (the keyset query must not slow down).
+    let deep_cursor = cursor_after(&agent, &base, &cookie, 5000);
+
+    println!(
+        "\n{:<44} {:>10} {:>10} {:>10}",
+        "request", "median ms", "p99 ms", "req/s"
+    );
+    for (label, path) in [
+        ("timeline page (HTML), newest", "/timeline".to_owned()),
+        (
+            "timeline page (HTML), 5,000 entries deep",
+            format!("/timeline?cursor={deep_cursor}"),
+        ),
+        (
+            "timeline page (HTML), filtered by reason",
+            "/timeline?reason=customer_request".to_owned(),
+        ),
+        ("JSON API, newest 50", "/api/v1/me/access-events".to_owned()),
+        (
+            "JSON API, 5,000 entries deep",
+            format!("/api/v1/me/access-events?cursor={deep_cursor}"),
+        ),
+        (
+            "JSON API, 200 per page",
+            "/api/v1/me/access-events?limit=200".to_owned(),
+        ),
+    ] {
+        let url = format!("{base}{path}");
+        let latencies = sequential(&agent, &url, &cookie);
+        let rate = throughput(&url, &cookie);
+        println!(
+            "{label:<44} {:>10.2} {:>10.2} {:>10.0}",
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99),
+            rate
+        );
+    }
+}
+
+struct Cleanup(Option<String>, Option<std::path::PathBuf>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(name) = &self.0 {
+            if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url()) {
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        }
+        if let Some(dir) = &self.1 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn admin_url() -> String {
+    std::env::var("EINBLICK_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn fresh_database(backend: &str) -> (DatabaseLocation, Cleanup) {
+    let name = format!("einblick_bench_{}", std::process::id());
+    if backend == "sqlite" {
+        let dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        (
+            DatabaseLocation::Sqlite(dir.join("bench.sqlite3")),
+            Cleanup(None, Some(dir)),
+        )
+    } else {
+        let mut admin =
+            diesel::PgConnection::establish(&admin_url()).expect("PostgreSQL on 127.0.0.1:5432");
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .unwrap();
+        let mut url = url::Url::parse(&admin_url()).unwrap();
+        url.set_path(&name);
+        (
+            DatabaseLocation::Postgres(url.to_string()),
+            Cleanup(Some(name), None),
+        )
+    }
+}
+
+fn customer_event_count(db: &Database) -> i64 {
+    use diesel::prelude::*;
+    use einblick::db::schema::access_events::dsl::*;
+    let mut conn = db.get().unwrap();
+    access_events
+        .filter(customer_ref.eq(CUSTOMER_REF))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap()
+}
+
+/// Tops the benchmark customer up to 10,000 events and spreads the rest over 200,000 others.
+fn load_events(db: &Database, count: usize) {
+    let mut rng = DemoRng::new(42);
+    let customer_missing = CUSTOMER_EVENTS.saturating_sub(customer_event_count(db) as usize);
+    let start = demo::period_start();
+    let roles = [
+        "cs_agent_t1",
+        "wh_fulfilment_agent",
+        "pay_agent",
+        "fraud_analyst",
+        "sre_oncall",
+    ];
+    let categories = [
+        "purchase_history",
+        "addresses",
+        "payment_methods",
+        "messages",
+        "returns",
+    ];
+    let reasons = [
+        "customer_request",
+        "order_fulfilment",
+        "payment_and_fraud",
+        "none",
+    ];
+    let mut produced = 0;
+    while produced < count {
+        let batch: Vec<NewAccessEvent> = (produced..(produced + 20_000).min(count))
+            .map(|n| {
+                let customer = if n < customer_missing {
+                    CUSTOMER_REF.to_owned()
+                } else {
+                    format!("C-3{:06}", rng.below(200_000))
+                };
+                let at: NaiveDateTime =
+                    start + chrono::Duration::seconds(rng.below(548 * 86_400) as i64);
+                let mut event = NewAccessEvent {
+                    source: "/bench/feed".into(),
+                    event_id: format!("bench-{n:08}"),
+                    occurred_at: at,
+                    received_at: at,
+                    customer_ref: customer,
+                    employee_id: format!("E-{}", 1001 + rng.below(60)),
+                    role_code: (*rng.pick(&roles)).into(),
+                    team: Some("Support Berlin".into()),
+                    office_country: Some("DE".into()),
+                    data_category: (*rng.pick(&categories)).into(),
+                    action: "view".into(),
+                    reason_code: (*rng.pick(&reasons)).into(),
+                    reason_text: Some("Kunde fragt nach dem Lieferstatus".into()),
+                    ticket_ref: Some(format!("T-{}", 50_000 + n)),
+                    system: Some("support-console".into()),
+                    content_sha256: String::new(),
+                    visible_from: None,
+                };
+                event.compute_content_hash();
+                event
+            })
+            .collect();
+        let mut conn = db.get().unwrap();
+        conn.transaction(|c| access_event::insert_many(c, &batch))
+            .expect("insert batch");
+        produced += batch.len();
+    }
+}
+
+fn start_server(db: Database, location: DatabaseLocation) -> BackgroundServer {
+    let mut env = BTreeMap::new();
+    env.insert("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned());
+    env.insert("EINBLICK_LOG".to_owned(), "warn".to_owned());
+    let mut settings = Settings::from_sources(&BTreeMap::new(), &env).unwrap();
+    settings.database = location;
+    BackgroundServer::start(AppState {
+        db,
+        settings: Arc::new(settings),
+    })
+    .expect("server starts")
+}
+
+fn sign_in(base: &str) -> String {
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let response = agent
+        .post(&format!("{base}/login"))
+        .send_form(&[("email", CUSTOMER_EMAIL), ("password", demo::DEMO_PASSWORD)])
+        .expect("sign in");
+    let set_cookie = response
+        .all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("einblick_session="))
+        .unwrap();
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+fn cursor_after(agent: &ureq::Agent, base: &str, cookie: &str, entries: usize) -> String {
+    let mut cursor = String::new();
+    for _ in 0..entries / 200 {
+        let url = format!("{base}/api/v1/me/access-events?limit=200&cursor={cursor}");
+        let page: serde_json::Value = agent
+            .get(&url)
+            .set("Cookie", cookie)
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+        cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    }
+    cursor
+}
+
+fn fetch(agent: &ureq::Agent, url: &str, cookie: &str) {
+    let response = agent
+        .get(url)
+        .set("Cookie", cookie)
+        .set("Accept", "text/html")
+        .call()
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    let _ = response.into_string().unwrap();
+}
+
+fn sequential(agent: &ureq::Agent, url: &str, cookie: &str) -> Vec<f64> {
+    for _ in 0..20 {
+        fetch(agent, url, cookie);
+    }
+    let mut latencies: Vec<f64> = (0..SEQUENTIAL_REQUESTS)
+        .map(|_| {
+            let started = Instant::now();
+            fetch(agent, url, cookie);
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    latencies
+}
+
+fn throughput(url: &str, cookie: &str) -> f64 {
+    let started = Instant::now();
+    let handles: Vec<_> = (0..CONCURRENT_CLIENTS)
+        .map(|_| {
+            let (url, cookie) = (url.to_owned(), cookie.to_owned());
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .redirects(0)
+                    .timeout(Duration::from_secs(30))
+                    .build();
+                for _ in 0..CONCURRENT_REQUESTS / CONCURRENT_CLIENTS {
+                    fetch(&agent, &url, &cookie);
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    CONCURRENT_REQUESTS as f64 / started.elapsed().as_secs_f64()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}

@@ -1,15 +1,14 @@
 //! `TestApp`: a real Einblick server on a fresh database, and a cookie-keeping HTTP client.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use einblick::config::Settings;
 use einblick::db::{Database, DatabaseLocation};
-use einblick::http::{self, AppState};
+use einblick::http::{AppState, BackgroundServer};
 use einblick::seed::demo;
 
 /// Runs a test body once per backend: `both_backends!(name)` expects `fn name(backend: Backend)`.
@@ -123,14 +122,8 @@ fn fresh_database(backend: Backend) -> (FreshDatabase, DatabaseLocation) {
 pub struct TestApp {
     pub base_url: String,
     pub db: Database,
-    system: actix_web::rt::System,
+    _server: BackgroundServer,
     _database: FreshDatabase,
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.system.stop();
-    }
 }
 
 impl TestApp {
@@ -165,21 +158,11 @@ impl TestApp {
             db: db.clone(),
             settings: Arc::new(settings),
         };
-        let (sender, receiver) = mpsc::channel::<(SocketAddr, actix_web::rt::System)>();
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let started = http::start(state).expect("server starts");
-                sender
-                    .send((started.addr, actix_web::rt::System::current()))
-                    .expect("report address");
-                let _ = started.server.await;
-            })
-        });
-        let (addr, system) = receiver.recv().expect("server reported its address");
+        let server = BackgroundServer::start(state).expect("server starts");
         TestApp {
-            base_url: format!("http://{addr}"),
+            base_url: format!("http://{}", server.addr),
             db,
-            system,
+            _server: server,
             _database: database,
         }
     }

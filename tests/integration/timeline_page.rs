@@ -106,15 +106,11 @@ fn filters_and_show_older_work_as_plain_links(backend: Backend) {
     assert_eq!(filtered.status, 200);
     let html = &filtered.body;
     assert!(html.matches("data-entry-id=").count() > 0);
-    assert!(
-        !html.contains(">Bestellhistorie</span>")
-            || html.contains("<option value=\"purchase_history\""),
-        "only returns entries"
-    );
+    // Leptos may put hydration markers inside the span, so match on its opening only.
     assert_eq!(
-        html.matches("class=\"entry-category\">Retouren</span>")
-            .count(),
-        html.matches("data-entry-id=").count()
+        html.matches("class=\"entry-category\">Retouren").count(),
+        html.matches("data-entry-id=").count(),
+        "only returns entries"
     );
     assert!(
         html.contains("value=\"2026-01-01\""),

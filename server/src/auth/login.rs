@@ -83,6 +83,11 @@ pub async fn login(
             if let Some(previous) = previous_token {
                 session_table::delete(conn, &session::token_hash(&previous))?;
             }
+            // Sign-ins are rare enough to carry the clean-up of sessions that idled out.
+            session_table::delete_idle(
+                conn,
+                now - chrono::Duration::minutes(i64::from(settings.session_idle_minutes)),
+            )?;
             let token = session::new_token();
             session_table::insert_for_customer(
                 conn,

@@ -76,6 +76,40 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
     Ok(Started { server, addr })
 }
 
+/// A server running on its own thread and actix system; stops when dropped.
+/// For tests and benchmarks that drive the real server over HTTP.
+pub struct BackgroundServer {
+    pub addr: SocketAddr,
+    system: actix_web::rt::System,
+}
+
+impl BackgroundServer {
+    pub fn start(state: AppState) -> std::io::Result<BackgroundServer> {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                match start(state) {
+                    Ok(started) => {
+                        let _ = sender.send(Ok((started.addr, actix_web::rt::System::current())));
+                        let _ = started.server.await;
+                    }
+                    Err(e) => {
+                        let _ = sender.send(Err(e));
+                    }
+                }
+            })
+        });
+        let (addr, system) = receiver.recv().map_err(std::io::Error::other)??;
+        Ok(BackgroundServer { addr, system })
+    }
+}
+
+impl Drop for BackgroundServer {
+    fn drop(&mut self) {
+        self.system.stop();
+    }
+}
+
 fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
     let mut options = leptos::config::get_configuration(None)
         .map(|conf| conf.leptos_options)
