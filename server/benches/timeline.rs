@@ -58,7 +58,7 @@ fn main() {
         "loaded {loaded} events ({customer_count} for {CUSTOMER_REF}) into {backend} in {:.1}s",
         started.elapsed().as_secs_f64()
     );
-    if let Some(mut conn) = db.get().ok() {
+    if let Ok(mut conn) = db.get() {
         let _ = conn.batch_execute(if backend == "sqlite" {
             "ANALYZE"
         } else {
