@@ -140,10 +140,12 @@ pub fn timeline_page(
         query = query.filter(ae::reason_code.eq(reason.clone()));
     }
     if let Some(cursor) = filter.cursor {
-        query = query.filter(
-            ae::occurred_at.lt(cursor.occurred_at).or(ae::occurred_at
-                .eq(cursor.occurred_at)
-                .and(ae::id.lt(cursor.id.0))),
+        // (occurred_at, id) < cursor, written so both backends can seek the index: the first
+        // term bounds the range, the second breaks ties within the same instant.
+        query = query.filter(ae::occurred_at.le(cursor.occurred_at)).filter(
+            ae::occurred_at
+                .lt(cursor.occurred_at)
+                .or(ae::id.lt(cursor.id.0)),
         );
     }
     query
