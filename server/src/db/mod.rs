@@ -99,11 +99,9 @@ impl DatabaseLocation {
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
                 // WAL lets readers run beside the one writer; busy_timeout waits for the write lock
                 // instead of failing at once.
-                // busy_timeout first: switching to WAL needs a lock that a sibling connection
-                // of the pool may hold at that moment.
+                // WAL is switched on once, in `Database::connect`; it persists in the file.
                 conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(AnyConnection::Sqlite(conn))
@@ -166,6 +164,14 @@ impl Database {
                     ))
                 })?;
             }
+        }
+        if matches!(location, DatabaseLocation::Sqlite(_)) {
+            // WAL lets readers run beside the one writer. Switching needs the file to itself, so it
+            // happens here, before the pool opens its connections side by side.
+            let mut conn = location.establish().map_err(|e| {
+                AppError::internal(format!("cannot open database {location:?}: {e}"))
+            })?;
+            conn.batch_execute("PRAGMA journal_mode = WAL")?;
         }
         let pool = Pool::builder()
             .max_size(max_connections)
