@@ -38,6 +38,34 @@ pub enum Command {
     /// Load the deterministic demo data (customers, roles, employees, ~5,000 access events).
     /// Does nothing if the demo data is already present.
     SeedDemo,
+    /// Import access events from an NDJSON file (plain or gzip; `-` reads stdin). Safe to re-run:
+    /// events already stored count as duplicates. Rejected lines go to the dead-letter store.
+    Import {
+        /// The file to import, or `-` for standard input.
+        file: PathBuf,
+    },
+    /// Manage the bearer tokens internal systems send events with.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenAction {
+    /// Create a token allowed to send events with the given sources; prints it once.
+    Create {
+        /// A CloudEvents `source` the token may send (repeatable), e.g. /crm/support-console.
+        #[arg(long = "source", required = true)]
+        sources: Vec<String>,
+        /// A name for people, e.g. the sending system.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List tokens (never the token itself).
+    List,
+    /// Revoke a token by its id; it stops working at once.
+    Revoke { id: i64 },
 }
 
 pub fn run(cli: Cli) -> Result<(), String> {
@@ -57,6 +85,26 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::SeedDemo => {
             db.migrate().map_err(describe)?;
             report_seed(demo::seed(&db).map_err(describe)?);
+        }
+        Command::Import { file } => {
+            db.migrate().map_err(describe)?;
+            let report = crate::ingest::import::import(&db, &file).map_err(describe)?;
+            println!(
+                "import finished: {} accepted, {} duplicates, {} rejected (kept in the dead-letter store)",
+                report.accepted, report.duplicates, report.rejected
+            );
+            for rejected in report.rejections.iter().take(20) {
+                println!(
+                    "  line {}: {} ({})",
+                    rejected.position + 1,
+                    rejected.reason,
+                    rejected.id.as_deref().unwrap_or("no id")
+                );
+            }
+        }
+        Command::Token { action } => {
+            db.migrate().map_err(describe)?;
+            run_token_action(&db, action)?;
         }
         Command::Serve => {
             db.migrate().map_err(describe)?;
@@ -97,6 +145,50 @@ fn serve(state: AppState) -> Result<(), String> {
             .await
             .map_err(|e| format!("server stopped: {e}"))
     })
+}
+
+fn run_token_action(db: &Database, action: TokenAction) -> Result<(), String> {
+    let mut conn = db.get().map_err(describe)?;
+    let now = chrono::Utc::now().naive_utc();
+    match action {
+        TokenAction::Create { sources, label } => {
+            let sources = sources
+                .iter()
+                .map(|s| crate::ingest::token::parse_source(s))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("--source: {e}"))?;
+            let label = label.unwrap_or_else(|| sources.join(", "));
+            let (id, token) =
+                crate::ingest::token::create(&mut conn, &label, &sources, now).map_err(describe)?;
+            println!(
+                "token {id} for {}:\n{token}\nStore it now: it is not shown again.",
+                sources.join(", ")
+            );
+        }
+        TokenAction::List => {
+            for token in crate::db::feed_token::list(&mut conn).map_err(|e| describe(e.into()))? {
+                let state = token
+                    .revoked_at
+                    .map(|t| format!("revoked {t}"))
+                    .unwrap_or_else(|| "active".into());
+                println!(
+                    "{}\t{}\t{}\t{state}",
+                    token.id,
+                    token.label,
+                    token.sources().join(",")
+                );
+            }
+        }
+        TokenAction::Revoke { id } => {
+            match crate::db::feed_token::revoke(&mut conn, id, now)
+                .map_err(|e| describe(e.into()))?
+            {
+                0 => return Err(format!("no active token with id {id}")),
+                _ => println!("token {id} revoked"),
+            }
+        }
+    }
+    Ok(())
 }
 
 fn report_seed(outcome: SeedOutcome) {

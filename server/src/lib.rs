@@ -7,5 +7,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod ingest;
 pub mod portal;
 pub mod seed;

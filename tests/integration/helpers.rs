@@ -269,6 +269,39 @@ impl Client {
         self.send(request, Some(fields))
     }
 
+    /// A raw post, as a feed sender (not a browser) makes it.
+    pub fn post_raw(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = self
+            .agent
+            .post(&format!("{}{path}", self.base_url))
+            .set("Content-Type", content_type);
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        let response = match request.send_bytes(body) {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("request failed: {e}"),
+        };
+        let status = response.status();
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .filter_map(|name| response.header(&name).map(|v| (name.clone(), v.to_owned())))
+            .collect();
+        Response {
+            status,
+            headers,
+            body: response.into_string().unwrap_or_default(),
+        }
+    }
+
     fn send(&mut self, mut request: ureq::Request, form: Option<&[(&str, &str)]>) -> Response {
         request = request.set("Accept-Language", &self.accept_language);
         if !self.cookies.is_empty() {

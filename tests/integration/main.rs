@@ -6,6 +6,8 @@ mod helpers;
 mod access_events_api;
 mod cli;
 mod cross_account;
+mod feed_http;
+mod feed_import;
 mod login;
 mod security;
 mod timeline_page;

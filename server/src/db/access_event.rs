@@ -157,3 +157,57 @@ pub fn timeline_page(
 pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     access_events::table.count().get_result(conn)
 }
+
+/// The stored content hash of each of these (source, event id) keys that exists.
+pub fn existing_hashes(
+    conn: &mut AnyConnection,
+    keys: &[(String, String)],
+) -> QueryResult<std::collections::HashMap<(String, String), String>> {
+    use access_events::dsl as ae;
+    let mut found = std::collections::HashMap::new();
+    // Chunks keep the IN lists inside SQLite's parameter limit.
+    for chunk in keys.chunks(400) {
+        let event_ids: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
+        let rows: Vec<(String, String, String)> = ae::access_events
+            .filter(ae::event_id.eq_any(event_ids))
+            .select((ae::source, ae::event_id, ae::content_sha256))
+            .load(conn)?;
+        for (source, event_id, hash) in rows {
+            let key = (source, event_id);
+            if chunk.contains(&key) {
+                found.insert(key, hash);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Inserts rows whose key is not stored yet; a row that lost a race with a concurrent writer is
+/// skipped (and classified by the caller afterwards). Returns how many were stored.
+pub fn insert_new(conn: &mut AnyConnection, rows: &[NewAccessEvent]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    match conn {
+        // diesel has no multi-row upsert for SQLite; single rows in one transaction are fast there.
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(c) => {
+            for row in rows {
+                inserted += diesel::insert_into(access_events::table)
+                    .values(row)
+                    .on_conflict((access_events::source, access_events::event_id))
+                    .do_nothing()
+                    .execute(c)?;
+            }
+        }
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(c) => {
+            for chunk in rows.chunks(2000) {
+                inserted += diesel::insert_into(access_events::table)
+                    .values(chunk)
+                    .on_conflict((access_events::source, access_events::event_id))
+                    .do_nothing()
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(inserted)
+}

@@ -2,6 +2,8 @@
 
 pub mod access_event;
 pub mod customer;
+pub mod dead_letter;
+pub mod feed_token;
 pub mod login_failure;
 pub mod lookup;
 pub mod schema;

@@ -45,6 +45,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    dead_letters (id) {
+        id -> Int8,
+        received_at -> Timestamp,
+        transport -> Text,
+        source -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        reason -> Text,
+        raw_base64 -> Text,
+        replayed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    feed_tokens (id) {
+        id -> Int8,
+        token_hash -> Text,
+        label -> Text,
+        allowed_sources -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         throttle_key -> Text,
@@ -109,6 +133,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_events,
     customers,
     data_categories,
+    dead_letters,
+    feed_tokens,
     login_failures,
     reason_codes,
     roles,

@@ -118,6 +118,15 @@ fn parse_day(raw: &str, field: &'static str) -> Result<NaiveDate, AppError> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| AppError::invalid(field))
 }
 
+/// A role, category or reason code: 1–64 ASCII letters, digits, `_`, `-` or `.`.
+pub fn is_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 64
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+}
+
 /// Codes are short lower-case identifiers; anything else cannot match and is a typo or an attack.
 fn parse_code(raw: &str, field: &'static str) -> Result<String, AppError> {
     let code = raw.trim();

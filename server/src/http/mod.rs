@@ -60,6 +60,10 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
                 "/api/v1/me/access-events",
                 web::get().to(api::me_access_events::list),
             )
+            .route(
+                "/api/v1/feed/events",
+                web::post().to(crate::ingest::http::receive),
+            )
             .route("/healthz", web::get().to(health))
             .service(Files::new(
                 &format!("/{}", options.site_pkg_dir),

@@ -1,0 +1,289 @@
+//! The feed event contract, parsed at the edge: raw JSON in, a storable event or a reason out.
+
+use chrono::{DateTime, NaiveDateTime};
+use serde::Deserialize;
+
+use crate::db::access_event::NewAccessEvent;
+use crate::domain::CustomerRef;
+
+pub const SPEC_VERSION: &str = "1.0";
+pub const EVENT_TYPE: &str = "einblick.access.v1";
+pub const ACTIONS: [&str; 5] = ["view", "search", "export", "modify", "delete"];
+pub const REASON_CODES: [&str; 7] = [
+    "customer_request",
+    "order_fulfilment",
+    "payment_and_fraud",
+    "legal_obligation",
+    "technical_operations",
+    "quality_assurance",
+    "none",
+];
+
+/// Why an event was not accepted, with what could still be read of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub source: Option<String>,
+    pub event_id: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    specversion: Option<serde_json::Value>,
+    id: Option<serde_json::Value>,
+    source: Option<serde_json::Value>,
+    #[serde(rename = "type")]
+    event_type: Option<serde_json::Value>,
+    time: Option<serde_json::Value>,
+    datacontenttype: Option<serde_json::Value>,
+    data: Option<serde_json::Value>,
+}
+
+/// Parses one event's raw bytes. `received_at` is when Einblick got it.
+pub fn parse(raw: &[u8], received_at: NaiveDateTime) -> Result<NewAccessEvent, Rejection> {
+    let mut rejection = Rejection {
+        source: None,
+        event_id: None,
+        reason: String::new(),
+    };
+    let reject = |mut r: Rejection, reason: String| {
+        r.reason = reason;
+        r
+    };
+    let envelope: Envelope = match serde_json::from_slice::<serde_json::Value>(raw) {
+        Ok(value @ serde_json::Value::Object(_)) => serde_json::from_value(value)
+            .map_err(|e| reject(rejection.clone(), format!("not a CloudEvent: {e}")))?,
+        Ok(_) => return Err(reject(rejection, "an event must be a JSON object".into())),
+        Err(e) => return Err(reject(rejection, format!("not valid JSON: {e}"))),
+    };
+    rejection.event_id = envelope
+        .id
+        .as_ref()
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    rejection.source = envelope
+        .source
+        .as_ref()
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    let fail = |reason: String| reject(rejection.clone(), reason);
+
+    match envelope.specversion.as_ref().and_then(|v| v.as_str()) {
+        Some(SPEC_VERSION) => {}
+        Some(other) => return Err(fail(format!("specversion must be \"1.0\", not {other:?}"))),
+        None => return Err(fail("specversion is required".into())),
+    }
+    let id = required_text(envelope.id.as_ref(), "id", 256).map_err(fail)?;
+    let source = required_text(envelope.source.as_ref(), "source", 256).map_err(fail)?;
+    if source.chars().any(char::is_whitespace) {
+        return Err(fail("source must not contain spaces".into()));
+    }
+    match envelope.event_type.as_ref().and_then(|v| v.as_str()) {
+        Some(EVENT_TYPE) => {}
+        Some(other) => {
+            return Err(fail(format!(
+                "type must be \"{EVENT_TYPE}\", not {other:?}"
+            )))
+        }
+        None => return Err(fail("type is required".into())),
+    }
+    let time = required_text(envelope.time.as_ref(), "time", 64).map_err(fail)?;
+    let occurred_at = DateTime::parse_from_rfc3339(&time)
+        .map_err(|_| fail(format!("time must be an RFC 3339 timestamp, not {time:?}")))?
+        .naive_utc();
+    if let Some(content_type) = envelope.datacontenttype.as_ref() {
+        if content_type
+            .as_str()
+            .is_none_or(|t| !t.starts_with("application/json"))
+        {
+            return Err(fail("datacontenttype must be application/json".into()));
+        }
+    }
+    let data = match envelope.data {
+        Some(serde_json::Value::Object(map)) => map,
+        Some(_) => return Err(fail("data must be an object".into())),
+        None => return Err(fail("data is required".into())),
+    };
+    let field = |name: &str| data.get(name);
+
+    let customer_ref =
+        required_text(field("customer_ref"), "data.customer_ref", 64).map_err(fail)?;
+    let customer_ref =
+        CustomerRef::parse(&customer_ref).map_err(|e| fail(format!("data.customer_ref: {e}")))?;
+    let actor = match field("actor") {
+        Some(serde_json::Value::Object(actor)) => actor,
+        Some(_) => return Err(fail("data.actor must be an object".into())),
+        None => return Err(fail("data.actor is required".into())),
+    };
+    let employee_id =
+        required_text(actor.get("employee_id"), "data.actor.employee_id", 64).map_err(fail)?;
+    let role = required_code(actor.get("role"), "data.actor.role").map_err(fail)?;
+    let team = optional_text(actor.get("team"), "data.actor.team", 128).map_err(fail)?;
+    let country = optional_text(actor.get("country"), "data.actor.country", 2).map_err(fail)?;
+    if let Some(country) = &country {
+        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(fail(
+                "data.actor.country must be a two-letter ISO 3166 code like \"DE\"".into(),
+            ));
+        }
+    }
+    let data_category =
+        required_code(field("data_category"), "data.data_category").map_err(fail)?;
+    let action = required_text(field("action"), "data.action", 16).map_err(fail)?;
+    if !ACTIONS.contains(&action.as_str()) {
+        return Err(fail(format!(
+            "data.action must be one of {}, not {action:?}",
+            ACTIONS.join(", ")
+        )));
+    }
+    let reason = match field("reason") {
+        Some(serde_json::Value::Object(reason)) => reason,
+        Some(_) => return Err(fail("data.reason must be an object".into())),
+        None => return Err(fail("data.reason is required".into())),
+    };
+    let reason_code = required_text(reason.get("code"), "data.reason.code", 32).map_err(fail)?;
+    if !REASON_CODES.contains(&reason_code.as_str()) {
+        return Err(fail(format!(
+            "data.reason.code must be one of {}, not {reason_code:?}",
+            REASON_CODES.join(", ")
+        )));
+    }
+    let reason_text = optional_text(reason.get("text"), "data.reason.text", 2000).map_err(fail)?;
+    let ticket = optional_text(reason.get("ticket"), "data.reason.ticket", 128).map_err(fail)?;
+    let system = optional_text(field("system"), "data.system", 128).map_err(fail)?;
+
+    let mut event = NewAccessEvent {
+        source,
+        event_id: id,
+        occurred_at,
+        received_at,
+        customer_ref: customer_ref.as_str().to_owned(),
+        employee_id,
+        role_code: role,
+        team,
+        office_country: country,
+        data_category,
+        action,
+        reason_code,
+        reason_text,
+        ticket_ref: ticket,
+        system,
+        content_sha256: String::new(),
+        visible_from: None,
+    };
+    event.compute_content_hash();
+    Ok(event)
+}
+
+fn required_text(
+    value: Option<&serde_json::Value>,
+    name: &str,
+    max: usize,
+) -> Result<String, String> {
+    match value {
+        None | Some(serde_json::Value::Null) => Err(format!("{name} is required")),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => {
+            Err(format!("{name} must not be empty"))
+        }
+        Some(serde_json::Value::String(s)) if s.chars().count() > max => {
+            Err(format!("{name} is longer than {max} characters"))
+        }
+        Some(serde_json::Value::String(s)) if s.chars().any(char::is_control) => {
+            Err(format!("{name} contains control characters"))
+        }
+        Some(serde_json::Value::String(s)) => Ok(s.trim().to_owned()),
+        Some(_) => Err(format!("{name} must be a string")),
+    }
+}
+
+fn optional_text(
+    value: Option<&serde_json::Value>,
+    name: &str,
+    max: usize,
+) -> Result<Option<String>, String> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(serde_json::Value::String(s)) if s.chars().count() > max => {
+            Err(format!("{name} is longer than {max} characters"))
+        }
+        Some(serde_json::Value::String(s)) => Ok(Some(s.trim().to_owned())),
+        Some(_) => Err(format!("{name} must be a string")),
+    }
+}
+
+fn required_code(value: Option<&serde_json::Value>, name: &str) -> Result<String, String> {
+    let code = required_text(value, name, 64)?;
+    if crate::domain::timeline_filter::is_code(&code) {
+        Ok(code)
+    } else {
+        Err(format!(
+            "{name} must be a code of letters, digits, '_', '-' or '.'"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn valid() -> serde_json::Value {
+        serde_json::json!({
+            "specversion": "1.0", "id": "evt-000001", "source": "/crm/support-console",
+            "type": "einblick.access.v1", "time": "2026-11-20T14:02:11Z",
+            "datacontenttype": "application/json",
+            "data": {
+                "customer_ref": "C-100042",
+                "actor": { "employee_id": "E-7781", "role": "cs_agent_t1", "team": "Support Berlin", "country": "DE" },
+                "data_category": "purchase_history", "action": "view",
+                "reason": { "code": "customer_request", "text": "Asked about a delayed parcel", "ticket": "T-48213" },
+                "system": "support-console"
+            }
+        })
+    }
+
+    fn now() -> NaiveDateTime {
+        chrono::Utc::now().naive_utc()
+    }
+
+    #[test]
+    fn the_contracts_example_event_is_accepted() {
+        let event = parse(valid().to_string().as_bytes(), now()).unwrap();
+        assert_eq!(event.event_id, "evt-000001");
+        assert_eq!(event.occurred_at.to_string(), "2026-11-20 14:02:11");
+        assert_eq!(event.ticket_ref.as_deref(), Some("T-48213"));
+        assert_eq!(event.content_sha256.len(), 64);
+    }
+
+    #[test]
+    fn only_the_required_fields_are_enough() {
+        let mut minimal = valid();
+        let data = minimal["data"].as_object_mut().unwrap();
+        data.remove("system");
+        data["actor"] = serde_json::json!({ "employee_id": "E-1", "role": "x" });
+        data["reason"] = serde_json::json!({ "code": "none" });
+        minimal.as_object_mut().unwrap().remove("datacontenttype");
+        assert!(parse(minimal.to_string().as_bytes(), now()).is_ok());
+    }
+
+    #[test]
+    fn a_bad_event_is_rejected_with_its_id_and_a_reason() {
+        let mut bad = valid();
+        bad["data"]["action"] = "peek".into();
+        let rejection = parse(bad.to_string().as_bytes(), now()).unwrap_err();
+        assert_eq!(rejection.event_id.as_deref(), Some("evt-000001"));
+        assert!(
+            rejection.reason.contains("data.action"),
+            "{}",
+            rejection.reason
+        );
+    }
+
+    #[test]
+    fn unknown_role_and_category_codes_are_accepted() {
+        let mut event = valid();
+        event["data"]["actor"]["role"] = "brand_new_role".into();
+        event["data"]["data_category"] = "voice_recordings".into();
+        assert!(parse(event.to_string().as_bytes(), now()).is_ok());
+    }
+}

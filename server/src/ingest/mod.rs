@@ -1,0 +1,9 @@
+//! The audit feed: access events arrive over HTTP and from bulk imports, are parsed against the
+//! event contract (CloudEvents 1.0, `einblick.access.v1`) and stored exactly once. Anything that
+//! cannot be stored is kept in the dead-letter store with its raw bytes and the reason.
+
+pub mod event;
+pub mod http;
+pub mod import;
+pub mod store;
+pub mod token;

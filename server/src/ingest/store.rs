@@ -1,0 +1,204 @@
+//! Stores a batch of incoming events exactly once: new ones are inserted, the same (source, id)
+//! with the same content is a counted duplicate, with other content a conflict. Rejects and
+//! conflicts go to the dead-letter store. One transaction per batch: never half-written.
+
+use std::collections::HashMap;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use super::event::{self, Rejection};
+use crate::db::access_event::{self, NewAccessEvent};
+use crate::db::dead_letter::{self, NewDeadLetter};
+use crate::db::AnyConnection;
+use crate::error::AppError;
+
+/// How the events arrived; recorded with every dead letter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Http,
+    Import,
+}
+
+impl Transport {
+    fn name(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            Transport::Import => "import",
+        }
+    }
+}
+
+/// Which `source` values the sender may use.
+pub enum SourcePolicy<'a> {
+    /// Operator imports are trusted with any source.
+    Any,
+    Only(&'a [&'a str]),
+}
+
+impl SourcePolicy<'_> {
+    fn allows(&self, source: &str) -> bool {
+        match self {
+            SourcePolicy::Any => true,
+            SourcePolicy::Only(sources) => sources.contains(&source),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+    pub rejections: Vec<RejectedEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedEvent {
+    /// 0-based position of the event in the request or file.
+    pub position: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+impl IngestReport {
+    pub fn add(&mut self, other: IngestReport) {
+        self.accepted += other.accepted;
+        self.duplicates += other.duplicates;
+        self.rejected += other.rejected;
+        self.rejections.extend(other.rejections);
+    }
+}
+
+/// One event's raw bytes and its position in what the sender sent.
+pub struct RawEvent<'a> {
+    pub position: usize,
+    pub bytes: &'a [u8],
+}
+
+pub fn store_batch(
+    conn: &mut AnyConnection,
+    raw_events: &[RawEvent<'_>],
+    transport: Transport,
+    policy: &SourcePolicy<'_>,
+    now: NaiveDateTime,
+) -> Result<IngestReport, AppError> {
+    diesel::Connection::transaction(conn, |conn| {
+        let mut report = IngestReport::default();
+        let mut dead = Vec::new();
+        let mut reject = |report: &mut IngestReport, raw: &RawEvent<'_>, rejection: Rejection| {
+            report.rejected += 1;
+            report.rejections.push(RejectedEvent {
+                position: raw.position,
+                id: rejection.event_id.clone(),
+                reason: rejection.reason.clone(),
+            });
+            dead.push(NewDeadLetter {
+                received_at: now,
+                transport: transport.name().to_owned(),
+                source: rejection.source,
+                event_id: rejection.event_id,
+                reason: rejection.reason,
+                raw_base64: STANDARD.encode(raw.bytes),
+            });
+        };
+
+        // Parse, check the source, and settle duplicates inside the batch itself.
+        let mut candidates: Vec<(&RawEvent<'_>, NewAccessEvent)> = Vec::new();
+        let mut first_in_batch: HashMap<(String, String), String> = HashMap::new();
+        for raw in raw_events {
+            let parsed = match event::parse(raw.bytes, now) {
+                Ok(parsed) => parsed,
+                Err(rejection) => {
+                    reject(&mut report, raw, rejection);
+                    continue;
+                }
+            };
+            if !policy.allows(&parsed.source) {
+                let reason = format!(
+                    "source {:?} is not allowed for this feed token",
+                    parsed.source
+                );
+                reject(&mut report, raw, conflict_or_forgery(&parsed, reason));
+                continue;
+            }
+            let key = (parsed.source.clone(), parsed.event_id.clone());
+            match first_in_batch.get(&key) {
+                Some(hash) if *hash == parsed.content_sha256 => report.duplicates += 1,
+                Some(_) => reject(
+                    &mut report,
+                    raw,
+                    conflict_or_forgery(&parsed, conflict_reason()),
+                ),
+                None => {
+                    first_in_batch.insert(key, parsed.content_sha256.clone());
+                    candidates.push((raw, parsed));
+                }
+            }
+        }
+
+        // Against what is stored already.
+        let keys: Vec<(String, String)> = candidates
+            .iter()
+            .map(|(_, e)| (e.source.clone(), e.event_id.clone()))
+            .collect();
+        let stored = access_event::existing_hashes(conn, &keys)?;
+        let mut new_events = Vec::new();
+        for (raw, parsed) in candidates {
+            match stored.get(&(parsed.source.clone(), parsed.event_id.clone())) {
+                Some(hash) if *hash == parsed.content_sha256 => report.duplicates += 1,
+                Some(_) => reject(
+                    &mut report,
+                    raw,
+                    conflict_or_forgery(&parsed, conflict_reason()),
+                ),
+                None => new_events.push((raw, parsed)),
+            }
+        }
+
+        let rows: Vec<NewAccessEvent> = new_events.iter().map(|(_, e)| e.clone()).collect();
+        let inserted = access_event::insert_new(conn, &rows)?;
+        report.accepted += inserted;
+        if inserted < rows.len() {
+            // A concurrent writer stored some of these keys between our check and our insert.
+            let raced: Vec<(String, String)> = rows
+                .iter()
+                .map(|e| (e.source.clone(), e.event_id.clone()))
+                .collect();
+            let now_stored = access_event::existing_hashes(conn, &raced)?;
+            let mut lost = rows.len() - inserted;
+            for (raw, parsed) in &new_events {
+                let key = (parsed.source.clone(), parsed.event_id.clone());
+                if now_stored
+                    .get(&key)
+                    .is_some_and(|hash| *hash != parsed.content_sha256)
+                {
+                    reject(
+                        &mut report,
+                        raw,
+                        conflict_or_forgery(parsed, conflict_reason()),
+                    );
+                    lost -= 1;
+                }
+            }
+            report.duplicates += lost;
+        }
+        dead_letter::insert_many(conn, &dead)?;
+        Ok(report)
+    })
+}
+
+fn conflict_reason() -> String {
+    "conflict: an event with this source and id is stored with different content".into()
+}
+
+fn conflict_or_forgery(event: &NewAccessEvent, reason: String) -> Rejection {
+    Rejection {
+        source: Some(event.source.clone()),
+        event_id: Some(event.event_id.clone()),
+        reason,
+    }
+}
