@@ -7,7 +7,6 @@
 //! Optional: EINBLICK_BENCH_EVENTS (total events), EINBLICK_TEST_POSTGRES_URL (admin database).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
@@ -237,11 +236,7 @@ fn start_server(db: Database, location: DatabaseLocation) -> BackgroundServer {
     env.insert("EINBLICK_LOG".to_owned(), "warn".to_owned());
     let mut settings = Settings::from_sources(&BTreeMap::new(), &env).unwrap();
     settings.database = location;
-    BackgroundServer::start(AppState {
-        db,
-        settings: Arc::new(settings),
-    })
-    .expect("server starts")
+    BackgroundServer::start(AppState::new(db, settings)).expect("server starts")
 }
 
 fn sign_in(base: &str) -> String {

@@ -1,7 +1,6 @@
 //! The `einblick` command line: `serve`, `migrate`, `seed-demo`.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
@@ -118,10 +117,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 println!("empty database: loading demo data (EINBLICK_SEED_DEMO_ON_EMPTY=false turns this off)");
                 report_seed(demo::seed(&db).map_err(describe)?);
             }
-            serve(AppState {
-                db,
-                settings: Arc::new(settings),
-            })?;
+            serve(AppState::new(db, settings))?;
         }
     }
     Ok(())

@@ -15,6 +15,8 @@ both_backends!(
     a_token_cannot_send_another_systems_source,
     ndjson_and_batches_are_accepted,
     requests_without_a_valid_token_or_too_large_are_refused,
+    any_order_of_a_batch_with_duplicates_stores_the_same_rows,
+    metrics_and_the_openapi_document_are_served,
 );
 
 const SOURCE: &str = "/crm/support-console";
@@ -332,4 +334,100 @@ fn requests_without_a_valid_token_or_too_large_are_refused(backend: Backend) {
         401
     );
     assert_eq!(stored_count(&app, "evt-x"), 0);
+}
+
+/// Property: replaying any permutation of a batch that contains duplicates stores the same rows.
+fn any_order_of_a_batch_with_duplicates_stores_the_same_rows(backend: Backend) {
+    let events: Vec<Value> = (0..12)
+        .map(|i| event(&format!("evt-perm-{}", i % 8)))
+        .collect();
+    let stored_rows = |app: &TestApp| -> Vec<(String, String, String)> {
+        app.with_connection(|conn| {
+            access_events::table
+                .filter(access_events::source.eq(SOURCE))
+                .order(access_events::event_id)
+                .select((
+                    access_events::source,
+                    access_events::event_id,
+                    access_events::content_sha256,
+                ))
+                .load(conn)
+        })
+        .unwrap()
+    };
+    let app = TestApp::spawn_with(backend, &[], false);
+    let feed_token = token(&app, &[SOURCE]);
+    let mut rng = einblick::seed::demo::DemoRng::new(7);
+    let mut expected: Option<Vec<(String, String, String)>> = None;
+    for round in 0..6 {
+        let mut order: Vec<Value> = events.clone();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        let body = Value::Array(order).to_string();
+        let report = send(
+            &app,
+            &feed_token,
+            "application/cloudevents-batch+json",
+            body.as_bytes(),
+        )
+        .json();
+        let (accepted, duplicates) = (
+            report["accepted"].as_u64().unwrap(),
+            report["duplicates"].as_u64().unwrap(),
+        );
+        assert_eq!(accepted + duplicates, 12, "round {round}: {report}");
+        assert_eq!(accepted, if round == 0 { 8 } else { 0 }, "round {round}");
+        let rows = stored_rows(&app);
+        assert_eq!(rows.len(), 8);
+        match &expected {
+            None => expected = Some(rows),
+            Some(first) => assert_eq!(&rows, first, "round {round}"),
+        }
+    }
+    // A fresh database fed a different permutation ends with the same rows.
+    let other = TestApp::spawn_with(backend, &[], false);
+    let other_token = token(&other, &[SOURCE]);
+    let reversed: Vec<Value> = events.into_iter().rev().collect();
+    send(
+        &other,
+        &other_token,
+        "application/cloudevents-batch+json",
+        Value::Array(reversed).to_string().as_bytes(),
+    );
+    assert_eq!(Some(stored_rows(&other)), expected);
+}
+
+fn metrics_and_the_openapi_document_are_served(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[], false);
+    let token = token(&app, &[SOURCE]);
+    send_single(&app, &token, &event("evt-m1"));
+    send_single(&app, &token, &event("evt-m1"));
+    let metrics = app.client().get("/metrics");
+    assert_eq!(metrics.status, 200);
+    assert!(metrics
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    for line in [
+        "einblick_feed_events_total{transport=\"http\",outcome=\"accepted\"} 1",
+        "einblick_feed_events_total{transport=\"http\",outcome=\"duplicate\"} 1",
+        "einblick_feed_source_events_total{source=\"/crm/support-console\"} 1",
+        "einblick_feed_source_last_event_seconds{source=\"/crm/support-console\"} 1795253400",
+        "einblick_dead_letters 0",
+    ] {
+        assert!(
+            metrics.body.contains(line),
+            "missing {line} in\n{}",
+            metrics.body
+        );
+    }
+    let openapi = app.client().get("/api/v1/openapi.json").json();
+    assert_eq!(openapi["openapi"], "3.1.0");
+    assert!(openapi["paths"]["/api/v1/feed/events"]["post"].is_object());
+    let schema = app
+        .client()
+        .get("/api/v1/schemas/access-event-data.json")
+        .json();
+    assert_eq!(schema["required"][0], "customer_ref");
 }

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
@@ -154,10 +153,7 @@ impl TestApp {
         if with_demo_data {
             demo::seed(&db).expect("seed demo data");
         }
-        let state = AppState {
-            db: db.clone(),
-            settings: Arc::new(settings),
-        };
+        let state = AppState::new(db.clone(), settings);
         let server = BackgroundServer::start(state).expect("server starts");
         TestApp {
             base_url: format!("http://{}", server.addr),

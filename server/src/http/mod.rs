@@ -3,6 +3,7 @@
 pub mod api;
 pub mod cross_origin;
 pub mod language;
+pub mod metrics;
 pub mod security_headers;
 
 use std::net::{SocketAddr, TcpListener};
@@ -29,6 +30,17 @@ use crate::portal::Portal;
 pub struct AppState {
     pub db: Database,
     pub settings: Arc<Settings>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(db: Database, settings: Settings) -> Self {
+        Self {
+            db,
+            settings: Arc::new(settings),
+            metrics: Arc::default(),
+        }
+    }
 }
 
 /// A started server and the address it really listens on (port 0 picks a free one).
@@ -65,6 +77,12 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
                 web::post().to(crate::ingest::http::receive),
             )
             .route("/healthz", web::get().to(health))
+            .route("/metrics", web::get().to(metrics::metrics))
+            .route("/api/v1/openapi.json", web::get().to(openapi))
+            .route(
+                "/api/v1/schemas/access-event-data.json",
+                web::get().to(event_data_schema),
+            )
             .service(Files::new(
                 &format!("/{}", options.site_pkg_dir),
                 pkg_dir.clone(),
@@ -137,6 +155,18 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         Err(_) => HttpResponse::ServiceUnavailable()
             .json(serde_json::json!({ "status": "database unavailable" })),
     }
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(include_str!("../../contract/openapi.json"))
+}
+
+async fn event_data_schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .body(include_str!("../../contract/access-event-data.schema.json"))
 }
 
 /// 303 See Other: after a form post, the browser follows with a GET.

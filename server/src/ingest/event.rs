@@ -279,6 +279,56 @@ mod tests {
         );
     }
 
+    /// The published JSON Schema and the parser must agree on what is required and allowed.
+    #[test]
+    fn the_published_schema_matches_the_parser() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../contract/access-event-data.schema.json"))
+                .unwrap();
+        let required = |node: &serde_json::Value| -> Vec<String> {
+            node["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let mut paths: Vec<Vec<String>> = required(&schema).into_iter().map(|f| vec![f]).collect();
+        for parent in ["actor", "reason"] {
+            for field in required(&schema["properties"][parent]) {
+                paths.push(vec![parent.to_owned(), field]);
+            }
+        }
+        assert_eq!(paths.len(), 8);
+        for path in paths {
+            let mut event = valid();
+            let mut node = &mut event["data"];
+            for step in &path[..path.len() - 1] {
+                node = &mut node[step.as_str()];
+            }
+            node.as_object_mut().unwrap().remove(path.last().unwrap());
+            let rejection = parse(event.to_string().as_bytes(), now()).unwrap_err();
+            assert!(
+                rejection.reason.contains(path.last().unwrap().as_str()),
+                "{path:?}: {}",
+                rejection.reason
+            );
+        }
+        let listed = |node: &serde_json::Value| -> Vec<String> {
+            node["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(listed(&schema["properties"]["action"]), ACTIONS);
+        assert_eq!(
+            listed(&schema["properties"]["reason"]["properties"]["code"]),
+            REASON_CODES
+        );
+    }
+
     #[test]
     fn unknown_role_and_category_codes_are_accepted() {
         let mut event = valid();

@@ -148,7 +148,10 @@ pub async fn receive(
         })
         .await;
     match outcome {
-        Ok(report) => HttpResponse::Ok().json(report),
+        Ok(report) => {
+            state.metrics.record_ingest(Transport::Http, &report);
+            HttpResponse::Ok().json(report)
+        }
         Err(e) => actix_web::ResponseError::error_response(&e),
     }
 }

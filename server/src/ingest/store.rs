@@ -2,7 +2,7 @@
 //! with the same content is a counted duplicate, with other content a conflict. Rejects and
 //! conflicts go to the dead-letter store. One transaction per batch: never half-written.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -23,7 +23,7 @@ pub enum Transport {
 }
 
 impl Transport {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Transport::Http => "http",
             Transport::Import => "import",
@@ -53,6 +53,9 @@ pub struct IngestReport {
     pub duplicates: usize,
     pub rejected: usize,
     pub rejections: Vec<RejectedEvent>,
+    /// Stored events per source, with the newest event's time (Unix seconds): for metrics.
+    #[serde(skip)]
+    pub accepted_by_source: BTreeMap<String, (usize, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,6 +73,11 @@ impl IngestReport {
         self.duplicates += other.duplicates;
         self.rejected += other.rejected;
         self.rejections.extend(other.rejections);
+        for (source, (count, newest)) in other.accepted_by_source {
+            let entry = self.accepted_by_source.entry(source).or_default();
+            entry.0 += count;
+            entry.1 = entry.1.max(newest);
+        }
     }
 }
 
@@ -162,7 +170,16 @@ pub fn store_batch(
         let rows: Vec<NewAccessEvent> = new_events.iter().map(|(_, e)| e.clone()).collect();
         let inserted = access_event::insert_new(conn, &rows)?;
         report.accepted += inserted;
-        if inserted < rows.len() {
+        if inserted == rows.len() {
+            for row in &rows {
+                let entry = report
+                    .accepted_by_source
+                    .entry(row.source.clone())
+                    .or_default();
+                entry.0 += 1;
+                entry.1 = entry.1.max(row.occurred_at.and_utc().timestamp());
+            }
+        } else {
             // A concurrent writer stored some of these keys between our check and our insert.
             let raced: Vec<(String, String)> = rows
                 .iter()
