@@ -17,6 +17,15 @@ pub enum CookieSecurity {
     Never,
 }
 
+/// Where the NATS JetStream consumer reads access events from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NatsSettings {
+    pub url: String,
+    pub stream: String,
+    pub subject: String,
+    pub consumer: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database: DatabaseLocation,
@@ -29,6 +38,8 @@ pub struct Settings {
     pub cookie_security: CookieSecurity,
     pub seed_demo_on_empty: bool,
     pub log_filter: String,
+    /// `None` unless `EINBLICK_NATS_URL` is set.
+    pub nats: Option<NatsSettings>,
 }
 
 /// A setting that could not be used, named the way the operator wrote it.
@@ -103,6 +114,26 @@ const KEYS: &[Key] = &[
         file_key: "log",
         env: &["EINBLICK_LOG"],
         default: "info",
+    },
+    Key {
+        file_key: "nats_url",
+        env: &["EINBLICK_NATS_URL"],
+        default: "",
+    },
+    Key {
+        file_key: "nats_stream",
+        env: &["EINBLICK_NATS_STREAM"],
+        default: "EINBLICK_ACCESS",
+    },
+    Key {
+        file_key: "nats_subject",
+        env: &["EINBLICK_NATS_SUBJECT"],
+        default: "einblick.access.>",
+    },
+    Key {
+        file_key: "nats_consumer",
+        env: &["EINBLICK_NATS_CONSUMER"],
+        default: "einblick-ingest",
     },
 ];
 
@@ -180,6 +211,43 @@ impl Settings {
             problem: format!("not a valid log filter ({e})"),
         })?;
 
+        let nats = if get("nats_url").value.trim().is_empty() {
+            None
+        } else {
+            let url = parse_with(get("nats_url"), |v| {
+                if v.starts_with("nats://") || v.starts_with("tls://") {
+                    Ok(v.to_owned())
+                } else {
+                    Err("must be a nats:// or tls:// URL, like nats://127.0.0.1:4222".to_owned())
+                }
+            })?;
+            let name = |key: &str| {
+                parse_with(get(key), |v| {
+                    if !v.is_empty()
+                        && v.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    {
+                        Ok(v.to_owned())
+                    } else {
+                        Err("must be letters, digits, '_' or '-'".to_owned())
+                    }
+                })
+            };
+            let subject = parse_with(get("nats_subject"), |v| {
+                if v.is_empty() || v.contains(char::is_whitespace) {
+                    Err("must be a NATS subject without spaces".to_owned())
+                } else {
+                    Ok(v.to_owned())
+                }
+            })?;
+            Some(NatsSettings {
+                url,
+                stream: name("nats_stream")?,
+                subject,
+                consumer: name("nats_consumer")?,
+            })
+        };
+
         Ok(Settings {
             database,
             site_addr,
@@ -191,6 +259,7 @@ impl Settings {
             cookie_security,
             seed_demo_on_empty,
             log_filter,
+            nats,
         })
     }
 }
@@ -287,6 +356,26 @@ mod tests {
         assert_eq!(settings.session_idle_minutes, 20);
         let settings = Settings::from_sources(&file, &BTreeMap::new()).unwrap();
         assert_eq!(settings.session_idle_minutes, 10);
+    }
+
+    #[test]
+    fn the_nats_consumer_is_off_until_a_url_is_set() {
+        let settings = Settings::from_sources(&BTreeMap::new(), &BTreeMap::new()).unwrap();
+        assert_eq!(settings.nats, None);
+        let settings = Settings::from_sources(
+            &BTreeMap::new(),
+            &env(&[("EINBLICK_NATS_URL", "nats://127.0.0.1:4222")]),
+        )
+        .unwrap();
+        let nats = settings.nats.unwrap();
+        assert_eq!(
+            (nats.stream.as_str(), nats.subject.as_str()),
+            ("EINBLICK_ACCESS", "einblick.access.>")
+        );
+        let err =
+            Settings::from_sources(&BTreeMap::new(), &env(&[("EINBLICK_NATS_URL", "http://x")]))
+                .unwrap_err();
+        assert_eq!(err.setting, "EINBLICK_NATS_URL");
     }
 
     #[test]

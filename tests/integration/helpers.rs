@@ -118,6 +118,29 @@ fn fresh_database(backend: Backend) -> (FreshDatabase, DatabaseLocation) {
     }
 }
 
+/// A fresh, empty database that is removed when dropped; for tests that run the binary.
+pub struct ScratchDatabase {
+    pub location: DatabaseLocation,
+    _database: FreshDatabase,
+}
+
+impl ScratchDatabase {
+    pub fn new(backend: Backend) -> Self {
+        let (database, location) = fresh_database(backend);
+        Self {
+            location,
+            _database: database,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match &self.location {
+            DatabaseLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseLocation::Postgres(url) => url.clone(),
+        }
+    }
+}
+
 pub struct TestApp {
     pub base_url: String,
     pub db: Database,

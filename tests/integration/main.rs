@@ -8,6 +8,7 @@ mod cli;
 mod cross_account;
 mod feed_http;
 mod feed_import;
+mod feed_nats;
 mod login;
 mod security;
 mod timeline_page;

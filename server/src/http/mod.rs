@@ -49,7 +49,12 @@ pub struct Started {
     pub addr: SocketAddr,
 }
 
+/// Binds and starts the server (and the NATS consumer, when configured). Must run inside an actix
+/// system.
 pub fn start(state: AppState) -> std::io::Result<Started> {
+    if let Some(nats) = state.settings.nats.clone() {
+        actix_web::rt::spawn(crate::ingest::nats::run(state.clone(), nats));
+    }
     let listener = TcpListener::bind(state.settings.site_addr)?;
     let addr = listener.local_addr()?;
     let options = leptos_options(&state.settings, addr);

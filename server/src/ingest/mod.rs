@@ -5,5 +5,6 @@
 pub mod event;
 pub mod http;
 pub mod import;
+pub mod nats;
 pub mod store;
 pub mod token;

@@ -20,6 +20,7 @@ use crate::error::AppError;
 pub enum Transport {
     Http,
     Import,
+    Nats,
 }
 
 impl Transport {
@@ -27,6 +28,7 @@ impl Transport {
         match self {
             Transport::Http => "http",
             Transport::Import => "import",
+            Transport::Nats => "nats",
         }
     }
 }

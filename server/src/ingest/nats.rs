@@ -1,0 +1,108 @@
+//! NATS JetStream consumer: a durable pull consumer, started with `serve` when
+//! `EINBLICK_NATS_URL` is set. A message is acknowledged only after its batch is committed; a
+//! poison message is kept in the dead-letter store and terminated, so it is never redelivered.
+//! A crash between commit and ack means a redelivery, which the store counts as a duplicate.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, AckKind};
+use futures_util::StreamExt;
+
+use super::store::{self, RawEvent, SourcePolicy, Transport};
+use crate::config::NatsSettings;
+use crate::http::AppState;
+
+const BATCH: usize = 500;
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// Runs for the life of the server; reconnects after any failure.
+pub async fn run(state: AppState, nats: NatsSettings) {
+    loop {
+        if let Err(e) = consume(&state, &nats).await {
+            tracing::warn!(error = %e, stream = %nats.stream, "NATS consumer interrupted; retrying in 2 s");
+        }
+        actix_web::rt::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+async fn consume(state: &AppState, nats: &NatsSettings) -> Result<(), Failure> {
+    let client = async_nats::connect(&nats.url).await?;
+    let context = jetstream::new(client.clone());
+    let stream = context
+        .get_or_create_stream(jetstream::stream::Config {
+            name: nats.stream.clone(),
+            subjects: vec![nats.subject.clone()],
+            ..Default::default()
+        })
+        .await?;
+    let consumer: jetstream::consumer::PullConsumer = stream
+        .get_or_create_consumer(
+            &nats.consumer,
+            pull::Config {
+                durable_name: Some(nats.consumer.clone()),
+                ack_policy: AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(30),
+                ..Default::default()
+            },
+        )
+        .await?;
+    tracing::info!(stream = %nats.stream, consumer = %nats.consumer, "consuming access events from NATS JetStream");
+    loop {
+        let mut fetched = consumer
+            .fetch()
+            .max_messages(BATCH)
+            .expires(Duration::from_secs(1))
+            .messages()
+            .await?;
+        let mut messages = Vec::with_capacity(BATCH);
+        while let Some(message) = fetched.next().await {
+            messages.push(message?);
+        }
+        if messages.is_empty() {
+            continue;
+        }
+        let payloads: Vec<Vec<u8>> = messages.iter().map(|m| m.payload.to_vec()).collect();
+        let outcome = state
+            .db
+            .run(move |conn| {
+                let raw: Vec<RawEvent<'_>> = payloads
+                    .iter()
+                    .enumerate()
+                    .map(|(position, bytes)| RawEvent { position, bytes })
+                    .collect();
+                store::store_batch(
+                    conn,
+                    &raw,
+                    Transport::Nats,
+                    &SourcePolicy::Any,
+                    chrono::Utc::now().naive_utc(),
+                )
+            })
+            .await;
+        match outcome {
+            Ok(report) => {
+                state.metrics.record_ingest(Transport::Nats, &report);
+                let poison: HashSet<usize> = report.rejections.iter().map(|r| r.position).collect();
+                for (position, message) in messages.iter().enumerate() {
+                    let kind = if poison.contains(&position) {
+                        AckKind::Term
+                    } else {
+                        AckKind::Ack
+                    };
+                    message.ack_with(kind).await?;
+                }
+                client.flush().await?;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "storing a NATS batch failed; it will be redelivered");
+                for message in &messages {
+                    message
+                        .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
+                        .await?;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The NATS JetStream consumer against the real local NATS server, including a crash test: the
+//! server is killed (SIGKILL) again and again while events stream in, and afterwards every event
+//! is stored exactly once and every poison message is kept.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use einblick::db::schema::{access_events, dead_letters};
+use einblick::db::Database;
+
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends!(events_streamed_over_nats_are_stored_exactly_once_across_crashes);
+
+const NATS_URL: &str = "nats://127.0.0.1:4222";
+const EVENTS: usize = 1500;
+const POISON: usize = 5;
+
+fn event(id: usize) -> String {
+    serde_json::json!({
+        "specversion": "1.0", "id": format!("nats-{id}"), "source": "/wms/picking", "type": "einblick.access.v1",
+        "time": "2026-11-22T07:15:00Z",
+        "data": {
+            "customer_ref": format!("C-4{:05}", id % 300), "actor": { "employee_id": "E-2001", "role": "wh_fulfilment_agent" },
+            "data_category": "purchase_history", "action": "view", "reason": { "code": "order_fulfilment" }
+        }
+    })
+    .to_string()
+}
+
+fn start_server(url: &str, stream: &str, subject: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_einblick"))
+        .arg("serve")
+        .env("DATABASE_URL", url)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("EINBLICK_SEED_DEMO_ON_EMPTY", "false")
+        .env("EINBLICK_LOG", "warn")
+        .env("EINBLICK_NATS_URL", NATS_URL)
+        .env("EINBLICK_NATS_STREAM", stream)
+        .env("EINBLICK_NATS_SUBJECT", subject)
+        .env("EINBLICK_NATS_CONSUMER", "einblick-test")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start einblick")
+}
+
+fn counts(db: &Database) -> (i64, i64, i64) {
+    let mut conn = db.get().unwrap();
+    let stored: i64 = access_events::table
+        .count()
+        .get_result(&mut *conn)
+        .unwrap_or(0);
+    let mut ids: Vec<String> = access_events::table
+        .select(access_events::event_id)
+        .load(&mut *conn)
+        .unwrap_or_default();
+    ids.sort();
+    ids.dedup();
+    let distinct = ids.len() as i64;
+    let dead: i64 = dead_letters::table
+        .count()
+        .get_result(&mut *conn)
+        .unwrap_or(0);
+    (stored, distinct, dead)
+}
+
+fn events_streamed_over_nats_are_stored_exactly_once_across_crashes(backend: Backend) {
+    let database = ScratchDatabase::new(backend);
+    let url = database.url();
+    let tag = format!(
+        "{}_{}",
+        std::process::id(),
+        if backend == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "pg"
+        }
+    );
+    let stream = format!("EINBLICK_TEST_{tag}");
+    let subject = format!("einblick.test.{tag}.>");
+    let publish_subject = format!("einblick.test.{tag}.wms");
+
+    // The first start creates the schema, the stream and the durable consumer.
+    let mut server = start_server(&url, &stream, &subject);
+    let db = Database::connect(database.location.clone(), 2).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while db
+        .get()
+        .map(|mut c| einblick::db::access_event::count(&mut c).is_err())
+        .unwrap_or(true)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "server did not migrate the database"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+
+    let publisher = {
+        let (stream, publish_subject) = (stream.clone(), publish_subject.clone());
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let client = async_nats::connect(NATS_URL)
+                    .await
+                    .expect("NATS runs on 127.0.0.1:4222");
+                let context = async_nats::jetstream::new(client);
+                let _ = context
+                    .get_or_create_stream(async_nats::jetstream::stream::Config {
+                        name: stream,
+                        subjects: vec![format!(
+                            "{}.>",
+                            publish_subject.rsplit_once('.').unwrap().0
+                        )],
+                        ..Default::default()
+                    })
+                    .await;
+                for id in 0..EVENTS {
+                    let payload = if id % (EVENTS / POISON) == 7 {
+                        format!("{{\"poison\": {id}")
+                    } else {
+                        event(id)
+                    };
+                    context
+                        .publish(publish_subject.clone(), payload.into())
+                        .await
+                        .unwrap()
+                        .await
+                        .expect("stored by JetStream");
+                    if id % 100 == 0 {
+                        actix_web::rt::time::sleep(Duration::from_millis(40)).await;
+                    }
+                }
+            })
+        })
+    };
+
+    // Kill the server repeatedly while the events stream in.
+    let mut rng = einblick::seed::demo::DemoRng::new(99);
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(250 + rng.below(400)));
+        server.kill().expect("SIGKILL");
+        let _ = server.wait();
+        server = start_server(&url, &stream, &subject);
+    }
+    publisher.join().expect("publisher");
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let good = (EVENTS - POISON) as i64;
+    loop {
+        let (stored, distinct, dead) = counts(&db);
+        if stored == good && dead >= POISON as i64 {
+            assert_eq!(distinct, stored, "no event stored twice");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "stored {stored}/{good}, dead letters {dead}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Give redeliveries a moment: nothing more may appear.
+    std::thread::sleep(Duration::from_millis(1500));
+    let (stored, distinct, dead) = counts(&db);
+    assert_eq!((stored, distinct), (good, good));
+    let mut kept: Vec<String> = db
+        .get()
+        .map(|mut c| {
+            dead_letters::table
+                .select(dead_letters::raw_base64)
+                .load(&mut *c)
+                .unwrap()
+        })
+        .unwrap();
+    kept.sort();
+    kept.dedup();
+    let poison_kept = kept.len() as i64;
+    assert_eq!(
+        poison_kept, POISON as i64,
+        "every poison message is kept ({dead} dead letters in all)"
+    );
+    server.kill().ok();
+    let _ = server.wait();
+
+    actix_web::rt::System::new().block_on(async move {
+        let client = async_nats::connect(NATS_URL).await.unwrap();
+        let _ = async_nats::jetstream::new(client)
+            .delete_stream(&stream)
+            .await;
+    });
+}
