@@ -1,0 +1,313 @@
+//! Feed ingest benchmark: events/s through `POST /api/v1/feed/events` (batches of 1,000) beside
+//! the same rows loaded the fastest raw way (PostgreSQL binary COPY; SQLite: one transaction of
+//! prepared inserts), printed as a ratio; and events/s of the NATS JetStream consumer.
+//!
+//! PostgreSQL: `source .ci/env && cargo bench -p server --bench ingest`
+//! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench ingest`
+//! Optional: EINBLICK_BENCH_EVENTS (default 100000), EINBLICK_TEST_POSTGRES_URL.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use einblick::config::{NatsSettings, Settings};
+use einblick::db::access_event::{self, NewAccessEvent};
+use einblick::db::{AnyConnection, Database, DatabaseLocation};
+use einblick::http::{AppState, BackgroundServer};
+
+const BATCH: usize = 1000;
+const CLIENTS: usize = 2;
+
+fn main() {
+    let backend = std::env::var("EINBLICK_BENCH_BACKEND").unwrap_or_else(|_| "postgres".into());
+    let events: usize = std::env::var("EINBLICK_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let lines: Vec<String> = (0..events).map(event_json).collect();
+    println!("{events} events, {backend}");
+
+    // Raw baseline.
+    let (raw_db, _raw_guard) = fresh(&backend, "raw");
+    let rows: Vec<NewAccessEvent> = lines
+        .iter()
+        .map(|l| {
+            einblick::ingest::event::parse(l.as_bytes(), chrono::Utc::now().naive_utc()).unwrap()
+        })
+        .collect();
+    let started = Instant::now();
+    raw_load(&raw_db, &rows);
+    let raw_rate = events as f64 / started.elapsed().as_secs_f64();
+    assert_eq!(count(&raw_db), events as i64);
+
+    // HTTP batch ingest through the real server.
+    let (db, _guard) = fresh(&backend, "http");
+    let token = {
+        let mut conn = db.get().unwrap();
+        einblick::ingest::token::create(
+            &mut conn,
+            "bench",
+            &["/bench/feed".into()],
+            chrono::Utc::now().naive_utc(),
+        )
+        .unwrap()
+        .1
+    };
+    let server = BackgroundServer::start(AppState::new(db.clone(), settings(&db, None))).unwrap();
+    let bodies: Vec<String> = lines
+        .chunks(BATCH)
+        .map(|chunk| format!("[{}]", chunk.join(",")))
+        .collect();
+    let url = format!("http://{}/api/v1/feed/events", server.addr);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let (bodies, url, token) = (&bodies, &url, &token);
+            scope.spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(120))
+                    .build();
+                for body in bodies.iter().skip(client).step_by(CLIENTS) {
+                    let report: serde_json::Value = agent
+                        .post(url)
+                        .set("Authorization", &format!("Bearer {token}"))
+                        .set("Content-Type", "application/cloudevents-batch+json")
+                        .send_string(body)
+                        .unwrap()
+                        .into_json()
+                        .unwrap();
+                    assert_eq!(report["accepted"].as_u64(), Some(BATCH as u64));
+                }
+            });
+        }
+    });
+    let http_rate = events as f64 / started.elapsed().as_secs_f64();
+    assert_eq!(count(&db), events as i64);
+    drop(server);
+
+    println!("\n{:<58} {:>12}", "path", "events/s");
+    println!("{:<58} {:>12.0}", raw_label(&backend), raw_rate);
+    println!(
+        "{:<58} {:>12.0}",
+        format!("HTTP batches of {BATCH}, {CLIENTS} clients"),
+        http_rate
+    );
+    println!("{:<58} {:>12.2}", "ratio HTTP / raw", http_rate / raw_rate);
+
+    // NATS consumer: publish everything first, then time the consumer draining it.
+    let (nats_db, _nats_guard) = fresh(&backend, "nats");
+    let stream = format!("EINBLICK_BENCH_{}", std::process::id());
+    let subject = format!("einblick.bench.{}", std::process::id());
+    let published = {
+        let (stream, subject, lines) = (stream.clone(), subject.clone(), lines.clone());
+        actix_web::rt::System::new().block_on(async move {
+            let client = async_nats::connect("nats://127.0.0.1:4222").await?;
+            let context = async_nats::jetstream::new(client.clone());
+            context
+                .get_or_create_stream(async_nats::jetstream::stream::Config {
+                    name: stream,
+                    subjects: vec![format!("{subject}.>")],
+                    ..Default::default()
+                })
+                .await?;
+            let mut acks = Vec::with_capacity(lines.len());
+            for line in lines {
+                acks.push(
+                    context
+                        .publish(format!("{subject}.feed"), line.into())
+                        .await?,
+                );
+            }
+            for ack in acks {
+                ack.await?;
+            }
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        })
+    };
+    if let Err(e) = published {
+        println!("NATS consumer: skipped ({e})");
+        return;
+    }
+    let nats = NatsSettings {
+        url: "nats://127.0.0.1:4222".into(),
+        stream: stream.clone(),
+        subject: format!("{subject}.>"),
+        consumer: "einblick-bench".into(),
+    };
+    let started = Instant::now();
+    let server = BackgroundServer::start(AppState::new(
+        nats_db.clone(),
+        settings(&nats_db, Some(nats)),
+    ))
+    .unwrap();
+    while count(&nats_db) < events as i64 {
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "NATS consumer too slow"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let nats_rate = events as f64 / started.elapsed().as_secs_f64();
+    drop(server);
+    println!(
+        "{:<58} {:>12.0}",
+        "NATS JetStream consumer (batches of 500)", nats_rate
+    );
+    let _ = actix_web::rt::System::new().block_on(async move {
+        let client = async_nats::connect("nats://127.0.0.1:4222").await?;
+        async_nats::jetstream::new(client)
+            .delete_stream(&stream)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string().into())
+            as Result<(), Box<dyn std::error::Error + Send + Sync>>
+    });
+}
+
+fn raw_label(backend: &str) -> &'static str {
+    if backend == "sqlite" {
+        "raw: one SQLite transaction of prepared inserts"
+    } else {
+        "raw: PostgreSQL binary COPY"
+    }
+}
+
+fn raw_load(db: &Database, rows: &[NewAccessEvent]) {
+    let mut conn = db.get().unwrap();
+    match &mut *conn {
+        AnyConnection::Postgresql(c) => {
+            use einblick::db::schema::access_events;
+            diesel::copy_from(access_events::table)
+                .from_raw_data(access_events::table, |out| {
+                    for (n, row) in rows.iter().enumerate() {
+                        writeln!(out, "{}", csv_row(n as i64 + 1, row))
+                            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+                    }
+                    diesel::QueryResult::Ok(())
+                })
+                .with_format(diesel::pg::CopyFormat::Csv)
+                .execute(c)
+                .unwrap();
+        }
+        AnyConnection::Sqlite(c) => {
+            c.transaction(|c| {
+                for row in rows {
+                    diesel::insert_into(einblick::db::schema::access_events::table)
+                        .values(row)
+                        .execute(c)?;
+                }
+                diesel::QueryResult::Ok(())
+            })
+            .unwrap();
+        }
+    }
+}
+
+/// One row in the table's column order, as PostgreSQL's CSV COPY reads it (empty = NULL).
+fn csv_row(id: i64, row: &NewAccessEvent) -> String {
+    let text = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let optional = |s: &Option<String>| s.as_deref().map(text).unwrap_or_default();
+    [
+        id.to_string(),
+        text(&row.source),
+        text(&row.event_id),
+        row.occurred_at.to_string(),
+        row.received_at.to_string(),
+        text(&row.customer_ref),
+        text(&row.employee_id),
+        text(&row.role_code),
+        optional(&row.team),
+        optional(&row.office_country),
+        text(&row.data_category),
+        text(&row.action),
+        text(&row.reason_code),
+        optional(&row.reason_text),
+        optional(&row.ticket_ref),
+        optional(&row.system),
+        text(&row.content_sha256),
+        String::new(),
+    ]
+    .join(",")
+}
+
+fn event_json(n: usize) -> String {
+    serde_json::json!({
+        "specversion": "1.0", "id": format!("bench-{n:08}"), "source": "/bench/feed", "type": "einblick.access.v1",
+        "time": "2026-11-20T14:02:11Z", "datacontenttype": "application/json",
+        "data": {
+            "customer_ref": format!("C-5{:05}", n % 50_000),
+            "actor": { "employee_id": format!("E-{}", 1000 + n % 60), "role": "cs_agent_t1", "team": "Support Berlin", "country": "DE" },
+            "data_category": "purchase_history", "action": "view",
+            "reason": { "code": "customer_request", "text": "Asked about a delayed parcel", "ticket": format!("T-{}", 40_000 + n) },
+            "system": "support-console"
+        }
+    })
+    .to_string()
+}
+
+fn count(db: &Database) -> i64 {
+    db.get()
+        .map(|mut c| access_event::count(&mut c).unwrap_or(0))
+        .unwrap_or(0)
+}
+
+fn settings(db: &Database, nats: Option<NatsSettings>) -> Settings {
+    let env = BTreeMap::from([
+        ("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+        ("EINBLICK_LOG".to_owned(), "warn".to_owned()),
+    ]);
+    let mut settings = Settings::from_sources(&BTreeMap::new(), &env).unwrap();
+    settings.database = db.location().clone();
+    settings.nats = nats;
+    settings
+}
+
+struct Guard(Option<String>, Option<std::path::PathBuf>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(name) = &self.0 {
+            if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url()) {
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        }
+        if let Some(dir) = &self.1 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn admin_url() -> String {
+    std::env::var("EINBLICK_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn fresh(backend: &str, label: &str) -> (Database, Guard) {
+    let name = format!("einblick_ingest_{label}_{}", std::process::id());
+    let (location, guard) = if backend == "sqlite" {
+        let dir = std::env::temp_dir().join(&name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        (
+            DatabaseLocation::Sqlite(dir.join("ingest.sqlite3")),
+            Guard(None, Some(dir)),
+        )
+    } else {
+        let mut admin =
+            diesel::PgConnection::establish(&admin_url()).expect("PostgreSQL on 127.0.0.1:5432");
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .unwrap();
+        let mut url = url::Url::parse(&admin_url()).unwrap();
+        url.set_path(&name);
+        (
+            DatabaseLocation::Postgres(url.to_string()),
+            Guard(Some(name), None),
+        )
+    };
+    let db = Database::connect(location, 8).unwrap();
+    db.migrate().unwrap();
+    (db, guard)
+}
