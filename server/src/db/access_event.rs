@@ -168,7 +168,12 @@ pub fn existing_hashes(
     // Chunks keep the IN lists inside SQLite's parameter limit.
     for chunk in keys.chunks(400) {
         let event_ids: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
+        let mut sources: Vec<&str> = chunk.iter().map(|(source, _)| source.as_str()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        // Both columns, source first: the (source, event_id) unique index answers this.
         let rows: Vec<(String, String, String)> = ae::access_events
+            .filter(ae::source.eq_any(sources))
             .filter(ae::event_id.eq_any(event_ids))
             .select((ae::source, ae::event_id, ae::content_sha256))
             .load(conn)?;
