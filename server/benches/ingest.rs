@@ -111,16 +111,19 @@ fn main() {
                     ..Default::default()
                 })
                 .await?;
-            let mut acks = Vec::with_capacity(lines.len());
-            for line in lines {
-                acks.push(
-                    context
-                        .publish(format!("{subject}.feed"), line.into())
-                        .await?,
-                );
-            }
-            for ack in acks {
-                ack.await?;
+            // Acks are awaited in windows: the client limits how many may be in flight.
+            for window in lines.chunks(500) {
+                let mut acks = Vec::with_capacity(window.len());
+                for line in window {
+                    acks.push(
+                        context
+                            .publish(format!("{subject}.feed"), line.clone().into())
+                            .await?,
+                    );
+                }
+                for ack in acks {
+                    ack.await?;
+                }
             }
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
         })
