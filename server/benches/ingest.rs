@@ -6,14 +6,15 @@
 //! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench ingest`
 //! Optional: EINBLICK_BENCH_EVENTS (default 100000), EINBLICK_TEST_POSTGRES_URL.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use einblick::config::{NatsSettings, Settings};
 use einblick::db::access_event::{self, NewAccessEvent};
-use einblick::db::{AnyConnection, Database, DatabaseLocation};
+use einblick::db::{AnyConnection, Database};
 use einblick::http::{AppState, BackgroundServer};
 
 const BATCH: usize = 1000;
@@ -29,7 +30,7 @@ fn main() {
     println!("{events} events, {backend}");
 
     // Raw baseline.
-    let (raw_db, _raw_guard) = fresh(&backend, "raw");
+    let (raw_db, _raw_guard) = common::scratch_database(&backend, "raw");
     let rows: Vec<NewAccessEvent> = lines
         .iter()
         .map(|l| {
@@ -42,7 +43,7 @@ fn main() {
     assert_eq!(count(&raw_db), events as i64);
 
     // HTTP batch ingest through the real server.
-    let (db, _guard) = fresh(&backend, "http");
+    let (db, _guard) = common::scratch_database(&backend, "http");
     let token = {
         let mut conn = db.get().unwrap();
         einblick::ingest::token::create(
@@ -96,7 +97,7 @@ fn main() {
     println!("{:<58} {:>12.2}", "ratio HTTP / raw", http_rate / raw_rate);
 
     // NATS consumer: publish everything first, then time the consumer draining it.
-    let (nats_db, _nats_guard) = fresh(&backend, "nats");
+    let (nats_db, _nats_guard) = common::scratch_database(&backend, "nats");
     let stream = format!("EINBLICK_BENCH_{}", std::process::id());
     let subject = format!("einblick.bench.{}", std::process::id());
     let published = {
@@ -264,53 +265,4 @@ fn settings(db: &Database, nats: Option<NatsSettings>) -> Settings {
     settings.database = db.location().clone();
     settings.nats = nats;
     settings
-}
-
-struct Guard(Option<String>, Option<std::path::PathBuf>);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Some(name) = &self.0 {
-            if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url()) {
-                let _ = admin
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
-            }
-        }
-        if let Some(dir) = &self.1 {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-fn admin_url() -> String {
-    std::env::var("EINBLICK_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn fresh(backend: &str, label: &str) -> (Database, Guard) {
-    let name = format!("einblick_ingest_{label}_{}", std::process::id());
-    let (location, guard) = if backend == "sqlite" {
-        let dir = std::env::temp_dir().join(&name);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        (
-            DatabaseLocation::Sqlite(dir.join("ingest.sqlite3")),
-            Guard(None, Some(dir)),
-        )
-    } else {
-        let mut admin =
-            diesel::PgConnection::establish(&admin_url()).expect("PostgreSQL on 127.0.0.1:5432");
-        admin
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .unwrap();
-        let mut url = url::Url::parse(&admin_url()).unwrap();
-        url.set_path(&name);
-        (
-            DatabaseLocation::Postgres(url.to_string()),
-            Guard(Some(name), None),
-        )
-    };
-    let db = Database::connect(location, 8).unwrap();
-    db.migrate().unwrap();
-    (db, guard)
 }

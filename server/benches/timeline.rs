@@ -6,6 +6,8 @@
 //! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench timeline`
 //! Optional: EINBLICK_BENCH_EVENTS (total events), EINBLICK_TEST_POSTGRES_URL (admin database).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -37,9 +39,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default_events);
 
-    let (location, _cleanup) = fresh_database(&backend);
-    let db = Database::connect(location.clone(), 8).expect("connect");
-    db.migrate().expect("migrate");
+    let (db, _cleanup) = common::scratch_database(&backend, "timeline");
+    let location = db.location().clone();
     demo::seed(&db).expect("demo data");
 
     let started = Instant::now();
@@ -105,51 +106,6 @@ fn main() {
             percentile(&latencies, 0.99),
             rate
         );
-    }
-}
-
-struct Cleanup(Option<String>, Option<std::path::PathBuf>);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if let Some(name) = &self.0 {
-            if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url()) {
-                let _ = admin
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
-            }
-        }
-        if let Some(dir) = &self.1 {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
-}
-
-fn admin_url() -> String {
-    std::env::var("EINBLICK_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn fresh_database(backend: &str) -> (DatabaseLocation, Cleanup) {
-    let name = format!("einblick_bench_{}", std::process::id());
-    if backend == "sqlite" {
-        let dir = std::env::temp_dir().join(&name);
-        std::fs::create_dir_all(&dir).unwrap();
-        (
-            DatabaseLocation::Sqlite(dir.join("bench.sqlite3")),
-            Cleanup(None, Some(dir)),
-        )
-    } else {
-        let mut admin =
-            diesel::PgConnection::establish(&admin_url()).expect("PostgreSQL on 127.0.0.1:5432");
-        admin
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .unwrap();
-        let mut url = url::Url::parse(&admin_url()).unwrap();
-        url.set_path(&name);
-        (
-            DatabaseLocation::Postgres(url.to_string()),
-            Cleanup(Some(name), None),
-        )
     }
 }
 

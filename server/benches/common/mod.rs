@@ -1,0 +1,56 @@
+//! What both benchmarks need: a fresh, migrated database that is removed afterwards.
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use einblick::db::{Database, DatabaseLocation};
+
+/// Removes the benchmark's database when dropped.
+pub struct ScratchGuard(Option<String>, Option<std::path::PathBuf>);
+
+impl Drop for ScratchGuard {
+    fn drop(&mut self) {
+        if let Some(name) = &self.0 {
+            if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url()) {
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        }
+        if let Some(dir) = &self.1 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub fn admin_url() -> String {
+    std::env::var("EINBLICK_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh migrated database on `backend` ("sqlite" or "postgres"), named after `label`.
+pub fn scratch_database(backend: &str, label: &str) -> (Database, ScratchGuard) {
+    let name = format!("einblick_bench_{label}_{}", std::process::id());
+    let (location, guard) = if backend == "sqlite" {
+        let dir = std::env::temp_dir().join(&name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        (
+            DatabaseLocation::Sqlite(dir.join("bench.sqlite3")),
+            ScratchGuard(None, Some(dir)),
+        )
+    } else {
+        let mut admin =
+            diesel::PgConnection::establish(&admin_url()).expect("PostgreSQL on 127.0.0.1:5432");
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .unwrap();
+        let mut url = url::Url::parse(&admin_url()).unwrap();
+        url.set_path(&name);
+        (
+            DatabaseLocation::Postgres(url.to_string()),
+            ScratchGuard(Some(name), None),
+        )
+    };
+    let db = Database::connect(location, 8).unwrap();
+    db.migrate().unwrap();
+    (db, guard)
+}
