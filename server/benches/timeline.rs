@@ -180,7 +180,7 @@ fn load_events(db: &Database, count: usize) {
             })
             .collect();
         let mut conn = db.get().unwrap();
-        conn.transaction(|c| access_event::insert_many(c, &batch))
+        conn.transaction(|c| access_event::insert_new(c, &batch))
             .expect("insert batch");
         produced += batch.len();
     }

@@ -423,6 +423,6 @@ pub fn insert_event(
         visible_from,
     };
     event.compute_content_hash();
-    app.with_connection(|conn| einblick::db::access_event::insert_many(conn, &[event]))
+    app.with_connection(|conn| einblick::db::access_event::insert_new(conn, &[event]))
         .expect("insert event");
 }

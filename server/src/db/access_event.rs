@@ -82,32 +82,6 @@ impl NewAccessEvent {
     }
 }
 
-/// Inserts rows in chunks inside the caller's transaction. Bulk insert is where the backends
-/// differ (SQLite's bound-parameter limit), hence the per-backend chunk size.
-pub fn insert_many(conn: &mut AnyConnection, rows: &[NewAccessEvent]) -> QueryResult<usize> {
-    let mut inserted = 0;
-    match conn {
-        #[cfg(feature = "sqlite")]
-        AnyConnection::Sqlite(c) => {
-            // 17 columns x 50 rows stays under SQLite's 999-parameter default.
-            for chunk in rows.chunks(50) {
-                inserted += diesel::insert_into(access_events::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-        #[cfg(feature = "postgres")]
-        AnyConnection::Postgresql(c) => {
-            for chunk in rows.chunks(2000) {
-                inserted += diesel::insert_into(access_events::table)
-                    .values(chunk)
-                    .execute(c)?;
-            }
-        }
-    }
-    Ok(inserted)
-}
-
 /// One page of a customer's visible events, newest first, plus one extra row that tells
 /// whether an older page exists. Served by the (customer_ref, occurred_at, id) index.
 pub fn timeline_page(
@@ -167,6 +141,7 @@ pub fn existing_hashes(
     let mut found = std::collections::HashMap::new();
     // Chunks keep the IN lists inside SQLite's parameter limit.
     for chunk in keys.chunks(400) {
+        let wanted: std::collections::HashSet<&(String, String)> = chunk.iter().collect();
         let event_ids: Vec<&str> = chunk.iter().map(|(_, id)| id.as_str()).collect();
         let mut sources: Vec<&str> = chunk.iter().map(|(source, _)| source.as_str()).collect();
         sources.sort_unstable();
@@ -179,7 +154,7 @@ pub fn existing_hashes(
             .load(conn)?;
         for (source, event_id, hash) in rows {
             let key = (source, event_id);
-            if chunk.contains(&key) {
+            if wanted.contains(&key) {
                 found.insert(key, hash);
             }
         }
@@ -187,8 +162,9 @@ pub fn existing_hashes(
     Ok(found)
 }
 
-/// Inserts rows whose key is not stored yet; a row that lost a race with a concurrent writer is
-/// skipped (and classified by the caller afterwards). Returns how many were stored.
+/// Inserts rows whose key is not stored yet, inside the caller's transaction; a row whose key
+/// exists (e.g. it lost a race with a concurrent writer) is skipped and left to the caller to
+/// classify. Returns how many were stored. Bulk insert and upsert are where the backends differ.
 pub fn insert_new(conn: &mut AnyConnection, rows: &[NewAccessEvent]) -> QueryResult<usize> {
     let mut inserted = 0;
     match conn {

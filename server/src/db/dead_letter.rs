@@ -6,19 +6,6 @@ use diesel::prelude::*;
 use super::schema::dead_letters;
 use super::AnyConnection;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = dead_letters)]
-pub struct DeadLetterRow {
-    pub id: i64,
-    pub received_at: NaiveDateTime,
-    pub transport: String,
-    pub source: Option<String>,
-    pub event_id: Option<String>,
-    pub reason: String,
-    pub raw_base64: String,
-    pub replayed_at: Option<NaiveDateTime>,
-}
-
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = dead_letters)]
 pub struct NewDeadLetter {
@@ -40,14 +27,6 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[NewDeadLetter]) -> QueryRes
         }
         Ok(inserted)
     })
-}
-
-pub fn list_recent(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<DeadLetterRow>> {
-    dead_letters::table
-        .order(dead_letters::id.desc())
-        .limit(limit)
-        .select(DeadLetterRow::as_select())
-        .load(conn)
 }
 
 pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {

@@ -119,7 +119,7 @@ pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
                 },
             )?;
         }
-        access_event::insert_many(conn, &events)?;
+        access_event::insert_new(conn, &events)?;
         Ok::<_, AppError>(())
     })?;
     Ok(SeedOutcome::Seeded {
