@@ -1,20 +1,54 @@
 //! What the UI needs from the server, as a trait the server implements (the arrow points
 //! `server -> app`). Provided to the app through context as a [`PortalBackendHandle`].
+//! `session_token` and `staff_token` are the raw cookie values.
 
 use std::sync::Arc;
 
+use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
+use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use crate::dto::{PortalError, TimelinePage, TimelineQuery};
 use crate::i18n::Lang;
 
 #[async_trait::async_trait]
 pub trait PortalBackend: Send + Sync + 'static {
-    /// One page of the signed-in customer's timeline. `session_token` is the raw cookie value.
+    /// One page of the signed-in customer's timeline.
     async fn timeline(
         &self,
         session_token: Option<String>,
         lang: Lang,
         query: TimelineQuery,
     ) -> Result<TimelinePage, PortalError>;
+
+    /// The dispute form for these timeline entries (ids not the customer's are left out).
+    async fn dispute_draft(
+        &self,
+        session_token: Option<String>,
+        lang: Lang,
+        event_ids: Vec<String>,
+    ) -> Result<DisputeDraft, PortalError>;
+
+    async fn my_disputes(&self, session_token: Option<String>) -> Result<MyDisputes, PortalError>;
+
+    async fn dispute(
+        &self,
+        session_token: Option<String>,
+        lang: Lang,
+        reference: String,
+    ) -> Result<DisputeDetail, PortalError>;
+
+    async fn staff_queue(
+        &self,
+        staff_token: Option<String>,
+        query: QueueQuery,
+    ) -> Result<QueuePage, PortalError>;
+
+    /// Opening a case is logged as an access to the customer's data.
+    async fn staff_case(
+        &self,
+        staff_token: Option<String>,
+        lang: Lang,
+        reference: String,
+    ) -> Result<CaseView, PortalError>;
 }
 
 #[derive(Clone)]

@@ -3,7 +3,12 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub mod backoffice;
+pub mod disputes;
+
 pub const SESSION_COOKIE: &str = "einblick_session";
+/// The back office's own session cookie (a staff member may also be a customer).
+pub const STAFF_SESSION_COOKIE: &str = "einblick_staff_session";
 
 /// The timeline's filters and paging position, exactly as they arrive in the URL.
 /// The server parses them (dates, codes, cursor) and rejects bad values with `InvalidFilter`.
@@ -164,8 +169,14 @@ pub struct FilterOptions {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PortalError {
     NotSignedIn,
-    InvalidFilter { field: String },
+    InvalidFilter {
+        field: String,
+    },
     InvalidCursor,
+    /// Not there, or not this person's to see: the two are deliberately indistinguishable.
+    NotFound,
+    /// Signed in, but the role does not allow this.
+    Forbidden,
     Unavailable,
 }
 

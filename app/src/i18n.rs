@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod backoffice;
+pub mod disputes;
+
 pub const LANG_COOKIE: &str = "einblick_lang";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -63,6 +66,20 @@ impl Lang {
         match self {
             Lang::De => &DE,
             Lang::En => &EN,
+        }
+    }
+
+    pub fn disputes(self) -> &'static disputes::DisputeTexts {
+        match self {
+            Lang::De => &disputes::DE,
+            Lang::En => &disputes::EN,
+        }
+    }
+
+    pub fn backoffice(self) -> &'static backoffice::BackofficeTexts {
+        match self {
+            Lang::De => &backoffice::DE,
+            Lang::En => &backoffice::EN,
         }
     }
 }

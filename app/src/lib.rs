@@ -18,7 +18,11 @@ use leptos_router::{
 };
 
 use crate::i18n::Lang;
-use crate::pages::{login::LoginPage, not_found::NotFound, timeline::TimelinePage};
+use crate::pages::{
+    dispute_detail::DisputeDetailPage, dispute_new::DisputeNewPage, login::LoginPage,
+    my_disputes::MyDisputesPage, not_found::NotFound, staff_case::StaffCasePage,
+    staff_login::StaffLoginPage, staff_queue::StaffQueuePage, timeline::TimelinePage,
+};
 
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -63,6 +67,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=|| view! { <Redirect path="/timeline" /> } ssr=SsrMode::Async />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async />
+                <Route path=path!("/disputes") view=MyDisputesPage ssr=SsrMode::Async />
+                <Route path=path!("/disputes/new") view=DisputeNewPage ssr=SsrMode::Async />
+                <Route path=path!("/disputes/:reference") view=DisputeDetailPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/login") view=StaffLoginPage />
+                <Route path=path!("/staff") view=StaffQueuePage ssr=SsrMode::Async />
+                <Route path=path!("/staff/disputes/:reference") view=StaffCasePage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -1,22 +1,91 @@
 //! Server functions: the browser calls them over HTTP, server rendering calls them directly.
+//! The outer error is transport, the inner one is for people.
 
 use leptos::prelude::*;
 
+use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
+use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use crate::dto::{PortalError, TimelinePage, TimelineQuery};
 
-/// The signed-in customer's timeline. The outer error is transport, the inner one is for people.
-#[server(prefix = "/rpc", endpoint = "timeline")]
-pub async fn load_timeline(
-    query: TimelineQuery,
-) -> Result<Result<TimelinePage, PortalError>, ServerFnError> {
+#[cfg(feature = "ssr")]
+struct RequestContext {
+    backend: crate::backend::PortalBackendHandle,
+    session_token: Option<String>,
+    staff_token: Option<String>,
+    lang: crate::i18n::Lang,
+}
+
+#[cfg(feature = "ssr")]
+fn request_context() -> Result<RequestContext, ServerFnError> {
     use crate::backend::PortalBackendHandle;
-    use crate::dto::SESSION_COOKIE;
+    use crate::dto::{SESSION_COOKIE, STAFF_SESSION_COOKIE};
 
     let backend = use_context::<PortalBackendHandle>()
         .ok_or_else(|| ServerFnError::new("portal backend is not configured"))?;
     let request = use_context::<leptos_actix::Request>()
         .ok_or_else(|| ServerFnError::new("no request in context"))?;
-    let token = request.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
-    let lang = crate::lang_of_request(&request);
-    Ok(backend.0.timeline(token, lang, query).await)
+    let cookie = |name: &str| request.cookie(name).map(|c| c.value().to_owned());
+    Ok(RequestContext {
+        backend,
+        session_token: cookie(SESSION_COOKIE),
+        staff_token: cookie(STAFF_SESSION_COOKIE),
+        lang: crate::lang_of_request(&request),
+    })
+}
+
+/// The signed-in customer's timeline.
+#[server(prefix = "/rpc", endpoint = "timeline")]
+pub async fn load_timeline(
+    query: TimelineQuery,
+) -> Result<Result<TimelinePage, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.timeline(c.session_token, c.lang, query).await)
+}
+
+/// The dispute form for the chosen timeline entries.
+#[server(prefix = "/rpc", endpoint = "dispute-draft")]
+pub async fn load_dispute_draft(
+    event_ids: Vec<String>,
+) -> Result<Result<DisputeDraft, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend
+        .0
+        .dispute_draft(c.session_token, c.lang, event_ids)
+        .await)
+}
+
+#[server(prefix = "/rpc", endpoint = "my-disputes")]
+pub async fn load_my_disputes() -> Result<Result<MyDisputes, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.my_disputes(c.session_token).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "dispute")]
+pub async fn load_dispute(
+    reference: String,
+) -> Result<Result<DisputeDetail, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend
+        .0
+        .dispute(c.session_token, c.lang, reference)
+        .await)
+}
+
+#[server(prefix = "/rpc", endpoint = "staff-queue")]
+pub async fn load_staff_queue(
+    query: QueueQuery,
+) -> Result<Result<QueuePage, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.staff_queue(c.staff_token, query).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "staff-case")]
+pub async fn load_staff_case(
+    reference: String,
+) -> Result<Result<CaseView, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend
+        .0
+        .staff_case(c.staff_token, c.lang, reference)
+        .await)
 }

@@ -40,6 +40,12 @@ pub struct Settings {
     pub log_filter: String,
     /// `None` unless `EINBLICK_NATS_URL` is set.
     pub nats: Option<NatsSettings>,
+    /// Where customers reach the portal; links in emails start with it.
+    pub public_url: String,
+    /// Emails are written here as `.eml` files.
+    pub outbox_dir: PathBuf,
+    /// The sender of customer emails.
+    pub mail_from: String,
 }
 
 /// A setting that could not be used, named the way the operator wrote it.
@@ -114,6 +120,21 @@ const KEYS: &[Key] = &[
         file_key: "log",
         env: &["EINBLICK_LOG"],
         default: "info",
+    },
+    Key {
+        file_key: "public_url",
+        env: &["EINBLICK_PUBLIC_URL"],
+        default: "http://127.0.0.1:3000",
+    },
+    Key {
+        file_key: "outbox_dir",
+        env: &["EINBLICK_OUTBOX_DIR"],
+        default: "data/outbox",
+    },
+    Key {
+        file_key: "mail_from",
+        env: &["EINBLICK_MAIL_FROM"],
+        default: "Einblick <datenschutz@einblick.example>",
     },
     Key {
         file_key: "nats_url",
@@ -211,6 +232,25 @@ impl Settings {
             problem: format!("not a valid log filter ({e})"),
         })?;
 
+        let public_url = parse_with(get("public_url"), |v| {
+            let trimmed = v.trim_end_matches('/');
+            if (trimmed.starts_with("http://") || trimmed.starts_with("https://"))
+                && url::Url::parse(trimmed).is_ok()
+            {
+                Ok(trimmed.to_owned())
+            } else {
+                Err("must be an http(s) URL, like https://einblick.example.com".to_owned())
+            }
+        })?;
+        let outbox_dir = PathBuf::from(&get("outbox_dir").value);
+        let mail_from = parse_with(get("mail_from"), |v| {
+            if v.contains('@') && !v.contains(['\r', '\n']) {
+                Ok(v.to_owned())
+            } else {
+                Err("must be an address, like Einblick <privacy@example.com>".to_owned())
+            }
+        })?;
+
         let nats = if get("nats_url").value.trim().is_empty() {
             None
         } else {
@@ -259,6 +299,9 @@ impl Settings {
             cookie_security,
             seed_demo_on_empty,
             log_filter,
+            public_url,
+            outbox_dir,
+            mail_from,
             nats,
         })
     }

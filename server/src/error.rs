@@ -20,6 +20,8 @@ pub enum ErrorKind {
     },
     InvalidCursor,
     NotFound,
+    /// Signed in, but this role may not do it.
+    Forbidden,
     Internal,
 }
 
@@ -54,6 +56,7 @@ impl AppError {
             ErrorKind::InvalidInput { .. } => "invalid_input",
             ErrorKind::InvalidCursor => "invalid_cursor",
             ErrorKind::NotFound => "not_found",
+            ErrorKind::Forbidden => "forbidden",
             ErrorKind::Internal => "internal",
         }
     }
@@ -74,6 +77,7 @@ impl AppError {
             }
             ErrorKind::InvalidCursor => "The cursor is invalid; start again without one.".into(),
             ErrorKind::NotFound => "Not found.".into(),
+            ErrorKind::Forbidden => "Your role may not do this.".into(),
             ErrorKind::Internal => {
                 "Something went wrong on our side. Please try again later.".into()
             }
@@ -109,6 +113,7 @@ impl ResponseError for AppError {
             ErrorKind::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::InvalidInput { .. } | ErrorKind::InvalidCursor => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -133,6 +138,8 @@ impl From<AppError> for PortalError {
                 field: field.to_owned(),
             },
             ErrorKind::InvalidCursor => PortalError::InvalidCursor,
+            ErrorKind::NotFound => PortalError::NotFound,
+            ErrorKind::Forbidden => PortalError::Forbidden,
             _ => {
                 error.log();
                 PortalError::Unavailable

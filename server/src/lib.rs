@@ -1,10 +1,13 @@
 //! Einblick's server: database, authentication, HTTP, demo data and the command line.
 
 pub mod auth;
+pub mod backoffice;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod disputes;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod http;
 pub mod ingest;

@@ -144,8 +144,26 @@ impl ScratchDatabase {
 pub struct TestApp {
     pub base_url: String,
     pub db: Database,
+    /// Where this server writes customer emails.
+    pub outbox: std::path::PathBuf,
     _server: BackgroundServer,
     _database: FreshDatabase,
+    _outbox: tempfile_dir::TempDir,
+}
+
+pub const ANALYST: &str = "analyst@einblick.example";
+pub const LEAD: &str = "lead@einblick.example";
+pub const REGULATOR: &str = "regulator@einblick.example";
+pub const ADMIN: &str = "admin@einblick.example";
+
+/// An email the server wrote to its outbox, decoded.
+#[derive(Debug, Clone)]
+pub struct OutboxEmail {
+    pub to: String,
+    pub notice: String,
+    pub reference: String,
+    pub text: String,
+    pub html: String,
 }
 
 impl TestApp {
@@ -161,6 +179,7 @@ impl TestApp {
         with_demo_data: bool,
     ) -> TestApp {
         let (database, location) = fresh_database(backend);
+        let outbox = tempfile_dir::TempDir::new(&format!("{}_outbox", unique_name()));
         let mut env: BTreeMap<String, String> = overrides
             .iter()
             .map(|(k, v)| ((*k).into(), (*v).into()))
@@ -168,6 +187,8 @@ impl TestApp {
         env.insert("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into());
         env.insert("EINBLICK_DB_POOL_SIZE".into(), "4".into());
         env.insert("EINBLICK_LOG".into(), "warn".into());
+        env.entry("EINBLICK_OUTBOX_DIR".into())
+            .or_insert_with(|| outbox.0.display().to_string());
         let mut settings = Settings::from_sources(&BTreeMap::new(), &env).expect("test settings");
         settings.database = location.clone();
 
@@ -181,8 +202,10 @@ impl TestApp {
         TestApp {
             base_url: format!("http://{}", server.addr),
             db,
+            outbox: outbox.0.clone(),
             _server: server,
             _database: database,
+            _outbox: outbox,
         }
     }
 
@@ -201,6 +224,72 @@ impl TestApp {
         );
         assert_eq!(response.header("location").as_deref(), Some("/timeline"));
         client
+    }
+
+    /// A client signed in to the back office as `email` with the demo password.
+    pub fn staff_signed_in(&self, email: &str) -> Client {
+        let mut client = self.client();
+        let response = client.post_form(
+            "/staff/login",
+            &[("email", email), ("password", DEMO_PASSWORD)],
+        );
+        assert_eq!(response.status, 303, "staff sign-in as {email} failed");
+        assert_eq!(response.header("location").as_deref(), Some("/staff"));
+        client
+    }
+
+    /// Every email in the outbox, oldest first.
+    pub fn outbox_emails(&self) -> Vec<OutboxEmail> {
+        use base64::Engine;
+        let Ok(entries) = std::fs::read_dir(&self.outbox) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| {
+                let raw = std::fs::read_to_string(&path).unwrap();
+                let header = |name: &str| {
+                    raw.lines()
+                        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned()
+                };
+                let boundary = header("Content-Type")
+                    .split("boundary=\"")
+                    .nth(1)
+                    .unwrap()
+                    .trim_end_matches('"')
+                    .to_owned();
+                let parts: Vec<String> = raw
+                    .split(&format!("--{boundary}"))
+                    .skip(1)
+                    .filter(|p| !p.starts_with("--"))
+                    .map(|part| {
+                        let body = part.split("\r\n\r\n").nth(1).unwrap_or_default();
+                        let compact: String = body.split_whitespace().collect();
+                        String::from_utf8(
+                            base64::engine::general_purpose::STANDARD
+                                .decode(compact)
+                                .unwrap(),
+                        )
+                        .unwrap()
+                    })
+                    .collect();
+                OutboxEmail {
+                    to: header("To"),
+                    notice: header("X-Einblick-Notice"),
+                    reference: header("X-Einblick-Reference"),
+                    text: parts[0].clone(),
+                    html: parts[1].clone(),
+                }
+            })
+            .collect()
     }
 
     pub fn with_connection<T>(

@@ -6,6 +6,7 @@ mod helpers;
 mod access_events_api;
 mod cli;
 mod cross_account;
+mod disputes;
 mod feed_http;
 mod feed_import;
 mod feed_nats;

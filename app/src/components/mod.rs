@@ -1,2 +1,3 @@
+pub mod problem;
 pub mod site_header;
 pub mod timeline_entry;

@@ -7,9 +7,28 @@ use crate::i18n::Lang;
 /// The top bar: product name, language switch and, when signed in, the sign-out button.
 /// Both controls are plain forms so they work without JavaScript.
 #[component]
-pub fn SiteHeader(#[prop(optional, into)] signed_in_as: Option<String>) -> impl IntoView {
+pub fn SiteHeader(
+    #[prop(optional, into)] signed_in_as: Option<String>,
+    /// The back office's header: its own home and sign-out.
+    #[prop(optional)]
+    staff: bool,
+) -> impl IntoView {
     let lang = current_lang();
     let texts = lang.texts();
+    let disputes = lang.disputes();
+    let (home, logout, tagline) = if staff {
+        ("/staff", "/staff/logout", lang.backoffice().area_name)
+    } else {
+        ("/timeline", "/logout", texts.tagline)
+    };
+    let customer_nav = (signed_in_as.is_some() && !staff).then(|| {
+        view! {
+            <nav class="main-nav" aria-label=texts.app_name>
+                <a href="/timeline">{disputes.nav_timeline}</a>
+                <a href="/disputes">{disputes.nav_disputes}</a>
+            </nav>
+        }
+    });
     let location = use_location();
     let return_to = move || {
         let search = location.search.get();
@@ -22,10 +41,11 @@ pub fn SiteHeader(#[prop(optional, into)] signed_in_as: Option<String>) -> impl 
 
     view! {
         <header class="site-header">
-            <a class="brand" href="/timeline">
+            <a class="brand" href=home>
                 <span class="brand-name">{texts.app_name}</span>
-                <span class="brand-tagline">{texts.tagline}</span>
+                <span class="brand-tagline">{tagline}</span>
             </a>
+            {customer_nav}
             <nav class="header-actions" aria-label=texts.switch_language>
                 <form method="post" action="/language" class="lang-switch">
                     <input type="hidden" name="return_to" value=return_to />
@@ -52,7 +72,7 @@ pub fn SiteHeader(#[prop(optional, into)] signed_in_as: Option<String>) -> impl 
                 {signed_in_as
                     .map(|name| {
                         view! {
-                            <form method="post" action="/logout" class="sign-out">
+                            <form method="post" action=logout class="sign-out">
                                 <span class="signed-in-as">
                                     <span class="visually-hidden">{texts.signed_in_as} " "</span>
                                     {name}

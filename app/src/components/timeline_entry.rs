@@ -5,8 +5,20 @@ use crate::dto::TimelineEntry;
 
 /// One access, as the customer reads it: who (role), what, why, where.
 #[component]
-pub fn TimelineEntryItem(entry: TimelineEntry) -> impl IntoView {
-    let texts = current_lang().texts();
+pub fn TimelineEntryItem(
+    entry: TimelineEntry,
+    /// On the timeline: a checkbox to select it and a link to dispute it.
+    #[prop(optional)]
+    selectable: bool,
+) -> impl IntoView {
+    let lang = current_lang();
+    let texts = lang.texts();
+    let disputes = lang.disputes();
+    let select_label = format!(
+        "{}: {} {}",
+        disputes.select_entry, entry.local_time, entry.role.label
+    );
+    let dispute_href = format!("/disputes/new?event={}", entry.id);
     let no_reason = entry.reason.code == "none";
     let reason_label = if no_reason {
         texts.no_reason_given.to_owned()
@@ -19,6 +31,18 @@ pub fn TimelineEntryItem(entry: TimelineEntry) -> impl IntoView {
             <time class="entry-time" datetime=entry.occurred_at.clone()>
                 {entry.local_time.clone()}
             </time>
+            {selectable
+                .then(|| {
+                    view! {
+                        <input
+                            class="entry-select"
+                            type="checkbox"
+                            name="event"
+                            value=entry.id.clone()
+                            aria-label=select_label
+                        />
+                    }
+                })}
             <div class="entry-body">
                 <details class="entry-role">
                     <summary>
@@ -66,6 +90,14 @@ pub fn TimelineEntryItem(entry: TimelineEntry) -> impl IntoView {
                             }
                         })}
                 </dl>
+                {selectable
+                    .then(|| {
+                        view! {
+                            <a class="entry-dispute" href=dispute_href>
+                                {disputes.dispute_this}
+                            </a>
+                        }
+                    })}
             </div>
         </li>
     }

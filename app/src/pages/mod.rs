@@ -1,3 +1,9 @@
+pub mod dispute_detail;
+pub mod dispute_new;
 pub mod login;
+pub mod my_disputes;
 pub mod not_found;
+pub mod staff_case;
+pub mod staff_login;
+pub mod staff_queue;
 pub mod timeline;

@@ -95,6 +95,8 @@ fn TimelineView(page: Page, query: TimelineQuery, pending: ReadSignal<bool>) -> 
                     .into_any()
             } else {
                 view! {
+                    <form method="get" action="/disputes/new" class="timeline-form">
+                    <p class="small selection-hint">{current_lang().disputes().selection_hint}</p>
                     <ol class="timeline" aria-label=texts.timeline_title>
                         {days
                             .into_iter()
@@ -110,7 +112,7 @@ fn TimelineView(page: Page, query: TimelineQuery, pending: ReadSignal<bool>) -> 
                                         <ol class="entries">
                                             {entries
                                                 .into_iter()
-                                                .map(|entry| view! { <TimelineEntryItem entry /> })
+                                                .map(|entry| view! { <TimelineEntryItem entry selectable=true /> })
                                                 .collect_view()}
                                         </ol>
                                     </li>
@@ -118,6 +120,10 @@ fn TimelineView(page: Page, query: TimelineQuery, pending: ReadSignal<bool>) -> 
                             })
                             .collect_view()}
                     </ol>
+                    <div class="selection-bar">
+                        <button type="submit" class="primary">{current_lang().disputes().dispute_selected}</button>
+                    </div>
+                    </form>
                 }
                     .into_any()
             }}
@@ -221,7 +227,8 @@ fn TimelineError(problem: PortalError) -> impl IntoView {
         }
         PortalError::InvalidCursor => texts.error_invalid_cursor.to_owned(),
         PortalError::NotSignedIn => texts.session_expired.to_owned(),
-        PortalError::Unavailable => texts.error_unavailable.to_owned(),
+        PortalError::NotFound => texts.not_found_body.to_owned(),
+        PortalError::Forbidden | PortalError::Unavailable => texts.error_unavailable.to_owned(),
     };
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_actix::ResponseOptions>() {

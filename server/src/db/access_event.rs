@@ -192,3 +192,27 @@ pub fn insert_new(conn: &mut AnyConnection, rows: &[NewAccessEvent]) -> QueryRes
     }
     Ok(inserted)
 }
+
+/// The events with these row ids (any customer: callers check ownership).
+pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<AccessEventRow>> {
+    access_events::table
+        .filter(access_events::id.eq_any(ids))
+        .order((access_events::occurred_at.desc(), access_events::id.desc()))
+        .select(AccessEventRow::as_select())
+        .load(conn)
+}
+
+/// Whom an employee looked at, and when, in `[from, to)`: the case view's context figures.
+pub fn employee_window(
+    conn: &mut AnyConnection,
+    employee_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    access_events::table
+        .filter(access_events::employee_id.eq(employee_id))
+        .filter(access_events::occurred_at.ge(from))
+        .filter(access_events::occurred_at.lt(to))
+        .select((access_events::customer_ref, access_events::occurred_at))
+        .load(conn)
+}

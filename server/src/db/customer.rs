@@ -16,6 +16,8 @@ pub struct CustomerRow {
     pub time_zone: String,
     pub is_vip: i16,
     pub created_at: NaiveDateTime,
+    /// `de` or `en`: the language of the customer's emails.
+    pub lang: String,
 }
 
 impl CustomerRow {
@@ -63,4 +65,20 @@ pub fn insert(conn: &mut AnyConnection, customer: &NewCustomer) -> QueryResult<u
 
 pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     customers::table.count().get_result(conn)
+}
+
+pub fn set_lang(conn: &mut AnyConnection, id: CustomerId, lang: &str) -> QueryResult<usize> {
+    diesel::update(customers::table.find(id.0))
+        .set(customers::lang.eq(lang))
+        .execute(conn)
+}
+
+/// Which of these customer references belong to VIP customers.
+pub fn vip_refs(conn: &mut AnyConnection) -> QueryResult<std::collections::HashSet<String>> {
+    Ok(customers::table
+        .filter(customers::is_vip.eq(1))
+        .select(customers::customer_ref)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
 }

@@ -3,11 +3,14 @@
 pub mod access_event;
 pub mod customer;
 pub mod dead_letter;
+pub mod dispute;
+pub mod dispute_history;
 pub mod feed_token;
 pub mod login_failure;
 pub mod lookup;
 pub mod schema;
 pub mod session;
+pub mod staff_user;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,6 +34,30 @@ macro_rules! with_backend {
             $crate::db::AnyConnection::Sqlite($c) => $body,
         }
     };
+}
+
+#[cfg(feature = "sqlite")]
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `work` in a transaction that will write. SQLite has one writer; a deferred transaction
+/// that reads first and then writes can fail at once with "database is locked" when another
+/// one writes meanwhile, so writers of this process take turns there (other processes wait in
+/// busy_timeout). PostgreSQL writers run side by side.
+pub fn write_transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, AppError>,
+{
+    let _sqlite_writer: Option<std::sync::MutexGuard<'static, ()>> = match conn {
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(_) => Some(
+            SQLITE_WRITER
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        ),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    };
+    conn.transaction(work)
 }
 
 #[derive(diesel::MultiConnection)]
@@ -208,6 +235,15 @@ impl Database {
         })
         .await
         .map_err(|e| AppError::internal(format!("database task failed: {e}")))?
+    }
+
+    /// [`Database::run`] inside a [`write_transaction`]: all of `work` is stored, or none of it.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
+    {
+        self.run(move |conn| write_transaction(conn, work)).await
     }
 
     /// Applies the embedded migrations of this backend that have not run yet.

@@ -33,6 +33,7 @@ diesel::table! {
         time_zone -> Text,
         is_vip -> Int2,
         created_at -> Timestamp,
+        lang -> Text,
     }
 }
 
@@ -54,6 +55,45 @@ diesel::table! {
         reason -> Text,
         raw_base64 -> Text,
         replayed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    dispute_events (dispute_id, access_event_id) {
+        dispute_id -> Int8,
+        access_event_id -> Int8,
+    }
+}
+
+diesel::table! {
+    dispute_history (id) {
+        id -> Int8,
+        dispute_id -> Int8,
+        happened_at -> Timestamp,
+        staff_user_id -> Nullable<Int8>,
+        kind -> Text,
+        body -> Nullable<Text>,
+        visible_to_customer -> Int2,
+    }
+}
+
+diesel::table! {
+    disputes (id) {
+        id -> Int8,
+        reference -> Text,
+        customer_id -> Int8,
+        ground -> Text,
+        statement -> Text,
+        status -> Text,
+        received_at -> Timestamp,
+        due_on -> Date,
+        extended_due_on -> Nullable<Date>,
+        extension_reason -> Nullable<Text>,
+        assignee_id -> Nullable<Int8>,
+        decided_at -> Nullable<Timestamp>,
+        decision_explanation -> Nullable<Text>,
+        internal_note -> Nullable<Text>,
+        updated_at -> Timestamp,
     }
 }
 
@@ -126,6 +166,12 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(dispute_events -> access_events (access_event_id));
+diesel::joinable!(dispute_events -> disputes (dispute_id));
+diesel::joinable!(dispute_history -> disputes (dispute_id));
+diesel::joinable!(dispute_history -> staff_users (staff_user_id));
+diesel::joinable!(disputes -> customers (customer_id));
+diesel::joinable!(disputes -> staff_users (assignee_id));
 diesel::joinable!(sessions -> customers (customer_id));
 diesel::joinable!(sessions -> staff_users (staff_user_id));
 
@@ -134,6 +180,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     data_categories,
     dead_letters,
+    dispute_events,
+    dispute_history,
+    disputes,
     feed_tokens,
     login_failures,
     reason_codes,

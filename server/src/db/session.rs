@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::sessions;
 use super::AnyConnection;
-use crate::domain::CustomerId;
+use crate::domain::{CustomerId, StaffUserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -38,6 +38,23 @@ pub fn insert_for_customer(
             token_hash,
             customer_id: Some(customer.0),
             staff_user_id: None,
+            created_at: now,
+            last_seen_at: now,
+        })
+        .execute(conn)
+}
+
+pub fn insert_for_staff(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    staff: StaffUserId,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(sessions::table)
+        .values(NewSession {
+            token_hash,
+            customer_id: None,
+            staff_user_id: Some(staff.0),
             created_at: now,
             last_seen_at: now,
         })

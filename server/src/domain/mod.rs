@@ -1,9 +1,13 @@
 //! Domain types: untrusted input becomes one of these at the edge, or is rejected there.
 
+pub mod dispute;
 pub mod email_address;
 pub mod ids;
+pub mod staff_role;
 pub mod timeline_filter;
 
+pub use dispute::{Deadline, DisputeGround, DisputeId, DisputeReference, DisputeStatus, PlainText};
 pub use email_address::EmailAddress;
 pub use ids::{AccessEventId, CustomerId, CustomerRef, StaffUserId};
+pub use staff_role::{StaffPermission, StaffRole};
 pub use timeline_filter::{TimelineCursor, TimelineFilter};

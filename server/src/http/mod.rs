@@ -21,6 +21,7 @@ use leptos_actix::{generate_route_list, LeptosRoutes};
 use app::backend::PortalBackendHandle;
 
 use crate::auth::{login::login, logout::logout};
+use crate::backoffice;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::portal::Portal;
@@ -73,6 +74,45 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
             .route("/login", web::post().to(login))
             .route("/logout", web::post().to(logout))
             .route("/language", web::post().to(language::set_language))
+            .route("/disputes", web::post().to(crate::disputes::file::file))
+            .route(
+                "/disputes/{reference}/messages",
+                web::post().to(crate::disputes::reply::reply),
+            )
+            .route(
+                "/disputes/{reference}/withdraw",
+                web::post().to(crate::disputes::withdraw::withdraw),
+            )
+            .route("/staff/login", web::post().to(backoffice::login::login))
+            .route("/staff/logout", web::post().to(backoffice::login::logout))
+            .route(
+                "/staff/disputes/{reference}/review",
+                web::post().to(backoffice::review::review),
+            )
+            .route(
+                "/staff/disputes/{reference}/assign",
+                web::post().to(backoffice::assign::assign),
+            )
+            .route(
+                "/staff/disputes/{reference}/request-info",
+                web::post().to(backoffice::request_info::request_info),
+            )
+            .route(
+                "/staff/disputes/{reference}/message",
+                web::post().to(backoffice::message::message),
+            )
+            .route(
+                "/staff/disputes/{reference}/note",
+                web::post().to(backoffice::note::note),
+            )
+            .route(
+                "/staff/disputes/{reference}/extend",
+                web::post().to(backoffice::extend::extend),
+            )
+            .route(
+                "/staff/disputes/{reference}/decide",
+                web::post().to(backoffice::decide::decide),
+            )
             .route(
                 "/api/v1/me/access-events",
                 web::get().to(api::me_access_events::list),

@@ -89,9 +89,6 @@ pub struct RawEvent<'a> {
     pub bytes: &'a [u8],
 }
 
-#[cfg(feature = "sqlite")]
-static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 pub fn store_batch(
     conn: &mut AnyConnection,
     raw_events: &[RawEvent<'_>],
@@ -99,20 +96,7 @@ pub fn store_batch(
     policy: &SourcePolicy<'_>,
     now: NaiveDateTime,
 ) -> Result<IngestReport, AppError> {
-    // SQLite has one writer; a deferred transaction that reads first and then writes can fail
-    // at once with "database is locked" when another batch writes meanwhile. Batches of this
-    // process therefore take turns on SQLite (other processes wait in busy_timeout).
-    let _sqlite_writer: Option<std::sync::MutexGuard<'static, ()>> = match conn {
-        #[cfg(feature = "sqlite")]
-        AnyConnection::Sqlite(_) => Some(
-            SQLITE_WRITER
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        ),
-        #[allow(unreachable_patterns)]
-        _ => None,
-    };
-    diesel::Connection::transaction(conn, |conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut report = IngestReport::default();
         let mut dead = Vec::new();
         let mut reject = |report: &mut IngestReport, raw: &RawEvent<'_>, rejection: Rejection| {

@@ -1,13 +1,16 @@
-//! The customer portal's data, served to the Leptos app through `app::backend::PortalBackend`.
+//! The portal's data, served to the Leptos app through `app::backend::PortalBackend`.
 
 pub mod labels;
 pub mod timeline;
 
 use app::backend::PortalBackend;
+use app::dto::backoffice::{CaseView, QueuePage, QueueQuery};
+use app::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use app::dto::{PortalError, TimelinePage, TimelineQuery};
 use app::i18n::Lang;
 
 use crate::http::AppState;
+use crate::{backoffice, disputes};
 
 pub struct Portal {
     state: AppState,
@@ -27,8 +30,45 @@ impl PortalBackend for Portal {
         lang: Lang,
         query: TimelineQuery,
     ) -> Result<TimelinePage, PortalError> {
-        timeline::load_page(&self.state, session_token, lang, query)
-            .await
-            .map_err(PortalError::from)
+        Ok(timeline::load_page(&self.state, session_token, lang, query).await?)
+    }
+
+    async fn dispute_draft(
+        &self,
+        session_token: Option<String>,
+        lang: Lang,
+        event_ids: Vec<String>,
+    ) -> Result<DisputeDraft, PortalError> {
+        Ok(disputes::view::draft(&self.state, session_token, lang, event_ids).await?)
+    }
+
+    async fn my_disputes(&self, session_token: Option<String>) -> Result<MyDisputes, PortalError> {
+        Ok(disputes::view::list(&self.state, session_token).await?)
+    }
+
+    async fn dispute(
+        &self,
+        session_token: Option<String>,
+        lang: Lang,
+        reference: String,
+    ) -> Result<DisputeDetail, PortalError> {
+        Ok(disputes::view::detail(&self.state, session_token, lang, reference).await?)
+    }
+
+    async fn staff_queue(
+        &self,
+        staff_token: Option<String>,
+        query: QueueQuery,
+    ) -> Result<QueuePage, PortalError> {
+        Ok(backoffice::queue::load(&self.state, staff_token, query).await?)
+    }
+
+    async fn staff_case(
+        &self,
+        staff_token: Option<String>,
+        lang: Lang,
+        reference: String,
+    ) -> Result<CaseView, PortalError> {
+        Ok(backoffice::case::load(&self.state, staff_token, lang, reference).await?)
     }
 }

@@ -96,7 +96,7 @@ fn local(at: NaiveDateTime, zone: Tz) -> chrono::DateTime<Tz> {
 }
 
 /// Everything the customer may see of an event; the employee id, team and country stay out.
-fn entry(row: &AccessEventRow, labels: &Labeller, zone: Tz) -> TimelineEntry {
+pub(crate) fn entry(row: &AccessEventRow, labels: &Labeller, zone: Tz) -> TimelineEntry {
     let local_time = local(row.occurred_at, zone);
     let (role, role_description) = labels.role(&row.role_code);
     TimelineEntry {

@@ -8,7 +8,9 @@ use crate::auth::password;
 use crate::db::access_event::{self, NewAccessEvent};
 use crate::db::customer::{self, NewCustomer};
 use crate::db::lookup::{self, DataCategoryRow, RoleRow, SourceSystemRow};
+use crate::db::staff_user::{self, NewStaffUser};
 use crate::db::{AnyConnection, Database};
+use crate::domain::StaffRole;
 use crate::error::AppError;
 
 /// Every demo customer signs in with this password.
@@ -59,6 +61,41 @@ pub const DEMO_CUSTOMERS: [DemoCustomer; 4] = [
     },
 ];
 
+pub struct DemoStaff {
+    pub email: &'static str,
+    pub name: &'static str,
+    pub role: StaffRole,
+    pub authority: Option<&'static str>,
+}
+
+/// The back office's demo accounts; they sign in at `/staff/login` with [`DEMO_PASSWORD`].
+pub const DEMO_STAFF: [DemoStaff; 4] = [
+    DemoStaff {
+        email: "analyst@einblick.example",
+        name: "Paula Brandt",
+        role: StaffRole::PrivacyAnalyst,
+        authority: None,
+    },
+    DemoStaff {
+        email: "lead@einblick.example",
+        name: "Jonas Keller",
+        role: StaffRole::PrivacyLead,
+        authority: None,
+    },
+    DemoStaff {
+        email: "regulator@einblick.example",
+        name: "Dr. Ines Vogt",
+        role: StaffRole::Regulator,
+        authority: Some("Berliner Beauftragte für Datenschutz und Informationsfreiheit"),
+    },
+    DemoStaff {
+        email: "admin@einblick.example",
+        name: "Sam Okafor",
+        role: StaffRole::Admin,
+        authority: None,
+    },
+];
+
 /// Retailer customers without an Einblick login: their events fill the table around the demo
 /// accounts (and prove that nobody sees them).
 const OTHER_CUSTOMER_EVENTS: usize = 600;
@@ -97,10 +134,9 @@ pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
     if already.is_some() {
         return Ok(SeedOutcome::AlreadyPresent);
     }
-    let hashes: Vec<String> = DEMO_CUSTOMERS
-        .iter()
-        .map(|_| password::hash(DEMO_PASSWORD))
-        .collect::<Result<_, _>>()?;
+    // One hash serves every demo account: Argon2 is slow on purpose.
+    let hash = password::hash(DEMO_PASSWORD)?;
+    let hashes = vec![hash.clone(); DEMO_CUSTOMERS.len()];
     let events = generate_events();
     let count = events.len();
     diesel::Connection::transaction(&mut *conn, |conn: &mut AnyConnection| {
@@ -120,12 +156,201 @@ pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
             )?;
         }
         access_event::insert_new(conn, &events)?;
+        for staff in &DEMO_STAFF {
+            staff_user::insert(
+                conn,
+                &NewStaffUser {
+                    email: staff.email,
+                    password_hash: Some(&hash),
+                    display_name: staff.name,
+                    staff_role: staff.role.code(),
+                    authority: staff.authority,
+                    is_active: 1,
+                    created_at: period_start(),
+                },
+            )?;
+        }
+        seed_disputes(conn)?;
         Ok::<_, AppError>(())
     })?;
     Ok(SeedOutcome::Seeded {
         customers: DEMO_CUSTOMERS.len(),
         events: count,
     })
+}
+
+/// Three cases in different states, so the back office and "My disputes" are not empty.
+fn seed_disputes(conn: &mut AnyConnection) -> Result<(), AppError> {
+    use crate::db::schema::access_events as ae;
+    use crate::db::{dispute, dispute_history};
+    use crate::domain::{Deadline, DisputeId, StaffUserId};
+    use diesel::prelude::*;
+
+    let at = |y, m, d, h| {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|day| day.and_hms_opt(h, 0, 0))
+            .expect("fixed date is valid")
+    };
+    let staff_id = |conn: &mut AnyConnection, email: &str| -> Result<StaffUserId, AppError> {
+        Ok(StaffUserId(
+            crate::db::schema::staff_users::table
+                .filter(crate::db::schema::staff_users::email.eq(email))
+                .select(crate::db::schema::staff_users::id)
+                .first(conn)?,
+        ))
+    };
+    let analyst = staff_id(conn, DEMO_STAFF[0].email)?;
+    let lead = staff_id(conn, DEMO_STAFF[1].email)?;
+    let customer_id = |conn: &mut AnyConnection, email: &str| -> Result<i64, AppError> {
+        let email = crate::domain::EmailAddress::parse(email).expect("valid");
+        Ok(customer::find_by_email(conn, &email)?
+            .ok_or_else(|| AppError::internal("demo customer missing"))?
+            .id)
+    };
+
+    struct Case {
+        reference: &'static str,
+        customer_email: &'static str,
+        events: Vec<i64>,
+        ground: &'static str,
+        statement: &'static str,
+        status: &'static str,
+        received_at: NaiveDateTime,
+    }
+    let mara_nights: Vec<i64> = ae::table
+        .filter(ae::employee_id.eq(SNOOPING_EMPLOYEE))
+        .order(ae::occurred_at.desc())
+        .select(ae::id)
+        .limit(3)
+        .load(conn)?;
+    let anna_no_reason: Vec<i64> = ae::table
+        .filter(ae::customer_ref.eq(DEMO_CUSTOMERS[0].customer_ref))
+        .filter(ae::reason_code.eq("none"))
+        .order(ae::occurred_at.desc())
+        .select(ae::id)
+        .limit(1)
+        .load(conn)?;
+    let ben_first: Vec<i64> = ae::table
+        .filter(ae::customer_ref.eq(DEMO_CUSTOMERS[1].customer_ref))
+        .filter(ae::occurred_at.lt(at(2026, 6, 1, 0)))
+        .order(ae::occurred_at.desc())
+        .select(ae::id)
+        .limit(1)
+        .load(conn)?;
+    let cases = [
+        Case {
+            reference: "EB-M4RA-N1GT",
+            customer_email: DEMO_CUSTOMERS[2].email,
+            events: mara_nights,
+            ground: "not_recognised",
+            statement: "Jemand hat nachts mehrmals meine Bestellungen angesehen. Ich hatte keinen Kontakt zum Kundenservice.",
+            status: "open",
+            received_at: at(2026, 11, 21, 9),
+        },
+        Case {
+            reference: "EB-ANNA-0RSN",
+            customer_email: DEMO_CUSTOMERS[0].email,
+            events: anna_no_reason,
+            ground: "wrong_reason",
+            statement: "Für diesen Zugriff ist kein Grund angegeben. Warum wurden meine Daten angesehen?",
+            status: "in_review",
+            received_at: at(2026, 10, 20, 14),
+        },
+        Case {
+            reference: "EB-BEN0-R3FD",
+            customer_email: DEMO_CUSTOMERS[1].email,
+            events: ben_first,
+            ground: "never_contacted",
+            statement: "I never contacted support in May.",
+            status: "rejected",
+            received_at: at(2026, 6, 2, 8),
+        },
+    ];
+    for case in cases {
+        if case.events.is_empty() {
+            continue;
+        }
+        let customer = customer_id(conn, case.customer_email)?;
+        let deadline = Deadline::for_receipt(case.received_at.date());
+        let id: DisputeId = dispute::insert(
+            conn,
+            &dispute::NewDispute {
+                reference: case.reference,
+                customer_id: customer,
+                ground: case.ground,
+                statement: case.statement,
+                status: case.status,
+                received_at: case.received_at,
+                due_on: deadline.due_on(),
+                updated_at: case.received_at,
+            },
+            &case.events,
+        )?;
+        let history = |kind, staff, body, visible, at| {
+            dispute_history::NewHistoryEntry::new(id, at, staff, kind, body, visible)
+        };
+        dispute_history::insert(
+            conn,
+            &history("received", None, None, true, case.received_at),
+        )?;
+        match case.status {
+            "in_review" => {
+                let assigned = case.received_at + Duration::hours(20);
+                dispute::update(
+                    conn,
+                    id,
+                    &dispute::DisputeChange {
+                        assignee_id: Some(Some(analyst.0)),
+                        ..Default::default()
+                    },
+                )?;
+                dispute_history::insert(
+                    conn,
+                    &history(
+                        "assigned",
+                        Some(lead),
+                        Some(DEMO_STAFF[0].name),
+                        false,
+                        assigned,
+                    ),
+                )?;
+                dispute_history::insert(
+                    conn,
+                    &history("review_started", Some(analyst), None, true, assigned),
+                )?;
+            }
+            "rejected" => {
+                let decided = case.received_at + Duration::days(12);
+                let answer = "The access was made by the payments team while checking a refund you had requested on the same day (ticket T-20771). The reason was recorded correctly.";
+                dispute::update(
+                    conn,
+                    id,
+                    &dispute::DisputeChange {
+                        decided_at: Some(decided),
+                        decision_explanation: Some(answer),
+                        assignee_id: Some(Some(lead.0)),
+                        ..Default::default()
+                    },
+                )?;
+                dispute_history::insert(
+                    conn,
+                    &history(
+                        "review_started",
+                        Some(analyst),
+                        None,
+                        true,
+                        decided - Duration::days(10),
+                    ),
+                )?;
+                dispute_history::insert(
+                    conn,
+                    &history("rejected", Some(lead), Some(answer), true, decided),
+                )?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// SplitMix64: tiny, fast and stable forever, unlike a library RNG whose stream may change.

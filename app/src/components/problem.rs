@@ -1,0 +1,64 @@
+use leptos::prelude::*;
+
+use crate::components::site_header::SiteHeader;
+use crate::current_lang;
+use crate::dto::PortalError;
+
+/// A page that could not be shown, with the HTTP status that says why and a way on.
+#[component]
+pub fn ProblemState(
+    problem: PortalError,
+    #[prop(into)] back_href: String,
+    #[prop(optional)] staff: bool,
+) -> impl IntoView {
+    let lang = current_lang();
+    let texts = lang.texts();
+    let (title, message) = match &problem {
+        PortalError::NotFound => (texts.not_found_title, texts.not_found_body.to_owned()),
+        PortalError::Forbidden => (
+            lang.backoffice().forbidden_title,
+            lang.backoffice().forbidden_body.to_owned(),
+        ),
+        PortalError::InvalidFilter { field } => (
+            texts.error_title,
+            texts.error_invalid_filter.replace("{field}", field),
+        ),
+        PortalError::InvalidCursor => (texts.error_title, texts.error_invalid_cursor.to_owned()),
+        PortalError::NotSignedIn => (texts.error_title, texts.session_expired.to_owned()),
+        PortalError::Unavailable => (texts.error_title, texts.error_unavailable.to_owned()),
+    };
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_actix::ResponseOptions>() {
+        use actix_web::http::StatusCode;
+        response.set_status(match problem {
+            PortalError::NotFound => StatusCode::NOT_FOUND,
+            PortalError::Forbidden => StatusCode::FORBIDDEN,
+            PortalError::NotSignedIn => StatusCode::UNAUTHORIZED,
+            PortalError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        });
+    }
+    view! {
+        <SiteHeader staff />
+        <main id="main" class="page">
+            <section class="error-state" role="alert">
+                <h1>{title}</h1>
+                <p>{message}</p>
+                <p>
+                    <a href=back_href class="button">{texts.to_start}</a>
+                </p>
+            </section>
+        </main>
+    }
+}
+
+/// A notice from the URL (`?notice=` or `?error=`), announced to screen readers.
+#[component]
+pub fn Notice(#[prop(into)] message: String, #[prop(optional)] error: bool) -> impl IntoView {
+    let (class, role) = if error {
+        ("notice notice-error", "alert")
+    } else {
+        ("notice notice-info", "status")
+    };
+    view! { <p class=class role=role>{message}</p> }
+}

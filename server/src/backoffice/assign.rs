@@ -1,0 +1,59 @@
+//! `POST /staff/disputes/{reference}/assign` (field `assignee`: a staff user id, empty to
+//! unassign). Privacy leads only; only active analysts and leads can be assigned.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{case_action, record, Done};
+use crate::db::dispute::{self, DisputeChange};
+use crate::db::staff_user;
+use crate::disputes::form_value;
+use crate::domain::{StaffPermission, StaffRole, StaffUserId};
+use crate::error::AppError;
+use crate::http::AppState;
+
+pub async fn assign(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    case_action(
+        request,
+        state,
+        path.into_inner(),
+        StaffPermission::AssignDisputes,
+        body,
+        |conn, case, form| {
+            let raw = form_value(form, "assignee").unwrap_or_default().trim();
+            let assignee = if raw.is_empty() {
+                None
+            } else {
+                let Ok(id) = raw.parse::<i64>() else {
+                    return Ok(Done::Refused("assignee"));
+                };
+                let Some(person) = staff_user::find(conn, StaffUserId(id))?.filter(|s| {
+                    s.is_active == 1
+                        && matches!(
+                            s.role(),
+                            Some(StaffRole::PrivacyAnalyst | StaffRole::PrivacyLead)
+                        )
+                }) else {
+                    return Ok(Done::Refused("assignee"));
+                };
+                Some(person)
+            };
+            dispute::update(
+                conn,
+                case.dispute.id(),
+                &DisputeChange {
+                    assignee_id: Some(assignee.as_ref().map(|a| a.id)),
+                    ..Default::default()
+                },
+            )?;
+            let name = assignee.map(|a| a.display_name);
+            record(conn, case, "assigned", name.as_deref(), false)?;
+            Ok(Done::Changed(Vec::new()))
+        },
+    )
+    .await
+}

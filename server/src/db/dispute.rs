@@ -1,0 +1,210 @@
+//! Disputes and the access events they are about.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{customers, dispute_events, disputes};
+use super::AnyConnection;
+use crate::domain::{CustomerId, DisputeId, StaffUserId};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = disputes)]
+pub struct DisputeRow {
+    pub id: i64,
+    pub reference: String,
+    pub customer_id: i64,
+    pub ground: String,
+    pub statement: String,
+    pub status: String,
+    pub received_at: NaiveDateTime,
+    pub due_on: NaiveDate,
+    pub extended_due_on: Option<NaiveDate>,
+    pub extension_reason: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decision_explanation: Option<String>,
+    pub internal_note: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl DisputeRow {
+    pub fn id(&self) -> DisputeId {
+        DisputeId(self.id)
+    }
+
+    pub fn customer_id(&self) -> CustomerId {
+        CustomerId(self.customer_id)
+    }
+
+    pub fn deadline(&self) -> crate::domain::Deadline {
+        crate::domain::Deadline {
+            original: self.due_on,
+            extended: self.extended_due_on,
+        }
+    }
+
+    /// Unknown codes only come from a database edited by hand; treat them as open.
+    pub fn status(&self) -> crate::domain::DisputeStatus {
+        crate::domain::DisputeStatus::parse(&self.status)
+            .unwrap_or(crate::domain::DisputeStatus::Open)
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = disputes)]
+pub struct NewDispute<'a> {
+    pub reference: &'a str,
+    pub customer_id: i64,
+    pub ground: &'a str,
+    pub statement: &'a str,
+    pub status: &'a str,
+    pub received_at: NaiveDateTime,
+    pub due_on: NaiveDate,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A change of a case; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = disputes)]
+pub struct DisputeChange<'a> {
+    pub status: Option<&'a str>,
+    pub extended_due_on: Option<NaiveDate>,
+    pub extension_reason: Option<&'a str>,
+    pub assignee_id: Option<Option<i64>>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decision_explanation: Option<&'a str>,
+    pub internal_note: Option<&'a str>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(
+    conn: &mut AnyConnection,
+    dispute: &NewDispute<'_>,
+    event_ids: &[i64],
+) -> QueryResult<DisputeId> {
+    diesel::insert_into(disputes::table)
+        .values(dispute)
+        .execute(conn)?;
+    let id: i64 = disputes::table
+        .filter(disputes::reference.eq(dispute.reference))
+        .select(disputes::id)
+        .first(conn)?;
+    for event_id in event_ids {
+        diesel::insert_into(dispute_events::table)
+            .values((
+                dispute_events::dispute_id.eq(id),
+                dispute_events::access_event_id.eq(event_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(DisputeId(id))
+}
+
+pub fn update(
+    conn: &mut AnyConnection,
+    id: DisputeId,
+    change: &DisputeChange<'_>,
+) -> QueryResult<usize> {
+    diesel::update(disputes::table.find(id.0))
+        .set(change)
+        .execute(conn)
+}
+
+pub fn find_by_reference(
+    conn: &mut AnyConnection,
+    reference: &str,
+) -> QueryResult<Option<DisputeRow>> {
+    disputes::table
+        .filter(disputes::reference.eq(reference))
+        .select(DisputeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A customer's disputes, newest first.
+pub fn list_for_customer(
+    conn: &mut AnyConnection,
+    customer: CustomerId,
+) -> QueryResult<Vec<DisputeRow>> {
+    disputes::table
+        .filter(disputes::customer_id.eq(customer.0))
+        .order((disputes::received_at.desc(), disputes::id.desc()))
+        .select(DisputeRow::as_select())
+        .load(conn)
+}
+
+/// Number of access events each dispute is about.
+pub fn event_counts(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, i64>> {
+    let rows: Vec<(i64, i64)> = dispute_events::table
+        .filter(dispute_events::dispute_id.eq_any(ids))
+        .group_by(dispute_events::dispute_id)
+        .select((dispute_events::dispute_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+pub fn event_ids(conn: &mut AnyConnection, id: DisputeId) -> QueryResult<Vec<i64>> {
+    dispute_events::table
+        .filter(dispute_events::dispute_id.eq(id.0))
+        .order(dispute_events::access_event_id.desc())
+        .select(dispute_events::access_event_id)
+        .load(conn)
+}
+
+/// The back office queue: which cases, in due-date order.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// Only these statuses; empty means every status.
+    pub statuses: Vec<&'static str>,
+    /// `Some(None)`: unassigned cases only.
+    pub assignee: Option<Option<StaffUserId>>,
+    /// Only cases open past this day.
+    pub overdue_on: Option<NaiveDate>,
+}
+
+/// A queue row: the case, its customer's reference and whether the customer is a VIP.
+pub fn queue(
+    conn: &mut AnyConnection,
+    filter: &QueueFilter,
+    limit: i64,
+) -> QueryResult<Vec<(DisputeRow, String, i16)>> {
+    let mut query = disputes::table
+        .inner_join(customers::table)
+        .select((
+            DisputeRow::as_select(),
+            customers::customer_ref,
+            customers::is_vip,
+        ))
+        .into_boxed();
+    if !filter.statuses.is_empty() {
+        query = query.filter(disputes::status.eq_any(filter.statuses.clone()));
+    }
+    match filter.assignee {
+        Some(Some(staff)) => query = query.filter(disputes::assignee_id.eq(staff.0)),
+        Some(None) => query = query.filter(disputes::assignee_id.is_null()),
+        None => {}
+    }
+    if let Some(today) = filter.overdue_on {
+        let open = ["open", "in_review", "waiting_for_customer"];
+        query = query.filter(disputes::status.eq_any(open)).filter(
+            disputes::extended_due_on
+                .lt(today)
+                .or(disputes::extended_due_on
+                    .is_null()
+                    .and(disputes::due_on.lt(today))),
+        );
+    }
+    query
+        .order((
+            diesel::dsl::sql::<diesel::sql_types::Date>(
+                "COALESCE(disputes.extended_due_on, disputes.due_on)",
+            )
+            .asc(),
+            disputes::id.asc(),
+        ))
+        .limit(limit)
+        .load(conn)
+}

@@ -1,0 +1,86 @@
+//! Einblick's own staff accounts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::staff_users;
+use super::AnyConnection;
+use crate::domain::{EmailAddress, StaffRole, StaffUserId};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = staff_users)]
+pub struct StaffUserRow {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub display_name: String,
+    pub staff_role: String,
+    pub authority: Option<String>,
+    pub is_active: i16,
+    pub created_at: NaiveDateTime,
+}
+
+impl StaffUserRow {
+    pub fn id(&self) -> StaffUserId {
+        StaffUserId(self.id)
+    }
+
+    /// `None` for a role code this version does not know: such an account may do nothing.
+    pub fn role(&self) -> Option<StaffRole> {
+        StaffRole::parse(&self.staff_role).ok()
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = staff_users)]
+pub struct NewStaffUser<'a> {
+    pub email: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub display_name: &'a str,
+    pub staff_role: &'a str,
+    pub authority: Option<&'a str>,
+    pub is_active: i16,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut AnyConnection, user: &NewStaffUser<'_>) -> QueryResult<usize> {
+    diesel::insert_into(staff_users::table)
+        .values(user)
+        .execute(conn)
+}
+
+pub fn find(conn: &mut AnyConnection, id: StaffUserId) -> QueryResult<Option<StaffUserRow>> {
+    staff_users::table
+        .find(id.0)
+        .select(StaffUserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_email(
+    conn: &mut AnyConnection,
+    email: &EmailAddress,
+) -> QueryResult<Option<StaffUserRow>> {
+    staff_users::table
+        .filter(staff_users::email.eq(email.as_str()))
+        .select(StaffUserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Active staff holding one of `roles`, by name: the people a case can be assigned to.
+pub fn active_with_roles(
+    conn: &mut AnyConnection,
+    roles: &[&str],
+) -> QueryResult<Vec<StaffUserRow>> {
+    staff_users::table
+        .filter(staff_users::is_active.eq(1))
+        .filter(staff_users::staff_role.eq_any(roles))
+        .order(staff_users::display_name.asc())
+        .select(StaffUserRow::as_select())
+        .load(conn)
+}
+
+pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    staff_users::table.count().get_result(conn)
+}

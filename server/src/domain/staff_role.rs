@@ -1,0 +1,100 @@
+//! What each kind of staff account may do. Checked in one place so the rules read as a table.
+
+/// The `staff_users.staff_role` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffRole {
+    PrivacyAnalyst,
+    PrivacyLead,
+    Regulator,
+    Admin,
+}
+
+/// Something a staff member may try to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffPermission {
+    /// See the dispute queue and open cases (and with them, customers' data).
+    ReviewDisputes,
+    /// Write to the customer, ask for information, keep internal notes.
+    WorkOnDisputes,
+    AssignDisputes,
+    DecideDisputes,
+    ExtendDeadlines,
+    ManageStaff,
+    ManageFeed,
+}
+
+impl StaffRole {
+    pub const ALL: [StaffRole; 4] = [
+        Self::PrivacyAnalyst,
+        Self::PrivacyLead,
+        Self::Regulator,
+        Self::Admin,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::PrivacyAnalyst => "privacy_analyst",
+            Self::PrivacyLead => "privacy_lead",
+            Self::Regulator => "regulator",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.code() == raw.trim())
+            .ok_or_else(|| format!("unknown staff role {raw:?}"))
+    }
+
+    pub fn may(self, permission: StaffPermission) -> bool {
+        use StaffPermission::*;
+        match self {
+            Self::PrivacyAnalyst => matches!(permission, ReviewDisputes | WorkOnDisputes),
+            Self::PrivacyLead => matches!(
+                permission,
+                ReviewDisputes | WorkOnDisputes | AssignDisputes | DecideDisputes | ExtendDeadlines
+            ),
+            // Regulators work on their own cases (GDPR reports), never the dispute queue.
+            Self::Regulator => false,
+            // Admins run the portal; they do not read customers' cases.
+            Self::Admin => matches!(permission, ManageStaff | ManageFeed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_leads_decide_assign_and_extend() {
+        for permission in [
+            StaffPermission::DecideDisputes,
+            StaffPermission::AssignDisputes,
+            StaffPermission::ExtendDeadlines,
+        ] {
+            let allowed: Vec<_> = StaffRole::ALL
+                .into_iter()
+                .filter(|r| r.may(permission))
+                .collect();
+            assert_eq!(allowed, [StaffRole::PrivacyLead], "{permission:?}");
+        }
+    }
+
+    #[test]
+    fn regulators_and_admins_never_see_disputes() {
+        for role in [StaffRole::Regulator, StaffRole::Admin] {
+            assert!(!role.may(StaffPermission::ReviewDisputes));
+            assert!(!role.may(StaffPermission::WorkOnDisputes));
+        }
+    }
+
+    #[test]
+    fn roles_parse_from_their_codes() {
+        for role in StaffRole::ALL {
+            assert_eq!(StaffRole::parse(role.code()), Ok(role));
+        }
+        assert!(StaffRole::parse("root").is_err());
+    }
+}

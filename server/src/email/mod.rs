@@ -1,0 +1,253 @@
+//! Emails to customers about their disputes: askama templates (text and HTML), German and
+//! English, written to the outbox directory as `.eml` files.
+
+pub mod texts;
+
+use std::io::Write;
+use std::path::Path;
+
+use askama::Template;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::NaiveDate;
+
+use app::i18n::Lang;
+
+use crate::error::AppError;
+
+/// Why a customer is written to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    Received,
+    ReviewStarted,
+    InfoRequested,
+    Message,
+    Extended,
+    Upheld,
+    Rejected,
+    Withdrawn,
+}
+
+impl Notice {
+    pub const ALL: [Notice; 8] = [
+        Self::Received,
+        Self::ReviewStarted,
+        Self::InfoRequested,
+        Self::Message,
+        Self::Extended,
+        Self::Upheld,
+        Self::Rejected,
+        Self::Withdrawn,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::ReviewStarted => "review_started",
+            Self::InfoRequested => "info_requested",
+            Self::Message => "message",
+            Self::Extended => "extended",
+            Self::Upheld => "upheld",
+            Self::Rejected => "rejected",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+/// Everything an email about a case needs; rendered once the transaction has committed.
+#[derive(Clone, Debug)]
+pub struct CaseEmail {
+    pub notice: Notice,
+    pub lang: Lang,
+    pub to: String,
+    pub customer_name: String,
+    pub reference: String,
+    pub due_on: NaiveDate,
+    /// What the privacy team (or the customer) wrote, quoted verbatim.
+    pub quote: Option<String>,
+}
+
+/// A rendered email.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/notice.txt", escape = "none")]
+struct NoticeText<'a> {
+    greeting: &'a str,
+    paragraphs: &'a [String],
+    quote: Option<&'a str>,
+    quote_label: &'a str,
+    reference_label: &'a str,
+    reference: &'a str,
+    due_label: &'a str,
+    due: &'a str,
+    link_label: &'a str,
+    link: &'a str,
+    signature: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/notice.html")]
+struct NoticeHtml<'a> {
+    lang: &'a str,
+    subject: &'a str,
+    greeting: &'a str,
+    paragraphs: &'a [String],
+    quote: Option<&'a str>,
+    quote_label: &'a str,
+    reference_label: &'a str,
+    reference: &'a str,
+    due_label: &'a str,
+    due: &'a str,
+    link_label: &'a str,
+    link: &'a str,
+    signature: &'a str,
+}
+
+impl CaseEmail {
+    pub fn render(&self, public_url: &str) -> Result<RenderedEmail, AppError> {
+        let texts = texts::for_lang(self.lang);
+        let notice = texts.notice(self.notice);
+        let due = self.lang.texts().long_date(self.due_on);
+        let fill = |s: &str| {
+            s.replace("{reference}", &self.reference)
+                .replace("{due}", &due)
+        };
+        let subject = fill(notice.subject);
+        let paragraphs: Vec<String> = notice.paragraphs.iter().map(|p| fill(p)).collect();
+        let greeting = texts.greeting.replace("{name}", &self.customer_name);
+        let link = format!("{public_url}/disputes/{}", self.reference);
+        let quote = self.quote.as_deref();
+        let text = NoticeText {
+            greeting: &greeting,
+            paragraphs: &paragraphs,
+            quote,
+            quote_label: notice.quote_label,
+            reference_label: texts.reference_label,
+            reference: &self.reference,
+            due_label: texts.due_label,
+            due: &due,
+            link_label: texts.link_label,
+            link: &link,
+            signature: texts.signature,
+        }
+        .render()
+        .map_err(|e| AppError::internal(format!("email text template: {e}")))?;
+        let html = NoticeHtml {
+            lang: self.lang.code(),
+            subject: &subject,
+            greeting: &greeting,
+            paragraphs: &paragraphs,
+            quote,
+            quote_label: notice.quote_label,
+            reference_label: texts.reference_label,
+            reference: &self.reference,
+            due_label: texts.due_label,
+            due: &due,
+            link_label: texts.link_label,
+            link: &link,
+            signature: texts.signature,
+        }
+        .render()
+        .map_err(|e| AppError::internal(format!("email HTML template: {e}")))?;
+        Ok(RenderedEmail {
+            subject,
+            text,
+            html,
+        })
+    }
+}
+
+/// Renders and delivers emails after the change they report is committed. A failed delivery is
+/// logged and never undoes the change: the case history already holds everything the email says.
+pub fn deliver_all(settings: &crate::config::Settings, emails: &[CaseEmail]) {
+    for email in emails {
+        let outcome = email.render(&settings.public_url).and_then(|rendered| {
+            write_to_outbox(&settings.outbox_dir, &settings.mail_from, email, &rendered)
+        });
+        let domain = email.to.rsplit('@').next().unwrap_or("");
+        match outcome {
+            Ok(()) => tracing::info!(
+                notice = email.notice.code(),
+                recipient_domain = domain,
+                "email written to outbox"
+            ),
+            Err(e) => tracing::error!(
+                notice = email.notice.code(),
+                recipient_domain = domain,
+                error = %e,
+                "email could not be delivered"
+            ),
+        }
+    }
+}
+
+/// One RFC 5322 message per file, text and HTML as alternatives; readable with any mail client.
+fn write_to_outbox(
+    dir: &Path,
+    from: &str,
+    email: &CaseEmail,
+    rendered: &RenderedEmail,
+) -> Result<(), AppError> {
+    let io = |e: std::io::Error| AppError::internal(format!("outbox {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let now = chrono::Utc::now();
+    let boundary = format!("einblick-{}", crate::auth::session::new_token());
+    let message = format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMIME-Version: 1.0\r\n\
+         X-Einblick-Notice: {notice}\r\nX-Einblick-Reference: {reference}\r\n\
+         Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
+         --{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{text}\r\n\
+         --{boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{html}\r\n\
+         --{boundary}--\r\n",
+        to = email.to.replace(['\r', '\n'], ""),
+        subject = encode_header(&rendered.subject),
+        date = now.to_rfc2822(),
+        notice = email.notice.code(),
+        reference = email.reference,
+        text = wrapped_base64(rendered.text.as_bytes()),
+        html = wrapped_base64(rendered.html.as_bytes()),
+    );
+    let name = format!(
+        "{}-{}-{}-{}.eml",
+        now.format("%Y%m%dT%H%M%S%.6fZ"),
+        email.reference,
+        email.notice.code(),
+        &crate::auth::session::new_token()[..6]
+    );
+    let partial = dir.join(format!(".{name}.partial"));
+    let mut file = std::fs::File::create(&partial).map_err(io)?;
+    file.write_all(message.as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    // A relay watching the directory never sees half a message.
+    std::fs::rename(&partial, dir.join(name)).map_err(io)?;
+    Ok(())
+}
+
+/// RFC 2047 for non-ASCII subjects.
+fn encode_header(value: &str) -> String {
+    let clean = value.replace(['\r', '\n'], " ");
+    if clean.is_ascii() {
+        clean
+    } else {
+        format!("=?UTF-8?B?{}?=", STANDARD.encode(clean.as_bytes()))
+    }
+}
+
+fn wrapped_base64(bytes: &[u8]) -> String {
+    let encoded = STANDARD.encode(bytes);
+    encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|line| std::str::from_utf8(line).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,89 @@
+//! Snapshot tests of every email: the rendered subject, text and HTML are compared with files
+//! in `server/src/email/snapshots/`. `EINBLICK_UPDATE_SNAPSHOTS=1` rewrites them after a
+//! deliberate change (review the diff before committing).
+
+use chrono::NaiveDate;
+
+use super::*;
+
+const HOSTILE: &str = "<script>alert(\"x\")</script> & <b>bold</b>\n> quoted\r\n=?UTF-8?B?x?=";
+
+fn email(notice: Notice, lang: Lang, name: &str, quote: Option<&str>) -> CaseEmail {
+    CaseEmail {
+        notice,
+        lang,
+        to: "anna@example.org".into(),
+        customer_name: name.into(),
+        reference: "EB-7K3M-Q9XD".into(),
+        due_on: NaiveDate::from_ymd_opt(2027, 2, 28).unwrap(),
+        quote: quote.map(str::to_owned),
+    }
+}
+
+fn check_snapshot(name: &str, rendered: &RenderedEmail) {
+    let actual = format!(
+        "Subject: {}\n\n----- text -----\n{}\n----- html -----\n{}",
+        rendered.subject, rendered.text, rendered.html
+    );
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/email/snapshots")
+        .join(format!("{name}.snap"));
+    if std::env::var_os("EINBLICK_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}: run with EINBLICK_UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert_eq!(actual, expected, "snapshot {name} differs");
+}
+
+#[test]
+fn every_email_in_both_languages_matches_its_snapshot() {
+    for notice in Notice::ALL {
+        for lang in Lang::ALL {
+            let quote = match notice {
+                Notice::Received => Some("I never called support in March."),
+                Notice::ReviewStarted | Notice::Withdrawn => None,
+                _ => Some("Line one of our text.\nLine two."),
+            };
+            let rendered = email(notice, lang, "Anna Schmidt", quote)
+                .render("https://einblick.example")
+                .unwrap();
+            check_snapshot(&format!("{}_{}", notice.code(), lang.code()), &rendered);
+        }
+    }
+}
+
+#[test]
+fn hostile_names_and_messages_are_escaped_in_html() {
+    let rendered = email(Notice::Message, Lang::En, HOSTILE, Some(HOSTILE))
+        .render("https://einblick.example")
+        .unwrap();
+    assert!(!rendered.html.contains("<script>"));
+    assert!(!rendered.html.contains("<b>bold</b>"));
+    assert!(rendered.html.contains("&#60;script&#62;"), "{}", rendered.html);
+    check_snapshot("hostile_message_en", &rendered);
+}
+
+#[test]
+fn a_written_email_hides_header_injection_and_encodes_umlauts() {
+    let dir = std::env::temp_dir().join(format!("einblick-outbox-{}", std::process::id()));
+    let mut hostile = email(Notice::InfoRequested, Lang::De, "Zoë", Some("Bitte?"));
+    hostile.to = "anna@example.org\r\nBcc: evil@example.org".into();
+    let rendered = hostile.render("https://einblick.example").unwrap();
+    write_to_outbox(&dir, "Einblick <privacy@example.org>", &hostile, &rendered).unwrap();
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "eml"))
+        .unwrap();
+    let message = std::fs::read_to_string(&file).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!message.contains("\r\nBcc:"), "{message}");
+    assert!(message.contains("Subject: =?UTF-8?B?"), "{message}");
+}
