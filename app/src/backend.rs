@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::dto::admin::{DeadLetterDetail, FeedAdmin, StaffAccounts};
 use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use crate::dto::{PortalError, TimelinePage, TimelineQuery};
@@ -49,6 +50,22 @@ pub trait PortalBackend: Send + Sync + 'static {
         lang: Lang,
         reference: String,
     ) -> Result<CaseView, PortalError>;
+
+    /// Admins only.
+    async fn staff_accounts(
+        &self,
+        staff_token: Option<String>,
+    ) -> Result<StaffAccounts, PortalError>;
+
+    /// Admins only: ingest health, dead letters, unknown codes, feed tokens.
+    async fn feed_admin(&self, staff_token: Option<String>) -> Result<FeedAdmin, PortalError>;
+
+    /// Admins only.
+    async fn dead_letter(
+        &self,
+        staff_token: Option<String>,
+        id: String,
+    ) -> Result<DeadLetterDetail, PortalError>;
 }
 
 #[derive(Clone)]

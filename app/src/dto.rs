@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub mod admin;
 pub mod backoffice;
 pub mod disputes;
 

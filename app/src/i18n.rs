@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod admin;
 pub mod backoffice;
 pub mod disputes;
 
@@ -73,6 +74,13 @@ impl Lang {
         match self {
             Lang::De => &disputes::DE,
             Lang::En => &disputes::EN,
+        }
+    }
+
+    pub fn admin(self) -> &'static admin::AdminTexts {
+        match self {
+            Lang::De => &admin::DE,
+            Lang::En => &admin::EN,
         }
     }
 

@@ -19,9 +19,17 @@ use leptos_router::{
 
 use crate::i18n::Lang;
 use crate::pages::{
-    dispute_detail::DisputeDetailPage, dispute_new::DisputeNewPage, login::LoginPage,
-    my_disputes::MyDisputesPage, not_found::NotFound, staff_case::StaffCasePage,
-    staff_login::StaffLoginPage, staff_queue::StaffQueuePage, timeline::TimelinePage,
+    admin_feed::{AdminDeadLetterPage, AdminFeedPage},
+    admin_staff::AdminStaffPage,
+    dispute_detail::DisputeDetailPage,
+    dispute_new::DisputeNewPage,
+    login::LoginPage,
+    my_disputes::MyDisputesPage,
+    not_found::NotFound,
+    staff_case::StaffCasePage,
+    staff_login::StaffLoginPage,
+    staff_queue::StaffQueuePage,
+    timeline::TimelinePage,
 };
 
 /// The HTML document around the app; rendered on the server only.
@@ -73,6 +81,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/login") view=StaffLoginPage />
                 <Route path=path!("/staff") view=StaffQueuePage ssr=SsrMode::Async />
                 <Route path=path!("/staff/disputes/:reference") view=StaffCasePage ssr=SsrMode::Async />
+                <Route path=path!("/staff/admin/feed") view=AdminFeedPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/admin/staff") view=AdminStaffPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/admin/dead-letters/:id") view=AdminDeadLetterPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

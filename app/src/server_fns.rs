@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::dto::admin::{DeadLetterDetail, FeedAdmin, StaffAccounts};
 use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use crate::dto::{PortalError, TimelinePage, TimelineQuery};
@@ -88,4 +89,24 @@ pub async fn load_staff_case(
         .0
         .staff_case(c.staff_token, c.lang, reference)
         .await)
+}
+
+#[server(prefix = "/rpc", endpoint = "staff-accounts")]
+pub async fn load_staff_accounts() -> Result<Result<StaffAccounts, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.staff_accounts(c.staff_token).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "feed-admin")]
+pub async fn load_feed_admin() -> Result<Result<FeedAdmin, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.feed_admin(c.staff_token).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "dead-letter")]
+pub async fn load_dead_letter(
+    id: String,
+) -> Result<Result<DeadLetterDetail, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.dead_letter(c.staff_token, id).await)
 }

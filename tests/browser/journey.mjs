@@ -141,6 +141,111 @@ async function journey(browser, javaScript) {
   await context.close();
 }
 
+async function staffSignIn(page, email) {
+  await page.goto(`${base}/staff/login`);
+  await page.fill('#email', email);
+  await page.fill('#password', 'einblick-demo');
+  await Promise.all([page.waitForURL(/\/staff$/), page.click('.login-form button[type=submit]')]);
+}
+
+/** Customer disputes → analyst reviews → lead decides → customer reads the answer. */
+async function disputeJourney(browser, javaScript) {
+  const label = `${javaScript ? 'JS on' : 'JS off'}, dispute`;
+  const newContext = () => browser.newContext({ javaScriptEnabled: javaScript, locale: 'de-DE', extraHTTPHeaders: { 'Accept-Language': 'de-DE,de;q=0.9' } });
+  const customerContext = await newContext();
+  const customer = await customerContext.newPage();
+  const consoleErrors = [];
+  customer.on('pageerror', (error) => consoleErrors.push(String(error)));
+  let reference = '';
+  let disputedIds = [];
+  const hydrated = async (page) => { if (javaScript) await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 }); };
+
+  await check(`${label}: a customer selects two entries and disputes them`, async () => {
+    // Each run disputes another customer's entries, so the second never disputes the first's staff looks.
+    await signIn(customer, javaScript ? 'ben@example.com' : 'mara@example.com');
+    await customer.waitForSelector('[data-entry-id]');
+    await hydrated(customer);
+    const boxes = customer.locator('input.entry-select');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    disputedIds = [await boxes.nth(0).getAttribute('value'), await boxes.nth(1).getAttribute('value')];
+    await Promise.all([customer.waitForURL(/\/disputes\/new\?event=/), customer.click('.selection-bar button')]);
+    await customer.waitForSelector('.dispute-form');
+    await hydrated(customer);
+    assert((await customer.locator('.disputed-entries [data-entry-id]').count()) === 2, 'both entries on the form');
+    assert((await customer.locator('.due-note').textContent()).includes('spätestens am'), 'the due date is announced');
+    if (javaScript) await accessible(customer, 'dispute form');
+    await customer.check('#ground-never_contacted');
+    await customer.fill('#statement', 'Ich hatte an diesen Tagen keinen Kontakt mit Ihnen.');
+    await Promise.all([customer.waitForURL(/notice=filed/), customer.click('.dispute-form button[type=submit]')]);
+    reference = customer.url().match(/disputes\/(EB-[0-9A-Z]{4}-[0-9A-Z]{4})/)[1];
+    const notice = await customer.locator('[role=status]').first().textContent();
+    assert(notice.includes(reference), `confirmation names the reference: ${notice}`);
+    if (javaScript) await accessible(customer, 'dispute detail');
+  });
+
+  await check(`${label}: "My disputes" lists the new case with its status`, async () => {
+    await customer.goto(`${base}/disputes`);
+    const row = customer.locator('tr', { hasText: reference });
+    assert((await row.locator('.status').textContent()).includes('Eingegangen'), 'status in words');
+    if (javaScript) { await hydrated(customer); await accessible(customer, 'my disputes'); }
+  });
+
+  const analystContext = await newContext();
+  const analyst = await analystContext.newPage();
+  await check(`${label}: the analyst finds the case in the queue and sees who accessed`, async () => {
+    await staffSignIn(analyst, 'analyst@einblick.example');
+    assert(await analyst.locator(`a:text("${reference}")`).isVisible(), 'case in the queue');
+    if (javaScript) { await hydrated(analyst); await accessible(analyst, 'queue'); }
+    await Promise.all([analyst.waitForURL(new RegExp(`/staff/disputes/${reference}`)), analyst.click(`a:text("${reference}")`)]);
+    await analyst.waitForSelector('.case-event');
+    assert((await analyst.locator('.case-event').count()) === 2, 'both disputed events');
+    assert(/^E-\d+$/.test((await analyst.locator('.employee-id').first().textContent()).trim()), 'the real employee id');
+    assert((await analyst.locator('.employee-context').first().textContent()).includes('Zugriffe'), 'context figures');
+    assert((await analyst.locator('form[action$="/decide"]').count()) === 0, 'no decide form for an analyst');
+    if (javaScript) { await hydrated(analyst); await accessible(analyst, 'case view'); }
+    await Promise.all([analyst.waitForURL(/notice=saved/), analyst.click('form[action$="/review"] button')]);
+    await analyst.fill('#message-text', 'Wir prüfen die Zugriffe mit dem Team.');
+    await Promise.all([analyst.waitForURL(/notice=saved/), analyst.click('form[action$="/message"] button')]);
+    assert((await analyst.locator('.case-history').textContent()).includes('Wir prüfen die Zugriffe'), 'message in the history');
+  });
+
+  const leadContext = await newContext();
+  const lead = await leadContext.newPage();
+  await check(`${label}: the lead decides`, async () => {
+    await staffSignIn(lead, 'lead@einblick.example');
+    await lead.goto(`${base}/staff/disputes/${reference}`);
+    await hydrated(lead);
+    await lead.check('#outcome-rejected');
+    await lead.fill('#explanation', 'Die Zugriffe gehörten zu Ihrer Rücksendung vom selben Tag.');
+    await lead.fill('#internal-note', 'Ticket geprüft, alles in Ordnung.');
+    await Promise.all([lead.waitForURL(/notice=saved/), lead.click('form[action$="/decide"] button')]);
+    assert((await lead.locator('.case-facts .status').textContent()).includes('Abgelehnt'), 'decided');
+  });
+
+  await check(`${label}: the customer reads the answer, and the staff look in her timeline`, async () => {
+    await customer.goto(`${base}/disputes/${reference}`);
+    const answer = await customer.locator('.answer').textContent();
+    assert(answer.includes('Rücksendung vom selben Tag'), 'the explanation');
+    const page = await customer.content();
+    assert(!page.includes('Ticket geprüft'), 'internal note stays inside');
+    assert((await customer.locator('.case-history').textContent()).includes('Wir prüfen die Zugriffe'), 'the thread');
+    await customer.goto(`${base}/timeline`);
+    const newest = customer.locator('[data-entry-id]').first();
+    assert((await newest.locator('.role-label').textContent()).includes('Datenschutz'), 'privacy staff role in the timeline');
+    assert((await newest.locator('.entry-ticket').textContent()).includes(reference), 'the case as ticket');
+  });
+
+  if (javaScript) {
+    await check(`${label}: no errors in the browser console`, async () => {
+      assert(consoleErrors.length === 0, consoleErrors.join('\n'));
+    });
+  }
+  await customerContext.close();
+  await analystContext.close();
+  await leadContext.close();
+}
+
 async function mobile(browser) {
   await check('mobile: the timeline fits a phone screen without sideways scrolling', async () => {
     const context = await browser.newContext({ viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true });
@@ -152,6 +257,23 @@ async function mobile(browser) {
     await page.screenshot({ path: join(artifacts, 'timeline-mobile.png') });
     await context.close();
   });
+  await check('mobile: the dispute form and the back office fit a phone screen', async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true });
+    const page = await context.newPage();
+    await signIn(page, 'mara@example.com');
+    const id = await page.locator('input.entry-select').first().getAttribute('value');
+    await page.goto(`${base}/disputes/new?event=${id}`);
+    let overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `dispute form is ${overflow}px wider than the screen`);
+    await page.screenshot({ path: join(artifacts, 'dispute-form-mobile.png'), fullPage: true });
+    await staffSignIn(page, 'lead@einblick.example');
+    await page.click('table.queue a');
+    await page.waitForSelector('.case-event');
+    overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `case view is ${overflow}px wider than the screen`);
+    await page.screenshot({ path: join(artifacts, 'case-mobile.png'), fullPage: true });
+    await context.close();
+  });
 }
 
 const browser = await chromium.launch({
@@ -161,6 +283,8 @@ const browser = await chromium.launch({
 try {
   await journey(browser, true);
   await journey(browser, false);
+  await disputeJourney(browser, true);
+  await disputeJourney(browser, false);
   await mobile(browser);
 } finally {
   await browser.close();

@@ -272,7 +272,9 @@ fn the_full_dispute_journey(backend: Backend) {
         .all(|e| e.to == ANNA && e.reference == reference));
     assert!(emails[0].text.contains("Ihre Beschwerde"));
     assert!(emails[4].text.contains("The access was not justified."));
-    assert!(emails[0].html.contains("&#60;b&#62;Bitte prüfen&#60;/b&#62;"));
+    assert!(emails[0]
+        .html
+        .contains("&#60;b&#62;Bitte prüfen&#60;/b&#62;"));
 }
 
 fn every_forbidden_pair_is_refused(backend: Backend) {

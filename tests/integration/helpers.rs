@@ -234,7 +234,12 @@ impl TestApp {
             &[("email", email), ("password", DEMO_PASSWORD)],
         );
         assert_eq!(response.status, 303, "staff sign-in as {email} failed");
-        assert_eq!(response.header("location").as_deref(), Some("/staff"));
+        let home = if email == ADMIN {
+            "/staff/admin/feed"
+        } else {
+            "/staff"
+        };
+        assert_eq!(response.header("location").as_deref(), Some(home));
         client
     }
 

@@ -12,6 +12,9 @@ pub fn SiteHeader(
     /// The back office's header: its own home and sign-out.
     #[prop(optional)]
     staff: bool,
+    /// The signed-in staff member's role: which back office pages the navigation offers.
+    #[prop(optional, into)]
+    staff_role: Option<String>,
 ) -> impl IntoView {
     let lang = current_lang();
     let texts = lang.texts();
@@ -21,6 +24,19 @@ pub fn SiteHeader(
     } else {
         ("/timeline", "/logout", texts.tagline)
     };
+    let admin = lang.admin();
+    let staff_nav = staff_role.map(|role| {
+        let links: Vec<(&str, &str)> = match role.as_str() {
+            "admin" => vec![("/staff/admin/feed", admin.nav_feed), ("/staff/admin/staff", admin.nav_staff)],
+            "privacy_analyst" | "privacy_lead" => vec![("/staff", admin.nav_queue)],
+            _ => Vec::new(),
+        };
+        view! {
+            <nav class="main-nav" aria-label=lang.backoffice().area_name>
+                {links.into_iter().map(|(href, label)| view! { <a href=href>{label}</a> }).collect_view()}
+            </nav>
+        }
+    });
     let customer_nav = (signed_in_as.is_some() && !staff).then(|| {
         view! {
             <nav class="main-nav" aria-label=texts.app_name>
@@ -46,6 +62,7 @@ pub fn SiteHeader(
                 <span class="brand-tagline">{tagline}</span>
             </a>
             {customer_nav}
+            {staff_nav}
             <nav class="header-actions" aria-label=texts.switch_language>
                 <form method="post" action="/language" class="lang-switch">
                     <input type="hidden" name="return_to" value=return_to />

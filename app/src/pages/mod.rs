@@ -1,3 +1,5 @@
+pub mod admin_feed;
+pub mod admin_staff;
 pub mod dispute_detail;
 pub mod dispute_new;
 pub mod login;

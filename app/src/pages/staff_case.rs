@@ -59,7 +59,7 @@ fn Case(case: CaseView) -> impl IntoView {
 
     view! {
         <Title text=title.clone() />
-        <SiteHeader signed_in_as=format!("{} ({})", case.viewer.name, texts.role_label(&case.viewer.role)) staff=true />
+        <SiteHeader signed_in_as=format!("{} ({})", case.viewer.name, texts.role_label(&case.viewer.role)) staff=true staff_role=case.viewer.role.clone() />
         <main id="main" class="page wide case">
             <p class="breadcrumb"><a href="/staff">{texts.queue_title}</a></p>
             <h1>{title}</h1>

@@ -71,7 +71,7 @@ fn Queue(page: QueuePage, query: QueueQuery) -> impl IntoView {
     );
 
     view! {
-        <SiteHeader signed_in_as=format!("{} ({})", page.viewer.name, texts.role_label(&page.viewer.role)) staff=true />
+        <SiteHeader signed_in_as=format!("{} ({})", page.viewer.name, texts.role_label(&page.viewer.role)) staff=true staff_role=page.viewer.role.clone() />
         <main id="main" class="page wide">
             <h1>{texts.queue_title}</h1>
             {(page.overdue_count > 0).then(|| view! {

@@ -20,7 +20,7 @@ pub struct StaffLoginForm {
 }
 
 enum Outcome {
-    SignedIn(String),
+    SignedIn(String, &'static str),
     Invalid,
     Locked(std::time::Duration),
 }
@@ -79,12 +79,13 @@ pub async fn login(
                 role = account.staff_role.as_str(),
                 "staff signed in"
             );
-            Ok(Outcome::SignedIn(token))
+            let home = account.role().map(super::home_of).unwrap_or("/staff");
+            Ok(Outcome::SignedIn(token, home))
         })
         .await?;
     match outcome {
-        Outcome::SignedIn(token) => {
-            let mut response = see_other("/staff");
+        Outcome::SignedIn(token, home) => {
+            let mut response = see_other(home);
             response
                 .add_cookie(&session::staff_session_cookie(
                     &request,

@@ -6,12 +6,16 @@ pub mod assign;
 pub mod case;
 pub mod decide;
 pub mod extend;
+pub mod feed_admin;
+pub mod feed_tokens;
 pub mod login;
 pub mod message;
 pub mod note;
 pub mod queue;
+pub mod replay;
 pub mod request_info;
 pub mod review;
+pub mod staff_accounts;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -204,4 +208,60 @@ pub fn email_about(
     quote: Option<&str>,
 ) -> CaseEmail {
     crate::disputes::email_to(context.customer, context.dispute, notice, due_on, quote)
+}
+
+/// What an admin form post answers.
+pub enum Answer {
+    Redirect(String),
+    /// A page shown once (e.g. a new feed token), never stored.
+    Page(String),
+}
+
+/// Runs one staff form post that is not about a case: checks the session and `permission`,
+/// runs `work` in a write transaction.
+pub async fn staff_post<F>(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    permission: StaffPermission,
+    body: web::Bytes,
+    work: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnOnce(
+            &mut AnyConnection,
+            &StaffUserRow,
+            &[(String, String)],
+            NaiveDateTime,
+        ) -> Result<Answer, AppError>
+        + Send
+        + 'static,
+{
+    let token = session::staff_token_of(&request);
+    let idle_minutes = state.settings.session_idle_minutes;
+    let pairs = form_pairs(&body);
+    let outcome = state
+        .db
+        .write(move |conn| {
+            let (staff, role) = signed_in_staff(conn, token.as_deref(), idle_minutes)?;
+            if !role.may(permission) {
+                return Err(AppError::new(ErrorKind::Forbidden));
+            }
+            work(conn, &staff, &pairs, Utc::now().naive_utc())
+        })
+        .await;
+    match outcome {
+        Ok(Answer::Redirect(location)) => Ok(see_other(&location)),
+        Ok(Answer::Page(html)) => Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(html)),
+        Err(error) => refused(&request, error, "/staff"),
+    }
+}
+
+/// Where a staff member lands after signing in.
+pub fn home_of(role: StaffRole) -> &'static str {
+    match role {
+        StaffRole::Admin => "/staff/admin/feed",
+        _ => "/staff",
+    }
 }

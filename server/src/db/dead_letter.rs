@@ -32,3 +32,47 @@ pub fn insert_many(conn: &mut AnyConnection, rows: &[NewDeadLetter]) -> QueryRes
 pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     dead_letters::table.count().get_result(conn)
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = dead_letters)]
+pub struct DeadLetterRow {
+    pub id: i64,
+    pub received_at: NaiveDateTime,
+    pub transport: String,
+    pub source: Option<String>,
+    pub event_id: Option<String>,
+    pub reason: String,
+    pub raw_base64: String,
+    pub replayed_at: Option<NaiveDateTime>,
+}
+
+/// The newest dead letters first.
+pub fn newest(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<DeadLetterRow>> {
+    dead_letters::table
+        .order(dead_letters::id.desc())
+        .limit(limit)
+        .select(DeadLetterRow::as_select())
+        .load(conn)
+}
+
+pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<DeadLetterRow>> {
+    dead_letters::table
+        .find(id)
+        .select(DeadLetterRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn mark_replayed(conn: &mut AnyConnection, id: i64, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(dead_letters::table.find(id))
+        .set(dead_letters::replayed_at.eq(at))
+        .execute(conn)
+}
+
+/// Dead letters still waiting for a replay or a decision.
+pub fn count_open(conn: &mut AnyConnection) -> QueryResult<i64> {
+    dead_letters::table
+        .filter(dead_letters::replayed_at.is_null())
+        .count()
+        .get_result(conn)
+}

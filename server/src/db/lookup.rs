@@ -91,3 +91,26 @@ pub fn insert_retailer_lookups(
     });
     Ok(())
 }
+
+/// Just the codes that have labels: role, data category and reason codes.
+pub fn known_codes(
+    conn: &mut AnyConnection,
+) -> QueryResult<[std::collections::HashSet<String>; 3]> {
+    Ok([
+        roles::table
+            .select(roles::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect(),
+        data_categories::table
+            .select(data_categories::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect(),
+        reason_codes::table
+            .select(reason_codes::code)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect(),
+    ])
+}

@@ -6,11 +6,13 @@ pub mod dead_letter;
 pub mod dispute;
 pub mod dispute_history;
 pub mod feed_token;
+pub mod ingest_stats;
 pub mod login_failure;
 pub mod lookup;
 pub mod schema;
 pub mod session;
 pub mod staff_user;
+pub mod unknown_code;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,24 +41,37 @@ macro_rules! with_backend {
 #[cfg(feature = "sqlite")]
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+#[cfg(feature = "sqlite")]
+std::thread_local! {
+    /// Whether this thread holds [`SQLITE_WRITER`]: a nested write transaction (a savepoint)
+    /// must not wait for the lock its own thread holds.
+    static HOLDS_SQLITE_WRITER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs `work` in a transaction that will write. SQLite has one writer; a deferred transaction
 /// that reads first and then writes can fail at once with "database is locked" when another
 /// one writes meanwhile, so writers of this process take turns there (other processes wait in
-/// busy_timeout). PostgreSQL writers run side by side.
+/// busy_timeout). PostgreSQL writers run side by side. Nested calls become savepoints.
 pub fn write_transaction<T, F>(conn: &mut AnyConnection, work: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut AnyConnection) -> Result<T, AppError>,
 {
-    let _sqlite_writer: Option<std::sync::MutexGuard<'static, ()>> = match conn {
-        #[cfg(feature = "sqlite")]
-        AnyConnection::Sqlite(_) => Some(
-            SQLITE_WRITER
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        ),
-        #[allow(unreachable_patterns)]
-        _ => None,
-    };
+    #[cfg(feature = "sqlite")]
+    if matches!(conn, AnyConnection::Sqlite(_)) && !HOLDS_SQLITE_WRITER.get() {
+        /// Clears the flag however `work` ends, a panic included.
+        struct Holding;
+        impl Drop for Holding {
+            fn drop(&mut self) {
+                HOLDS_SQLITE_WRITER.set(false);
+            }
+        }
+        let _writer = SQLITE_WRITER
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        HOLDS_SQLITE_WRITER.set(true);
+        let _holding = Holding;
+        return conn.transaction(work);
+    }
     conn.transaction(work)
 }
 

@@ -109,6 +109,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    ingest_stats (source, minute) {
+        source -> Text,
+        minute -> Timestamp,
+        accepted -> Int8,
+        rejected -> Int8,
+        last_received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Int8,
         throttle_key -> Text,
@@ -166,6 +176,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    unknown_codes (kind, code) {
+        kind -> Text,
+        code -> Text,
+        events -> Int8,
+        first_seen_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(dispute_events -> access_events (access_event_id));
 diesel::joinable!(dispute_events -> disputes (dispute_id));
 diesel::joinable!(dispute_history -> disputes (dispute_id));
@@ -184,10 +204,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     dispute_history,
     disputes,
     feed_tokens,
+    ingest_stats,
     login_failures,
     reason_codes,
     roles,
     sessions,
     source_systems,
     staff_users,
+    unknown_codes,
 );

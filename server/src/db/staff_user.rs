@@ -84,3 +84,25 @@ pub fn active_with_roles(
 pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     staff_users::table.count().get_result(conn)
 }
+
+/// Every staff account, by role and name.
+pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<StaffUserRow>> {
+    staff_users::table
+        .order((
+            staff_users::staff_role.asc(),
+            staff_users::display_name.asc(),
+        ))
+        .select(StaffUserRow::as_select())
+        .load(conn)
+}
+
+/// Deactivating also ends the account's sessions.
+pub fn set_active(conn: &mut AnyConnection, id: StaffUserId, active: bool) -> QueryResult<usize> {
+    if !active {
+        use super::schema::sessions;
+        diesel::delete(sessions::table.filter(sessions::staff_user_id.eq(id.0))).execute(conn)?;
+    }
+    diesel::update(staff_users::table.find(id.0))
+        .set(staff_users::is_active.eq(i16::from(active)))
+        .execute(conn)
+}

@@ -66,7 +66,11 @@ fn hostile_names_and_messages_are_escaped_in_html() {
         .unwrap();
     assert!(!rendered.html.contains("<script>"));
     assert!(!rendered.html.contains("<b>bold</b>"));
-    assert!(rendered.html.contains("&#60;script&#62;"), "{}", rendered.html);
+    assert!(
+        rendered.html.contains("&#60;script&#62;"),
+        "{}",
+        rendered.html
+    );
     check_snapshot("hostile_message_en", &rendered);
 }
 

@@ -84,6 +84,30 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
                 web::post().to(crate::disputes::withdraw::withdraw),
             )
             .route("/staff/login", web::post().to(backoffice::login::login))
+            .route(
+                "/staff/admin/staff",
+                web::post().to(backoffice::staff_accounts::create),
+            )
+            .route(
+                "/staff/admin/staff/{id}/deactivate",
+                web::post().to(backoffice::staff_accounts::deactivate),
+            )
+            .route(
+                "/staff/admin/staff/{id}/activate",
+                web::post().to(backoffice::staff_accounts::activate),
+            )
+            .route(
+                "/staff/admin/feed/tokens",
+                web::post().to(backoffice::feed_tokens::create),
+            )
+            .route(
+                "/staff/admin/feed/tokens/{id}/revoke",
+                web::post().to(backoffice::feed_tokens::revoke),
+            )
+            .route(
+                "/staff/admin/dead-letters/{id}/replay",
+                web::post().to(backoffice::replay::replay),
+            )
             .route("/staff/logout", web::post().to(backoffice::login::logout))
             .route(
                 "/staff/disputes/{reference}/review",

@@ -12,6 +12,9 @@ use serde::Serialize;
 use super::event::{self, Rejection};
 use crate::db::access_event::{self, NewAccessEvent};
 use crate::db::dead_letter::{self, NewDeadLetter};
+use crate::db::ingest_stats::{self, NewIngestStat};
+use crate::db::lookup;
+use crate::db::unknown_code::{self, NewUnknownCode};
 use crate::db::AnyConnection;
 use crate::error::AppError;
 
@@ -21,6 +24,8 @@ pub enum Transport {
     Http,
     Import,
     Nats,
+    /// An admin replays a dead letter.
+    Replay,
 }
 
 impl Transport {
@@ -29,6 +34,7 @@ impl Transport {
             Transport::Http => "http",
             Transport::Import => "import",
             Transport::Nats => "nats",
+            Transport::Replay => "replay",
         }
     }
 }
@@ -205,9 +211,86 @@ pub fn store_batch(
             }
             report.duplicates += lost;
         }
-        dead_letter::insert_many(conn, &dead)?;
+        // A replay never adds dead letters: the original stays where it is.
+        if transport != Transport::Replay {
+            dead_letter::insert_many(conn, &dead)?;
+        }
+        record_health(conn, &rows, inserted == rows.len(), &dead, now)?;
+        record_unknown_codes(conn, &rows, now)?;
         Ok(report)
     })
+}
+
+/// Adds this batch to the per-minute ingest figures of each source.
+fn record_health(
+    conn: &mut AnyConnection,
+    rows: &[NewAccessEvent],
+    all_inserted: bool,
+    dead: &[NewDeadLetter],
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let mut by_source: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    // After a race with a concurrent writer the split by source is unknown; the other writer
+    // counts those events.
+    if all_inserted {
+        for row in rows {
+            by_source.entry(row.source.as_str()).or_default().0 += 1;
+        }
+    }
+    for letter in dead {
+        let source = letter
+            .source
+            .as_deref()
+            .unwrap_or(ingest_stats::UNREADABLE_SOURCE);
+        by_source.entry(source).or_default().1 += 1;
+    }
+    let minute = ingest_stats::minute_of(now);
+    let stats: Vec<NewIngestStat> = by_source
+        .into_iter()
+        .map(|(source, (accepted, rejected))| NewIngestStat {
+            source: source.to_owned(),
+            minute,
+            accepted,
+            rejected,
+            last_received_at: now,
+        })
+        .collect();
+    Ok(ingest_stats::add(conn, &stats)?)
+}
+
+/// Notes codes without a label, so admins can add one; the events are stored regardless.
+fn record_unknown_codes(
+    conn: &mut AnyConnection,
+    rows: &[NewAccessEvent],
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let [roles, categories, reasons] = lookup::known_codes(conn)?;
+    let mut unknown: BTreeMap<(&'static str, &str), i64> = BTreeMap::new();
+    for row in rows {
+        for (kind, code, known) in [
+            ("role", row.role_code.as_str(), &roles),
+            ("data_category", row.data_category.as_str(), &categories),
+            ("reason", row.reason_code.as_str(), &reasons),
+        ] {
+            if !known.contains(code) {
+                *unknown.entry((kind, code)).or_default() += 1;
+            }
+        }
+    }
+    let rows: Vec<NewUnknownCode> = unknown
+        .into_iter()
+        .map(|((kind, code), events)| NewUnknownCode {
+            kind,
+            code: code.to_owned(),
+            events,
+            first_seen_at: now,
+            last_seen_at: now,
+        })
+        .collect();
+    Ok(unknown_code::add(conn, &rows)?)
 }
 
 fn conflict_reason() -> String {

@@ -4,6 +4,7 @@ pub mod labels;
 pub mod timeline;
 
 use app::backend::PortalBackend;
+use app::dto::admin::{DeadLetterDetail, FeedAdmin, StaffAccounts};
 use app::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use app::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use app::dto::{PortalError, TimelinePage, TimelineQuery};
@@ -70,5 +71,24 @@ impl PortalBackend for Portal {
         reference: String,
     ) -> Result<CaseView, PortalError> {
         Ok(backoffice::case::load(&self.state, staff_token, lang, reference).await?)
+    }
+
+    async fn staff_accounts(
+        &self,
+        staff_token: Option<String>,
+    ) -> Result<StaffAccounts, PortalError> {
+        Ok(backoffice::staff_accounts::load(&self.state, staff_token).await?)
+    }
+
+    async fn feed_admin(&self, staff_token: Option<String>) -> Result<FeedAdmin, PortalError> {
+        Ok(backoffice::feed_admin::load(&self.state, staff_token).await?)
+    }
+
+    async fn dead_letter(
+        &self,
+        staff_token: Option<String>,
+        id: String,
+    ) -> Result<DeadLetterDetail, PortalError> {
+        Ok(backoffice::feed_admin::load_dead_letter(&self.state, staff_token, id).await?)
     }
 }

@@ -1,0 +1,88 @@
+//! The admin pages of the back office: staff accounts and the feed (health, dead letters,
+//! unknown codes, tokens).
+
+use serde::{Deserialize, Serialize};
+
+use super::backoffice::StaffViewer;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffAccount {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub authority: Option<String>,
+    pub active: bool,
+    /// False for accounts that will sign in through SSO only.
+    pub password_sign_in: bool,
+    pub is_viewer: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffAccounts {
+    pub viewer: StaffViewer,
+    pub accounts: Vec<StaffAccount>,
+}
+
+/// One feed source's recent traffic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceHealth {
+    /// Empty for rejects whose source could not be read.
+    pub source: String,
+    pub accepted_last_hour: u64,
+    /// Accepted events per minute over the last hour, one decimal.
+    pub per_minute: String,
+    pub rejected_last_day: u64,
+    /// `YYYY-MM-DD HH:MM` Berlin time.
+    pub last_received_at: String,
+    pub minutes_since_last: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetterSummary {
+    pub id: String,
+    pub received_at: String,
+    pub transport: String,
+    pub source: Option<String>,
+    pub event_id: Option<String>,
+    pub reason: String,
+    pub replayed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnknownCode {
+    /// `role`, `data_category` or `reason`.
+    pub kind: String,
+    pub code: String,
+    pub events: u64,
+    pub last_seen_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedTokenSummary {
+    pub id: String,
+    pub label: String,
+    pub sources: Vec<String>,
+    pub created_at: String,
+    pub revoked: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedAdmin {
+    pub viewer: StaffViewer,
+    pub sources: Vec<SourceHealth>,
+    pub dead_letters: Vec<DeadLetterSummary>,
+    pub open_dead_letters: u64,
+    pub unknown_codes: Vec<UnknownCode>,
+    pub tokens: Vec<FeedTokenSummary>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetterDetail {
+    pub viewer: StaffViewer,
+    pub summary: DeadLetterSummary,
+    /// The raw bytes as text, when they are UTF-8.
+    pub raw_text: Option<String>,
+    pub raw_base64: String,
+    pub byte_len: u64,
+}

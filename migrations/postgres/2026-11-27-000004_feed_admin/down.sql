@@ -1,0 +1,2 @@
+DROP TABLE unknown_codes;
+DROP TABLE ingest_stats;

@@ -1,0 +1,128 @@
+//! The feed's admin page (`GET /staff/admin/feed`): ingest health per source, dead letters,
+//! unknown codes and feed tokens; and one dead letter (`GET /staff/admin/dead-letters/{id}`).
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::{Duration, Utc};
+
+use app::dto::admin::{
+    DeadLetterDetail, DeadLetterSummary, FeedAdmin, FeedTokenSummary, SourceHealth, UnknownCode,
+};
+
+use super::{signed_in_staff, viewer};
+use crate::db::dead_letter::{self, DeadLetterRow};
+use crate::db::{feed_token, ingest_stats, unknown_code};
+use crate::disputes::{local_date_time, FALLBACK_TIME_ZONE};
+use crate::domain::StaffPermission;
+use crate::error::{AppError, ErrorKind};
+use crate::http::AppState;
+
+/// Dead letters listed on the page; older ones are counted.
+const DEAD_LETTERS_SHOWN: i64 = 100;
+
+fn berlin(at: chrono::NaiveDateTime) -> String {
+    local_date_time(at, FALLBACK_TIME_ZONE)
+}
+
+fn summary(row: &DeadLetterRow) -> DeadLetterSummary {
+    DeadLetterSummary {
+        id: row.id.to_string(),
+        received_at: berlin(row.received_at),
+        transport: row.transport.clone(),
+        source: row.source.clone(),
+        event_id: row.event_id.clone(),
+        reason: row.reason.clone(),
+        replayed: row.replayed_at.is_some(),
+    }
+}
+
+pub async fn load(state: &AppState, token: Option<String>) -> Result<FeedAdmin, AppError> {
+    let idle_minutes = state.settings.session_idle_minutes;
+    state
+        .db
+        .run(move |conn| {
+            let (staff, role) = signed_in_staff(conn, token.as_deref(), idle_minutes)?;
+            if !role.may(StaffPermission::ManageFeed) {
+                return Err(AppError::new(ErrorKind::Forbidden));
+            }
+            let now = Utc::now().naive_utc();
+            let hour_ago = now - Duration::hours(1);
+            let day_ago = now - Duration::hours(24);
+            let last_hour = ingest_stats::health(conn, hour_ago)?;
+            let last_day = ingest_stats::health(conn, day_ago)?;
+            let sources = last_hour
+                .iter()
+                .zip(&last_day)
+                .map(|(hour, day)| SourceHealth {
+                    source: hour.source.clone(),
+                    accepted_last_hour: u64::try_from(hour.accepted_since).unwrap_or(0),
+                    per_minute: format!("{:.1}", hour.accepted_since as f64 / 60.0),
+                    rejected_last_day: u64::try_from(day.rejected_since).unwrap_or(0),
+                    last_received_at: berlin(hour.last_received_at),
+                    minutes_since_last: (now - hour.last_received_at).num_minutes(),
+                })
+                .collect();
+            let dead_letters = dead_letter::newest(conn, DEAD_LETTERS_SHOWN)?
+                .iter()
+                .map(summary)
+                .collect();
+            let unknown_codes = unknown_code::still_unknown(conn)?
+                .into_iter()
+                .map(|row| UnknownCode {
+                    kind: row.kind,
+                    code: row.code,
+                    events: u64::try_from(row.events).unwrap_or(0),
+                    last_seen_at: berlin(row.last_seen_at),
+                })
+                .collect();
+            let tokens = feed_token::list(conn)?
+                .iter()
+                .map(|t| FeedTokenSummary {
+                    id: t.id.to_string(),
+                    label: t.label.clone(),
+                    sources: t.sources().into_iter().map(str::to_owned).collect(),
+                    created_at: berlin(t.created_at),
+                    revoked: t.revoked_at.is_some(),
+                })
+                .collect();
+            Ok(FeedAdmin {
+                viewer: viewer(&staff),
+                sources,
+                dead_letters,
+                open_dead_letters: u64::try_from(dead_letter::count_open(conn)?).unwrap_or(0),
+                unknown_codes,
+                tokens,
+            })
+        })
+        .await
+}
+
+pub async fn load_dead_letter(
+    state: &AppState,
+    token: Option<String>,
+    id: String,
+) -> Result<DeadLetterDetail, AppError> {
+    let idle_minutes = state.settings.session_idle_minutes;
+    state
+        .db
+        .run(move |conn| {
+            let (staff, role) = signed_in_staff(conn, token.as_deref(), idle_minutes)?;
+            if !role.may(StaffPermission::ManageFeed) {
+                return Err(AppError::new(ErrorKind::Forbidden));
+            }
+            let not_found = || AppError::new(ErrorKind::NotFound);
+            let id: i64 = id.parse().map_err(|_| not_found())?;
+            let row = dead_letter::find(conn, id)?.ok_or_else(not_found)?;
+            let bytes = STANDARD
+                .decode(&row.raw_base64)
+                .map_err(|e| AppError::internal(format!("dead letter {id} is not base64: {e}")))?;
+            Ok(DeadLetterDetail {
+                viewer: viewer(&staff),
+                summary: summary(&row),
+                byte_len: bytes.len() as u64,
+                raw_text: String::from_utf8(bytes).ok(),
+                raw_base64: row.raw_base64,
+            })
+        })
+        .await
+}
