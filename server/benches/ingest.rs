@@ -1,5 +1,5 @@
 //! Feed ingest benchmark: events/s through `POST /api/v1/feed/events` (batches of 1,000) beside
-//! the same rows loaded the fastest raw way (PostgreSQL binary COPY; SQLite: one transaction of
+//! the same rows loaded the fastest raw way (PostgreSQL COPY; SQLite: one transaction of
 //! prepared inserts), printed as a ratio; and events/s of the NATS JetStream consumer.
 //!
 //! PostgreSQL: `source .ci/env && cargo bench -p server --bench ingest`
@@ -173,7 +173,7 @@ fn raw_label(backend: &str) -> &'static str {
     if backend == "sqlite" {
         "raw: one SQLite transaction of prepared inserts"
     } else {
-        "raw: PostgreSQL binary COPY"
+        "raw: PostgreSQL COPY (CSV)"
     }
 }
 

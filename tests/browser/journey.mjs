@@ -246,6 +246,29 @@ async function disputeJourney(browser, javaScript) {
   await leadContext.close();
 }
 
+async function adminPages(browser) {
+  await check('admin: the feed and account pages are reachable, readable and accessible', async () => {
+    const context = await browser.newContext({ locale: 'en-GB', extraHTTPHeaders: { 'Accept-Language': 'en-GB,en;q=0.9' } });
+    const page = await context.newPage();
+    await page.goto(`${base}/staff/login`);
+    await page.fill('#email', 'admin@einblick.example');
+    await page.fill('#password', 'einblick-demo');
+    await Promise.all([page.waitForURL(/\/staff\/admin\/feed$/), page.click('.login-form button[type=submit]')]);
+    await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    assert((await page.locator('h1').textContent()).includes('Feed'), 'feed page');
+    await accessible(page, 'feed admin');
+    await page.fill('#token-label', 'Browser test');
+    await page.fill('#token-sources', '/crm/browser-test');
+    await Promise.all([page.waitForURL(/\/staff\/admin\/feed\/tokens$/), page.click('#new-token button')]);
+    assert((await page.locator('#new-token').textContent()).startsWith('ebf_'), 'the token is shown once');
+    await page.goto(`${base}/staff/admin/staff`);
+    assert((await page.locator('tr[data-staff-email="analyst@einblick.example"]').count()) === 1, 'accounts listed');
+    await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    await accessible(page, 'staff accounts');
+    await context.close();
+  });
+}
+
 async function mobile(browser) {
   await check('mobile: the timeline fits a phone screen without sideways scrolling', async () => {
     const context = await browser.newContext({ viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true });
@@ -285,6 +308,7 @@ try {
   await journey(browser, false);
   await disputeJourney(browser, true);
   await disputeJourney(browser, false);
+  await adminPages(browser);
   await mobile(browser);
 } finally {
   await browser.close();

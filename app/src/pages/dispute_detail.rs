@@ -135,12 +135,22 @@ fn DisputeView(detail: DisputeDetail) -> impl IntoView {
 
 /// One step of the case; messages show their text.
 #[component]
-pub fn Step(step: CaseStep) -> impl IntoView {
+pub fn Step(
+    step: CaseStep,
+    /// In the back office the customer is "the data subject", not "you".
+    #[prop(optional)]
+    staff_view: bool,
+) -> impl IntoView {
     let lang = current_lang();
     let texts = lang.disputes();
+    let customer = if staff_view {
+        lang.backoffice().customer
+    } else {
+        texts.you
+    };
     let who = match step.kind.as_str() {
         "received" | "message_from_customer" | "withdrawn" if step.by_staff.is_none() => {
-            texts.you.to_owned()
+            customer.to_owned()
         }
         _ => match &step.by_staff {
             Some(name) if !name.is_empty() => name.clone(),

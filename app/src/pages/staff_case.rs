@@ -78,7 +78,7 @@ fn Case(case: CaseView) -> impl IntoView {
                 <div class="fact"><dt>{texts.assignee_heading}</dt><dd class="assignee">{case.assignee.clone().unwrap_or_else(|| texts.unassigned.to_owned())}</dd></div>
             </dl>
             <section aria-labelledby="statement-heading">
-                <h2 id="statement-heading">{disputes.statement_heading}</h2>
+                <h2 id="statement-heading">{texts.statement_heading}</h2>
                 <p class="prewrap statement">{case.statement.clone()}</p>
             </section>
             {case.extension_reason.clone().map(|reason| view! {
@@ -123,7 +123,7 @@ fn Case(case: CaseView) -> impl IntoView {
             <section aria-labelledby="history-heading">
                 <h2 id="history-heading">{disputes.history_heading}</h2>
                 <ol class="case-history">
-                    {case.steps.clone().into_iter().map(|step| view! { <Step step /> }).collect_view()}
+                    {case.steps.clone().into_iter().map(|step| view! { <Step step staff_view=true /> }).collect_view()}
                 </ol>
             </section>
 

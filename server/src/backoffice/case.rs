@@ -150,7 +150,7 @@ fn record_staff_look(
         reason_code: "legal_obligation".to_owned(),
         reason_text: None,
         ticket_ref: Some(reference.to_owned()),
-        system: Some("einblick".to_owned()),
+        system: Some("Einblick".to_owned()),
         content_sha256: String::new(),
         visible_from: None,
     };
