@@ -46,6 +46,24 @@ pub struct Settings {
     pub outbox_dir: PathBuf,
     /// The sender of customer emails.
     pub mail_from: String,
+    /// SMTP server for customer emails; `None`: emails only go to the outbox.
+    pub smtp_url: Option<Secret>,
+}
+
+/// A setting that may hold a password: `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
 }
 
 /// A setting that could not be used, named the way the operator wrote it.
@@ -135,6 +153,11 @@ const KEYS: &[Key] = &[
         file_key: "mail_from",
         env: &["EINBLICK_MAIL_FROM"],
         default: "Einblick <datenschutz@einblick.example>",
+    },
+    Key {
+        file_key: "smtp_url",
+        env: &["EINBLICK_SMTP_URL"],
+        default: "",
     },
     Key {
         file_key: "nats_url",
@@ -251,6 +274,18 @@ impl Settings {
             }
         })?;
 
+        let smtp_url = if get("smtp_url").value.trim().is_empty() {
+            None
+        } else {
+            // The error names the setting but never repeats the URL: it may hold a password.
+            let raw = get("smtp_url");
+            crate::email::smtp::check_url(raw.value.trim()).map_err(|problem| ConfigError {
+                setting: raw.origin.clone(),
+                problem,
+            })?;
+            Some(Secret(raw.value.trim().to_owned()))
+        };
+
         let nats = if get("nats_url").value.trim().is_empty() {
             None
         } else {
@@ -302,6 +337,7 @@ impl Settings {
             public_url,
             outbox_dir,
             mail_from,
+            smtp_url,
             nats,
         })
     }

@@ -7,6 +7,7 @@ mod access_events_api;
 mod cli;
 mod cross_account;
 mod disputes;
+mod email_smtp;
 mod feed_admin;
 mod feed_http;
 mod feed_import;

@@ -128,7 +128,7 @@ where
     let case_url = format!("/staff/disputes/{}", app::dto::percent_encode(&reference));
     match outcome {
         Ok(Done::Changed(emails)) => {
-            email::deliver_all(&state.settings, &emails);
+            email::deliver_all(state.settings.clone(), emails).await;
             Ok(see_other(&format!("{case_url}?notice=saved")))
         }
         Ok(Done::Refused(code)) => Ok(see_other(&format!("{case_url}?error={code}"))),

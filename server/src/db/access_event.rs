@@ -139,6 +139,39 @@ pub fn existing_hashes(
 ) -> QueryResult<std::collections::HashMap<(String, String), String>> {
     use access_events::dsl as ae;
     let mut found = std::collections::HashMap::new();
+    #[cfg(feature = "postgres")]
+    #[allow(irrefutable_let_patterns)] // in a PostgreSQL-only build there is no other backend
+    if let AnyConnection::Postgresql(pg) = conn {
+        // A join against the keys as two arrays: one lookup in the (source, event_id) index per
+        // key, whatever plan PostgreSQL caches for the prepared statement. (Two `= ANY` lists
+        // let a plan cached while the table was small scan every row later.)
+        #[derive(QueryableByName)]
+        struct Stored {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            source: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            event_id: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            content_sha256: String,
+        }
+        use diesel::sql_types::{Array, Text};
+        let (sources, event_ids): (Vec<&str>, Vec<&str>) = keys
+            .iter()
+            .map(|(source, id)| (source.as_str(), id.as_str()))
+            .unzip();
+        let rows: Vec<Stored> = diesel::sql_query(
+            "SELECT e.source, e.event_id, e.content_sha256 \
+             FROM unnest($1::text[], $2::text[]) AS k(source, event_id) \
+             JOIN access_events e ON e.source = k.source AND e.event_id = k.event_id",
+        )
+        .bind::<Array<Text>, _>(sources)
+        .bind::<Array<Text>, _>(event_ids)
+        .load(pg)?;
+        for row in rows {
+            found.insert((row.source, row.event_id), row.content_sha256);
+        }
+        return Ok(found);
+    }
     // Chunks keep the IN lists inside SQLite's parameter limit.
     for chunk in keys.chunks(400) {
         let wanted: std::collections::HashSet<&(String, String)> = chunk.iter().collect();

@@ -135,7 +135,7 @@ pub async fn file(
     match filed {
         Filed::Done(reference, mail) => {
             tracing::info!(reference = reference.as_str(), "dispute filed");
-            email::deliver_all(&state.settings, &[*mail]);
+            email::deliver_all(state.settings.clone(), vec![*mail]).await;
             Ok(see_other(&format!("/disputes/{reference}?notice=filed")))
         }
         Filed::NotSignedIn => Ok(see_other("/login?notice=session&next=/timeline")),

@@ -55,7 +55,7 @@ pub async fn withdraw(
         .await?;
     match case {
         CustomerCase::Found { dispute, .. } => {
-            email::deliver_all(&state.settings, &mail.into_iter().collect::<Vec<_>>());
+            email::deliver_all(state.settings.clone(), mail.into_iter().collect()).await;
             Ok(see_other(&format!(
                 "/disputes/{}?notice=withdrawn",
                 dispute.reference

@@ -1,6 +1,7 @@
 //! Emails to customers about their disputes: askama templates (text and HTML), German and
 //! English, written to the outbox directory as `.eml` files.
 
+pub mod smtp;
 pub mod texts;
 
 use std::io::Write;
@@ -163,42 +164,76 @@ impl CaseEmail {
     }
 }
 
-/// Renders and delivers emails after the change they report is committed. A failed delivery is
-/// logged and never undoes the change: the case history already holds everything the email says.
-pub fn deliver_all(settings: &crate::config::Settings, emails: &[CaseEmail]) {
-    for email in emails {
-        let outcome = email.render(&settings.public_url).and_then(|rendered| {
-            write_to_outbox(&settings.outbox_dir, &settings.mail_from, email, &rendered)
-        });
-        let domain = email.to.rsplit('@').next().unwrap_or("");
-        match outcome {
-            Ok(()) => tracing::info!(
-                notice = email.notice.code(),
-                recipient_domain = domain,
-                "email written to outbox"
-            ),
-            Err(e) => tracing::error!(
-                notice = email.notice.code(),
-                recipient_domain = domain,
-                error = %e,
-                "email could not be delivered"
-            ),
+/// Renders and delivers emails after the change they report is committed: over SMTP when
+/// `EINBLICK_SMTP_URL` is set, else (and whenever SMTP fails) into the outbox directory, so no
+/// email is lost. A failed delivery never undoes the change: the case history holds everything
+/// the email says.
+pub async fn deliver_all(
+    settings: std::sync::Arc<crate::config::Settings>,
+    emails: Vec<CaseEmail>,
+) {
+    if emails.is_empty() {
+        return;
+    }
+    let delivered = actix_web::rt::task::spawn_blocking(move || {
+        for email in &emails {
+            deliver(&settings, email);
         }
+    })
+    .await;
+    if let Err(e) = delivered {
+        tracing::error!(error = %e, "email delivery task failed");
     }
 }
 
-/// One RFC 5322 message per file, text and HTML as alternatives; readable with any mail client.
-fn write_to_outbox(
-    dir: &Path,
-    from: &str,
-    email: &CaseEmail,
-    rendered: &RenderedEmail,
-) -> Result<(), AppError> {
-    let io = |e: std::io::Error| AppError::internal(format!("outbox {}: {e}", dir.display()));
-    std::fs::create_dir_all(dir).map_err(io)?;
+fn deliver(settings: &crate::config::Settings, email: &CaseEmail) {
+    let domain = email.to.rsplit('@').next().unwrap_or("");
+    let rendered = match email.render(&settings.public_url) {
+        Ok(rendered) => rendered,
+        Err(e) => {
+            tracing::error!(notice = email.notice.code(), error = %e, "email could not be rendered");
+            return;
+        }
+    };
+    let message = rfc5322_message(&settings.mail_from, email, &rendered);
+    if let Some(smtp_url) = &settings.smtp_url {
+        match smtp::send(smtp_url.expose(), &settings.mail_from, &email.to, &message) {
+            Ok(()) => {
+                tracing::info!(
+                    notice = email.notice.code(),
+                    recipient_domain = domain,
+                    "email sent over SMTP"
+                );
+                return;
+            }
+            Err(e) => tracing::warn!(
+                notice = email.notice.code(),
+                recipient_domain = domain,
+                error = %e,
+                "SMTP delivery failed; the email goes to the outbox"
+            ),
+        }
+    }
+    match write_to_outbox(&settings.outbox_dir, email, &message) {
+        Ok(()) => tracing::info!(
+            notice = email.notice.code(),
+            recipient_domain = domain,
+            "email written to outbox"
+        ),
+        Err(e) => tracing::error!(
+            notice = email.notice.code(),
+            recipient_domain = domain,
+            error = %e,
+            "email could not be delivered"
+        ),
+    }
+}
+
+/// One RFC 5322 message, text and HTML as alternatives.
+fn rfc5322_message(from: &str, email: &CaseEmail, rendered: &RenderedEmail) -> String {
     let now = chrono::Utc::now();
     let boundary = format!("einblick-{}", crate::auth::session::new_token());
-    let message = format!(
+    format!(
         "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMIME-Version: 1.0\r\n\
          X-Einblick-Notice: {notice}\r\nX-Einblick-Reference: {reference}\r\n\
          Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
@@ -212,10 +247,16 @@ fn write_to_outbox(
         reference = email.reference,
         text = wrapped_base64(rendered.text.as_bytes()),
         html = wrapped_base64(rendered.html.as_bytes()),
-    );
+    )
+}
+
+/// One message per `.eml` file, readable with any mail client.
+fn write_to_outbox(dir: &Path, email: &CaseEmail, message: &str) -> Result<(), AppError> {
+    let io = |e: std::io::Error| AppError::internal(format!("outbox {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(io)?;
     let name = format!(
         "{}-{}-{}-{}.eml",
-        now.format("%Y%m%dT%H%M%S%.6fZ"),
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
         email.reference,
         email.notice.code(),
         &crate::auth::session::new_token()[..6]

@@ -80,7 +80,8 @@ fn a_written_email_hides_header_injection_and_encodes_umlauts() {
     let mut hostile = email(Notice::InfoRequested, Lang::De, "Zoë", Some("Bitte?"));
     hostile.to = "anna@example.org\r\nBcc: evil@example.org".into();
     let rendered = hostile.render("https://einblick.example").unwrap();
-    write_to_outbox(&dir, "Einblick <privacy@example.org>", &hostile, &rendered).unwrap();
+    let message = rfc5322_message("Einblick <privacy@example.org>", &hostile, &rendered);
+    write_to_outbox(&dir, &hostile, &message).unwrap();
     let file = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
