@@ -1,13 +1,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::problem::{Notice, ProblemState};
+use crate::components::page_loader::page_loader;
+use crate::components::problem::Notice;
 use crate::components::site_header::{SiteFooter, SiteHeader};
 use crate::current_lang;
 use crate::dto::admin::{DeadLetterDetail, FeedAdmin};
-use crate::dto::PortalError;
 use crate::server_fns::{load_dead_letter, load_feed_admin};
 
 /// `/staff/admin/feed`: ingest health per source, dead letters, unknown codes, feed tokens.
@@ -17,16 +16,7 @@ pub fn AdminFeedPage() -> impl IntoView {
     let feed = Resource::new(|| (), |_| load_feed_admin());
     view! {
         <Title text=lang.admin().feed_title />
-        <Suspense fallback=move || view! { <p class="loading" role="status">{lang.texts().loading}</p> }>
-            {move || Suspend::new(async move {
-                match feed.await {
-                    Ok(Ok(feed)) => view! { <Feed feed /> }.into_any(),
-                    Ok(Err(PortalError::NotSignedIn)) => view! { <Redirect path="/staff/login?notice=session" /> }.into_any(),
-                    Ok(Err(problem)) => view! { <ProblemState problem back_href="/staff/login" staff=true /> }.into_any(),
-                    Err(_) => view! { <ProblemState problem=PortalError::Unavailable back_href="/staff" staff=true /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {page_loader(feed, "/staff/login?notice=session".into(), "/staff/login", true, |feed| view! { <Feed feed /> })}
         <SiteFooter />
     }
 }
@@ -200,21 +190,11 @@ fn Feed(feed: FeedAdmin) -> impl IntoView {
 /// `/staff/admin/dead-letters/{id}`: one rejected event, its bytes and the replay button.
 #[component]
 pub fn AdminDeadLetterPage() -> impl IntoView {
-    let lang = current_lang();
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let letter = Resource::new(move || id.get(), load_dead_letter);
     view! {
-        <Suspense fallback=move || view! { <p class="loading" role="status">{lang.texts().loading}</p> }>
-            {move || Suspend::new(async move {
-                match letter.await {
-                    Ok(Ok(letter)) => view! { <DeadLetter letter /> }.into_any(),
-                    Ok(Err(PortalError::NotSignedIn)) => view! { <Redirect path="/staff/login?notice=session" /> }.into_any(),
-                    Ok(Err(problem)) => view! { <ProblemState problem back_href="/staff/admin/feed" staff=true /> }.into_any(),
-                    Err(_) => view! { <ProblemState problem=PortalError::Unavailable back_href="/staff/admin/feed" staff=true /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {page_loader(letter, "/staff/login?notice=session".into(), "/staff/admin/feed", true, |letter| view! { <DeadLetter letter /> })}
         <SiteFooter />
     }
 }

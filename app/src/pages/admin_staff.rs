@@ -1,13 +1,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::problem::{Notice, ProblemState};
+use crate::components::page_loader::page_loader;
+use crate::components::problem::Notice;
 use crate::components::site_header::{SiteFooter, SiteHeader};
 use crate::current_lang;
 use crate::dto::admin::StaffAccounts;
-use crate::dto::PortalError;
 use crate::server_fns::load_staff_accounts;
 
 /// `/staff/admin/staff`: the back office's accounts, for admins.
@@ -17,16 +16,7 @@ pub fn AdminStaffPage() -> impl IntoView {
     let accounts = Resource::new(|| (), |_| load_staff_accounts());
     view! {
         <Title text=lang.admin().staff_title />
-        <Suspense fallback=move || view! { <p class="loading" role="status">{lang.texts().loading}</p> }>
-            {move || Suspend::new(async move {
-                match accounts.await {
-                    Ok(Ok(accounts)) => view! { <Accounts accounts /> }.into_any(),
-                    Ok(Err(PortalError::NotSignedIn)) => view! { <Redirect path="/staff/login?notice=session" /> }.into_any(),
-                    Ok(Err(problem)) => view! { <ProblemState problem back_href="/staff/login" staff=true /> }.into_any(),
-                    Err(_) => view! { <ProblemState problem=PortalError::Unavailable back_href="/staff" staff=true /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {page_loader(accounts, "/staff/login?notice=session".into(), "/staff/login", true, |accounts| view! { <Accounts accounts /> })}
         <SiteFooter />
     }
 }

@@ -1,14 +1,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::problem::{Notice, ProblemState};
+use crate::components::page_loader::page_loader;
+use crate::components::problem::Notice;
 use crate::components::site_header::{SiteFooter, SiteHeader};
 use crate::components::timeline_entry::TimelineEntryItem;
 use crate::current_lang;
 use crate::dto::disputes::{CaseStep, DisputeDetail, MAX_TEXT_CHARS};
-use crate::dto::PortalError;
 use crate::pages::my_disputes::{DueDate, StatusBadge};
 use crate::server_fns::load_dispute;
 
@@ -16,24 +15,11 @@ use crate::server_fns::load_dispute;
 /// the privacy team, and the forms to add information (`POST …/messages`) or withdraw.
 #[component]
 pub fn DisputeDetailPage() -> impl IntoView {
-    let lang = current_lang();
     let params = use_params_map();
     let reference = Memo::new(move |_| params.read().get("reference").unwrap_or_default());
     let detail = Resource::new(move || reference.get(), load_dispute);
     view! {
-        <Suspense fallback=move || view! { <p class="loading" role="status">{lang.texts().loading}</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(Ok(detail)) => view! { <DisputeView detail /> }.into_any(),
-                    Ok(Err(PortalError::NotSignedIn)) => {
-                        let next = format!("/login?notice=session&next=/disputes/{}", crate::dto::percent_encode(&reference.get_untracked()));
-                        view! { <Redirect path=next /> }.into_any()
-                    }
-                    Ok(Err(problem)) => view! { <ProblemState problem back_href="/disputes" /> }.into_any(),
-                    Err(_) => view! { <ProblemState problem=PortalError::Unavailable back_href="/disputes" /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {page_loader(detail, format!("/login?notice=session&next=/disputes/{}", crate::dto::percent_encode(&reference.get_untracked())), "/disputes", false, |detail| view! { <DisputeView detail /> })}
         <SiteFooter />
     }
 }

@@ -1,14 +1,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::problem::{Notice, ProblemState};
+use crate::components::page_loader::page_loader;
+use crate::components::problem::Notice;
 use crate::components::site_header::{SiteFooter, SiteHeader};
 use crate::components::timeline_entry::TimelineEntryItem;
 use crate::current_lang;
 use crate::dto::disputes::{DisputeDraft, GROUNDS, MAX_TEXT_CHARS};
-use crate::dto::PortalError;
 use crate::server_fns::load_dispute_draft;
 
 /// `/disputes/new?event=…`: the dispute form for one or more timeline entries. It posts to
@@ -23,18 +22,7 @@ pub fn DisputeNewPage() -> impl IntoView {
 
     view! {
         <Title text=lang.disputes().new_title />
-        <Suspense fallback=move || view! { <p class="loading" role="status">{lang.texts().loading}</p> }>
-            {move || Suspend::new(async move {
-                match draft.await {
-                    Ok(Ok(draft)) => view! { <DisputeForm draft /> }.into_any(),
-                    Ok(Err(PortalError::NotSignedIn)) => {
-                        view! { <Redirect path="/login?notice=session&next=/timeline" /> }.into_any()
-                    }
-                    Ok(Err(problem)) => view! { <ProblemState problem back_href="/timeline" /> }.into_any(),
-                    Err(_) => view! { <ProblemState problem=PortalError::Unavailable back_href="/timeline" /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {page_loader(draft, "/login?notice=session&next=/timeline".into(), "/timeline", false, |draft| view! { <DisputeForm draft /> })}
         <SiteFooter />
     }
 }

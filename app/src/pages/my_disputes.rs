@@ -1,12 +1,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 
-use crate::components::problem::ProblemState;
+use crate::components::page_loader::page_loader;
 use crate::components::site_header::{SiteFooter, SiteHeader};
 use crate::current_lang;
 use crate::dto::disputes::{DisputeSummary, MyDisputes};
-use crate::dto::PortalError;
 use crate::server_fns::load_my_disputes;
 
 /// `/disputes`: the customer's disputes with status and deadline.
@@ -16,18 +14,7 @@ pub fn MyDisputesPage() -> impl IntoView {
     let list = Resource::new(|| (), |_| load_my_disputes());
     view! {
         <Title text=lang.disputes().list_title />
-        <Suspense fallback=move || view! { <p class="loading" role="status">{lang.texts().loading}</p> }>
-            {move || Suspend::new(async move {
-                match list.await {
-                    Ok(Ok(list)) => view! { <DisputeList list /> }.into_any(),
-                    Ok(Err(PortalError::NotSignedIn)) => {
-                        view! { <Redirect path="/login?notice=session&next=/disputes" /> }.into_any()
-                    }
-                    Ok(Err(problem)) => view! { <ProblemState problem back_href="/timeline" /> }.into_any(),
-                    Err(_) => view! { <ProblemState problem=PortalError::Unavailable back_href="/timeline" /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {page_loader(list, "/login?notice=session&next=/disputes".into(), "/timeline", false, |list| view! { <DisputeList list /> })}
         <SiteFooter />
     }
 }

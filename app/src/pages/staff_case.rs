@@ -1,14 +1,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::problem::{Notice, ProblemState};
+use crate::components::page_loader::page_loader;
+use crate::components::problem::Notice;
 use crate::components::site_header::{SiteFooter, SiteHeader};
 use crate::current_lang;
 use crate::dto::backoffice::{CaseEvent, CaseView};
 use crate::dto::disputes::MAX_TEXT_CHARS;
-use crate::dto::PortalError;
 use crate::pages::dispute_detail::Step;
 use crate::pages::my_disputes::{DueDate, StatusBadge};
 use crate::server_fns::load_staff_case;
@@ -17,21 +16,11 @@ use crate::server_fns::load_staff_case;
 /// Each action is a form posting to `/staff/disputes/{reference}/{action}`.
 #[component]
 pub fn StaffCasePage() -> impl IntoView {
-    let lang = current_lang();
     let params = use_params_map();
     let reference = Memo::new(move |_| params.read().get("reference").unwrap_or_default());
     let case = Resource::new(move || reference.get(), load_staff_case);
     view! {
-        <Suspense fallback=move || view! { <p class="loading" role="status">{lang.texts().loading}</p> }>
-            {move || Suspend::new(async move {
-                match case.await {
-                    Ok(Ok(case)) => view! { <Case case /> }.into_any(),
-                    Ok(Err(PortalError::NotSignedIn)) => view! { <Redirect path="/staff/login?notice=session" /> }.into_any(),
-                    Ok(Err(problem)) => view! { <ProblemState problem back_href="/staff" staff=true /> }.into_any(),
-                    Err(_) => view! { <ProblemState problem=PortalError::Unavailable back_href="/staff" staff=true /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {page_loader(case, "/staff/login?notice=session".into(), "/staff", true, |case| view! { <Case case /> })}
         <SiteFooter />
     }
 }

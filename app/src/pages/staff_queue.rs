@@ -1,13 +1,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::problem::ProblemState;
+use crate::components::page_loader::page_loader;
 use crate::components::site_header::{SiteFooter, SiteHeader};
 use crate::current_lang;
 use crate::dto::backoffice::{QueuePage, QueueQuery};
-use crate::dto::PortalError;
 use crate::pages::my_disputes::{DueDate, StatusBadge};
 use crate::server_fns::load_staff_queue;
 
@@ -27,16 +25,7 @@ pub fn StaffQueuePage() -> impl IntoView {
     let page = Resource::new(move || query.get(), load_staff_queue);
     view! {
         <Title text=lang.backoffice().queue_title />
-        <Suspense fallback=move || view! { <p class="loading" role="status">{lang.texts().loading}</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(Ok(page)) => view! { <Queue page query=query.get_untracked() /> }.into_any(),
-                    Ok(Err(PortalError::NotSignedIn)) => view! { <Redirect path="/staff/login?notice=session" /> }.into_any(),
-                    Ok(Err(problem)) => view! { <ProblemState problem back_href="/staff/login" staff=true /> }.into_any(),
-                    Err(_) => view! { <ProblemState problem=PortalError::Unavailable back_href="/staff" staff=true /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {page_loader(page, "/staff/login?notice=session".into(), "/staff/login", true, move |page| view! { <Queue page query=query.get_untracked() /> })}
         <SiteFooter />
     }
 }
