@@ -10,7 +10,8 @@ use crate::helpers::*;
 both_backends!(
     the_full_dispute_journey,
     every_forbidden_pair_is_refused,
-    a_refused_statement_comes_back_with_everything_typed
+    a_refused_statement_comes_back_with_everything_typed,
+    an_older_demo_database_gets_the_demo_staff_and_cases
 );
 
 /// The newest event of a customer and the employee behind it.
@@ -448,4 +449,29 @@ fn a_refused_statement_comes_back_with_everything_typed(backend: Backend) {
         .with_connection(|conn| disputes::table.count().get_result(conn))
         .unwrap();
     assert_eq!(filed, 3, "only the three demo disputes exist");
+}
+
+fn an_older_demo_database_gets_the_demo_staff_and_cases(backend: Backend) {
+    use einblick::db::schema::{dispute_events, staff_users};
+    let app = TestApp::spawn(backend);
+    // As a demo database looked before the back office existed.
+    app.with_connection(|conn| {
+        diesel::delete(dispute_history::table).execute(conn)?;
+        diesel::delete(dispute_events::table).execute(conn)?;
+        diesel::delete(disputes::table).execute(conn)?;
+        diesel::delete(staff_users::table).execute(conn)
+    })
+    .unwrap();
+    assert_eq!(
+        einblick::seed::demo::seed(&app.db).unwrap(),
+        einblick::seed::demo::SeedOutcome::AlreadyPresent
+    );
+    let counts: (i64, i64) = app.with_connection(|conn| {
+        (
+            staff_users::table.count().get_result(conn).unwrap(),
+            disputes::table.count().get_result(conn).unwrap(),
+        )
+    });
+    assert_eq!(counts, (4, 3));
+    app.staff_signed_in(LEAD);
 }

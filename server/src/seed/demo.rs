@@ -132,6 +132,14 @@ pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
         &crate::domain::EmailAddress::parse(DEMO_CUSTOMERS[0].email).expect("valid"),
     )?;
     if already.is_some() {
+        // A demo database from before the back office existed gets its staff and cases now.
+        if staff_user::count(&mut conn)? == 0 {
+            let hash = password::hash(DEMO_PASSWORD)?;
+            diesel::Connection::transaction(&mut *conn, |conn: &mut AnyConnection| {
+                seed_staff(conn, &hash)?;
+                seed_disputes(conn)
+            })?;
+        }
         return Ok(SeedOutcome::AlreadyPresent);
     }
     // One hash serves every demo account: Argon2 is slow on purpose.
@@ -156,20 +164,7 @@ pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
             )?;
         }
         access_event::insert_new(conn, &events)?;
-        for staff in &DEMO_STAFF {
-            staff_user::insert(
-                conn,
-                &NewStaffUser {
-                    email: staff.email,
-                    password_hash: Some(&hash),
-                    display_name: staff.name,
-                    staff_role: staff.role.code(),
-                    authority: staff.authority,
-                    is_active: 1,
-                    created_at: period_start(),
-                },
-            )?;
-        }
+        seed_staff(conn, &hash)?;
         seed_disputes(conn)?;
         Ok::<_, AppError>(())
     })?;
@@ -177,6 +172,24 @@ pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
         customers: DEMO_CUSTOMERS.len(),
         events: count,
     })
+}
+
+fn seed_staff(conn: &mut AnyConnection, hash: &str) -> Result<(), AppError> {
+    for staff in &DEMO_STAFF {
+        staff_user::insert(
+            conn,
+            &NewStaffUser {
+                email: staff.email,
+                password_hash: Some(hash),
+                display_name: staff.name,
+                staff_role: staff.role.code(),
+                authority: staff.authority,
+                is_active: 1,
+                created_at: period_start(),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// Three cases in different states, so the back office and "My disputes" are not empty.
