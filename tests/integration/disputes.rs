@@ -11,7 +11,8 @@ both_backends!(
     the_full_dispute_journey,
     every_forbidden_pair_is_refused,
     a_refused_statement_comes_back_with_everything_typed,
-    an_older_demo_database_gets_the_demo_staff_and_cases
+    an_older_demo_database_gets_the_demo_staff_and_cases,
+    two_decisions_at_once_take_turns
 );
 
 /// The newest event of a customer and the employee behind it.
@@ -474,4 +475,55 @@ fn an_older_demo_database_gets_the_demo_staff_and_cases(backend: Backend) {
     });
     assert_eq!(counts, (4, 3));
     app.staff_signed_in(LEAD);
+}
+
+fn two_decisions_at_once_take_turns(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let (event_id, _) = newest_event(&app, ANNA_REF);
+    let mut anna = app.signed_in(ANNA);
+    let reference = file_dispute(&mut anna, event_id, "Twice?");
+    let decide_url = format!("/staff/disputes/{reference}/decide");
+    let outcomes: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ["upheld", "rejected"]
+            .into_iter()
+            .map(|outcome| {
+                let mut lead = app.staff_signed_in(LEAD);
+                let url = decide_url.clone();
+                scope.spawn(move || {
+                    lead.post_form(&url, &[("outcome", outcome), ("explanation", "Decided.")])
+                        .header("location")
+                        .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let saved = outcomes
+        .iter()
+        .filter(|l| l.ends_with("notice=saved"))
+        .count();
+    let closed = outcomes
+        .iter()
+        .filter(|l| l.ends_with("error=closed"))
+        .count();
+    assert_eq!((saved, closed), (1, 1), "{outcomes:?}");
+    let decisions: i64 = app
+        .with_connection(|conn| {
+            dispute_history::table
+                .filter(dispute_history::kind.eq_any(["upheld", "rejected"]))
+                .inner_join(disputes::table)
+                .filter(disputes::reference.eq(&reference))
+                .count()
+                .get_result(conn)
+        })
+        .unwrap();
+    assert_eq!(decisions, 1);
+    let emails = app.outbox_emails();
+    assert_eq!(
+        emails
+            .iter()
+            .filter(|e| e.notice == "upheld" || e.notice == "rejected")
+            .count(),
+        1
+    );
 }

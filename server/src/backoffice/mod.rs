@@ -98,6 +98,12 @@ where
             }
             let reference = DisputeReference::parse(&looked_up)
                 .map_err(|_| AppError::new(ErrorKind::NotFound))?;
+            let found = dispute::find_by_reference(conn, reference.as_str())?
+                .ok_or_else(|| AppError::new(ErrorKind::NotFound))?;
+            // Locking the row first: two staff acting on one case at once take turns,
+            // and the second sees what the first did (e.g. that it is decided).
+            dispute::lock(conn, found.id())?;
+            let now = Utc::now().naive_utc();
             let dispute = dispute::find_by_reference(conn, reference.as_str())?
                 .ok_or_else(|| AppError::new(ErrorKind::NotFound))?;
             if dispute.status().is_closed() {
@@ -109,7 +115,7 @@ where
                 staff: &staff,
                 dispute: &dispute,
                 customer: &customer,
-                now: Utc::now().naive_utc(),
+                now,
             };
             let done = work(conn, &context, &pairs)?;
             if matches!(done, Done::Changed(_)) {
@@ -117,7 +123,7 @@ where
                     conn,
                     dispute.id(),
                     &dispute::DisputeChange {
-                        updated_at: Some(context.now),
+                        updated_at: Some(now),
                         ..Default::default()
                     },
                 )?;

@@ -110,6 +110,14 @@ pub fn update(
         .execute(conn)
 }
 
+/// Takes the row's write lock until the transaction ends (a no-op update: portable, unlike
+/// `SELECT … FOR UPDATE`, which SQLite lacks; there writers take turns anyway).
+pub fn lock(conn: &mut AnyConnection, id: DisputeId) -> QueryResult<usize> {
+    diesel::update(disputes::table.find(id.0))
+        .set(disputes::updated_at.eq(disputes::updated_at))
+        .execute(conn)
+}
+
 pub fn find_by_reference(
     conn: &mut AnyConnection,
     reference: &str,
