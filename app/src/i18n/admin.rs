@@ -59,6 +59,9 @@ pub struct AdminTexts {
     pub unknown_intro: &'static str,
     pub unknown_empty: &'static str,
     pub col_kind: &'static str,
+    pub kind_role: &'static str,
+    pub kind_category: &'static str,
+    pub kind_reason: &'static str,
     pub col_code: &'static str,
     pub col_events: &'static str,
     pub tokens_heading: &'static str,
@@ -92,6 +95,15 @@ pub struct AdminTexts {
 }
 
 impl AdminTexts {
+    /// An `unknown_codes.kind` in words.
+    pub fn kind_label(&self, kind: &str) -> &'static str {
+        match kind {
+            "role" => self.kind_role,
+            "data_category" => self.kind_category,
+            _ => self.kind_reason,
+        }
+    }
+
     pub fn error_message(&self, code: &str) -> &'static str {
         match code {
             "email" => self.error_email,
@@ -164,6 +176,9 @@ pub static DE: AdminTexts = AdminTexts {
     unknown_intro: "Diese Codes kamen ohne Beschriftung; Kund:innen sehen einen allgemeinen Text, bis eine Beschriftung hinterlegt ist.",
     unknown_empty: "Alle Codes haben eine Beschriftung.",
     col_kind: "Art",
+    kind_role: "Rolle",
+    kind_category: "Datenkategorie",
+    kind_reason: "Grund",
     col_code: "Code",
     col_events: "Ereignisse",
     tokens_heading: "Feed-Zugänge",
@@ -252,6 +267,9 @@ pub static EN: AdminTexts = AdminTexts {
     unknown_intro: "These codes arrived without a label; customers see a generic text until a label is added.",
     unknown_empty: "Every code has a label.",
     col_kind: "Kind",
+    kind_role: "Role",
+    kind_category: "Data category",
+    kind_reason: "Reason",
     col_code: "Code",
     col_events: "Events",
     tokens_heading: "Feed tokens",

@@ -130,7 +130,7 @@ fn Feed(feed: FeedAdmin) -> impl IntoView {
                             </tr></thead>
                             <tbody>
                                 {feed.unknown_codes.into_iter().map(|u| view! {
-                                    <tr><td>{u.kind.clone()}</td><th scope="row"><code>{u.code.clone()}</code></th><td>{u.events}</td><td>{u.last_seen_at.clone()}</td></tr>
+                                    <tr><td>{texts.kind_label(&u.kind)}</td><th scope="row"><code>{u.code.clone()}</code></th><td>{u.events}</td><td>{u.last_seen_at.clone()}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>

@@ -10,7 +10,7 @@ use app::dto::backoffice::{CaseEvent, CasePermissions, CaseView, EmployeeContext
 use app::dto::Labelled;
 use app::i18n::Lang;
 
-use super::{signed_in_staff, viewer};
+use super::{staff_allowed, viewer};
 use crate::db::access_event::{self, AccessEventRow, NewAccessEvent};
 use crate::db::customer;
 use crate::db::staff_user::StaffUserRow;
@@ -37,10 +37,12 @@ pub async fn load(
     state
         .db
         .write(move |conn| {
-            let (staff, role) = signed_in_staff(conn, token.as_deref(), idle_minutes)?;
-            if !role.may(StaffPermission::ReviewDisputes) {
-                return Err(AppError::new(ErrorKind::Forbidden));
-            }
+            let (staff, role) = staff_allowed(
+                conn,
+                token.as_deref(),
+                idle_minutes,
+                StaffPermission::ReviewDisputes,
+            )?;
             let not_found = || AppError::new(ErrorKind::NotFound);
             let reference = DisputeReference::parse(&reference).map_err(|_| not_found())?;
             let row =
@@ -188,7 +190,7 @@ fn case_event(
         team: event.team.clone(),
         office_country: event.office_country.clone(),
         data_category: labels.category(&event.data_category),
-        action: event.action.clone(),
+        action: labels.action(&event.action).label,
         reason: labels.reason(&event.reason_code),
         reason_text: event.reason_text.clone(),
         ticket: event.ticket_ref.clone(),

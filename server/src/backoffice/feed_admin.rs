@@ -9,7 +9,7 @@ use app::dto::admin::{
     DeadLetterDetail, DeadLetterSummary, FeedAdmin, FeedTokenSummary, SourceHealth, UnknownCode,
 };
 
-use super::{signed_in_staff, viewer};
+use super::{staff_allowed, viewer};
 use crate::db::dead_letter::{self, DeadLetterRow};
 use crate::db::{feed_token, ingest_stats, unknown_code};
 use crate::disputes::{local_date_time, FALLBACK_TIME_ZONE};
@@ -41,25 +41,24 @@ pub async fn load(state: &AppState, token: Option<String>) -> Result<FeedAdmin, 
     state
         .db
         .run(move |conn| {
-            let (staff, role) = signed_in_staff(conn, token.as_deref(), idle_minutes)?;
-            if !role.may(StaffPermission::ManageFeed) {
-                return Err(AppError::new(ErrorKind::Forbidden));
-            }
+            let (staff, _) = staff_allowed(
+                conn,
+                token.as_deref(),
+                idle_minutes,
+                StaffPermission::ManageFeed,
+            )?;
             let now = Utc::now().naive_utc();
             let hour_ago = now - Duration::hours(1);
             let day_ago = now - Duration::hours(24);
-            let last_hour = ingest_stats::health(conn, hour_ago)?;
-            let last_day = ingest_stats::health(conn, day_ago)?;
-            let sources = last_hour
-                .iter()
-                .zip(&last_day)
-                .map(|(hour, day)| SourceHealth {
-                    source: hour.source.clone(),
-                    accepted_last_hour: u64::try_from(hour.accepted_since).unwrap_or(0),
-                    per_minute: format!("{:.1}", hour.accepted_since as f64 / 60.0),
-                    rejected_last_day: u64::try_from(day.rejected_since).unwrap_or(0),
-                    last_received_at: berlin(hour.last_received_at),
-                    minutes_since_last: (now - hour.last_received_at).num_minutes(),
+            let sources = ingest_stats::health(conn, hour_ago, day_ago)?
+                .into_iter()
+                .map(|row| SourceHealth {
+                    accepted_last_hour: u64::try_from(row.accepted_last_hour).unwrap_or(0),
+                    per_minute: format!("{:.1}", row.accepted_last_hour as f64 / 60.0),
+                    rejected_last_day: u64::try_from(row.rejected_last_day).unwrap_or(0),
+                    last_received_at: berlin(row.last_received_at),
+                    minutes_since_last: (now - row.last_received_at).num_minutes(),
+                    source: row.source,
                 })
                 .collect();
             let dead_letters = dead_letter::newest(conn, DEAD_LETTERS_SHOWN)?
@@ -106,10 +105,12 @@ pub async fn load_dead_letter(
     state
         .db
         .run(move |conn| {
-            let (staff, role) = signed_in_staff(conn, token.as_deref(), idle_minutes)?;
-            if !role.may(StaffPermission::ManageFeed) {
-                return Err(AppError::new(ErrorKind::Forbidden));
-            }
+            let (staff, _) = staff_allowed(
+                conn,
+                token.as_deref(),
+                idle_minutes,
+                StaffPermission::ManageFeed,
+            )?;
             let not_found = || AppError::new(ErrorKind::NotFound);
             let id: i64 = id.parse().map_err(|_| not_found())?;
             let row = dead_letter::find(conn, id)?.ok_or_else(not_found)?;

@@ -34,6 +34,27 @@ use crate::email::{self, CaseEmail};
 use crate::error::{AppError, ErrorKind};
 use crate::http::{see_other, AppState};
 
+/// The signed-in staff member, if their role allows `permission`. A refusal is logged: the
+/// "not allowed" page tells staff that attempts are recorded.
+pub fn staff_allowed(
+    conn: &mut AnyConnection,
+    token: Option<&str>,
+    idle_minutes: u32,
+    permission: StaffPermission,
+) -> Result<(StaffUserRow, StaffRole), AppError> {
+    let (staff, role) = signed_in_staff(conn, token, idle_minutes)?;
+    if !role.may(permission) {
+        tracing::warn!(
+            staff_user = staff.id,
+            role = role.code(),
+            permission = ?permission,
+            "staff action refused"
+        );
+        return Err(AppError::new(ErrorKind::Forbidden));
+    }
+    Ok((staff, role))
+}
+
 /// The signed-in staff member and their role, or `NotSignedIn`.
 pub fn signed_in_staff(
     conn: &mut AnyConnection,
@@ -92,20 +113,14 @@ where
     let outcome = state
         .db
         .write(move |conn| {
-            let (staff, role) = signed_in_staff(conn, token.as_deref(), idle_minutes)?;
-            if !role.may(permission) {
-                return Err(AppError::new(ErrorKind::Forbidden));
-            }
+            let (staff, _) = staff_allowed(conn, token.as_deref(), idle_minutes, permission)?;
             let reference = DisputeReference::parse(&looked_up)
                 .map_err(|_| AppError::new(ErrorKind::NotFound))?;
-            let found = dispute::find_by_reference(conn, reference.as_str())?
+            // Two staff acting on one case at once take turns, and the second sees what the
+            // first did (e.g. that it is decided).
+            let dispute = dispute::find_for_update(conn, reference.as_str())?
                 .ok_or_else(|| AppError::new(ErrorKind::NotFound))?;
-            // Locking the row first: two staff acting on one case at once take turns,
-            // and the second sees what the first did (e.g. that it is decided).
-            dispute::lock(conn, found.id())?;
             let now = Utc::now().naive_utc();
-            let dispute = dispute::find_by_reference(conn, reference.as_str())?
-                .ok_or_else(|| AppError::new(ErrorKind::NotFound))?;
             if dispute.status().is_closed() {
                 return Ok(Done::Refused("closed"));
             }
@@ -248,10 +263,7 @@ where
     let outcome = state
         .db
         .write(move |conn| {
-            let (staff, role) = signed_in_staff(conn, token.as_deref(), idle_minutes)?;
-            if !role.may(permission) {
-                return Err(AppError::new(ErrorKind::Forbidden));
-            }
+            let (staff, _) = staff_allowed(conn, token.as_deref(), idle_minutes, permission)?;
             work(conn, &staff, &pairs, Utc::now().naive_utc())
         })
         .await;

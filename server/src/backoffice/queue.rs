@@ -7,12 +7,12 @@ use chrono::Utc;
 use app::dto::backoffice::{QueueItem, QueuePage, QueueQuery};
 use app::dto::Labelled;
 
-use super::{signed_in_staff, viewer};
+use super::{staff_allowed, viewer};
 use crate::db::dispute::{self, QueueFilter};
 use crate::db::staff_user;
 use crate::disputes::{local_date, summary, FALLBACK_TIME_ZONE};
 use crate::domain::{DisputeStatus, StaffPermission, StaffUserId};
-use crate::error::{AppError, ErrorKind};
+use crate::error::AppError;
 use crate::http::AppState;
 
 /// More than this on one screen is a backlog report, not a queue.
@@ -29,10 +29,12 @@ pub async fn load(
     state
         .db
         .run(move |conn| {
-            let (staff, role) = signed_in_staff(conn, token.as_deref(), idle_minutes)?;
-            if !role.may(StaffPermission::ReviewDisputes) {
-                return Err(AppError::new(ErrorKind::Forbidden));
-            }
+            let (staff, _) = staff_allowed(
+                conn,
+                token.as_deref(),
+                idle_minutes,
+                StaffPermission::ReviewDisputes,
+            )?;
             // The privacy team works in Berlin time; deadlines are calendar days there.
             let today = local_date(Utc::now().naive_utc(), FALLBACK_TIME_ZONE);
             let statuses = match query.status.as_deref() {
@@ -61,15 +63,7 @@ pub async fn load(
                 overdue_on,
             };
             let rows = dispute::queue(conn, &filter, QUEUE_LIMIT)?;
-            let overdue_count = dispute::queue(
-                conn,
-                &QueueFilter {
-                    overdue_on: Some(today),
-                    ..Default::default()
-                },
-                QUEUE_LIMIT,
-            )?
-            .len();
+            let overdue_count = dispute::count_overdue(conn, today)?;
             let ids: Vec<i64> = rows.iter().map(|(d, _, _)| d.id).collect();
             let counts = dispute::event_counts(conn, &ids)?;
             let people = staff_user::active_with_roles(conn, &["privacy_analyst", "privacy_lead"])?;

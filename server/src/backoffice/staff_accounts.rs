@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use app::dto::admin::{StaffAccount, StaffAccounts};
 
-use super::{signed_in_staff, staff_post, viewer, Answer};
+use super::{staff_allowed, staff_post, viewer, Answer};
 use crate::auth::password;
 use crate::db::staff_user::{self, NewStaffUser};
 use crate::disputes::form_value;
@@ -21,10 +21,12 @@ pub async fn load(state: &AppState, token: Option<String>) -> Result<StaffAccoun
     state
         .db
         .run(move |conn| {
-            let (staff, role) = signed_in_staff(conn, token.as_deref(), idle_minutes)?;
-            if !role.may(StaffPermission::ManageStaff) {
-                return Err(AppError::new(ErrorKind::Forbidden));
-            }
+            let (staff, _) = staff_allowed(
+                conn,
+                token.as_deref(),
+                idle_minutes,
+                StaffPermission::ManageStaff,
+            )?;
             let accounts = staff_user::list(conn)?
                 .into_iter()
                 .map(|row| StaffAccount {

@@ -110,12 +110,18 @@ pub fn update(
         .execute(conn)
 }
 
-/// Takes the row's write lock until the transaction ends (a no-op update: portable, unlike
-/// `SELECT … FOR UPDATE`, which SQLite lacks; there writers take turns anyway).
-pub fn lock(conn: &mut AnyConnection, id: DisputeId) -> QueryResult<usize> {
-    diesel::update(disputes::table.find(id.0))
+/// The case with this reference, with its row's write lock held until the transaction ends:
+/// whoever changes a case reads it only after a concurrent change has committed. (A no-op
+/// update takes the lock portably; SQLite has no `SELECT … FOR UPDATE`, and there writers
+/// take turns anyway.)
+pub fn find_for_update(
+    conn: &mut AnyConnection,
+    reference: &str,
+) -> QueryResult<Option<DisputeRow>> {
+    diesel::update(disputes::table.filter(disputes::reference.eq(reference)))
         .set(disputes::updated_at.eq(disputes::updated_at))
-        .execute(conn)
+        .execute(conn)?;
+    find_by_reference(conn, reference)
 }
 
 pub fn find_by_reference(
@@ -173,6 +179,24 @@ pub struct QueueFilter {
     pub overdue_on: Option<NaiveDate>,
 }
 
+/// Statuses of cases that still wait for an answer.
+const OPEN_STATUSES: [&str; 3] = ["open", "in_review", "waiting_for_customer"];
+
+/// How many cases are still open after their due day (after any extension).
+pub fn count_overdue(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<i64> {
+    disputes::table
+        .filter(disputes::status.eq_any(OPEN_STATUSES))
+        .filter(
+            disputes::extended_due_on
+                .lt(today)
+                .or(disputes::extended_due_on
+                    .is_null()
+                    .and(disputes::due_on.lt(today))),
+        )
+        .count()
+        .get_result(conn)
+}
+
 /// A queue row: the case, its customer's reference and whether the customer is a VIP.
 pub fn queue(
     conn: &mut AnyConnection,
@@ -196,8 +220,7 @@ pub fn queue(
         None => {}
     }
     if let Some(today) = filter.overdue_on {
-        let open = ["open", "in_review", "waiting_for_customer"];
-        query = query.filter(disputes::status.eq_any(open)).filter(
+        query = query.filter(disputes::status.eq_any(OPEN_STATUSES)).filter(
             disputes::extended_due_on
                 .lt(today)
                 .or(disputes::extended_due_on

@@ -47,44 +47,57 @@ pub fn add(conn: &mut AnyConnection, rows: &[NewIngestStat]) -> QueryResult<()> 
     Ok(())
 }
 
-/// Per source: events accepted and rejected since `since`, and when it last sent anything.
+/// Per source: events accepted in the last hour, rejected in the last day, and when it last
+/// sent anything (however long ago).
 pub struct SourceHealthRow {
     pub source: String,
-    pub accepted_since: i64,
-    pub rejected_since: i64,
+    pub accepted_last_hour: i64,
+    pub rejected_last_day: i64,
     pub last_received_at: NaiveDateTime,
 }
 
-pub fn health(conn: &mut AnyConnection, since: NaiveDateTime) -> QueryResult<Vec<SourceHealthRow>> {
-    let rows: Vec<(String, NaiveDateTime, i64, i64, NaiveDateTime)> = ingest_stats::table
+pub fn health(
+    conn: &mut AnyConnection,
+    hour_ago: NaiveDateTime,
+    day_ago: NaiveDateTime,
+) -> QueryResult<Vec<SourceHealthRow>> {
+    let latest: Vec<(String, Option<NaiveDateTime>)> = ingest_stats::table
+        .group_by(ingest_stats::source)
+        .select((
+            ingest_stats::source,
+            diesel::dsl::max(ingest_stats::last_received_at),
+        ))
+        .load(conn)?;
+    let recent: Vec<(String, NaiveDateTime, i64, i64)> = ingest_stats::table
+        .filter(ingest_stats::minute.ge(day_ago))
         .select((
             ingest_stats::source,
             ingest_stats::minute,
             ingest_stats::accepted,
             ingest_stats::rejected,
-            ingest_stats::last_received_at,
         ))
         .load(conn)?;
-    let mut by_source: std::collections::BTreeMap<String, SourceHealthRow> = Default::default();
-    for (source, minute, accepted, rejected, last) in rows {
-        let entry = by_source
-            .entry(source.clone())
-            .or_insert_with(|| SourceHealthRow {
-                source,
-                accepted_since: 0,
-                rejected_since: 0,
-                last_received_at: last,
-            });
-        if minute >= since {
-            entry.accepted_since += accepted;
-            entry.rejected_since += rejected;
+    let mut by_source: std::collections::BTreeMap<String, SourceHealthRow> = latest
+        .into_iter()
+        .filter_map(|(source, last)| {
+            last.map(|last_received_at| {
+                let row = SourceHealthRow {
+                    source: source.clone(),
+                    accepted_last_hour: 0,
+                    rejected_last_day: 0,
+                    last_received_at,
+                };
+                (source, row)
+            })
+        })
+        .collect();
+    for (source, minute, accepted, rejected) in recent {
+        if let Some(row) = by_source.get_mut(&source) {
+            if minute >= hour_ago {
+                row.accepted_last_hour += accepted;
+            }
+            row.rejected_last_day += rejected;
         }
-        entry.last_received_at = entry.last_received_at.max(last);
     }
     Ok(by_source.into_values().collect())
-}
-
-/// Minutes older than `before` are only history; the page never reads them.
-pub fn prune(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(ingest_stats::table.filter(ingest_stats::minute.lt(before))).execute(conn)
 }

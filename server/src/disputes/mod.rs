@@ -185,15 +185,12 @@ impl CustomerCase {
         let Ok(reference) = crate::domain::DisputeReference::parse(reference) else {
             return Ok(Self::NotFound);
         };
-        let Some(found) = crate::db::dispute::find_by_reference(conn, reference.as_str())?
+        // Callers change the case: read it locked, after any concurrent staff action.
+        let Some(dispute) = crate::db::dispute::find_for_update(conn, reference.as_str())?
             .filter(|d| d.customer_id == customer.id)
         else {
             return Ok(Self::NotFound);
         };
-        // Callers change the case: lock it, then read what a concurrent staff action left.
-        crate::db::dispute::lock(conn, found.id())?;
-        let dispute = crate::db::dispute::find_by_reference(conn, reference.as_str())?
-            .ok_or_else(|| crate::error::AppError::internal("locked dispute vanished"))?;
         if dispute.status().is_closed() {
             return Ok(Self::Closed);
         }
