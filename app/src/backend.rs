@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::dto::admin::{DeadLetterDetail, FeedAdmin, StaffAccounts};
 use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
+use crate::dto::reports::ReportForm;
 use crate::dto::{PortalError, TimelinePage, TimelineQuery};
 use crate::i18n::Lang;
 
@@ -29,6 +30,9 @@ pub trait PortalBackend: Send + Sync + 'static {
     ) -> Result<DisputeDraft, PortalError>;
 
     async fn my_disputes(&self, session_token: Option<String>) -> Result<MyDisputes, PortalError>;
+
+    /// The access report form: the default period on the customer's calendar.
+    async fn report_form(&self, session_token: Option<String>) -> Result<ReportForm, PortalError>;
 
     async fn dispute(
         &self,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 pub mod admin;
 pub mod backoffice;
 pub mod disputes;
+pub mod reports;
 
 pub const LANG_COOKIE: &str = "einblick_lang";
 
@@ -74,6 +75,13 @@ impl Lang {
         match self {
             Lang::De => &disputes::DE,
             Lang::En => &disputes::EN,
+        }
+    }
+
+    pub fn reports(self) -> &'static reports::ReportTexts {
+        match self {
+            Lang::De => &reports::DE,
+            Lang::En => &reports::EN,
         }
     }
 

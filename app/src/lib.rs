@@ -26,6 +26,7 @@ use crate::pages::{
     login::LoginPage,
     my_disputes::MyDisputesPage,
     not_found::NotFound,
+    reports::ReportsPage,
     staff_case::StaffCasePage,
     staff_login::StaffLoginPage,
     staff_queue::StaffQueuePage,
@@ -76,6 +77,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async />
                 <Route path=path!("/disputes") view=MyDisputesPage ssr=SsrMode::Async />
+                <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
                 <Route path=path!("/disputes/new") view=DisputeNewPage ssr=SsrMode::Async />
                 <Route path=path!("/disputes/:reference") view=DisputeDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/staff/login") view=StaffLoginPage />

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::dto::admin::{DeadLetterDetail, FeedAdmin, StaffAccounts};
 use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
+use crate::dto::reports::ReportForm;
 use crate::dto::{PortalError, TimelinePage, TimelineQuery};
 
 #[cfg(feature = "ssr")]
@@ -53,6 +54,13 @@ pub async fn load_dispute_draft(
         .0
         .dispute_draft(c.session_token, c.lang, event_ids)
         .await)
+}
+
+/// The access report form.
+#[server(prefix = "/rpc", endpoint = "report-form")]
+pub async fn load_report_form() -> Result<Result<ReportForm, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.report_form(c.session_token).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "my-disputes")]

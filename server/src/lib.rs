@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod backoffice;
+pub mod canonical_json;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -12,4 +13,5 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod portal;
+pub mod reports;
 pub mod seed;

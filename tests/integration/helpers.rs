@@ -67,7 +67,7 @@ impl Drop for FreshDatabase {
 }
 
 /// A tiny self-deleting temporary directory (keeps the dependency tree lean).
-mod tempfile_dir {
+pub mod tempfile_dir {
     pub struct TempDir(pub std::path::PathBuf);
     impl TempDir {
         pub fn new(label: &str) -> Self {
@@ -84,7 +84,7 @@ mod tempfile_dir {
     }
 }
 
-fn unique_name() -> String {
+pub fn unique_name() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let nanos = std::time::SystemTime::now()
@@ -309,7 +309,9 @@ impl TestApp {
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body as text (lossy for binary bodies; see `bytes`).
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -345,7 +347,12 @@ impl Client {
     pub fn new(base_url: &str) -> Self {
         Self {
             base_url: base_url.to_owned(),
-            agent: ureq::AgentBuilder::new().redirects(0).build(),
+            // A response that never ends fails its test with the request named instead of
+            // stalling the whole suite.
+            agent: ureq::AgentBuilder::new()
+                .redirects(0)
+                .timeout(std::time::Duration::from_secs(120))
+                .build(),
             cookies: BTreeMap::new(),
             accept_language: "de-DE,de;q=0.9".into(),
         }
@@ -408,10 +415,12 @@ impl Client {
             .into_iter()
             .filter_map(|name| response.header(&name).map(|v| (name.clone(), v.to_owned())))
             .collect();
+        let bytes = read_body(response);
         Response {
             status,
             headers,
-            body: response.into_string().unwrap_or_default(),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         }
     }
 
@@ -447,11 +456,12 @@ impl Client {
                     .collect::<Vec<_>>()
             })
             .collect();
-        let body = response.into_string().unwrap_or_default();
+        let bytes = read_body(response);
         let response = Response {
             status,
             headers,
-            body,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         };
         for set_cookie in response.headers_named("set-cookie") {
             let pair = set_cookie.split(';').next().unwrap_or("");
@@ -466,6 +476,16 @@ impl Client {
         }
         response
     }
+}
+
+fn read_body(response: ureq::Response) -> Vec<u8> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    response
+        .into_reader()
+        .read_to_end(&mut bytes)
+        .expect("response body");
+    bytes
 }
 
 /// Every page of the JSON timeline for the signed-in customer, following `next_cursor`.

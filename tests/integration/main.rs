@@ -13,5 +13,6 @@ mod feed_http;
 mod feed_import;
 mod feed_nats;
 mod login;
+mod reports;
 mod security;
 mod timeline_page;

@@ -42,6 +42,7 @@ pub fn SiteHeader(
             <nav class="main-nav" aria-label=texts.app_name>
                 <a href="/timeline">{disputes.nav_timeline}</a>
                 <a href="/disputes">{disputes.nav_disputes}</a>
+                <a href="/reports">{lang.reports().nav_report}</a>
             </nav>
         }
     });

@@ -128,6 +128,26 @@ pub fn timeline_page(
         .load(conn)
 }
 
+/// A customer's visible events in `[start, end)`, oldest first: the body of an access report.
+/// Served by the (customer_ref, occurred_at, id) index.
+pub fn for_report(
+    conn: &mut AnyConnection,
+    customer: &CustomerRef,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<AccessEventRow>> {
+    use access_events::dsl as ae;
+    ae::access_events
+        .select(AccessEventRow::as_select())
+        .filter(ae::customer_ref.eq(customer.as_str()))
+        .filter(ae::occurred_at.ge(start))
+        .filter(ae::occurred_at.lt(end))
+        .filter(ae::visible_from.is_null().or(ae::visible_from.le(now)))
+        .order((ae::occurred_at.asc(), ae::id.asc()))
+        .load(conn)
+}
+
 pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     access_events::table.count().get_result(conn)
 }

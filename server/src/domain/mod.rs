@@ -3,11 +3,13 @@
 pub mod dispute;
 pub mod email_address;
 pub mod ids;
+pub mod report_period;
 pub mod staff_role;
 pub mod timeline_filter;
 
 pub use dispute::{Deadline, DisputeGround, DisputeId, DisputeReference, DisputeStatus, PlainText};
 pub use email_address::EmailAddress;
 pub use ids::{AccessEventId, CustomerId, CustomerRef, StaffUserId};
+pub use report_period::ReportPeriod;
 pub use staff_role::{StaffPermission, StaffRole};
 pub use timeline_filter::{TimelineCursor, TimelineFilter};

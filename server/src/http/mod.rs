@@ -145,12 +145,20 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
                 "/api/v1/feed/events",
                 web::post().to(crate::ingest::http::receive),
             )
+            .route(
+                "/reports/access",
+                web::get().to(crate::reports::download::download),
+            )
             .route("/healthz", web::get().to(health))
             .route("/metrics", web::get().to(metrics::metrics))
             .route("/api/v1/openapi.json", web::get().to(openapi))
             .route(
                 "/api/v1/schemas/access-event-data.json",
                 web::get().to(event_data_schema),
+            )
+            .route(
+                "/api/v1/schemas/access-report.json",
+                web::get().to(access_report_schema),
             )
             .service(Files::new(
                 &format!("/{}", options.site_pkg_dir),
@@ -230,6 +238,12 @@ async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(include_str!("../../contract/openapi.json"))
+}
+
+async fn access_report_schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .body(include_str!("../../contract/access-report.schema.json"))
 }
 
 async fn event_data_schema() -> HttpResponse {

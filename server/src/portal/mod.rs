@@ -7,11 +7,12 @@ use app::backend::PortalBackend;
 use app::dto::admin::{DeadLetterDetail, FeedAdmin, StaffAccounts};
 use app::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use app::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
+use app::dto::reports::ReportForm;
 use app::dto::{PortalError, TimelinePage, TimelineQuery};
 use app::i18n::Lang;
 
 use crate::http::AppState;
-use crate::{backoffice, disputes};
+use crate::{backoffice, disputes, reports};
 
 pub struct Portal {
     state: AppState,
@@ -54,6 +55,10 @@ impl PortalBackend for Portal {
         reference: String,
     ) -> Result<DisputeDetail, PortalError> {
         Ok(disputes::view::detail(&self.state, session_token, lang, reference).await?)
+    }
+
+    async fn report_form(&self, session_token: Option<String>) -> Result<ReportForm, PortalError> {
+        Ok(reports::form::load(&self.state, session_token).await?)
     }
 
     async fn staff_queue(

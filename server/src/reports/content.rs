@@ -1,0 +1,259 @@
+//! What a report says, independent of its format.
+
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use serde::Serialize;
+
+use app::dto::Labelled;
+use app::i18n::Lang;
+
+use super::texts::{report_texts, ReportTexts};
+use crate::canonical_json;
+use crate::db::customer::CustomerRow;
+use crate::db::{access_event, dispute, lookup, AnyConnection};
+use crate::disputes::{local_date, local_date_time, time_zone_of};
+use crate::domain::{CustomerRef, ReportPeriod};
+use crate::error::AppError;
+use crate::portal::labels::Labeller;
+
+/// Names the JSON form, so readers can tell versions apart.
+pub const REPORT_FORMAT: &str = "einblick.access-report.v1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportContent {
+    pub format: &'static str,
+    pub language: &'static str,
+    pub generated_at: String,
+    pub subject: Subject,
+    pub period: PeriodCovered,
+    pub systems: Vec<SystemCovered>,
+    pub accesses: Vec<Access>,
+    pub information: Information,
+    pub disputes: Vec<DisputeOutcome>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Subject {
+    pub customer_ref: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodCovered {
+    pub from: String,
+    pub to: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemCovered {
+    pub code: String,
+    pub label: String,
+    pub covered_since: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Access {
+    pub occurred_at: String,
+    pub local_time: String,
+    pub role: Labelled,
+    pub role_description: String,
+    pub data_category: Labelled,
+    pub action: Labelled,
+    pub reason: Labelled,
+    pub reason_text: Option<String>,
+    pub ticket: Option<String>,
+    pub system: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Information {
+    pub purposes: Vec<String>,
+    pub data_categories: Vec<String>,
+    pub recipients: Vec<Recipient>,
+    pub recipients_note: String,
+    pub retention: String,
+    pub source: String,
+    pub rights: Vec<Right>,
+    pub supervisory_authority: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recipient {
+    pub role: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Right {
+    pub title: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DisputeOutcome {
+    pub reference: String,
+    pub received_on: String,
+    pub status: Labelled,
+    pub answered_on: Option<String>,
+    pub answer: Option<String>,
+}
+
+/// A report with its checksum, ready to render.
+pub struct AccessReport {
+    pub content: ReportContent,
+    pub lang: Lang,
+    /// Hex SHA-256 of the canonical JSON of `content`.
+    pub sha256: String,
+}
+
+impl AccessReport {
+    pub fn texts(&self) -> &'static ReportTexts {
+        report_texts(self.lang)
+    }
+
+    /// The JSON form: the content plus `content_sha256`, indented for people.
+    pub fn json_document(&self) -> String {
+        let mut value = serde_json::to_value(&self.content).expect("report content serialises");
+        value["content_sha256"] = serde_json::Value::String(self.sha256.clone());
+        serde_json::to_string_pretty(&value).expect("report value serialises")
+    }
+
+    /// The file name offered for download, e.g. `einblick-access-report-2026-01-01-2026-11-27.pdf`.
+    pub fn file_name(&self, extension: &str) -> String {
+        format!(
+            "einblick-access-report-{}-{}.{extension}",
+            self.content.period.from, self.content.period.to
+        )
+    }
+}
+
+/// Builds the report on `customer`'s accesses in `period`, as the customer can see them now
+/// (embargoed entries stay out until their date).
+pub fn build(
+    conn: &mut AnyConnection,
+    customer: &CustomerRow,
+    period: ReportPeriod,
+    lang: Lang,
+    now: NaiveDateTime,
+) -> Result<AccessReport, AppError> {
+    let zone = time_zone_of(customer);
+    let texts = report_texts(lang);
+    let customer_ref = CustomerRef::parse(&customer.customer_ref)
+        .map_err(|e| AppError::internal(format!("stored customer reference is invalid: {e}")))?;
+    let (start, end) = period.utc_bounds(zone);
+    let rows = access_event::for_report(conn, &customer_ref, start, end, now)?;
+    let lookups = lookup::load_all(conn)?;
+    let labels = Labeller::new(&lookups, lang);
+
+    let accesses: Vec<Access> = rows
+        .iter()
+        .map(|row| {
+            let (role, role_description) = labels.role(&row.role_code);
+            Access {
+                occurred_at: rfc3339(row.occurred_at),
+                local_time: local_date_time(row.occurred_at, zone),
+                role,
+                role_description,
+                data_category: labels.category(&row.data_category),
+                action: labels.action(&row.action),
+                reason: labels.reason(&row.reason_code),
+                reason_text: row.reason_text.clone(),
+                ticket: row.ticket_ref.clone(),
+                system: row.system.as_deref().map(|s| labels.system(s)),
+            }
+        })
+        .collect();
+
+    let distinct = |mut items: Vec<String>| {
+        items.sort_by_key(|item| item.to_lowercase());
+        items.dedup();
+        items
+    };
+    let mut recipients: Vec<Recipient> = accesses
+        .iter()
+        .map(|a| Recipient {
+            role: a.role.label.clone(),
+            description: a.role_description.clone(),
+        })
+        .collect();
+    recipients.sort_by(|a, b| a.role.to_lowercase().cmp(&b.role.to_lowercase()));
+    recipients.dedup_by(|a, b| a.role == b.role);
+
+    let information = Information {
+        purposes: distinct(accesses.iter().map(|a| a.reason.label.clone()).collect()),
+        data_categories: distinct(
+            accesses
+                .iter()
+                .map(|a| a.data_category.label.clone())
+                .collect(),
+        ),
+        recipients,
+        recipients_note: texts.recipients_note.to_owned(),
+        retention: texts.retention_text.to_owned(),
+        source: texts.source_text.to_owned(),
+        rights: texts
+            .rights
+            .iter()
+            .map(|(title, text)| Right {
+                title: (*title).to_owned(),
+                text: (*text).to_owned(),
+            })
+            .collect(),
+        supervisory_authority: texts.authority_text.to_owned(),
+    };
+
+    let disputes = dispute::list_for_customer(conn, customer.id())?
+        .into_iter()
+        .rev()
+        .map(|row| DisputeOutcome {
+            reference: row.reference.clone(),
+            received_on: local_date(row.received_at, zone).to_string(),
+            status: Labelled {
+                code: row.status.clone(),
+                label: lang.disputes().status_label(&row.status).to_owned(),
+            },
+            answered_on: row.decided_at.map(|at| local_date(at, zone).to_string()),
+            answer: row.decision_explanation.clone(),
+        })
+        .collect();
+
+    let content = ReportContent {
+        format: REPORT_FORMAT,
+        language: lang.code(),
+        generated_at: rfc3339(now),
+        subject: Subject {
+            customer_ref: customer.customer_ref.clone(),
+            name: customer.display_name.clone(),
+        },
+        period: PeriodCovered {
+            from: period.from.to_string(),
+            to: period.to.to_string(),
+            time_zone: zone.name().to_owned(),
+        },
+        systems: lookups
+            .systems
+            .iter()
+            .map(|s| SystemCovered {
+                code: s.code.clone(),
+                label: s.label.clone(),
+                covered_since: local_date(s.covered_since, zone).to_string(),
+            })
+            .collect(),
+        accesses,
+        information,
+        disputes,
+    };
+    let value = serde_json::to_value(&content)
+        .map_err(|e| AppError::internal(format!("report content: {e}")))?;
+    let sha256 = canonical_json::sha256_hex(&value).map_err(AppError::internal)?;
+    Ok(AccessReport {
+        content,
+        lang,
+        sha256,
+    })
+}
+
+fn rfc3339(at: NaiveDateTime) -> String {
+    Utc.from_utc_datetime(&at)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

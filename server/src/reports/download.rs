@@ -1,0 +1,106 @@
+//! `GET /reports/access`: the signed-in customer's access report for `from`–`to` in `format`
+//! (`html`, `pdf`, `json`, `csv`). Bad input goes back to the form at `/reports` with the
+//! reason and what was typed.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+
+use app::dto::percent_encode;
+use app::i18n::Lang;
+
+use super::{content, AccessReport, ReportFormat};
+use crate::auth::session;
+use crate::disputes::{local_date, time_zone_of};
+use crate::domain::ReportPeriod;
+use crate::error::{AppError, ErrorKind};
+use crate::http::{see_other, AppState};
+
+/// The HTML report styles itself inline and runs nothing.
+const REPORT_HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+                               form-action 'none'; frame-ancestors 'none'";
+
+pub async fn download(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(request.query_string().as_bytes())
+            .into_owned()
+            .collect();
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let (from, to) = (value("from"), value("to"));
+    let back_to_form = |error: &str| {
+        see_other(&format!(
+            "/reports?error={error}&from={}&to={}",
+            percent_encode(from.as_deref().unwrap_or("")),
+            percent_encode(to.as_deref().unwrap_or(""))
+        ))
+    };
+    let Some(format) = ReportFormat::parse(value("format").as_deref().unwrap_or("pdf")) else {
+        return Ok(back_to_form("format"));
+    };
+    let lang = value("lang")
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_else(|| app::lang_of_request(&request));
+    let Some(token) = session::token_of(&request) else {
+        return Ok(see_other("/login?notice=session&next=/reports"));
+    };
+    let idle_minutes = state.settings.session_idle_minutes;
+    let (from_raw, to_raw) = (from.clone(), to.clone());
+    let built = state
+        .db
+        .run(move |conn| {
+            let now = Utc::now().naive_utc();
+            let customer = session::customer_for_token(conn, &token, idle_minutes, now)?
+                .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
+            let today = local_date(now, time_zone_of(&customer));
+            let period = ReportPeriod::parse(from_raw.as_deref(), to_raw.as_deref(), today)?;
+            content::build(conn, &customer, period, lang, now)
+        })
+        .await;
+    let report = match built {
+        Ok(report) => report,
+        Err(AppError {
+            kind: ErrorKind::NotSignedIn,
+            ..
+        }) => return Ok(see_other("/login?notice=session&next=/reports")),
+        Err(AppError {
+            kind: ErrorKind::InvalidInput { field },
+            ..
+        }) => return Ok(back_to_form(field)),
+        Err(other) => return Err(other),
+    };
+    respond(&report, format)
+}
+
+/// The report as a download (HTML opens in the browser, ready to print).
+pub fn respond(report: &AccessReport, format: ReportFormat) -> Result<HttpResponse, AppError> {
+    let body = format.render(report)?;
+    let disposition = if format == ReportFormat::Html {
+        "inline"
+    } else {
+        "attachment"
+    };
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(format.content_type())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "{disposition}; filename=\"{}\"",
+                report.file_name(format.extension())
+            ),
+        ))
+        .insert_header(("X-Content-SHA256", report.sha256.clone()));
+    if format == ReportFormat::Html {
+        response.insert_header((header::CONTENT_SECURITY_POLICY, REPORT_HTML_CSP));
+    }
+    Ok(response.body(body))
+}

@@ -1,0 +1,416 @@
+//! The PDF form, written with `pdf-writer`: A4 pages in Helvetica (one of the fonts every PDF
+//! reader has, so nothing is embedded), text in WinAnsi encoding, wrapped by the font's widths.
+//! Each page carries the period, the content hash and "page n of N" in its footer.
+
+use std::io::Write;
+
+use flate2::write::ZlibEncoder;
+use flate2::Compression;
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+
+use super::html::{human_time, period_text};
+use super::AccessReport;
+
+const PAGE_WIDTH: f32 = 595.0;
+const PAGE_HEIGHT: f32 = 842.0;
+const MARGIN: f32 = 50.0;
+const TOP: f32 = PAGE_HEIGHT - MARGIN;
+const BOTTOM: f32 = MARGIN + 30.0;
+const REGULAR: Name<'static> = Name(b"F1");
+const BOLD: Name<'static> = Name(b"F2");
+
+pub fn render(report: &AccessReport) -> Vec<u8> {
+    let texts = report.texts();
+    let content = &report.content;
+    let mut doc = Layout::new();
+    let period = period_text(report);
+
+    doc.text(texts.title, BOLD, 18.0, 0.0);
+    doc.gap(2.0);
+    doc.text(texts.subtitle, REGULAR, 10.0, 0.0);
+    doc.gap(8.0);
+    let systems = content
+        .systems
+        .iter()
+        .map(|s| format!("{} ({} {})", s.label, texts.covered_since, s.covered_since))
+        .collect::<Vec<_>>()
+        .join("; ");
+    for (label, value) in [
+        (
+            texts.customer,
+            format!(
+                "{} · {}",
+                content.subject.customer_ref, content.subject.name
+            ),
+        ),
+        (texts.period, period.clone()),
+        (texts.generated, human_time(&content.generated_at)),
+        (texts.systems, systems),
+        (texts.accesses_count, content.accesses.len().to_string()),
+        (texts.hash_label, report.sha256.clone()),
+    ] {
+        doc.text(label, BOLD, 9.5, 0.0);
+        doc.text(&value, REGULAR, 9.5, 12.0);
+    }
+    doc.gap(4.0);
+    doc.text(texts.hash_note, REGULAR, 8.5, 0.0);
+
+    doc.heading(texts.accesses_heading);
+    if content.accesses.is_empty() {
+        doc.text(texts.no_accesses, REGULAR, 10.0, 0.0);
+    }
+    for access in &content.accesses {
+        doc.keep_together(42.0);
+        doc.text(
+            &format!("{} · {}", access.local_time, access.role.label),
+            BOLD,
+            10.0,
+            0.0,
+        );
+        let mut details = vec![
+            format!("{}: {}", texts.col_category, access.data_category.label),
+            format!("{}: {}", texts.col_action, access.action.label),
+            format!("{}: {}", texts.col_reason, access.reason.label),
+        ];
+        if let Some(text) = &access.reason_text {
+            details.push(format!("„{text}“"));
+        }
+        if let Some(ticket) = &access.ticket {
+            details.push(format!("{}: {ticket}", texts.col_ticket));
+        }
+        if let Some(system) = &access.system {
+            details.push(format!("{}: {system}", texts.col_system));
+        }
+        doc.text(&details.join(" · "), REGULAR, 9.0, 12.0);
+        doc.gap(4.0);
+    }
+
+    doc.heading(texts.information_heading);
+    let list = |items: &[String]| {
+        if items.is_empty() {
+            texts.none.to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    let info = &content.information;
+    let recipients = info
+        .recipients
+        .iter()
+        .map(|r| r.role.clone())
+        .collect::<Vec<_>>();
+    for (label, value) in [
+        (texts.purposes, list(&info.purposes)),
+        (texts.categories, list(&info.data_categories)),
+        (
+            texts.recipients,
+            format!("{}. {}", list(&recipients), info.recipients_note),
+        ),
+        (texts.retention, info.retention.clone()),
+        (texts.source, info.source.clone()),
+    ] {
+        doc.keep_together(30.0);
+        doc.text(label, BOLD, 10.0, 0.0);
+        doc.text(&value, REGULAR, 9.5, 0.0);
+        doc.gap(4.0);
+    }
+    doc.keep_together(30.0);
+    doc.text(texts.rights_heading, BOLD, 10.0, 0.0);
+    for right in &info.rights {
+        doc.text(
+            &format!("• {}: {}", right.title, right.text),
+            REGULAR,
+            9.5,
+            8.0,
+        );
+    }
+    doc.gap(4.0);
+    doc.keep_together(30.0);
+    doc.text(texts.authority_heading, BOLD, 10.0, 0.0);
+    doc.text(&info.supervisory_authority, REGULAR, 9.5, 0.0);
+
+    doc.heading(texts.disputes_heading);
+    if content.disputes.is_empty() {
+        doc.text(texts.no_disputes, REGULAR, 10.0, 0.0);
+    }
+    for dispute in &content.disputes {
+        doc.keep_together(30.0);
+        doc.text(
+            &format!(
+                "{} · {} {} · {}",
+                dispute.reference, texts.col_received, dispute.received_on, dispute.status.label
+            ),
+            BOLD,
+            10.0,
+            0.0,
+        );
+        if let Some(answer) = &dispute.answer {
+            let on = dispute.answered_on.as_deref().unwrap_or(texts.none);
+            doc.text(
+                &format!("{} {on}: {answer}", texts.col_answered),
+                REGULAR,
+                9.5,
+                12.0,
+            );
+        }
+        doc.gap(4.0);
+    }
+
+    let footer = format!("{} · SHA-256 {}", period, report.sha256);
+    doc.finish(texts.title, &footer, texts.page)
+}
+
+/// A top-to-bottom flow of wrapped lines over as many pages as it needs.
+struct Layout {
+    pages: Vec<Content>,
+    y: f32,
+}
+
+impl Layout {
+    fn new() -> Self {
+        Self {
+            pages: vec![Content::new()],
+            y: TOP,
+        }
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Content::new());
+        self.y = TOP;
+    }
+
+    fn gap(&mut self, points: f32) {
+        self.y -= points;
+    }
+
+    /// Starts a new page unless `height` points still fit on this one.
+    fn keep_together(&mut self, height: f32) {
+        if self.y - height < BOTTOM {
+            self.new_page();
+        }
+    }
+
+    fn heading(&mut self, text: &str) {
+        self.gap(10.0);
+        self.keep_together(60.0);
+        self.text(text, BOLD, 13.0, 0.0);
+        let page = self.pages.last_mut().expect("a page");
+        page.set_stroke_rgb(0.75, 0.75, 0.8)
+            .set_line_width(0.6)
+            .move_to(MARGIN, self.y + 2.0)
+            .line_to(PAGE_WIDTH - MARGIN, self.y + 2.0)
+            .stroke();
+        self.gap(6.0);
+    }
+
+    fn text(&mut self, text: &str, font: Name<'static>, size: f32, indent: f32) {
+        let width = PAGE_WIDTH - 2.0 * MARGIN - indent;
+        let scale = if font == BOLD { 1.06 } else { 1.0 };
+        for line in wrap(text, width / size * 1000.0 / scale) {
+            let leading = size * 1.35;
+            if self.y - leading < BOTTOM {
+                self.new_page();
+            }
+            self.y -= leading;
+            let page = self.pages.last_mut().expect("a page");
+            page.set_fill_gray(0.1);
+            page.begin_text()
+                .set_font(font, size)
+                .next_line(MARGIN + indent, self.y)
+                .show(Str(&win_ansi(&line)))
+                .end_text();
+        }
+    }
+
+    fn finish(self, title: &str, footer: &str, page_word: &str) -> Vec<u8> {
+        let mut pdf = Pdf::new();
+        let catalog_id = Ref::new(1);
+        let tree_id = Ref::new(2);
+        let regular_id = Ref::new(3);
+        let bold_id = Ref::new(4);
+        let info_id = Ref::new(5);
+        let total = self.pages.len();
+        let page_ids: Vec<Ref> = (0..total).map(|i| Ref::new(10 + 2 * i as i32)).collect();
+
+        pdf.catalog(catalog_id).pages(tree_id);
+        pdf.pages(tree_id)
+            .kids(page_ids.iter().copied())
+            .count(total as i32);
+        for (font_id, base) in [
+            (regular_id, &b"Helvetica"[..]),
+            (bold_id, b"Helvetica-Bold"),
+        ] {
+            pdf.type1_font(font_id)
+                .base_font(Name(base))
+                .encoding_predefined(Name(b"WinAnsiEncoding"));
+        }
+        pdf.document_info(info_id)
+            .title(TextStr(title))
+            .producer(TextStr("Einblick"));
+
+        for (index, mut content) in self.pages.into_iter().enumerate() {
+            let page_id = page_ids[index];
+            let content_id = Ref::new(page_id.get() + 1);
+            let footer_size = 7.5;
+            let footer_line = footer.to_owned();
+            for line in wrap(
+                &footer_line,
+                (PAGE_WIDTH - 2.0 * MARGIN - 60.0) / footer_size * 1000.0,
+            )
+            .iter()
+            .take(2)
+            .enumerate()
+            {
+                content.set_fill_gray(0.35);
+                content
+                    .begin_text()
+                    .set_font(REGULAR, footer_size)
+                    .next_line(MARGIN, MARGIN - line.0 as f32 * 10.0)
+                    .show(Str(&win_ansi(line.1)))
+                    .end_text();
+            }
+            let number = format!("{page_word} {} / {total}", index + 1);
+            let number_width = text_width(&number) * footer_size / 1000.0;
+            content
+                .begin_text()
+                .set_font(REGULAR, footer_size)
+                .next_line(PAGE_WIDTH - MARGIN - number_width, MARGIN)
+                .show(Str(&win_ansi(&number)))
+                .end_text();
+
+            let mut page = pdf.page(page_id);
+            page.media_box(Rect::new(0.0, 0.0, PAGE_WIDTH, PAGE_HEIGHT));
+            page.parent(tree_id);
+            page.contents(content_id);
+            page.resources()
+                .fonts()
+                .pair(REGULAR, regular_id)
+                .pair(BOLD, bold_id);
+            page.finish();
+
+            let raw = content.finish();
+            pdf.stream(content_id, &deflate(&raw))
+                .filter(Filter::FlateDecode);
+        }
+        pdf.finish()
+    }
+}
+
+fn deflate(data: &[u8]) -> Vec<u8> {
+    let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(data).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+}
+
+/// Greedy word wrap to `max_width` in 1/1000 text units; a word wider than a line is split.
+fn wrap(text: &str, max_width: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        let mut line_width = 0.0;
+        for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
+            let word_width = text_width(word);
+            let space = if line.is_empty() {
+                0.0
+            } else {
+                char_width(' ')
+            };
+            if line_width + space + word_width <= max_width {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                line_width += space + word_width;
+                continue;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+                line_width = 0.0;
+            }
+            for c in word.chars() {
+                let w = char_width(c);
+                if line_width + w > max_width && !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                    line_width = 0.0;
+                }
+                line.push(c);
+                line_width += w;
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+fn text_width(text: &str) -> f32 {
+    text.chars().map(char_width).sum()
+}
+
+/// Helvetica advance widths (Adobe's AFM) in 1/1000 of the font size; accented letters take
+/// their base letter's width. Only line breaking depends on these.
+fn char_width(c: char) -> f32 {
+    const ASCII: [u16; 95] = [
+        278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556,
+        556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722,
+        722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722,
+        667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556,
+        556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500,
+        500, 334, 260, 334, 584,
+    ];
+    let code = c as u32;
+    if (32..127).contains(&code) {
+        return f32::from(ASCII[(code - 32) as usize]);
+    }
+    match c {
+        '–' | '€' | '§' => 556.0,
+        '—' | '…' => 1000.0,
+        '„' | '“' | '”' => 333.0,
+        '‚' | '‘' | '’' | '·' => 278.0,
+        '•' => 350.0,
+        'ß' => 611.0,
+        'Ö' | 'Ø' => 778.0,
+        c if c.is_uppercase() => 722.0,
+        _ => 556.0,
+    }
+}
+
+/// The text in WinAnsi (Windows-1252) bytes; characters outside it become `?`.
+fn win_ansi(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            ' '..='~' => c as u8,
+            '\u{a0}'..='\u{ff}' => c as u32 as u8,
+            '€' => 0x80,
+            '‚' => 0x82,
+            '„' => 0x84,
+            '…' => 0x85,
+            '‘' => 0x91,
+            '’' => 0x92,
+            '“' => 0x93,
+            '”' => 0x94,
+            '•' => 0x95,
+            '–' => 0x96,
+            '—' => 0x97,
+            _ => b'?',
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_wraps_within_the_width() {
+        let text = "Datenschutz ".repeat(40);
+        let lines = wrap(&text, 20_000.0);
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| text_width(l) <= 20_000.0));
+        assert_eq!(lines.join(" ").split(' ').count(), 40);
+    }
+
+    #[test]
+    fn german_text_is_encoded_in_win_ansi() {
+        assert_eq!(win_ansi("Zugriff „ä€“ 漢"), b"Zugriff \x84\xe4\x80\x93 ?");
+    }
+}
