@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::dto::admin::{DeadLetterDetail, FeedAdmin, StaffAccounts};
 use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
+use crate::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use crate::dto::reports::ReportForm;
 use crate::dto::{PortalError, TimelinePage, TimelineQuery};
 use crate::i18n::Lang;
@@ -30,6 +31,19 @@ pub trait PortalBackend: Send + Sync + 'static {
     ) -> Result<DisputeDraft, PortalError>;
 
     async fn my_disputes(&self, session_token: Option<String>) -> Result<MyDisputes, PortalError>;
+
+    /// The signed-in regulator's cases (their authority's only).
+    async fn regulator_cases(
+        &self,
+        staff_token: Option<String>,
+    ) -> Result<RegulatorCases, PortalError>;
+
+    /// One case of the regulator's authority; opening it is recorded.
+    async fn regulator_case(
+        &self,
+        staff_token: Option<String>,
+        id: String,
+    ) -> Result<RegulatorCaseView, PortalError>;
 
     /// The access report form: the default period on the customer's calendar.
     async fn report_form(&self, session_token: Option<String>) -> Result<ReportForm, PortalError>;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 pub mod admin;
 pub mod backoffice;
 pub mod disputes;
+pub mod regulator;
 pub mod reports;
 
 pub const LANG_COOKIE: &str = "einblick_lang";
@@ -75,6 +76,13 @@ impl Lang {
         match self {
             Lang::De => &disputes::DE,
             Lang::En => &disputes::EN,
+        }
+    }
+
+    pub fn regulator(self) -> &'static regulator::RegulatorTexts {
+        match self {
+            Lang::De => &regulator::DE,
+            Lang::En => &regulator::EN,
         }
     }
 

@@ -26,6 +26,7 @@ use crate::pages::{
     login::LoginPage,
     my_disputes::MyDisputesPage,
     not_found::NotFound,
+    regulator::{RegulatorCasePage, RegulatorCasesPage},
     reports::ReportsPage,
     staff_case::StaffCasePage,
     staff_login::StaffLoginPage,
@@ -83,6 +84,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/login") view=StaffLoginPage />
                 <Route path=path!("/staff") view=StaffQueuePage ssr=SsrMode::Async />
                 <Route path=path!("/staff/disputes/:reference") view=StaffCasePage ssr=SsrMode::Async />
+                <Route path=path!("/staff/regulator") view=RegulatorCasesPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/regulator/cases/:id") view=RegulatorCasePage ssr=SsrMode::Async />
                 <Route path=path!("/staff/admin/feed") view=AdminFeedPage ssr=SsrMode::Async />
                 <Route path=path!("/staff/admin/staff") view=AdminStaffPage ssr=SsrMode::Async />
                 <Route path=path!("/staff/admin/dead-letters/:id") view=AdminDeadLetterPage ssr=SsrMode::Async />

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::dto::admin::{DeadLetterDetail, FeedAdmin, StaffAccounts};
 use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
+use crate::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use crate::dto::reports::ReportForm;
 use crate::dto::{PortalError, TimelinePage, TimelineQuery};
 
@@ -54,6 +55,20 @@ pub async fn load_dispute_draft(
         .0
         .dispute_draft(c.session_token, c.lang, event_ids)
         .await)
+}
+
+#[server(prefix = "/rpc", endpoint = "regulator-cases")]
+pub async fn load_regulator_cases() -> Result<Result<RegulatorCases, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.regulator_cases(c.staff_token).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "regulator-case")]
+pub async fn load_regulator_case(
+    id: String,
+) -> Result<Result<RegulatorCaseView, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.regulator_case(c.staff_token, id).await)
 }
 
 /// The access report form.

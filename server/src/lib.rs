@@ -13,5 +13,6 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod portal;
+pub mod regulators;
 pub mod reports;
 pub mod seed;

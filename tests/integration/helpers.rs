@@ -234,10 +234,11 @@ impl TestApp {
             &[("email", email), ("password", DEMO_PASSWORD)],
         );
         assert_eq!(response.status, 303, "staff sign-in as {email} failed");
-        let home = if email == ADMIN {
-            "/staff/admin/feed"
-        } else {
-            "/staff"
+        let home = match email {
+            ADMIN => "/staff/admin/feed",
+            REGULATOR => "/staff/regulator",
+            _ if email.starts_with("regulator") => "/staff/regulator",
+            _ => "/staff",
         };
         assert_eq!(response.header("location").as_deref(), Some(home));
         client

@@ -13,6 +13,7 @@ mod feed_http;
 mod feed_import;
 mod feed_nats;
 mod login;
+mod regulators;
 mod reports;
 mod security;
 mod timeline_page;

@@ -29,6 +29,7 @@ pub fn SiteHeader(
         let links: Vec<(&str, &str)> = match role.as_str() {
             "admin" => vec![("/staff/admin/feed", admin.nav_feed), ("/staff/admin/staff", admin.nav_staff)],
             "privacy_analyst" | "privacy_lead" => vec![("/staff", admin.nav_queue)],
+            "regulator" => vec![("/staff/regulator", lang.regulator().nav_cases)],
             _ => Vec::new(),
         };
         view! {

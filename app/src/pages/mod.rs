@@ -5,6 +5,7 @@ pub mod dispute_new;
 pub mod login;
 pub mod my_disputes;
 pub mod not_found;
+pub mod regulator;
 pub mod reports;
 pub mod staff_case;
 pub mod staff_login;

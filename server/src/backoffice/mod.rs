@@ -158,7 +158,7 @@ where
 }
 
 /// Refusals of staff form posts as pages a person can read; other errors stay errors.
-fn refused(
+pub(crate) fn refused(
     request: &HttpRequest,
     error: AppError,
     case_url: &str,
@@ -280,6 +280,7 @@ where
 pub fn home_of(role: StaffRole) -> &'static str {
     match role {
         StaffRole::Admin => "/staff/admin/feed",
+        StaffRole::Regulator => "/staff/regulator",
         _ => "/staff",
     }
 }

@@ -148,6 +148,24 @@ pub fn for_report(
         .load(conn)
 }
 
+/// How many events [`for_report`] would return.
+pub fn count_for_report(
+    conn: &mut AnyConnection,
+    customer: &CustomerRef,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    use access_events::dsl as ae;
+    ae::access_events
+        .filter(ae::customer_ref.eq(customer.as_str()))
+        .filter(ae::occurred_at.ge(start))
+        .filter(ae::occurred_at.lt(end))
+        .filter(ae::visible_from.is_null().or(ae::visible_from.le(now)))
+        .count()
+        .get_result(conn)
+}
+
 pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     access_events::table.count().get_result(conn)
 }

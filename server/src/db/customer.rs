@@ -82,3 +82,14 @@ pub fn vip_refs(conn: &mut AnyConnection) -> QueryResult<std::collections::HashS
         .into_iter()
         .collect())
 }
+
+pub fn find_by_ref(
+    conn: &mut AnyConnection,
+    customer_ref: &str,
+) -> QueryResult<Option<CustomerRow>> {
+    customers::table
+        .filter(customers::customer_ref.eq(customer_ref))
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()
+}

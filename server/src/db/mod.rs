@@ -9,6 +9,7 @@ pub mod feed_token;
 pub mod ingest_stats;
 pub mod login_failure;
 pub mod lookup;
+pub mod regulator_case;
 pub mod schema;
 pub mod session;
 pub mod staff_user;

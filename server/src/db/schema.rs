@@ -135,6 +135,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    regulator_actions (id) {
+        id -> Int8,
+        case_id -> Int8,
+        staff_user_id -> Int8,
+        kind -> Text,
+        detail -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    regulator_cases (id) {
+        id -> Int8,
+        authority -> Text,
+        reference -> Text,
+        legal_basis -> Text,
+        customer_id -> Int8,
+        period_from -> Date,
+        period_to -> Date,
+        confidential -> Int2,
+        opened_by -> Int8,
+        opened_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     roles (code) {
         code -> Text,
         department -> Text,
@@ -192,6 +219,10 @@ diesel::joinable!(dispute_history -> disputes (dispute_id));
 diesel::joinable!(dispute_history -> staff_users (staff_user_id));
 diesel::joinable!(disputes -> customers (customer_id));
 diesel::joinable!(disputes -> staff_users (assignee_id));
+diesel::joinable!(regulator_actions -> regulator_cases (case_id));
+diesel::joinable!(regulator_actions -> staff_users (staff_user_id));
+diesel::joinable!(regulator_cases -> customers (customer_id));
+diesel::joinable!(regulator_cases -> staff_users (opened_by));
 diesel::joinable!(sessions -> customers (customer_id));
 diesel::joinable!(sessions -> staff_users (staff_user_id));
 
@@ -207,6 +238,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ingest_stats,
     login_failures,
     reason_codes,
+    regulator_actions,
+    regulator_cases,
     roles,
     sessions,
     source_systems,

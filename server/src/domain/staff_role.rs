@@ -21,6 +21,10 @@ pub enum StaffPermission {
     ExtendDeadlines,
     ManageStaff,
     ManageFeed,
+    /// Open supervisory cases and download their subjects' reports (own authority only).
+    WorkOnRegulatorCases,
+    /// Aggregate figures over all accesses and disputes, no single customer in them.
+    ViewStatistics,
 }
 
 impl StaffRole {
@@ -53,10 +57,15 @@ impl StaffRole {
             Self::PrivacyAnalyst => matches!(permission, ReviewDisputes | WorkOnDisputes),
             Self::PrivacyLead => matches!(
                 permission,
-                ReviewDisputes | WorkOnDisputes | AssignDisputes | DecideDisputes | ExtendDeadlines
+                ReviewDisputes
+                    | WorkOnDisputes
+                    | AssignDisputes
+                    | DecideDisputes
+                    | ExtendDeadlines
+                    | ViewStatistics
             ),
             // Regulators work on their own cases (GDPR reports), never the dispute queue.
-            Self::Regulator => false,
+            Self::Regulator => matches!(permission, WorkOnRegulatorCases | ViewStatistics),
             // Admins run the portal; they do not read customers' cases.
             Self::Admin => matches!(permission, ManageStaff | ManageFeed),
         }

@@ -146,6 +146,18 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
                 web::post().to(crate::ingest::http::receive),
             )
             .route(
+                "/staff/regulator/cases",
+                web::post().to(crate::regulators::open::open),
+            )
+            .route(
+                "/staff/regulator/cases/{id}/close",
+                web::post().to(crate::regulators::close::close),
+            )
+            .route(
+                "/staff/regulator/cases/{id}/report",
+                web::get().to(crate::regulators::report::download),
+            )
+            .route(
                 "/reports/access",
                 web::get().to(crate::reports::download::download),
             )

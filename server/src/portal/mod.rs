@@ -7,12 +7,13 @@ use app::backend::PortalBackend;
 use app::dto::admin::{DeadLetterDetail, FeedAdmin, StaffAccounts};
 use app::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use app::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
+use app::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use app::dto::reports::ReportForm;
 use app::dto::{PortalError, TimelinePage, TimelineQuery};
 use app::i18n::Lang;
 
 use crate::http::AppState;
-use crate::{backoffice, disputes, reports};
+use crate::{backoffice, disputes, regulators, reports};
 
 pub struct Portal {
     state: AppState,
@@ -55,6 +56,21 @@ impl PortalBackend for Portal {
         reference: String,
     ) -> Result<DisputeDetail, PortalError> {
         Ok(disputes::view::detail(&self.state, session_token, lang, reference).await?)
+    }
+
+    async fn regulator_cases(
+        &self,
+        staff_token: Option<String>,
+    ) -> Result<RegulatorCases, PortalError> {
+        Ok(regulators::view::list(&self.state, staff_token).await?)
+    }
+
+    async fn regulator_case(
+        &self,
+        staff_token: Option<String>,
+        id: String,
+    ) -> Result<RegulatorCaseView, PortalError> {
+        Ok(regulators::view::case(&self.state, staff_token, id).await?)
     }
 
     async fn report_form(&self, session_token: Option<String>) -> Result<ReportForm, PortalError> {

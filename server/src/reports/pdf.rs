@@ -197,10 +197,10 @@ impl Layout {
         let page = self.pages.last_mut().expect("a page");
         page.set_stroke_rgb(0.75, 0.75, 0.8)
             .set_line_width(0.6)
-            .move_to(MARGIN, self.y + 2.0)
-            .line_to(PAGE_WIDTH - MARGIN, self.y + 2.0)
+            .move_to(MARGIN, self.y - 4.0)
+            .line_to(PAGE_WIDTH - MARGIN, self.y - 4.0)
             .stroke();
-        self.gap(6.0);
+        self.gap(10.0);
     }
 
     fn text(&mut self, text: &str, font: Name<'static>, size: f32, indent: f32) {

@@ -1,0 +1,45 @@
+//! `POST /staff/regulator/cases/{id}/close`: closes a case; a confidential case's looks then
+//! appear in the subject's timeline.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{own_case, record, release_held_back};
+use crate::backoffice::{staff_post, Answer};
+use crate::db::{customer, regulator_case};
+use crate::domain::{CustomerId, StaffPermission};
+use crate::error::AppError;
+use crate::http::AppState;
+
+pub async fn close(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    staff_post(
+        request,
+        state,
+        StaffPermission::WorkOnRegulatorCases,
+        body,
+        move |conn, staff, _, now| {
+            let case = own_case(conn, staff, &id)?;
+            if case.closed_at.is_some() {
+                return Ok(Answer::Redirect(format!(
+                    "/staff/regulator/cases/{}",
+                    case.id
+                )));
+            }
+            let subject = customer::find(conn, CustomerId(case.customer_id))?
+                .ok_or_else(|| AppError::internal("case without subject"))?;
+            regulator_case::close(conn, case.id, now)?;
+            record(conn, staff, &case, &subject, "closed", None, now)?;
+            release_held_back(conn, &case, &subject, now)?;
+            Ok(Answer::Redirect(format!(
+                "/staff/regulator/cases/{}?notice=closed",
+                case.id
+            )))
+        },
+    )
+    .await
+}
