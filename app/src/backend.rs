@@ -9,6 +9,7 @@ use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use crate::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use crate::dto::reports::ReportForm;
+use crate::dto::statistics::StatisticsPage;
 use crate::dto::{PortalError, TimelinePage, TimelineQuery};
 use crate::i18n::Lang;
 
@@ -44,6 +45,15 @@ pub trait PortalBackend: Send + Sync + 'static {
         staff_token: Option<String>,
         id: String,
     ) -> Result<RegulatorCaseView, PortalError>;
+
+    /// Aggregate statistics for `from`–`to` (`YYYY-MM-DD`, defaults: the last twelve months).
+    async fn statistics(
+        &self,
+        staff_token: Option<String>,
+        lang: Lang,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<StatisticsPage, PortalError>;
 
     /// The access report form: the default period on the customer's calendar.
     async fn report_form(&self, session_token: Option<String>) -> Result<ReportForm, PortalError>;

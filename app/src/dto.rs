@@ -8,6 +8,7 @@ pub mod backoffice;
 pub mod disputes;
 pub mod regulator;
 pub mod reports;
+pub mod statistics;
 
 pub const SESSION_COOKIE: &str = "einblick_session";
 /// The back office's own session cookie (a staff member may also be a customer).

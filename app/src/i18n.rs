@@ -8,6 +8,7 @@ pub mod backoffice;
 pub mod disputes;
 pub mod regulator;
 pub mod reports;
+pub mod statistics;
 
 pub const LANG_COOKIE: &str = "einblick_lang";
 
@@ -83,6 +84,13 @@ impl Lang {
         match self {
             Lang::De => &regulator::DE,
             Lang::En => &regulator::EN,
+        }
+    }
+
+    pub fn statistics(self) -> &'static statistics::StatisticsTexts {
+        match self {
+            Lang::De => &statistics::DE,
+            Lang::En => &statistics::EN,
         }
     }
 

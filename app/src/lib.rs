@@ -31,6 +31,7 @@ use crate::pages::{
     staff_case::StaffCasePage,
     staff_login::StaffLoginPage,
     staff_queue::StaffQueuePage,
+    statistics::StatisticsPageView,
     timeline::TimelinePage,
 };
 
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/disputes/:reference") view=StaffCasePage ssr=SsrMode::Async />
                 <Route path=path!("/staff/regulator") view=RegulatorCasesPage ssr=SsrMode::Async />
                 <Route path=path!("/staff/regulator/cases/:id") view=RegulatorCasePage ssr=SsrMode::Async />
+                <Route path=path!("/staff/statistics") view=StatisticsPageView ssr=SsrMode::Async />
                 <Route path=path!("/staff/admin/feed") view=AdminFeedPage ssr=SsrMode::Async />
                 <Route path=path!("/staff/admin/staff") view=AdminStaffPage ssr=SsrMode::Async />
                 <Route path=path!("/staff/admin/dead-letters/:id") view=AdminDeadLetterPage ssr=SsrMode::Async />

@@ -8,6 +8,7 @@ use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use crate::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use crate::dto::reports::ReportForm;
+use crate::dto::statistics::StatisticsPage;
 use crate::dto::{PortalError, TimelinePage, TimelineQuery};
 
 #[cfg(feature = "ssr")]
@@ -69,6 +70,18 @@ pub async fn load_regulator_case(
 ) -> Result<Result<RegulatorCaseView, PortalError>, ServerFnError> {
     let c = request_context()?;
     Ok(c.backend.0.regulator_case(c.staff_token, id).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "statistics")]
+pub async fn load_statistics(
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<Result<StatisticsPage, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend
+        .0
+        .statistics(c.staff_token, c.lang, from, to)
+        .await)
 }
 
 /// The access report form.

@@ -16,3 +16,4 @@ pub mod portal;
 pub mod regulators;
 pub mod reports;
 pub mod seed;
+pub mod statistics;

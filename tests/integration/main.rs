@@ -16,4 +16,5 @@ mod login;
 mod regulators;
 mod reports;
 mod security;
+mod statistics;
 mod timeline_page;

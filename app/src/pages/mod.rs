@@ -10,4 +10,5 @@ pub mod reports;
 pub mod staff_case;
 pub mod staff_login;
 pub mod staff_queue;
+pub mod statistics;
 pub mod timeline;

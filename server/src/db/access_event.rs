@@ -166,6 +166,31 @@ pub fn count_for_report(
         .get_result(conn)
 }
 
+/// One group of the statistics: (role, category, reason, accesses, accesses with a ticket).
+pub type StatisticsGroup = (String, String, String, i64, i64);
+
+/// Accesses in `[start, end)` counted by role × category × reason, in one pass.
+pub fn counts_for_statistics(
+    conn: &mut AnyConnection,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> QueryResult<Vec<StatisticsGroup>> {
+    use access_events::dsl as ae;
+    use diesel::dsl::{count, count_star};
+    ae::access_events
+        .filter(ae::occurred_at.ge(start))
+        .filter(ae::occurred_at.lt(end))
+        .group_by((ae::role_code, ae::data_category, ae::reason_code))
+        .select((
+            ae::role_code,
+            ae::data_category,
+            ae::reason_code,
+            count_star(),
+            count(ae::ticket_ref),
+        ))
+        .load(conn)
+}
+
 pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     access_events::table.count().get_result(conn)
 }

@@ -182,6 +182,24 @@ pub struct QueueFilter {
 /// Statuses of cases that still wait for an answer.
 const OPEN_STATUSES: [&str; 3] = ["open", "in_review", "waiting_for_customer"];
 
+/// Cases that matter for statistics of `[start, end)`: received before its end and either
+/// touched within it or still open.
+pub fn for_statistics(
+    conn: &mut AnyConnection,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> QueryResult<Vec<DisputeRow>> {
+    disputes::table
+        .filter(disputes::received_at.lt(end))
+        .filter(
+            disputes::updated_at
+                .ge(start)
+                .or(disputes::status.eq_any(OPEN_STATUSES)),
+        )
+        .select(DisputeRow::as_select())
+        .load(conn)
+}
+
 /// How many cases are still open after their due day (after any extension).
 pub fn count_overdue(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<i64> {
     disputes::table

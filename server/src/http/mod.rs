@@ -5,6 +5,7 @@ pub mod cross_origin;
 pub mod language;
 pub mod metrics;
 pub mod security_headers;
+mod wake_stalled;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -71,6 +72,7 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
             .wrap(from_fn(cross_origin::refuse_cross_origin_writes))
             .wrap(from_fn(security_headers::add_security_headers))
             .wrap(Compress::default())
+            .wrap(from_fn(wake_stalled::wake_stalled_requests))
             .route("/login", web::post().to(login))
             .route("/logout", web::post().to(logout))
             .route("/language", web::post().to(language::set_language))
@@ -156,6 +158,10 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
             .route(
                 "/staff/regulator/cases/{id}/report",
                 web::get().to(crate::regulators::report::download),
+            )
+            .route(
+                "/staff/statistics/export",
+                web::get().to(crate::statistics::export::export),
             )
             .route(
                 "/reports/access",

@@ -9,11 +9,12 @@ use app::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use app::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use app::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use app::dto::reports::ReportForm;
+use app::dto::statistics::StatisticsPage;
 use app::dto::{PortalError, TimelinePage, TimelineQuery};
 use app::i18n::Lang;
 
 use crate::http::AppState;
-use crate::{backoffice, disputes, regulators, reports};
+use crate::{backoffice, disputes, regulators, reports, statistics};
 
 pub struct Portal {
     state: AppState,
@@ -33,7 +34,7 @@ impl PortalBackend for Portal {
         lang: Lang,
         query: TimelineQuery,
     ) -> Result<TimelinePage, PortalError> {
-        Ok(timeline::load_page(&self.state, session_token, lang, query).await?)
+        Ok(crate::db::inline(timeline::load_page(&self.state, session_token, lang, query)).await?)
     }
 
     async fn dispute_draft(
@@ -42,11 +43,17 @@ impl PortalBackend for Portal {
         lang: Lang,
         event_ids: Vec<String>,
     ) -> Result<DisputeDraft, PortalError> {
-        Ok(disputes::view::draft(&self.state, session_token, lang, event_ids).await?)
+        Ok(crate::db::inline(disputes::view::draft(
+            &self.state,
+            session_token,
+            lang,
+            event_ids,
+        ))
+        .await?)
     }
 
     async fn my_disputes(&self, session_token: Option<String>) -> Result<MyDisputes, PortalError> {
-        Ok(disputes::view::list(&self.state, session_token).await?)
+        Ok(crate::db::inline(disputes::view::list(&self.state, session_token)).await?)
     }
 
     async fn dispute(
@@ -55,14 +62,20 @@ impl PortalBackend for Portal {
         lang: Lang,
         reference: String,
     ) -> Result<DisputeDetail, PortalError> {
-        Ok(disputes::view::detail(&self.state, session_token, lang, reference).await?)
+        Ok(crate::db::inline(disputes::view::detail(
+            &self.state,
+            session_token,
+            lang,
+            reference,
+        ))
+        .await?)
     }
 
     async fn regulator_cases(
         &self,
         staff_token: Option<String>,
     ) -> Result<RegulatorCases, PortalError> {
-        Ok(regulators::view::list(&self.state, staff_token).await?)
+        Ok(crate::db::inline(regulators::view::list(&self.state, staff_token)).await?)
     }
 
     async fn regulator_case(
@@ -70,11 +83,28 @@ impl PortalBackend for Portal {
         staff_token: Option<String>,
         id: String,
     ) -> Result<RegulatorCaseView, PortalError> {
-        Ok(regulators::view::case(&self.state, staff_token, id).await?)
+        Ok(crate::db::inline(regulators::view::case(&self.state, staff_token, id)).await?)
+    }
+
+    async fn statistics(
+        &self,
+        staff_token: Option<String>,
+        lang: Lang,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<StatisticsPage, PortalError> {
+        Ok(crate::db::inline(statistics::view::load(
+            &self.state,
+            staff_token,
+            lang,
+            from,
+            to,
+        ))
+        .await?)
     }
 
     async fn report_form(&self, session_token: Option<String>) -> Result<ReportForm, PortalError> {
-        Ok(reports::form::load(&self.state, session_token).await?)
+        Ok(crate::db::inline(reports::form::load(&self.state, session_token)).await?)
     }
 
     async fn staff_queue(
@@ -82,7 +112,7 @@ impl PortalBackend for Portal {
         staff_token: Option<String>,
         query: QueueQuery,
     ) -> Result<QueuePage, PortalError> {
-        Ok(backoffice::queue::load(&self.state, staff_token, query).await?)
+        Ok(crate::db::inline(backoffice::queue::load(&self.state, staff_token, query)).await?)
     }
 
     async fn staff_case(
@@ -91,18 +121,24 @@ impl PortalBackend for Portal {
         lang: Lang,
         reference: String,
     ) -> Result<CaseView, PortalError> {
-        Ok(backoffice::case::load(&self.state, staff_token, lang, reference).await?)
+        Ok(crate::db::inline(backoffice::case::load(
+            &self.state,
+            staff_token,
+            lang,
+            reference,
+        ))
+        .await?)
     }
 
     async fn staff_accounts(
         &self,
         staff_token: Option<String>,
     ) -> Result<StaffAccounts, PortalError> {
-        Ok(backoffice::staff_accounts::load(&self.state, staff_token).await?)
+        Ok(crate::db::inline(backoffice::staff_accounts::load(&self.state, staff_token)).await?)
     }
 
     async fn feed_admin(&self, staff_token: Option<String>) -> Result<FeedAdmin, PortalError> {
-        Ok(backoffice::feed_admin::load(&self.state, staff_token).await?)
+        Ok(crate::db::inline(backoffice::feed_admin::load(&self.state, staff_token)).await?)
     }
 
     async fn dead_letter(
@@ -110,6 +146,11 @@ impl PortalBackend for Portal {
         staff_token: Option<String>,
         id: String,
     ) -> Result<DeadLetterDetail, PortalError> {
-        Ok(backoffice::feed_admin::load_dead_letter(&self.state, staff_token, id).await?)
+        Ok(crate::db::inline(backoffice::feed_admin::load_dead_letter(
+            &self.state,
+            staff_token,
+            id,
+        ))
+        .await?)
     }
 }

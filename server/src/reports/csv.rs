@@ -66,7 +66,7 @@ pub fn render(report: &AccessReport) -> String {
     out
 }
 
-fn push_row(out: &mut String, fields: &[&str]) {
+pub fn push_row(out: &mut String, fields: &[&str]) {
     for (index, field) in fields.iter().enumerate() {
         if index > 0 {
             out.push(',');

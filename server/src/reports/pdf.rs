@@ -16,8 +16,8 @@ const PAGE_HEIGHT: f32 = 842.0;
 const MARGIN: f32 = 50.0;
 const TOP: f32 = PAGE_HEIGHT - MARGIN;
 const BOTTOM: f32 = MARGIN + 30.0;
-const REGULAR: Name<'static> = Name(b"F1");
-const BOLD: Name<'static> = Name(b"F2");
+pub const REGULAR: Name<'static> = Name(b"F1");
+pub const BOLD: Name<'static> = Name(b"F2");
 
 pub fn render(report: &AccessReport) -> Vec<u8> {
     let texts = report.texts();
@@ -161,13 +161,19 @@ pub fn render(report: &AccessReport) -> Vec<u8> {
 }
 
 /// A top-to-bottom flow of wrapped lines over as many pages as it needs.
-struct Layout {
+pub struct Layout {
     pages: Vec<Content>,
     y: f32,
 }
 
+impl Default for Layout {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Layout {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self {
             pages: vec![Content::new()],
             y: TOP,
@@ -179,18 +185,18 @@ impl Layout {
         self.y = TOP;
     }
 
-    fn gap(&mut self, points: f32) {
+    pub fn gap(&mut self, points: f32) {
         self.y -= points;
     }
 
     /// Starts a new page unless `height` points still fit on this one.
-    fn keep_together(&mut self, height: f32) {
+    pub fn keep_together(&mut self, height: f32) {
         if self.y - height < BOTTOM {
             self.new_page();
         }
     }
 
-    fn heading(&mut self, text: &str) {
+    pub fn heading(&mut self, text: &str) {
         self.gap(10.0);
         self.keep_together(60.0);
         self.text(text, BOLD, 13.0, 0.0);
@@ -203,7 +209,7 @@ impl Layout {
         self.gap(10.0);
     }
 
-    fn text(&mut self, text: &str, font: Name<'static>, size: f32, indent: f32) {
+    pub fn text(&mut self, text: &str, font: Name<'static>, size: f32, indent: f32) {
         let width = PAGE_WIDTH - 2.0 * MARGIN - indent;
         let scale = if font == BOLD { 1.06 } else { 1.0 };
         for line in wrap(text, width / size * 1000.0 / scale) {
@@ -222,7 +228,43 @@ impl Layout {
         }
     }
 
-    fn finish(self, title: &str, footer: &str, page_word: &str) -> Vec<u8> {
+    /// A labelled horizontal bar, `percent` of the full width, with its value.
+    pub fn bar(&mut self, label: &str, value: u64, percent: u64) {
+        let size = 9.0;
+        let label_width = 190.0;
+        let full = PAGE_WIDTH - 2.0 * MARGIN - label_width - 50.0;
+        let leading = 14.0;
+        if self.y - leading < BOTTOM {
+            self.new_page();
+        }
+        self.y -= leading;
+        let mut shown = label.to_owned();
+        while text_width(&shown) * size / 1000.0 > label_width - 6.0 && shown.chars().count() > 1 {
+            shown.pop();
+        }
+        if shown.len() < label.len() {
+            shown.push('…');
+        }
+        let length = full * (percent.min(100) as f32) / 100.0;
+        let page = self.pages.last_mut().expect("a page");
+        page.set_fill_gray(0.1);
+        page.begin_text()
+            .set_font(REGULAR, size)
+            .next_line(MARGIN, self.y)
+            .show(Str(&win_ansi(&shown)))
+            .end_text();
+        page.set_fill_rgb(0.16, 0.38, 0.62)
+            .rect(MARGIN + label_width, self.y - 1.0, length.max(0.5), 9.0)
+            .fill_nonzero();
+        page.set_fill_gray(0.1);
+        page.begin_text()
+            .set_font(REGULAR, size)
+            .next_line(MARGIN + label_width + length + 4.0, self.y)
+            .show(Str(&win_ansi(&value.to_string())))
+            .end_text();
+    }
+
+    pub fn finish(self, title: &str, footer: &str, page_word: &str) -> Vec<u8> {
         let mut pdf = Pdf::new();
         let catalog_id = Ref::new(1);
         let tree_id = Ref::new(2);

@@ -1,0 +1,275 @@
+//! Aggregate statistics: exact figures for a seeded period (page, JSON, CSV, PDF), charts that
+//! need no JavaScript, and who may see them.
+
+use std::process::Command;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use einblick::db::access_event::{self, NewAccessEvent};
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends!(
+    the_figures_for_a_period_are_exact_in_every_format,
+    only_the_privacy_lead_and_regulators_see_statistics
+);
+
+const JANUARY: &str = "from=2021-01-01&to=2021-01-31";
+
+fn event(id: &str, at: &str, role: &str, reason: &str, ticket: Option<&str>) -> NewAccessEvent {
+    let at = NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S").unwrap();
+    let mut event = NewAccessEvent {
+        source: "/crm/support-console".into(),
+        event_id: id.into(),
+        occurred_at: at,
+        received_at: at,
+        customer_ref: if id.ends_with('b') {
+            "C-100043"
+        } else {
+            ANNA_REF
+        }
+        .into(),
+        employee_id: "E-1".into(),
+        role_code: role.into(),
+        team: None,
+        office_country: None,
+        data_category: "purchase_history".into(),
+        action: "view".into(),
+        reason_code: reason.into(),
+        reason_text: None,
+        ticket_ref: ticket.map(str::to_owned),
+        system: None,
+        content_sha256: String::new(),
+        visible_from: None,
+    };
+    event.compute_content_hash();
+    event
+}
+
+/// January 2021: five accesses (one without a reason, two without a ticket, one outside the
+/// period) and four disputes (upheld after 10 days, rejected after 20, withdrawn, and one from
+/// December rejected late after 50 days).
+fn seed(app: &TestApp) {
+    let events = vec![
+        event(
+            "s1",
+            "2021-01-04 09:00:00",
+            "cs_agent_t1",
+            "customer_request",
+            Some("T-1"),
+        ),
+        event(
+            "s2",
+            "2021-01-05 09:00:00",
+            "cs_agent_t1",
+            "customer_request",
+            Some("T-2"),
+        ),
+        event(
+            "s3b",
+            "2021-01-06 09:00:00",
+            "cs_agent_t1",
+            "customer_request",
+            None,
+        ),
+        event("s4", "2021-01-07 09:00:00", "fraud_analyst", "none", None),
+        event(
+            "s5",
+            "2021-01-08 09:00:00",
+            "fraud_analyst",
+            "payment_and_fraud",
+            Some("F-1"),
+        ),
+        event(
+            "s-out",
+            "2021-02-08 09:00:00",
+            "fraud_analyst",
+            "none",
+            None,
+        ),
+    ];
+    app.with_connection(|conn| access_event::insert_new(conn, &events))
+        .expect("insert events");
+    app.with_connection(|conn| {
+        let anna: i64 = einblick::db::schema::customers::table
+            .filter(einblick::db::schema::customers::customer_ref.eq(ANNA_REF))
+            .select(einblick::db::schema::customers::id)
+            .first(conn)
+            .unwrap();
+        for (reference, status, received, due, decided, updated) in [
+            ("EB-STAT-0001", "upheld", "2021-01-05 10:00:00", "2021-02-05", Some("2021-01-15 10:00:00"), "2021-01-15 10:00:00"),
+            ("EB-STAT-0002", "rejected", "2021-01-06 10:00:00", "2021-02-06", Some("2021-01-26 10:00:00"), "2021-01-26 10:00:00"),
+            ("EB-STAT-0003", "withdrawn", "2021-01-07 10:00:00", "2021-02-07", None, "2021-01-10 10:00:00"),
+            ("EB-STAT-0004", "rejected", "2020-12-01 10:00:00", "2021-01-01", Some("2021-01-20 10:00:00"), "2021-01-20 10:00:00"),
+        ] {
+            let decided = decided.map(|d| format!("'{d}'")).unwrap_or_else(|| "NULL".into());
+            diesel::sql_query(format!(
+                "INSERT INTO disputes (reference, customer_id, ground, statement, status, \
+                 received_at, due_on, decided_at, updated_at) VALUES ('{reference}', {anna}, \
+                 'other', 'statistics test', '{status}', '{received}', '{due}', {decided}, '{updated}')"
+            ))
+            .execute(conn)
+            .unwrap();
+        }
+    });
+}
+
+fn the_figures_for_a_period_are_exact_in_every_format(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    seed(&app);
+    let mut lead = app.staff_signed_in(LEAD);
+
+    let json = lead.get(&format!(
+        "/staff/statistics/export?{JANUARY}&format=json&lang=en"
+    ));
+    assert_eq!(json.status, 200, "{}", json.body);
+    let figures: Value = json.json();
+    let a = &figures["accesses"];
+    assert_eq!(a["total"], 5);
+    assert_eq!(a["without_reason"], 1);
+    assert_eq!(a["without_reason_permille"], 200);
+    assert_eq!(a["without_ticket"], 2);
+    assert_eq!(a["by_role"][0]["code"], "cs_agent_t1");
+    assert_eq!(a["by_role"][0]["count"], 3);
+    assert_eq!(a["by_role"][1]["count"], 2);
+    let combination = a["combinations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["role"]["code"] == "cs_agent_t1")
+        .unwrap();
+    assert_eq!(
+        (
+            combination["count"].as_u64(),
+            combination["without_ticket"].as_u64()
+        ),
+        (Some(3), Some(1))
+    );
+    let d = &figures["disputes"];
+    assert_eq!(d["opened"], 3);
+    assert_eq!(d["upheld"], 1);
+    assert_eq!(d["rejected"], 2);
+    assert_eq!(d["withdrawn"], 1);
+    assert_eq!(d["median_tenths_of_days_to_answer"], 200);
+    assert_eq!(d["p90_tenths_of_days_to_answer"], 500);
+    assert_eq!(d["answered_late"], 1);
+    assert_eq!(d["overdue_open"], 0);
+
+    // The page: the same figures, charts as inline SVG.
+    let page = lead.get(&format!("/staff/statistics?{JANUARY}"));
+    assert_eq!(page.status, 200);
+    let body = page.body.replace("<!>", "");
+    assert!(
+        body.contains("id=\"total-accesses\">5<"),
+        "total on the page"
+    );
+    for chart in [
+        "chart-role",
+        "chart-category",
+        "chart-reason",
+        "chart-disputes",
+    ] {
+        assert!(body.contains(&format!("id=\"{chart}\"")), "{chart}");
+    }
+    assert!(body.contains("<svg") && body.contains("role=\"img\""));
+    assert!(
+        body.contains("20.0") && body.contains("50.0"),
+        "median and 90th percentile"
+    );
+
+    // CSV through Python's csv module.
+    let csv = lead.get(&format!("/staff/statistics/export?{JANUARY}&format=csv"));
+    assert_eq!(csv.status, 200);
+    let work = tempfile_dir::TempDir::new(&format!("{}_stats", unique_name()));
+    let csv_path = work.0.join("stats.csv");
+    std::fs::write(&csv_path, &csv.bytes).unwrap();
+    let rows: Value = serde_json::from_str(&run(
+        "python3",
+        &[
+            "-c",
+            &format!(
+                "import csv, json; print(json.dumps(list(csv.reader(open({:?}, newline='', encoding='utf-8-sig')))))",
+                csv_path.display().to_string()
+            ),
+        ],
+    ))
+    .unwrap();
+    let rows = rows.as_array().unwrap();
+    let figure = |name: &str| {
+        rows.iter()
+            .find(|r| r[0] == name)
+            .map(|r| r[1].clone())
+            .unwrap()
+    };
+    assert_eq!(figure("accesses_total"), "5");
+    assert_eq!(figure("days_to_answer_median"), "20.0");
+    assert!(rows
+        .iter()
+        .any(|r| r.as_array().unwrap().len() == 7 && r[2] == "cs_agent_t1" && r[5] == "3"));
+
+    // PDF: poppler reads the title and the period.
+    let pdf = lead.get(&format!(
+        "/staff/statistics/export?{JANUARY}&format=pdf&lang=de"
+    ));
+    assert_eq!(
+        pdf.header("content-type").as_deref(),
+        Some("application/pdf")
+    );
+    let pdf_path = work.0.join("stats.pdf");
+    std::fs::write(&pdf_path, &pdf.bytes).unwrap();
+    let text = run(
+        "pdftotext",
+        &["-enc", "UTF-8", pdf_path.to_str().unwrap(), "-"],
+    );
+    assert!(text.contains("Transparenzstatistik"), "{text}");
+    assert!(text.contains("2021-01-01 – 2021-01-31"), "{text}");
+
+    let bad = lead.get("/staff/statistics/export?from=2021-02-01&to=2021-01-01&format=json");
+    assert_eq!(bad.status, 400);
+    let bad_format = lead.get(&format!("/staff/statistics/export?{JANUARY}&format=xlsx"));
+    assert_eq!(bad_format.status, 400);
+}
+
+fn only_the_privacy_lead_and_regulators_see_statistics(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    for email in [LEAD, REGULATOR] {
+        let mut staff = app.staff_signed_in(email);
+        assert_eq!(staff.get("/staff/statistics").status, 200, "{email}");
+        assert_eq!(
+            staff.get("/staff/statistics/export?format=json").status,
+            200,
+            "{email}"
+        );
+    }
+    for email in [ANALYST, ADMIN] {
+        let mut staff = app.staff_signed_in(email);
+        assert_eq!(staff.get("/staff/statistics").status, 403, "{email}");
+        assert_eq!(
+            staff.get("/staff/statistics/export?format=json").status,
+            403,
+            "{email}"
+        );
+    }
+    let mut anna = app.signed_in(ANNA);
+    let answer = anna.get("/staff/statistics/export?format=json");
+    assert_eq!(answer.status, 303);
+    assert!(answer
+        .header("location")
+        .unwrap()
+        .starts_with("/staff/login"));
+}
+
+fn run(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed (bash .ci/setup --test): {e}"));
+    assert!(
+        output.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
