@@ -6,19 +6,18 @@
 //! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench timeline`
 //! Optional: EINBLICK_BENCH_EVENTS (total events), EINBLICK_TEST_POSTGRES_URL (admin database).
 
+mod bench_events;
 mod common;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use einblick::config::Settings;
-use einblick::db::access_event::{self, NewAccessEvent};
+use einblick::db::access_event;
 use einblick::db::{Database, DatabaseLocation};
 use einblick::http::{AppState, BackgroundServer};
-use einblick::seed::demo::{self, DemoRng};
+use einblick::seed::demo;
 
 const CUSTOMER_EVENTS: usize = 10_000;
 const CUSTOMER_REF: &str = "C-100042";
@@ -48,12 +47,17 @@ fn main() {
         .get()
         .map(|mut c| access_event::count(&mut c).unwrap())
         .unwrap() as usize;
-    load_events(&db, total_events.saturating_sub(already));
+    bench_events::load_events(
+        &db,
+        total_events.saturating_sub(already),
+        CUSTOMER_REF,
+        CUSTOMER_EVENTS,
+    );
     let loaded = db
         .get()
         .map(|mut c| access_event::count(&mut c).unwrap())
         .unwrap();
-    let customer_count = customer_event_count(&db);
+    let customer_count = bench_events::customer_event_count(&db, CUSTOMER_REF);
     println!(
         "loaded {loaded} events ({customer_count} for {CUSTOMER_REF}) into {backend} in {:.1}s",
         started.elapsed().as_secs_f64()
@@ -106,83 +110,6 @@ fn main() {
             percentile(&latencies, 0.99),
             rate
         );
-    }
-}
-
-fn customer_event_count(db: &Database) -> i64 {
-    use diesel::prelude::*;
-    use einblick::db::schema::access_events::dsl::*;
-    let mut conn = db.get().unwrap();
-    access_events
-        .filter(customer_ref.eq(CUSTOMER_REF))
-        .count()
-        .get_result(&mut *conn)
-        .unwrap()
-}
-
-/// Tops the benchmark customer up to 10,000 events and spreads the rest over 200,000 others.
-fn load_events(db: &Database, count: usize) {
-    let mut rng = DemoRng::new(42);
-    let customer_missing = CUSTOMER_EVENTS.saturating_sub(customer_event_count(db) as usize);
-    let start = demo::period_start();
-    let roles = [
-        "cs_agent_t1",
-        "wh_fulfilment_agent",
-        "pay_agent",
-        "fraud_analyst",
-        "sre_oncall",
-    ];
-    let categories = [
-        "purchase_history",
-        "addresses",
-        "payment_methods",
-        "messages",
-        "returns",
-    ];
-    let reasons = [
-        "customer_request",
-        "order_fulfilment",
-        "payment_and_fraud",
-        "none",
-    ];
-    let mut produced = 0;
-    while produced < count {
-        let batch: Vec<NewAccessEvent> = (produced..(produced + 20_000).min(count))
-            .map(|n| {
-                let customer = if n < customer_missing {
-                    CUSTOMER_REF.to_owned()
-                } else {
-                    format!("C-3{:06}", rng.below(200_000))
-                };
-                let at: NaiveDateTime =
-                    start + chrono::Duration::seconds(rng.below(548 * 86_400) as i64);
-                let mut event = NewAccessEvent {
-                    source: "/bench/feed".into(),
-                    event_id: format!("bench-{n:08}"),
-                    occurred_at: at,
-                    received_at: at,
-                    customer_ref: customer,
-                    employee_id: format!("E-{}", 1001 + rng.below(60)),
-                    role_code: (*rng.pick(&roles)).into(),
-                    team: Some("Support Berlin".into()),
-                    office_country: Some("DE".into()),
-                    data_category: (*rng.pick(&categories)).into(),
-                    action: "view".into(),
-                    reason_code: (*rng.pick(&reasons)).into(),
-                    reason_text: Some("Kunde fragt nach dem Lieferstatus".into()),
-                    ticket_ref: Some(format!("T-{}", 50_000 + n)),
-                    system: Some("support-console".into()),
-                    content_sha256: String::new(),
-                    visible_from: None,
-                };
-                event.compute_content_hash();
-                event
-            })
-            .collect();
-        let mut conn = db.get().unwrap();
-        conn.transaction(|c| access_event::insert_new(c, &batch))
-            .expect("insert batch");
-        produced += batch.len();
     }
 }
 

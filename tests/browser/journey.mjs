@@ -269,6 +269,56 @@ async function adminPages(browser) {
   });
 }
 
+/** The access report form and its print-ready HTML; regulator cases; statistics with charts. */
+async function reportPages(browser, javaScript) {
+  const label = javaScript ? 'JS on' : 'JS off';
+  await check(`${label}: a customer downloads her access report as a print-ready page`, async () => {
+    const context = await browser.newContext({ javaScriptEnabled: javaScript, locale: 'de-DE', extraHTTPHeaders: { 'Accept-Language': 'de-DE,de;q=0.9' } });
+    const page = await context.newPage();
+    await signIn(page, 'anna@example.com');
+    await page.click('nav.main-nav a[href="/reports"]');
+    await page.waitForURL(/\/reports$/);
+    if (javaScript) await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    await accessible(page, 'report form');
+    await page.fill('#from', '2026-01-01');
+    await page.fill('#to', '2026-06-30');
+    await page.check('#format-html');
+    await Promise.all([page.waitForURL(/\/reports\/access\?/), page.click('.report-form button[type=submit]')]);
+    assert((await page.locator('h1').textContent()).includes('Auskunft'), 'report title');
+    assert((await page.locator('#period').textContent()).includes('2026-01-01 – 2026-06-30'), 'the period');
+    assert(/^[0-9a-f]{64}$/.test((await page.locator('#content-sha256').textContent()).trim()), 'the checksum');
+    assert((await page.locator('#rights').count()) === 1, 'the rights section');
+    await accessible(page, 'report HTML');
+    await context.close();
+  });
+  if (!javaScript) return;
+  await check('regulator: opens a case, sees its log and the statistics with charts', async () => {
+    const context = await browser.newContext({ locale: 'en-GB', extraHTTPHeaders: { 'Accept-Language': 'en-GB,en;q=0.9' } });
+    const page = await context.newPage();
+    await page.goto(`${base}/staff/login`);
+    await page.fill('#email', 'regulator@einblick.example');
+    await page.fill('#password', 'einblick-demo');
+    await Promise.all([page.waitForURL(/\/staff\/regulator$/), page.click('.login-form button[type=submit]')]);
+    await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    await accessible(page, 'regulator cases');
+    const reference = `BlnBDI-browser-${Date.now()}`;
+    await page.fill('#case-reference', reference);
+    await page.fill('#case-legal-basis', 'Art. 58(1)(a) GDPR');
+    await page.fill('#case-subject', 'C-100001');
+    await page.fill('#case-from', '2026-01-01');
+    await page.fill('#case-to', '2026-10-31');
+    await Promise.all([page.waitForURL(/\/staff\/regulator\/cases\/\d+$/), page.click('#open-case button[type=submit]')]);
+    assert((await page.locator('h1').textContent()).includes(reference), 'case page');
+    assert((await page.locator('.history li').count()) >= 2, 'opened and viewed are logged');
+    await accessible(page, 'regulator case');
+    await page.goto(`${base}/staff/statistics?from=2025-06-01&to=2026-11-20`);
+    await page.waitForSelector('#chart-role svg rect');
+    assert(Number(await page.locator('#total-accesses').textContent()) > 1000, 'the demo accesses are counted');
+    await accessible(page, 'statistics');
+    await context.close();
+  });
+}
+
 async function mobile(browser) {
   await check('mobile: the timeline fits a phone screen without sideways scrolling', async () => {
     const context = await browser.newContext({ viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true });
@@ -297,6 +347,22 @@ async function mobile(browser) {
     await page.screenshot({ path: join(artifacts, 'case-mobile.png'), fullPage: true });
     await context.close();
   });
+  await check('mobile: the report form and the statistics fit a phone screen', async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true });
+    const page = await context.newPage();
+    await signIn(page, 'anna@example.com');
+    await page.goto(`${base}/reports`);
+    let overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `report form is ${overflow}px wider than the screen`);
+    await page.screenshot({ path: join(artifacts, 'report-form-mobile.png'), fullPage: true });
+    await staffSignIn(page, 'lead@einblick.example');
+    await page.goto(`${base}/staff/statistics`);
+    await page.waitForSelector('#chart-role');
+    overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `statistics are ${overflow}px wider than the screen`);
+    await page.screenshot({ path: join(artifacts, 'statistics-mobile.png'), fullPage: true });
+    await context.close();
+  });
 }
 
 const browser = await chromium.launch({
@@ -309,6 +375,8 @@ try {
   await disputeJourney(browser, true);
   await disputeJourney(browser, false);
   await adminPages(browser);
+  await reportPages(browser, true);
+  await reportPages(browser, false);
   await mobile(browser);
 } finally {
   await browser.close();

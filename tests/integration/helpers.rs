@@ -7,6 +7,7 @@ use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use einblick::config::Settings;
 use einblick::db::{Database, DatabaseLocation};
+use einblick::http::stall_guard::STALLED_HEADER;
 use einblick::http::{AppState, BackgroundServer};
 use einblick::seed::demo;
 
@@ -352,7 +353,7 @@ impl Client {
             // stalling the whole suite.
             agent: ureq::AgentBuilder::new()
                 .redirects(0)
-                .timeout(std::time::Duration::from_secs(120))
+                .timeout(std::time::Duration::from_secs(90))
                 .build(),
             cookies: BTreeMap::new(),
             accept_language: "de-DE,de;q=0.9".into(),
@@ -361,11 +362,16 @@ impl Client {
 
     pub fn get(&mut self, path: &str) -> Response {
         // Browsers ask for HTML; leptos answers a redirect with a real 302 only then.
-        let request = self
-            .agent
-            .get(&format!("{}{path}", self.base_url))
-            .set("Accept", "text/html,*/*;q=0.8");
-        self.send(request, None)
+        let (agent, url) = (self.agent.clone(), format!("{}{path}", self.base_url));
+        let request = || agent.get(&url).set("Accept", "text/html,*/*;q=0.8");
+        let response = self.send(request(), None);
+        // The server answers a stalled page render (an upstream Leptos fault, see
+        // server/src/http/stall_guard.rs) with a 503 asking to reload; a browser user reloads.
+        if response.status == 503 && response.header(STALLED_HEADER).is_some() {
+            eprintln!("GET {path} stalled on the server; reloading once, as a person would");
+            return self.send(request(), None);
+        }
+        response
     }
 
     pub fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {

@@ -76,35 +76,6 @@ where
     conn.transaction(work)
 }
 
-std::thread_local! {
-    /// Set while an [`inline`] future is polled on this thread.
-    static RUN_INLINE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs the database work inside `future` on the polling thread rather than a blocking thread.
-///
-/// For server rendering: Leptos (0.8.23) can lose the wake-up of a resource whose future is
-/// woken from another thread, and the page then never finishes (seen as a stalled response
-/// under load). A resource whose data is read in place is ready at its first poll, so no
-/// wake-up is needed. The price is that the worker thread waits for the query, which for the
-/// portal's page queries is milliseconds.
-pub async fn inline<F: std::future::Future>(future: F) -> F::Output {
-    struct Inline<F>(std::pin::Pin<Box<F>>);
-    impl<F: std::future::Future> std::future::Future for Inline<F> {
-        type Output = F::Output;
-        fn poll(
-            mut self: std::pin::Pin<&mut Self>,
-            cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<F::Output> {
-            let outer = RUN_INLINE.replace(true);
-            let polled = self.0.as_mut().poll(cx);
-            RUN_INLINE.set(outer);
-            polled
-        }
-    }
-    Inline(Box::pin(future)).await
-}
-
 #[derive(diesel::MultiConnection)]
 pub enum AnyConnection {
     #[cfg(feature = "postgres")]
@@ -268,16 +239,11 @@ impl Database {
     }
 
     /// Runs `work` on a blocking thread with a pooled connection: diesel is synchronous.
-    /// Inside [`inline`] it runs right here instead.
     pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
     {
-        if RUN_INLINE.get() {
-            let mut conn = self.get()?;
-            return work(&mut conn);
-        }
         let db = self.clone();
         actix_web::rt::task::spawn_blocking(move || {
             let mut conn = db.get()?;

@@ -5,7 +5,7 @@ pub mod cross_origin;
 pub mod language;
 pub mod metrics;
 pub mod security_headers;
-mod wake_stalled;
+pub mod stall_guard;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -72,7 +72,7 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
             .wrap(from_fn(cross_origin::refuse_cross_origin_writes))
             .wrap(from_fn(security_headers::add_security_headers))
             .wrap(Compress::default())
-            .wrap(from_fn(wake_stalled::wake_stalled_requests))
+            .wrap(from_fn(stall_guard::guard_against_stalls))
             .route("/login", web::post().to(login))
             .route("/logout", web::post().to(logout))
             .route("/language", web::post().to(language::set_language))
@@ -198,6 +198,7 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
 pub struct BackgroundServer {
     pub addr: SocketAddr,
     system: actix_web::rt::System,
+    handle: actix_web::dev::ServerHandle,
 }
 
 impl BackgroundServer {
@@ -207,7 +208,11 @@ impl BackgroundServer {
             actix_web::rt::System::new().block_on(async move {
                 match start(state) {
                     Ok(started) => {
-                        let _ = sender.send(Ok((started.addr, actix_web::rt::System::current())));
+                        let _ = sender.send(Ok((
+                            started.addr,
+                            actix_web::rt::System::current(),
+                            started.server.handle(),
+                        )));
                         let _ = started.server.await;
                     }
                     Err(e) => {
@@ -216,13 +221,20 @@ impl BackgroundServer {
                 }
             })
         });
-        let (addr, system) = receiver.recv().map_err(std::io::Error::other)??;
-        Ok(BackgroundServer { addr, system })
+        let (addr, system, handle) = receiver.recv().map_err(std::io::Error::other)??;
+        Ok(BackgroundServer {
+            addr,
+            system,
+            handle,
+        })
     }
 }
 
 impl Drop for BackgroundServer {
+    /// Stops the listener and the workers (so the port, the threads and the database pool are
+    /// released), then the actix system. The stop command is sent at once; nothing waits here.
     fn drop(&mut self) {
+        drop(self.handle.stop(false));
         self.system.stop();
     }
 }

@@ -34,7 +34,7 @@ impl PortalBackend for Portal {
         lang: Lang,
         query: TimelineQuery,
     ) -> Result<TimelinePage, PortalError> {
-        Ok(crate::db::inline(timeline::load_page(&self.state, session_token, lang, query)).await?)
+        Ok(timeline::load_page(&self.state, session_token, lang, query).await?)
     }
 
     async fn dispute_draft(
@@ -43,17 +43,11 @@ impl PortalBackend for Portal {
         lang: Lang,
         event_ids: Vec<String>,
     ) -> Result<DisputeDraft, PortalError> {
-        Ok(crate::db::inline(disputes::view::draft(
-            &self.state,
-            session_token,
-            lang,
-            event_ids,
-        ))
-        .await?)
+        Ok(disputes::view::draft(&self.state, session_token, lang, event_ids).await?)
     }
 
     async fn my_disputes(&self, session_token: Option<String>) -> Result<MyDisputes, PortalError> {
-        Ok(crate::db::inline(disputes::view::list(&self.state, session_token)).await?)
+        Ok(disputes::view::list(&self.state, session_token).await?)
     }
 
     async fn dispute(
@@ -62,20 +56,14 @@ impl PortalBackend for Portal {
         lang: Lang,
         reference: String,
     ) -> Result<DisputeDetail, PortalError> {
-        Ok(crate::db::inline(disputes::view::detail(
-            &self.state,
-            session_token,
-            lang,
-            reference,
-        ))
-        .await?)
+        Ok(disputes::view::detail(&self.state, session_token, lang, reference).await?)
     }
 
     async fn regulator_cases(
         &self,
         staff_token: Option<String>,
     ) -> Result<RegulatorCases, PortalError> {
-        Ok(crate::db::inline(regulators::view::list(&self.state, staff_token)).await?)
+        Ok(regulators::view::list(&self.state, staff_token).await?)
     }
 
     async fn regulator_case(
@@ -83,7 +71,7 @@ impl PortalBackend for Portal {
         staff_token: Option<String>,
         id: String,
     ) -> Result<RegulatorCaseView, PortalError> {
-        Ok(crate::db::inline(regulators::view::case(&self.state, staff_token, id)).await?)
+        Ok(regulators::view::case(&self.state, staff_token, id).await?)
     }
 
     async fn statistics(
@@ -93,18 +81,11 @@ impl PortalBackend for Portal {
         from: Option<String>,
         to: Option<String>,
     ) -> Result<StatisticsPage, PortalError> {
-        Ok(crate::db::inline(statistics::view::load(
-            &self.state,
-            staff_token,
-            lang,
-            from,
-            to,
-        ))
-        .await?)
+        Ok(statistics::view::load(&self.state, staff_token, lang, from, to).await?)
     }
 
     async fn report_form(&self, session_token: Option<String>) -> Result<ReportForm, PortalError> {
-        Ok(crate::db::inline(reports::form::load(&self.state, session_token)).await?)
+        Ok(reports::form::load(&self.state, session_token).await?)
     }
 
     async fn staff_queue(
@@ -112,7 +93,7 @@ impl PortalBackend for Portal {
         staff_token: Option<String>,
         query: QueueQuery,
     ) -> Result<QueuePage, PortalError> {
-        Ok(crate::db::inline(backoffice::queue::load(&self.state, staff_token, query)).await?)
+        Ok(backoffice::queue::load(&self.state, staff_token, query).await?)
     }
 
     async fn staff_case(
@@ -121,24 +102,18 @@ impl PortalBackend for Portal {
         lang: Lang,
         reference: String,
     ) -> Result<CaseView, PortalError> {
-        Ok(crate::db::inline(backoffice::case::load(
-            &self.state,
-            staff_token,
-            lang,
-            reference,
-        ))
-        .await?)
+        Ok(backoffice::case::load(&self.state, staff_token, lang, reference).await?)
     }
 
     async fn staff_accounts(
         &self,
         staff_token: Option<String>,
     ) -> Result<StaffAccounts, PortalError> {
-        Ok(crate::db::inline(backoffice::staff_accounts::load(&self.state, staff_token)).await?)
+        Ok(backoffice::staff_accounts::load(&self.state, staff_token).await?)
     }
 
     async fn feed_admin(&self, staff_token: Option<String>) -> Result<FeedAdmin, PortalError> {
-        Ok(crate::db::inline(backoffice::feed_admin::load(&self.state, staff_token)).await?)
+        Ok(backoffice::feed_admin::load(&self.state, staff_token).await?)
     }
 
     async fn dead_letter(
@@ -146,11 +121,6 @@ impl PortalBackend for Portal {
         staff_token: Option<String>,
         id: String,
     ) -> Result<DeadLetterDetail, PortalError> {
-        Ok(crate::db::inline(backoffice::feed_admin::load_dead_letter(
-            &self.state,
-            staff_token,
-            id,
-        ))
-        .await?)
+        Ok(backoffice::feed_admin::load_dead_letter(&self.state, staff_token, id).await?)
     }
 }

@@ -176,7 +176,7 @@ pub fn build(
             description: a.role_description.clone(),
         })
         .collect();
-    recipients.sort_by(|a, b| a.role.to_lowercase().cmp(&b.role.to_lowercase()));
+    recipients.sort_by_key(|r| r.role.to_lowercase());
     recipients.dedup_by(|a, b| a.role == b.role);
 
     let information = Information {

@@ -1,0 +1,86 @@
+//! Bulk benchmark data: many access events spread over 200,000 customers, a known number of
+//! them for one customer.
+
+use chrono::NaiveDateTime;
+use diesel::Connection;
+use einblick::db::access_event::{self, NewAccessEvent};
+use einblick::db::Database;
+use einblick::seed::demo::{self, DemoRng};
+
+pub fn customer_event_count(db: &Database, customer: &str) -> i64 {
+    use diesel::prelude::*;
+    use einblick::db::schema::access_events::dsl::*;
+    let mut conn = db.get().unwrap();
+    access_events
+        .filter(customer_ref.eq(customer))
+        .count()
+        .get_result(&mut *conn)
+        .unwrap()
+}
+
+/// Tops `customer` up to `customer_events` events and spreads the rest over 200,000 others.
+pub fn load_events(db: &Database, count: usize, customer: &str, customer_events: usize) {
+    let mut rng = DemoRng::new(42);
+    let customer_missing =
+        customer_events.saturating_sub(customer_event_count(db, customer) as usize);
+    let start = demo::period_start();
+    let roles = [
+        "cs_agent_t1",
+        "wh_fulfilment_agent",
+        "pay_agent",
+        "fraud_analyst",
+        "sre_oncall",
+    ];
+    let categories = [
+        "purchase_history",
+        "addresses",
+        "payment_methods",
+        "messages",
+        "returns",
+    ];
+    let reasons = [
+        "customer_request",
+        "order_fulfilment",
+        "payment_and_fraud",
+        "none",
+    ];
+    let mut produced = 0;
+    while produced < count {
+        let batch: Vec<NewAccessEvent> = (produced..(produced + 20_000).min(count))
+            .map(|n| {
+                let customer = if n < customer_missing {
+                    customer.to_owned()
+                } else {
+                    format!("C-3{:06}", rng.below(200_000))
+                };
+                let at: NaiveDateTime =
+                    start + chrono::Duration::seconds(rng.below(548 * 86_400) as i64);
+                let mut event = NewAccessEvent {
+                    source: "/bench/feed".into(),
+                    event_id: format!("bench-{n:08}"),
+                    occurred_at: at,
+                    received_at: at,
+                    customer_ref: customer,
+                    employee_id: format!("E-{}", 1001 + rng.below(60)),
+                    role_code: (*rng.pick(&roles)).into(),
+                    team: Some("Support Berlin".into()),
+                    office_country: Some("DE".into()),
+                    data_category: (*rng.pick(&categories)).into(),
+                    action: "view".into(),
+                    reason_code: (*rng.pick(&reasons)).into(),
+                    reason_text: Some("Kunde fragt nach dem Lieferstatus".into()),
+                    ticket_ref: Some(format!("T-{}", 50_000 + n)),
+                    system: Some("support-console".into()),
+                    content_sha256: String::new(),
+                    visible_from: None,
+                };
+                event.compute_content_hash();
+                event
+            })
+            .collect();
+        let mut conn = db.get().unwrap();
+        conn.transaction(|c| access_event::insert_new(c, &batch))
+            .expect("insert batch");
+        produced += batch.len();
+    }
+}
