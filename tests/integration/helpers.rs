@@ -365,8 +365,8 @@ impl Client {
         let (agent, url) = (self.agent.clone(), format!("{}{path}", self.base_url));
         let request = || agent.get(&url).set("Accept", "text/html,*/*;q=0.8");
         let response = self.send(request(), None);
-        // The server answers a stalled page render (an upstream Leptos fault, see
-        // server/src/http/stall_guard.rs) with a 503 asking to reload; a browser user reloads.
+        // The server answers a page render that stalls (see server/src/http/stall_guard.rs)
+        // with a 503 asking to reload; a person reloads.
         if response.status == 503 && response.header(STALLED_HEADER).is_some() {
             eprintln!("GET {path} stalled on the server; reloading once, as a person would");
             return self.send(request(), None);
@@ -546,4 +546,19 @@ pub fn insert_event(
     event.compute_content_hash();
     app.with_connection(|conn| einblick::db::access_event::insert_new(conn, &[event]))
         .expect("insert event");
+}
+
+/// Runs a helper program the tests use as an independent check (Python, poppler) and returns
+/// its standard output; a missing program names the setup step that installs it.
+pub fn run(program: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} is needed (bash .ci/setup --test): {e}"));
+    assert!(
+        output.status.success(),
+        "{program} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }

@@ -2,8 +2,6 @@
 //! schema, CSV through Python's csv module, PDF rendered by poppler), the checksum, the form,
 //! and that a report never holds another customer's accesses.
 
-use std::process::Command;
-
 use chrono::NaiveDateTime;
 use einblick::db::access_event::{self, NewAccessEvent};
 use serde_json::Value;
@@ -372,19 +370,6 @@ fn the_report_needs_a_customer_session(backend: Backend) {
 
 fn path(p: &std::path::Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn run(program: &str, args: &[&str]) -> String {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} is needed (bash .ci/setup --test): {e}"));
-    assert!(
-        output.status.success(),
-        "{program} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }
 
 fn python(script: &str) -> String {

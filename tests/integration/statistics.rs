@@ -1,8 +1,6 @@
 //! Aggregate statistics: exact figures for a seeded period (page, JSON, CSV, PDF), charts that
 //! need no JavaScript, and who may see them.
 
-use std::process::Command;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use einblick::db::access_event::{self, NewAccessEvent};
@@ -259,17 +257,4 @@ fn only_the_privacy_lead_and_regulators_see_statistics(backend: Backend) {
         .header("location")
         .unwrap()
         .starts_with("/staff/login"));
-}
-
-fn run(program: &str, args: &[&str]) -> String {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} is needed (bash .ci/setup --test): {e}"));
-    assert!(
-        output.status.success(),
-        "{program}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }

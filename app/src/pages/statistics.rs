@@ -135,8 +135,9 @@ fn Figures(page: StatisticsPage) -> impl IntoView {
 /// Horizontal bars as inline SVG; the figure's accessible name lists every value.
 #[component]
 fn BarChart(id: &'static str, title: &'static str, counts: Vec<Count>) -> impl IntoView {
-    const WIDTH: u64 = 640;
-    const LABEL: u64 = 230;
+    // About the width the chart gets on a desktop column and a phone, so its text stays legible.
+    const WIDTH: u64 = 440;
+    const LABEL: u64 = 170;
     const ROW: u64 = 26;
     let largest = counts.iter().map(|c| c.count).max().unwrap_or(0);
     let height = ROW * counts.len().max(1) as u64 + 8;
@@ -148,7 +149,7 @@ fn BarChart(id: &'static str, title: &'static str, counts: Vec<Count>) -> impl I
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let bar_space = WIDTH - LABEL - 60;
+    let bar_space = WIDTH - LABEL - 50;
     view! {
         <figure class="chart" id=id>
             <figcaption>{title}</figcaption>
@@ -156,8 +157,8 @@ fn BarChart(id: &'static str, title: &'static str, counts: Vec<Count>) -> impl I
                 {counts.into_iter().enumerate().map(|(row, c)| {
                     let y = row as u64 * ROW + 4;
                     let length = (bar_space * c.percent_of(largest) / 100).max(1);
-                    let label = if c.label.chars().count() > 34 {
-                        format!("{}…", c.label.chars().take(33).collect::<String>())
+                    let label = if c.label.chars().count() > 25 {
+                        format!("{}…", c.label.chars().take(24).collect::<String>())
                     } else {
                         c.label.clone()
                     };

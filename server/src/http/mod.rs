@@ -283,6 +283,26 @@ async fn event_data_schema() -> HttpResponse {
 }
 
 /// 303 See Other: after a form post, the browser follows with a GET.
+/// A request's URL query, looked up by parameter name (the first value wins).
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub fn of(request: &actix_web::HttpRequest) -> Self {
+        Self(
+            url::form_urlencoded::parse(request.query_string().as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))

@@ -12,7 +12,7 @@ use crate::backoffice::{refused, staff_allowed};
 use crate::db::customer;
 use crate::domain::{CustomerId, ReportPeriod, StaffPermission};
 use crate::error::{AppError, ErrorKind};
-use crate::http::AppState;
+use crate::http::{AppState, Query};
 use crate::reports::{content, download::respond, ReportFormat};
 
 pub async fn download(
@@ -21,16 +21,8 @@ pub async fn download(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(request.query_string().as_bytes())
-            .into_owned()
-            .collect();
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let query = Query::of(&request);
+    let value = |name: &str| query.get(name);
     let format = ReportFormat::parse(value("format").unwrap_or("pdf"));
     let lang = value("lang")
         .and_then(Lang::parse)

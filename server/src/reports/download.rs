@@ -14,7 +14,7 @@ use crate::auth::session;
 use crate::disputes::{local_date, time_zone_of};
 use crate::domain::ReportPeriod;
 use crate::error::{AppError, ErrorKind};
-use crate::http::{see_other, AppState};
+use crate::http::{see_other, AppState, Query};
 
 /// The HTML report styles itself inline and runs nothing.
 const REPORT_HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
@@ -24,16 +24,8 @@ pub async fn download(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(request.query_string().as_bytes())
-            .into_owned()
-            .collect();
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let query = Query::of(&request);
+    let value = |name: &str| query.get(name).map(str::to_owned);
     let (from, to) = (value("from"), value("to"));
     let back_to_form = |error: &str| {
         see_other(&format!(

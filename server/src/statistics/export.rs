@@ -12,7 +12,7 @@ use crate::backoffice::{refused, staff_allowed};
 use crate::disputes::{local_date, FALLBACK_TIME_ZONE};
 use crate::domain::{ReportPeriod, StaffPermission};
 use crate::error::{AppError, ErrorKind};
-use crate::http::AppState;
+use crate::http::{AppState, Query};
 use crate::reports::csv::push_row;
 use crate::reports::pdf::{Layout, BOLD, REGULAR};
 
@@ -20,16 +20,8 @@ pub async fn export(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(request.query_string().as_bytes())
-            .into_owned()
-            .collect();
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let query = Query::of(&request);
+    let value = |name: &str| query.get(name).map(str::to_owned);
     let format = value("format").unwrap_or_else(|| "csv".into());
     let lang = value("lang")
         .as_deref()
