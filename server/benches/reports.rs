@@ -9,13 +9,10 @@
 mod bench_events;
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use diesel::connection::SimpleConnection;
-use einblick::config::Settings;
 use einblick::db::access_event;
-use einblick::http::{AppState, BackgroundServer};
 use einblick::seed::demo;
 
 const CUSTOMER_EVENTS: usize = 10_000;
@@ -24,16 +21,7 @@ const REPORT_RUNS: usize = 10;
 const STATISTICS_RUNS: usize = 5;
 
 fn main() {
-    let backend = std::env::var("EINBLICK_BENCH_BACKEND").unwrap_or_else(|_| "postgres".into());
-    let default_events = if backend == "sqlite" {
-        100_000
-    } else {
-        1_000_000
-    };
-    let total_events: usize = std::env::var("EINBLICK_BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default_events);
+    let (backend, total_events) = bench_events::backend_and_size();
 
     let (db, _cleanup) = common::scratch_database(&backend, "reports");
     let location = db.location().clone();
@@ -58,12 +46,7 @@ fn main() {
         "ANALYZE access_events"
     });
 
-    let mut env = BTreeMap::new();
-    env.insert("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned());
-    env.insert("EINBLICK_LOG".to_owned(), "warn".to_owned());
-    let mut settings = Settings::from_sources(&BTreeMap::new(), &env).unwrap();
-    settings.database = location;
-    let server = BackgroundServer::start(AppState::new(db, settings)).expect("server starts");
+    let server = bench_events::start_server(db, location);
     let base = format!("http://{}", server.addr);
     let agent = ureq::AgentBuilder::new().redirects(0).build();
     let customer = sign_in(

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::backoffice::StaffViewer;
+use super::Labelled;
 
 /// `/staff/statistics`: the figures for a period and who is looking.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,9 +49,9 @@ pub struct Count {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Combination {
-    pub role: Count,
-    pub category: Count,
-    pub reason: Count,
+    pub role: Labelled,
+    pub category: Labelled,
+    pub reason: Labelled,
     pub count: u64,
     pub without_ticket: u64,
 }

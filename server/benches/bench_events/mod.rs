@@ -1,11 +1,41 @@
 //! Bulk benchmark data: many access events spread over 200,000 customers, a known number of
 //! them for one customer.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 use diesel::Connection;
+use einblick::config::Settings;
 use einblick::db::access_event::{self, NewAccessEvent};
-use einblick::db::Database;
+use einblick::db::{Database, DatabaseLocation};
+use einblick::http::{AppState, BackgroundServer};
 use einblick::seed::demo::{self, DemoRng};
+
+/// `EINBLICK_BENCH_BACKEND` (default `postgres`) and `EINBLICK_BENCH_EVENTS` (default 1 M on
+/// PostgreSQL, 100 k on SQLite).
+pub fn backend_and_size() -> (String, usize) {
+    let backend = std::env::var("EINBLICK_BENCH_BACKEND").unwrap_or_else(|_| "postgres".into());
+    let default_events = if backend == "sqlite" {
+        100_000
+    } else {
+        1_000_000
+    };
+    let total_events = std::env::var("EINBLICK_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_events);
+    (backend, total_events)
+}
+
+/// The real server on a free port over `db`, logging warnings only.
+pub fn start_server(db: Database, location: DatabaseLocation) -> BackgroundServer {
+    let mut env = BTreeMap::new();
+    env.insert("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned());
+    env.insert("EINBLICK_LOG".to_owned(), "warn".to_owned());
+    let mut settings = Settings::from_sources(&BTreeMap::new(), &env).unwrap();
+    settings.database = location;
+    BackgroundServer::start(AppState::new(db, settings)).expect("server starts")
+}
 
 pub fn customer_event_count(db: &Database, customer: &str) -> i64 {
     use diesel::prelude::*;

@@ -82,18 +82,20 @@ pub fn find_for_authority(
         .optional()
 }
 
-/// The authority's cases, newest first.
+/// The authority's cases with their subject's customer reference, newest first.
 pub fn list_for_authority(
     conn: &mut AnyConnection,
     authority: &str,
-) -> QueryResult<Vec<RegulatorCaseRow>> {
+) -> QueryResult<Vec<(RegulatorCaseRow, String)>> {
+    use super::schema::customers;
     regulator_cases::table
+        .inner_join(customers::table)
         .filter(regulator_cases::authority.eq(authority))
         .order((
             regulator_cases::opened_at.desc(),
             regulator_cases::id.desc(),
         ))
-        .select(RegulatorCaseRow::as_select())
+        .select((RegulatorCaseRow::as_select(), customers::customer_ref))
         .load(conn)
 }
 

@@ -33,6 +33,8 @@ pub async fn close(
             let subject = customer::find(conn, CustomerId(case.customer_id))?
                 .ok_or_else(|| AppError::internal("case without subject"))?;
             regulator_case::close(conn, case.id, now)?;
+            // The "closed" look of a confidential case is held back like the others and released
+            // with them on the next line.
             record(conn, staff, &case, &subject, "closed", None, now)?;
             release_held_back(conn, &case, &subject, now)?;
             Ok(Answer::Redirect(format!(

@@ -27,21 +27,19 @@ pub async fn list(state: &AppState, token: Option<String>) -> Result<RegulatorCa
                 StaffPermission::WorkOnRegulatorCases,
             )?;
             let authority = authority_of(&staff)?;
-            let rows = regulator_case::list_for_authority(conn, &authority)?;
-            let mut cases = Vec::with_capacity(rows.len());
-            for row in rows {
-                let subject = customer::find(conn, CustomerId(row.customer_id))?;
-                cases.push(RegulatorCaseSummary {
+            let cases = regulator_case::list_for_authority(conn, &authority)?
+                .into_iter()
+                .map(|(row, subject_ref)| RegulatorCaseSummary {
                     id: row.id.to_string(),
                     reference: row.reference,
-                    subject_ref: subject.map(|s| s.customer_ref).unwrap_or_default(),
+                    subject_ref,
                     period_from: row.period_from.to_string(),
                     period_to: row.period_to.to_string(),
                     opened_at: local_date_time(row.opened_at, FALLBACK_TIME_ZONE),
                     confidential: row.confidential == 1,
                     closed: row.closed_at.is_some(),
-                });
-            }
+                })
+                .collect();
             let period =
                 ReportPeriod::default_for(local_date(Utc::now().naive_utc(), FALLBACK_TIME_ZONE));
             Ok(RegulatorCases {

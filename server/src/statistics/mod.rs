@@ -55,9 +55,9 @@ pub fn build(
         *by_category.entry(category.clone()).or_insert(0) += accesses;
         *by_reason.entry(reason.clone()).or_insert(0) += accesses;
         combinations.push(Combination {
-            role: count(&role, labels.role(&role).0.label, 0),
-            category: count(&category, labels.category(&category).label, 0),
-            reason: count(&reason, labels.reason(&reason).label, 0),
+            role: labels.role(&role).0,
+            category: labels.category(&category),
+            reason: labels.reason(&reason),
             count: accesses,
             without_ticket: no_ticket,
         });
