@@ -55,7 +55,9 @@ fn main() {
         .unwrap()
         .1
     };
-    let server = BackgroundServer::start(AppState::new(db.clone(), settings(&db, None))).unwrap();
+    let server =
+        BackgroundServer::start(AppState::new(db.clone(), settings(&db, None)).expect("log keys"))
+            .unwrap();
     let bodies: Vec<String> = lines
         .chunks(BATCH)
         .map(|chunk| format!("[{}]", chunk.join(",")))
@@ -140,10 +142,9 @@ fn main() {
         consumer: "einblick-bench".into(),
     };
     let started = Instant::now();
-    let server = BackgroundServer::start(AppState::new(
-        nats_db.clone(),
-        settings(&nats_db, Some(nats)),
-    ))
+    let server = BackgroundServer::start(
+        AppState::new(nats_db.clone(), settings(&nats_db, Some(nats))).expect("log keys"),
+    )
     .unwrap();
     while count(&nats_db) < events as i64 {
         assert!(

@@ -1,4 +1,5 @@
-//! The `einblick` command line: `serve`, `migrate`, `seed-demo`.
+//! The `einblick` command line: `serve`, `migrate`, `seed-demo`, `import`, `token`, `verify`,
+//! `audit`, `checkpoint`.
 
 use std::path::PathBuf;
 
@@ -48,6 +49,22 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Check a proof bundle (downloaded from a timeline entry) offline: the checkpoint's
+    /// signature, and that the entry is in the log. Needs no database. Exit status 1 if it fails.
+    Verify {
+        /// The proof bundle (JSON).
+        bundle: PathBuf,
+        /// The log's public key (`origin+keyid+base64`, as served at /log/key), or a file
+        /// holding it. Get it from the log operator or a monitor, not from the bundle.
+        #[arg(long)]
+        key: String,
+    },
+    /// Recompute the verifiable log from the database and report any access event that was
+    /// changed or removed after it was logged, and any checkpoint that no longer holds.
+    /// Exit status 1 if anything is found.
+    Audit,
+    /// Sign a checkpoint now over every committed event (`serve` does this on a cadence).
+    Checkpoint,
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,6 +85,10 @@ pub enum TokenAction {
 }
 
 pub fn run(cli: Cli) -> Result<(), String> {
+    // Offline: no settings, no database.
+    if let Some(Command::Verify { bundle, key }) = &cli.command {
+        return verify_bundle(bundle, key);
+    }
     let settings = Settings::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
     init_logging(&settings.log_filter);
     let db =
@@ -105,6 +126,51 @@ pub fn run(cli: Cli) -> Result<(), String> {
             db.migrate().map_err(describe)?;
             run_token_action(&db, action)?;
         }
+        Command::Verify { .. } => unreachable!("handled before settings are loaded"),
+        Command::Audit => {
+            db.migrate().map_err(describe)?;
+            let keys = log_keys(&settings)?;
+            let mut conn = db.get().map_err(describe)?;
+            let report = crate::transparency::audit::audit(&mut conn, &keys).map_err(describe)?;
+            println!(
+                "audited the log {}: {} access events, {} checkpoints",
+                keys.origin(),
+                report.events_checked,
+                report.checkpoints_checked
+            );
+            if report.uncovered_events > 0 {
+                println!(
+                    "  {} newest events are not in a checkpoint yet (not published, not compared)",
+                    report.uncovered_events
+                );
+            }
+            if report.is_clean() {
+                println!("OK: every logged event is unchanged and every checkpoint holds");
+            } else {
+                for finding in &report.findings {
+                    println!("  {finding}");
+                }
+                return Err(format!(
+                    "the log does not match the database: {} finding(s)",
+                    report.findings.len()
+                ));
+            }
+        }
+        Command::Checkpoint => {
+            db.migrate().map_err(describe)?;
+            let keys = log_keys(&settings)?;
+            let mut conn = db.get().map_err(describe)?;
+            let issued = crate::transparency::checkpoint::issue(
+                &mut conn,
+                &keys,
+                chrono::Utc::now().naive_utc(),
+            )
+            .map_err(describe)?;
+            match issued {
+                Some(checkpoint) => print!("{}", checkpoint.note),
+                None => println!("the latest checkpoint already covers every event"),
+            }
+        }
         Command::Serve => {
             db.migrate().map_err(describe)?;
             let empty_sqlite = matches!(settings.database, DatabaseLocation::Sqlite(_))
@@ -117,7 +183,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 println!("empty database: loading demo data (EINBLICK_SEED_DEMO_ON_EMPTY=false turns this off)");
                 report_seed(demo::seed(&db).map_err(describe)?);
             }
-            serve(AppState::new(db, settings))?;
+            serve(AppState::new(db, settings)?)?;
         }
     }
     Ok(())
@@ -184,6 +250,47 @@ fn run_token_action(db: &Database, action: TokenAction) -> Result<(), String> {
             }
         }
     }
+    Ok(())
+}
+
+fn log_keys(settings: &Settings) -> Result<crate::transparency::LogKeys, String> {
+    crate::transparency::LogKeys::load_or_create(
+        &settings.transparency.key_dir,
+        &settings.transparency.origin,
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn verify_bundle(bundle: &std::path::Path, key: &str) -> Result<(), String> {
+    let bytes = std::fs::read(bundle)
+        .map_err(|e| format!("cannot read the bundle {}: {e}", bundle.display()))?;
+    // A key is one token without '/'-free file semantics to guess: try it as a path first.
+    let key = match std::fs::read_to_string(key) {
+        Ok(text) => text,
+        Err(_) => key.to_owned(),
+    };
+    let verified = crate::transparency::bundle::verify(&bytes, &key)
+        .map_err(|reason| format!("NOT VERIFIED: {reason}"))?;
+    let field = |path: &[&str]| {
+        path.iter()
+            .try_fold(&verified.leaf, |value, key| value.get(key))
+            .and_then(|value| value.as_str())
+            .unwrap_or("-")
+            .to_owned()
+    };
+    println!(
+        "VERIFIED: this access is entry {} of the log {}, whose checkpoint of {} entries (root {}) is signed by the key.",
+        verified.leaf_index, verified.origin, verified.tree_size, verified.root
+    );
+    println!("  when:      {}", field(&["time"]));
+    println!("  role:      {}", field(&["data", "actor", "role"]));
+    println!(
+        "  data:      {} ({})",
+        field(&["data", "data_category"]),
+        field(&["data", "action"])
+    );
+    println!("  reason:    {}", field(&["data", "reason", "code"]));
+    println!("  event:     {} {}", field(&["source"]), field(&["id"]));
     Ok(())
 }
 

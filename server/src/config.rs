@@ -48,6 +48,21 @@ pub struct Settings {
     pub mail_from: String,
     /// SMTP server for customer emails; `None`: emails only go to the outbox.
     pub smtp_url: Option<Secret>,
+    pub transparency: TransparencySettings,
+}
+
+/// The verifiable access log (`crate::transparency`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransparencySettings {
+    /// Holds the checkpoint signing key and the key of the customer-reference hash; created at
+    /// first start. Never inside the database, so a database copy cannot forge checkpoints.
+    pub key_dir: PathBuf,
+    /// The log's name in checkpoints and its key: the public URL of the log without scheme.
+    pub origin: String,
+    /// A checkpoint is signed once this many events are new since the last one…
+    pub checkpoint_every_events: u32,
+    /// …or this many seconds after the first event the last checkpoint does not cover.
+    pub checkpoint_every_seconds: u32,
 }
 
 /// A setting that may hold a password: `Debug` never prints it.
@@ -158,6 +173,26 @@ const KEYS: &[Key] = &[
         file_key: "smtp_url",
         env: &["EINBLICK_SMTP_URL"],
         default: "",
+    },
+    Key {
+        file_key: "log_key_dir",
+        env: &["EINBLICK_LOG_KEY_DIR"],
+        default: "data/log-keys",
+    },
+    Key {
+        file_key: "log_origin",
+        env: &["EINBLICK_LOG_ORIGIN"],
+        default: "",
+    },
+    Key {
+        file_key: "checkpoint_every_events",
+        env: &["EINBLICK_CHECKPOINT_EVERY_EVENTS"],
+        default: "1000",
+    },
+    Key {
+        file_key: "checkpoint_every_seconds",
+        env: &["EINBLICK_CHECKPOINT_EVERY_SECONDS"],
+        default: "30",
     },
     Key {
         file_key: "nats_url",
@@ -286,6 +321,28 @@ impl Settings {
             Some(Secret(raw.value.trim().to_owned()))
         };
 
+        let log_origin = if get("log_origin").value.trim().is_empty() {
+            // https://einblick.example.com/ → einblick.example.com/log
+            let without_scheme = public_url
+                .split_once("://")
+                .map_or(&*public_url, |(_, rest)| rest);
+            format!("{without_scheme}/log")
+        } else {
+            parse_with(get("log_origin"), |v| {
+                if v.contains(['+', '\n']) || v.contains(char::is_whitespace) {
+                    Err("must be a URL without scheme, spaces or '+', like einblick.example.com/log".to_owned())
+                } else {
+                    Ok(v.to_owned())
+                }
+            })?
+        };
+        let transparency = TransparencySettings {
+            key_dir: PathBuf::from(&get("log_key_dir").value),
+            origin: log_origin,
+            checkpoint_every_events: parse_number(get("checkpoint_every_events"), 1, 1_000_000)?,
+            checkpoint_every_seconds: parse_number(get("checkpoint_every_seconds"), 1, 86_400)?,
+        };
+
         let nats = if get("nats_url").value.trim().is_empty() {
             None
         } else {
@@ -339,6 +396,7 @@ impl Settings {
             mail_from,
             smtp_url,
             nats,
+            transparency,
         })
     }
 }

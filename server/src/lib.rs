@@ -17,3 +17,4 @@ pub mod regulators;
 pub mod reports;
 pub mod seed;
 pub mod statistics;
+pub mod transparency;

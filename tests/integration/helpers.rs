@@ -147,9 +147,12 @@ pub struct TestApp {
     pub db: Database,
     /// Where this server writes customer emails.
     pub outbox: std::path::PathBuf,
+    /// Where the server keeps the verifiable log's keys.
+    pub log_key_dir: std::path::PathBuf,
     _server: BackgroundServer,
     _database: FreshDatabase,
     _outbox: tempfile_dir::TempDir,
+    _log_keys: tempfile_dir::TempDir,
 }
 
 pub const ANALYST: &str = "analyst@einblick.example";
@@ -190,6 +193,9 @@ impl TestApp {
         env.insert("EINBLICK_LOG".into(), "warn".into());
         env.entry("EINBLICK_OUTBOX_DIR".into())
             .or_insert_with(|| outbox.0.display().to_string());
+        let log_keys = tempfile_dir::TempDir::new(&format!("{}_log_keys", unique_name()));
+        env.entry("EINBLICK_LOG_KEY_DIR".into())
+            .or_insert_with(|| log_keys.0.display().to_string());
         let mut settings = Settings::from_sources(&BTreeMap::new(), &env).expect("test settings");
         settings.database = location.clone();
 
@@ -198,15 +204,17 @@ impl TestApp {
         if with_demo_data {
             demo::seed(&db).expect("seed demo data");
         }
-        let state = AppState::new(db.clone(), settings);
+        let state = AppState::new(db.clone(), settings).expect("log keys");
         let server = BackgroundServer::start(state).expect("server starts");
         TestApp {
             base_url: format!("http://{}", server.addr),
             db,
             outbox: outbox.0.clone(),
+            log_key_dir: log_keys.0.clone(),
             _server: server,
             _database: database,
             _outbox: outbox,
+            _log_keys: log_keys,
         }
     }
 

@@ -34,7 +34,7 @@ pub fn start_server(db: Database, location: DatabaseLocation) -> BackgroundServe
     env.insert("EINBLICK_LOG".to_owned(), "warn".to_owned());
     let mut settings = Settings::from_sources(&BTreeMap::new(), &env).unwrap();
     settings.database = location;
-    BackgroundServer::start(AppState::new(db, settings)).expect("server starts")
+    BackgroundServer::start(AppState::new(db, settings).expect("log keys")).expect("server starts")
 }
 
 pub fn customer_event_count(db: &Database, customer: &str) -> i64 {

@@ -28,6 +28,8 @@ pub struct AccessEventRow {
     pub system: Option<String>,
     pub content_sha256: String,
     pub visible_from: Option<NaiveDateTime>,
+    /// Position in the verifiable log (`crate::transparency`), in commit order from 0.
+    pub leaf_index: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -260,48 +262,79 @@ pub fn existing_hashes(
 
 /// Inserts rows whose key is not stored yet, inside the caller's transaction; a row whose key
 /// exists (e.g. it lost a race with a concurrent writer) is skipped and left to the caller to
-/// classify. Returns how many were stored. Bulk insert and upsert are where the backends differ.
+/// classify. Returns how many were stored. Each stored row takes the next leaf index of the
+/// verifiable log, so the log has no gaps and follows commit order. Bulk insert and upsert are
+/// where the backends differ.
 pub fn insert_new(conn: &mut AnyConnection, rows: &[NewAccessEvent]) -> QueryResult<usize> {
-    let mut inserted = 0;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    conn.transaction(|conn| {
+        let first_leaf = super::log::lock_next_leaf(conn)?;
+        let inserted = insert_from_leaf(conn, rows, first_leaf)?;
+        super::log::set_next_leaf(conn, first_leaf + inserted as i64)?;
+        Ok(inserted)
+    })
+}
+
+fn insert_from_leaf(
+    conn: &mut AnyConnection,
+    rows: &[NewAccessEvent],
+    first_leaf: i64,
+) -> QueryResult<usize> {
     match conn {
         // diesel has no multi-row upsert for SQLite; single rows in one transaction are fast there.
         #[cfg(feature = "sqlite")]
         AnyConnection::Sqlite(c) => {
+            let mut next_leaf = first_leaf;
             for row in rows {
-                inserted += diesel::insert_into(access_events::table)
-                    .values(row)
+                next_leaf += diesel::insert_into(access_events::table)
+                    .values((row, access_events::leaf_index.eq(next_leaf)))
                     .on_conflict((access_events::source, access_events::event_id))
                     .do_nothing()
-                    .execute(c)?;
+                    .execute(c)? as i64;
             }
+            return Ok((next_leaf - first_leaf) as usize);
         }
         #[cfg(feature = "postgres")]
         AnyConnection::Postgresql(c) => {
             use diesel::result::{DatabaseErrorKind, Error};
-            // Callers have checked that these keys are new, so COPY takes them fastest. A
-            // concurrent writer may have stored some meanwhile: then the savepoint rolls back
-            // and the upsert below settles which rows are new.
-            match c.transaction(|c| copy_rows(c, rows)) {
-                Ok(copied) => inserted += copied,
-                Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                    for chunk in rows.chunks(2000) {
-                        inserted += diesel::insert_into(access_events::table)
-                            .values(chunk)
-                            .on_conflict((access_events::source, access_events::event_id))
-                            .do_nothing()
-                            .execute(c)?;
-                    }
-                }
-                Err(other) => return Err(other),
+            // Callers have checked that these keys are new, so COPY takes them fastest. A writer
+            // that committed before we took the leaf lock may have stored some meanwhile: then
+            // the savepoint rolls back and we copy the rest.
+            match c.transaction(|c| copy_rows(c, rows, first_leaf)) {
+                Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+                settled => return settled,
             }
         }
     }
-    Ok(inserted)
+    // Holding the leaf lock, no other writer can add keys now: what is not stored is new.
+    let keys: Vec<(String, String)> = rows
+        .iter()
+        .map(|row| (row.source.clone(), row.event_id.clone()))
+        .collect();
+    let stored = existing_hashes(conn, &keys)?;
+    let fresh: Vec<NewAccessEvent> = rows
+        .iter()
+        .filter(|row| !stored.contains_key(&(row.source.clone(), row.event_id.clone())))
+        .cloned()
+        .collect();
+    match conn {
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(c) => copy_rows(c, &fresh, first_leaf),
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(_) => unreachable!("SQLite rows are settled one by one above"),
+    }
 }
 
-/// `COPY access_events (…) FROM STDIN (FORMAT csv)`: every column but the id.
+/// `COPY access_events (…) FROM STDIN (FORMAT csv)`: every column but the id; leaf indices
+/// from `first_leaf` on.
 #[cfg(feature = "postgres")]
-fn copy_rows(conn: &mut diesel::PgConnection, rows: &[NewAccessEvent]) -> QueryResult<usize> {
+fn copy_rows(
+    conn: &mut diesel::PgConnection,
+    rows: &[NewAccessEvent],
+    first_leaf: i64,
+) -> QueryResult<usize> {
     use access_events::dsl as ae;
     if rows.is_empty() {
         return Ok(0);
@@ -326,12 +359,13 @@ fn copy_rows(conn: &mut diesel::PgConnection, rows: &[NewAccessEvent]) -> QueryR
                 ae::system,
                 ae::content_sha256,
                 ae::visible_from,
+                ae::leaf_index,
             ),
             |out| {
                 let mut line = String::with_capacity(512);
-                for row in rows {
+                for (leaf_index, row) in (first_leaf..).zip(rows) {
                     line.clear();
-                    csv_row(&mut line, row);
+                    csv_row(&mut line, row, leaf_index);
                     out.write_all(line.as_bytes())
                         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
                 }
@@ -344,7 +378,7 @@ fn copy_rows(conn: &mut diesel::PgConnection, rows: &[NewAccessEvent]) -> QueryR
 
 /// One CSV line in the column order of [`copy_rows`]: text quoted, NULL as an empty field.
 #[cfg(feature = "postgres")]
-fn csv_row(line: &mut String, row: &NewAccessEvent) {
+fn csv_row(line: &mut String, row: &NewAccessEvent, leaf_index: i64) {
     use std::fmt::Write;
     fn text(line: &mut String, value: &str) {
         line.push('"');
@@ -392,7 +426,7 @@ fn csv_row(line: &mut String, row: &NewAccessEvent) {
     if let Some(visible_from) = row.visible_from {
         let _ = write!(line, "{visible_from}");
     }
-    line.push('\n');
+    let _ = writeln!(line, ",{leaf_index}");
 }
 
 /// The events with these row ids (any customer: callers check ownership).

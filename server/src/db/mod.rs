@@ -7,6 +7,7 @@ pub mod dispute;
 pub mod dispute_history;
 pub mod feed_token;
 pub mod ingest_stats;
+pub mod log;
 pub mod login_failure;
 pub mod lookup;
 pub mod regulator_case;

@@ -20,6 +20,7 @@ diesel::table! {
         system -> Nullable<Text>,
         content_sha256 -> Text,
         visible_from -> Nullable<Timestamp>,
+        leaf_index -> Int8,
     }
 }
 
@@ -115,6 +116,30 @@ diesel::table! {
         accepted -> Int8,
         rejected -> Int8,
         last_received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    log_checkpoints (tree_size) {
+        tree_size -> Int8,
+        root_hash -> Bytea,
+        note -> Text,
+        issued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    log_sequence (id) {
+        id -> Int2,
+        next_leaf -> Int8,
+    }
+}
+
+diesel::table! {
+    log_tiles (level, tile_index) {
+        level -> Int2,
+        tile_index -> Int8,
+        hashes -> Bytea,
     }
 }
 
@@ -236,6 +261,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     disputes,
     feed_tokens,
     ingest_stats,
+    log_checkpoints,
+    log_sequence,
+    log_tiles,
     login_failures,
     reason_codes,
     regulator_actions,

@@ -26,6 +26,7 @@ use crate::backoffice;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::portal::Portal;
+use crate::transparency::{self, LogKeys};
 
 /// Shared by every request handler.
 #[derive(Clone)]
@@ -33,15 +34,24 @@ pub struct AppState {
     pub db: Database,
     pub settings: Arc<Settings>,
     pub metrics: Arc<metrics::Metrics>,
+    /// The verifiable log's signing and customer-hash keys, loaded (or created) at start.
+    pub log_keys: Arc<LogKeys>,
 }
 
 impl AppState {
-    pub fn new(db: Database, settings: Settings) -> Self {
-        Self {
+    /// Fails when the log's keys can neither be read nor created (the message names the file).
+    pub fn new(db: Database, settings: Settings) -> Result<Self, String> {
+        let log_keys = LogKeys::load_or_create(
+            &settings.transparency.key_dir,
+            &settings.transparency.origin,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Self {
             db,
             settings: Arc::new(settings),
             metrics: Arc::default(),
-        }
+            log_keys: Arc::new(log_keys),
+        })
     }
 }
 
@@ -57,6 +67,10 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
     if let Some(nats) = state.settings.nats.clone() {
         actix_web::rt::spawn(crate::ingest::nats::run(state.clone(), nats));
     }
+    actix_web::rt::spawn(transparency::checkpoint::run_cadence(
+        state.clone(),
+        state.log_keys.clone(),
+    ));
     let listener = TcpListener::bind(state.settings.site_addr)?;
     let addr = listener.local_addr()?;
     let options = leptos_options(&state.settings, addr);
@@ -166,6 +180,23 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
             .route(
                 "/reports/access",
                 web::get().to(crate::reports::download::download),
+            )
+            .route(
+                "/timeline/{entry}/proof",
+                web::get().to(transparency::http::entry_proof),
+            )
+            .route(
+                "/log/checkpoint",
+                web::get().to(transparency::http::checkpoint),
+            )
+            .route("/log/key", web::get().to(transparency::http::public_key))
+            .route(
+                "/log/consistency",
+                web::get().to(transparency::http::consistency),
+            )
+            .route(
+                "/log/tile/{path:.*}",
+                web::get().to(transparency::http::tile),
             )
             .route("/healthz", web::get().to(health))
             .route("/metrics", web::get().to(metrics::metrics))

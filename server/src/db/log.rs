@@ -1,0 +1,169 @@
+//! The verifiable access log's tables: the leaf sequence, the hash tiles and the signed
+//! checkpoints. What they mean is in `crate::transparency`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{access_events, log_checkpoints, log_sequence, log_tiles};
+use super::AnyConnection;
+use crate::db::access_event::AccessEventRow;
+
+/// Reads the next free leaf index and locks it until the surrounding transaction ends, so
+/// concurrent writers take leaf indices one after the other, in commit order.
+pub fn lock_next_leaf(conn: &mut AnyConnection) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Sequence {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        next_leaf: i64,
+    }
+    // SQLite has a single writer (see `write_transaction`); PostgreSQL needs the row lock.
+    let sql = match conn {
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(_) => {
+            "SELECT next_leaf FROM log_sequence WHERE id = 1 FOR UPDATE"
+        }
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(_) => "SELECT next_leaf FROM log_sequence WHERE id = 1",
+    };
+    let row: Sequence = crate::with_backend!(conn, |c| diesel::sql_query(sql).get_result(c))?;
+    Ok(row.next_leaf)
+}
+
+pub fn set_next_leaf(conn: &mut AnyConnection, next_leaf: i64) -> QueryResult<()> {
+    use log_sequence::dsl as ls;
+    diesel::update(ls::log_sequence.filter(ls::id.eq(1)))
+        .set(ls::next_leaf.eq(next_leaf))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// How many leaves the log holds (committed events), whether or not a checkpoint covers them.
+pub fn leaf_count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    use log_sequence::dsl as ls;
+    ls::log_sequence
+        .filter(ls::id.eq(1))
+        .select(ls::next_leaf)
+        .get_result(conn)
+}
+
+/// Events by leaf index, `from` inclusive, `to` exclusive, in log order.
+pub fn events_by_leaf(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
+) -> QueryResult<Vec<AccessEventRow>> {
+    use access_events::dsl as ae;
+    ae::access_events
+        .filter(ae::leaf_index.ge(from))
+        .filter(ae::leaf_index.lt(to))
+        .order(ae::leaf_index)
+        .select(AccessEventRow::as_select())
+        .load(conn)
+}
+
+/// The stored tiles among `wanted` (level, index) pairs, as (level, index, hashes).
+pub fn tiles(
+    conn: &mut AnyConnection,
+    level: i16,
+    indexes: &[i64],
+) -> QueryResult<Vec<(i64, Vec<u8>)>> {
+    use log_tiles::dsl as lt;
+    lt::log_tiles
+        .filter(lt::level.eq(level))
+        .filter(lt::tile_index.eq_any(indexes))
+        .select((lt::tile_index, lt::hashes))
+        .load(conn)
+}
+
+pub fn tile(conn: &mut AnyConnection, level: i16, index: i64) -> QueryResult<Option<Vec<u8>>> {
+    use log_tiles::dsl as lt;
+    lt::log_tiles
+        .filter(lt::level.eq(level))
+        .filter(lt::tile_index.eq(index))
+        .select(lt::hashes)
+        .first(conn)
+        .optional()
+}
+
+/// Writes a tile, replacing a shorter version of it (the rightmost tile of a level grows).
+pub fn store_tile(
+    conn: &mut AnyConnection,
+    level: i16,
+    index: i64,
+    hashes: &[u8],
+) -> QueryResult<()> {
+    use log_tiles::dsl as lt;
+    crate::with_backend!(conn, |c| diesel::insert_into(lt::log_tiles)
+        .values((
+            lt::level.eq(level),
+            lt::tile_index.eq(index),
+            lt::hashes.eq(hashes)
+        ))
+        .on_conflict((lt::level, lt::tile_index))
+        .do_update()
+        .set(lt::hashes.eq(hashes))
+        .execute(c))?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = log_checkpoints)]
+pub struct CheckpointRow {
+    pub tree_size: i64,
+    pub root_hash: Vec<u8>,
+    /// The signed note, exactly as served.
+    pub note: String,
+    pub issued_at: NaiveDateTime,
+}
+
+pub fn latest_checkpoint(conn: &mut AnyConnection) -> QueryResult<Option<CheckpointRow>> {
+    use log_checkpoints::dsl as lc;
+    lc::log_checkpoints
+        .order(lc::tree_size.desc())
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn checkpoint_of_size(
+    conn: &mut AnyConnection,
+    tree_size: i64,
+) -> QueryResult<Option<CheckpointRow>> {
+    use log_checkpoints::dsl as lc;
+    lc::log_checkpoints
+        .filter(lc::tree_size.eq(tree_size))
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every checkpoint's size and root, oldest first: what `einblick audit` checks.
+pub fn checkpoint_roots(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, Vec<u8>)>> {
+    use log_checkpoints::dsl as lc;
+    lc::log_checkpoints
+        .order(lc::tree_size)
+        .select((lc::tree_size, lc::root_hash))
+        .load(conn)
+}
+
+pub fn insert_checkpoint(conn: &mut AnyConnection, row: &CheckpointRow) -> QueryResult<()> {
+    diesel::insert_into(log_checkpoints::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// PostgreSQL: only one checkpoint is built at a time, even with several servers on one
+/// database (SQLite has one writer anyway). Held until the transaction ends.
+pub fn lock_checkpointing(conn: &mut AnyConnection) -> QueryResult<()> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(c) => {
+            // 6962: the RFC the log follows; any constant shared by all servers would do.
+            diesel::sql_query("SELECT pg_advisory_xact_lock(6962)").execute(c)?;
+        }
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(_) => {}
+    }
+    Ok(())
+}

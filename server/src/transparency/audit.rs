@@ -1,0 +1,250 @@
+//! `einblick audit`: recomputes the log from the database's access events and compares it with
+//! what was published. Every event is hashed again and compared with its leaf in the tiles; the
+//! tree's root is recomputed from the events at every signed checkpoint size and compared with
+//! the signed root; every checkpoint's signature is checked. A changed event shows as a leaf that
+//! no longer matches (and roots that differ from then on); a removed one as a missing leaf.
+
+use std::collections::HashMap;
+
+use signed_note::{Note, StandardVerifier, VerifierList};
+use tlog_tiles::{node_hash, record_hash, Hash, HASH_SIZE};
+
+use super::keys::LogKeys;
+use super::leaf::leaf_bytes;
+use super::tiles::{stored_tiles, TILE_WIDTH};
+use crate::db::log;
+use crate::db::AnyConnection;
+use crate::error::AppError;
+
+const READ_CHUNK: i64 = 5_000;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AuditReport {
+    pub events_checked: u64,
+    pub checkpoints_checked: u64,
+    /// Leaves past the latest checkpoint: not yet published, nothing to compare with.
+    pub uncovered_events: u64,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// The stored event no longer hashes to its published leaf.
+    Changed {
+        leaf_index: i64,
+        source: String,
+        event_id: String,
+    },
+    /// No access event holds this leaf index any more.
+    Removed { leaf_index: i64 },
+    /// The root recomputed from the events at this size differs from the signed one.
+    RootDiffers { tree_size: i64 },
+    /// The stored checkpoint's signature, size or root does not hold.
+    BadCheckpoint { tree_size: i64, problem: String },
+    /// The tiles served to monitors do not reproduce the latest signed root.
+    TilesDiffer { tree_size: i64 },
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Finding::Changed {
+                leaf_index,
+                source,
+                event_id,
+            } => write!(
+                f,
+                "leaf {leaf_index}: the event {source} {event_id} was changed after it was logged"
+            ),
+            Finding::Removed { leaf_index } => {
+                write!(f, "leaf {leaf_index}: its access event was removed")
+            }
+            Finding::RootDiffers { tree_size } => write!(
+                f,
+                "checkpoint {tree_size}: the events no longer add up to the signed root"
+            ),
+            Finding::BadCheckpoint { tree_size, problem } => {
+                write!(f, "checkpoint {tree_size}: {problem}")
+            }
+            Finding::TilesDiffer { tree_size } => write!(
+                f,
+                "checkpoint {tree_size}: the published tiles do not reproduce the signed root"
+            ),
+        }
+    }
+}
+
+impl AuditReport {
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, AppError> {
+    let mut report = AuditReport::default();
+    let checkpoints = log::checkpoint_roots(conn)?;
+    let covered = checkpoints.last().map_or(0, |(size, _)| *size);
+    let committed = log::leaf_count(conn)?;
+    report.uncovered_events = (committed - covered).max(0) as u64;
+    check_signatures(conn, keys, &mut report)?;
+
+    let signed_roots: HashMap<i64, Vec<u8>> = checkpoints.iter().cloned().collect();
+    let mut tree = CompactRange::default();
+    let mut leaf_tile: Option<(i64, Vec<u8>)> = None;
+    let mut next = 0i64;
+    while next < covered {
+        let chunk_end = (next + READ_CHUNK).min(covered);
+        let events = log::events_by_leaf(conn, next, chunk_end)?;
+        let mut events = events.into_iter().peekable();
+        for leaf_index in next..chunk_end {
+            let published = published_leaf(conn, &mut leaf_tile, leaf_index)?;
+            let recomputed = match events.next_if(|e| e.leaf_index == leaf_index) {
+                Some(event) => {
+                    report.events_checked += 1;
+                    let hash = record_hash(&leaf_bytes(keys, &event));
+                    if published.is_some_and(|p| p != hash) {
+                        report.findings.push(Finding::Changed {
+                            leaf_index,
+                            source: event.source,
+                            event_id: event.event_id,
+                        });
+                    }
+                    hash
+                }
+                None => {
+                    report.findings.push(Finding::Removed { leaf_index });
+                    // Stand in the published hash, so later roots test the rest of the log.
+                    published.unwrap_or_default()
+                }
+            };
+            tree.append(recomputed);
+            let size = leaf_index + 1;
+            if let Some(signed) = signed_roots.get(&size) {
+                if tree.root().0.as_slice() != signed.as_slice() {
+                    report
+                        .findings
+                        .push(Finding::RootDiffers { tree_size: size });
+                }
+            }
+        }
+        next = chunk_end;
+    }
+    report.events_checked += report.uncovered_events;
+
+    if let Some((size, signed)) = checkpoints.last() {
+        let tiles = stored_tiles(conn);
+        let from_tiles = tlog_tiles::tree_hash(*size as u64, &tiles);
+        if from_tiles.map_or(true, |root| root.0.as_slice() != signed.as_slice()) {
+            report
+                .findings
+                .push(Finding::TilesDiffer { tree_size: *size });
+        }
+    }
+    Ok(report)
+}
+
+/// Each stored checkpoint must carry a valid signature of this log's key over its own size and
+/// root.
+fn check_signatures(
+    conn: &mut AnyConnection,
+    keys: &LogKeys,
+    report: &mut AuditReport,
+) -> Result<(), AppError> {
+    let verifier = StandardVerifier::new(keys.verifier_key())
+        .map_err(|_| AppError::internal("the log's own public key does not parse"))?;
+    let verifiers = VerifierList::new(vec![Box::new(verifier)]);
+    for (size, root) in log::checkpoint_roots(conn)? {
+        report.checkpoints_checked += 1;
+        let Some(row) = log::checkpoint_of_size(conn, size)? else {
+            continue;
+        };
+        let problem = match Note::from_bytes(row.note.as_bytes()) {
+            Err(_) => Some("the stored note is malformed".to_owned()),
+            Ok(note) => match note.verify(&verifiers) {
+                Err(_) => Some("the signature does not verify with the log's key".to_owned()),
+                Ok(_) => match tlog_tiles::Checkpoint::from_bytes(note.text()) {
+                    Err(_) => Some("the signed text is not a checkpoint".to_owned()),
+                    Ok(checkpoint)
+                        if checkpoint.size() as i64 != size
+                            || checkpoint.hash().0.as_slice() != root.as_slice() =>
+                    {
+                        Some("the signed size or root differs from the stored one".to_owned())
+                    }
+                    Ok(_) => None,
+                },
+            },
+        };
+        if let Some(problem) = problem {
+            report.findings.push(Finding::BadCheckpoint {
+                tree_size: size,
+                problem,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The leaf hash the tiles hold for `leaf_index`, reading one level-0 tile at a time.
+fn published_leaf(
+    conn: &mut AnyConnection,
+    current: &mut Option<(i64, Vec<u8>)>,
+    leaf_index: i64,
+) -> Result<Option<Hash>, AppError> {
+    let tile_index = leaf_index / TILE_WIDTH as i64;
+    if current.as_ref().map(|(index, _)| *index) != Some(tile_index) {
+        let hashes = log::tile(conn, 0, tile_index)?.unwrap_or_default();
+        *current = Some((tile_index, hashes));
+    }
+    let hashes = &current.as_ref().expect("just loaded").1;
+    let offset = (leaf_index % TILE_WIDTH as i64) as usize * HASH_SIZE;
+    Ok(hashes
+        .get(offset..offset + HASH_SIZE)
+        .map(|bytes| Hash(bytes.try_into().expect("32 bytes"))))
+}
+
+/// The RFC 6962 tree's right edge: the roots of its perfect subtrees, largest first. Enough to
+/// append and to compute the root at every size, in O(log n) memory.
+#[derive(Default)]
+struct CompactRange {
+    size: u64,
+    subtrees: Vec<Hash>,
+}
+
+impl CompactRange {
+    fn append(&mut self, leaf_hash: Hash) {
+        self.subtrees.push(leaf_hash);
+        self.size += 1;
+        let mut size = self.size;
+        while size & 1 == 0 {
+            let right = self.subtrees.pop().expect("two subtrees to merge");
+            let left = self.subtrees.pop().expect("two subtrees to merge");
+            self.subtrees.push(node_hash(left, right));
+            size >>= 1;
+        }
+    }
+
+    fn root(&self) -> Hash {
+        let mut subtrees = self.subtrees.iter().rev();
+        let Some(&last) = subtrees.next() else {
+            return tlog_tiles::EMPTY_HASH;
+        };
+        subtrees.fold(last, |right, &left| node_hash(left, right))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_range_roots_match_tlog() {
+        let leaves: Vec<Hash> = (0..300u32).map(|i| record_hash(&i.to_be_bytes())).collect();
+        let mut range = CompactRange::default();
+        let mut builder = super::super::tiles::TreeBuilder::empty();
+        for (count, leaf) in leaves.iter().enumerate() {
+            range.append(*leaf);
+            builder.append(*leaf);
+            assert_eq!(range.root(), builder.root().unwrap(), "size {}", count + 1);
+        }
+    }
+}

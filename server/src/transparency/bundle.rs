@@ -1,0 +1,234 @@
+//! The proof bundle a customer downloads for one timeline entry, and its offline check
+//! (`einblick verify`): the checkpoint's signature against a public key the checker trusts, the
+//! leaf's hash, and the RFC 6962 inclusion path from the leaf to the checkpoint's root.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use signed_note::{Note, StandardVerifier, VerifierList};
+use tlog_tiles::{record_hash, Checkpoint, Hash};
+
+pub const BUNDLE_FORMAT: &str = "einblick.proof-bundle.v1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofBundle {
+    pub format: String,
+    /// The log's name, as in the checkpoint's first line.
+    pub log_origin: String,
+    /// The key the log says it signs with. A checker should compare it with the key the log
+    /// publishes, or better one obtained elsewhere, rather than trust the bundle.
+    pub log_public_key: String,
+    /// The signed checkpoint (C2SP tlog-checkpoint in a C2SP signed note), verbatim.
+    pub checkpoint: String,
+    pub leaf_index: u64,
+    /// The leaf: canonical JSON (RFC 8785) of the access; its RFC 6962 leaf hash is
+    /// SHA-256(0x00 ‖ these UTF-8 bytes).
+    pub leaf: String,
+    /// The inclusion proof (RFC 6962 audit path), base64 hashes from the leaf up.
+    pub inclusion_proof: Vec<String>,
+}
+
+/// What a bundle proves once it checks out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub origin: String,
+    pub tree_size: u64,
+    pub root: String,
+    pub leaf_index: u64,
+    pub leaf: serde_json::Value,
+}
+
+/// Checks `bundle` (JSON) against `public_key` (a signed-note verifier key,
+/// `origin+keyid+base64`). The error says, for a person, which check failed.
+pub fn verify(bundle: &[u8], public_key: &str) -> Result<Verified, String> {
+    let bundle: ProofBundle = serde_json::from_slice(bundle)
+        .map_err(|e| format!("this is not an Einblick proof bundle ({e})"))?;
+    if bundle.format != BUNDLE_FORMAT {
+        return Err(format!(
+            "unknown bundle format {:?} (expected {BUNDLE_FORMAT})",
+            bundle.format
+        ));
+    }
+    let verifier = StandardVerifier::new(public_key.trim()).map_err(|_| {
+        "the public key is not a signed-note Ed25519 verifier key (origin+keyid+base64)".to_owned()
+    })?;
+    let note = Note::from_bytes(bundle.checkpoint.as_bytes())
+        .map_err(|_| "the checkpoint is not a well-formed signed note".to_owned())?;
+    note.verify(&VerifierList::new(vec![Box::new(verifier)]))
+        .map_err(|_| {
+            "the checkpoint's signature does not verify with this public key".to_owned()
+        })?;
+    let checkpoint = Checkpoint::from_bytes(note.text())
+        .map_err(|_| "the signed text is not a C2SP checkpoint".to_owned())?;
+    let key_name = public_key.trim().split('+').next().unwrap_or_default();
+    if checkpoint.origin() != key_name {
+        return Err(format!(
+            "the checkpoint is for the log {:?}, the key for {key_name:?}",
+            checkpoint.origin()
+        ));
+    }
+    let proof = bundle
+        .inclusion_proof
+        .iter()
+        .map(|hash| Hash::parse_hash(hash))
+        .collect::<Result<Vec<Hash>, _>>()
+        .map_err(|_| "the inclusion proof holds something that is not a base64 SHA-256 hash")?;
+    tlog_tiles::check_record(
+        &proof,
+        checkpoint.size(),
+        *checkpoint.hash(),
+        bundle.leaf_index,
+        record_hash(bundle.leaf.as_bytes()),
+    )
+    .map_err(|_| {
+        format!(
+            "the leaf is not entry {} of the log at this checkpoint: its inclusion proof does \
+             not lead to the signed root",
+            bundle.leaf_index
+        )
+    })?;
+    let leaf: serde_json::Value =
+        serde_json::from_str(&bundle.leaf).map_err(|_| "the leaf is not JSON".to_owned())?;
+    if crate::canonical_json::to_canonical_string(&leaf).as_deref() != Ok(bundle.leaf.as_str()) {
+        return Err("the leaf is not in canonical JSON form (RFC 8785)".into());
+    }
+    Ok(Verified {
+        origin: checkpoint.origin().to_owned(),
+        tree_size: checkpoint.size(),
+        root: checkpoint.hash().to_string(),
+        leaf_index: bundle.leaf_index,
+        leaf,
+    })
+}
+
+pub fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(|hash| STANDARD.encode(hash.0)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transparency::checkpoint::signed_checkpoint;
+    use crate::transparency::keys::LogKeys;
+    use crate::transparency::tiles::TreeBuilder;
+
+    struct Fixture {
+        bundle: ProofBundle,
+        public_key: String,
+        _dir: TempKeys,
+    }
+
+    struct TempKeys(std::path::PathBuf);
+    impl Drop for TempKeys {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// A log of 1,000 leaves in memory and the bundle for leaf 517.
+    fn fixture() -> Fixture {
+        let dir = TempKeys(
+            std::env::temp_dir().join(format!("einblick-bundle-{}", rand::random::<u64>())),
+        );
+        let keys = LogKeys::load_or_create(&dir.0, "example.test/log").unwrap();
+        let leaves: Vec<String> = (0..1000)
+            .map(|i| format!(r#"{{"format":"test","id":"evt-{i:06}"}}"#))
+            .collect();
+        let mut tree = TreeBuilder::empty();
+        for leaf in &leaves {
+            tree.append(record_hash(leaf.as_bytes()));
+        }
+        let root = tree.root().unwrap();
+        let proof = tlog_tiles::prove_record(1000, 517, &tree.hashes()).unwrap();
+        let bundle = ProofBundle {
+            format: BUNDLE_FORMAT.into(),
+            log_origin: keys.origin().into(),
+            log_public_key: keys.verifier_key().into(),
+            checkpoint: signed_checkpoint(&keys, 1000, root).unwrap(),
+            leaf_index: 517,
+            leaf: leaves[517].clone(),
+            inclusion_proof: encode_hashes(&proof),
+        };
+        Fixture {
+            bundle,
+            public_key: keys.verifier_key().into(),
+            _dir: dir,
+        }
+    }
+
+    fn check(bundle: &ProofBundle, key: &str) -> Result<Verified, String> {
+        verify(&serde_json::to_vec(bundle).unwrap(), key)
+    }
+
+    #[test]
+    fn a_true_bundle_verifies() {
+        let fixture = fixture();
+        let verified = check(&fixture.bundle, &fixture.public_key).unwrap();
+        assert_eq!((verified.tree_size, verified.leaf_index), (1000, 517));
+        assert_eq!(verified.leaf["id"], "evt-000517");
+        assert!(fixture
+            .bundle
+            .checkpoint
+            .starts_with("example.test/log\n1000\n"));
+    }
+
+    #[test]
+    fn any_flipped_bit_fails() {
+        let fixture = fixture();
+        let original = &fixture.bundle;
+        // Every byte of the leaf (ASCII bits, so it stays a string).
+        for position in 0..original.leaf.len() {
+            let mut bytes = original.leaf.clone().into_bytes();
+            bytes[position] ^= 1 << (position % 7);
+            let mut bundle = original.clone();
+            bundle.leaf = String::from_utf8(bytes).unwrap();
+            assert!(
+                check(&bundle, &fixture.public_key).is_err(),
+                "leaf byte {position}"
+            );
+        }
+        // Every bit of every hash of the inclusion path.
+        for (step, hash) in original.inclusion_proof.iter().enumerate() {
+            let decoded = STANDARD.decode(hash).unwrap();
+            for bit in 0..decoded.len() * 8 {
+                let mut flipped = decoded.clone();
+                flipped[bit / 8] ^= 1 << (bit % 8);
+                let mut bundle = original.clone();
+                bundle.inclusion_proof[step] = STANDARD.encode(&flipped);
+                assert!(
+                    check(&bundle, &fixture.public_key).is_err(),
+                    "path {step} bit {bit}"
+                );
+            }
+        }
+        // Every byte of the signed checkpoint, a different bit each time.
+        for position in 0..original.checkpoint.len() {
+            let mut bytes = original.checkpoint.clone().into_bytes();
+            bytes[position] ^= 1 << (position % 7);
+            let Ok(text) = String::from_utf8(bytes) else {
+                continue;
+            };
+            let mut bundle = original.clone();
+            bundle.checkpoint = text;
+            assert!(
+                check(&bundle, &fixture.public_key).is_err(),
+                "checkpoint byte {position}"
+            );
+        }
+        // Another position, a shortened path, another key.
+        let mut bundle = original.clone();
+        bundle.leaf_index = 516;
+        assert!(check(&bundle, &fixture.public_key).is_err());
+        let mut bundle = original.clone();
+        bundle.inclusion_proof.pop();
+        assert!(check(&bundle, &fixture.public_key).is_err());
+        let other = fixture_key_of_another_log();
+        let refused = check(original, &other).unwrap_err();
+        assert!(refused.contains("signature"), "{refused}");
+    }
+
+    fn fixture_key_of_another_log() -> String {
+        let (_, vkey) = signed_note::generate_key(&mut rand_core_06::OsRng, "example.test/log");
+        vkey
+    }
+}

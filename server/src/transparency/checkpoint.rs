@@ -1,0 +1,134 @@
+//! Signed checkpoints (C2SP tlog-checkpoint in a C2SP signed note, Ed25519): the tiles are
+//! extended to every committed leaf, then the new tree size and root are signed and kept. Issued
+//! on a cadence: after a number of new events or some seconds after the first uncovered one.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use tlog_tiles::{record_hash, Hash};
+
+use super::keys::LogKeys;
+use super::leaf::leaf_bytes;
+use super::tiles::TreeBuilder;
+use crate::db::log::{self, CheckpointRow};
+use crate::db::AnyConnection;
+use crate::error::AppError;
+use crate::http::AppState;
+
+/// One checkpoint covers at most this many new leaves, so that catching up with a large backlog
+/// (the first start after an upgrade) never holds the database in one long transaction.
+const MAX_NEW_LEAVES: i64 = 100_000;
+/// Events read from the database at a time while extending the tree.
+const READ_CHUNK: i64 = 5_000;
+
+/// Extends the tree to the committed leaves (up to [`MAX_NEW_LEAVES`] more) and signs a
+/// checkpoint of it. `None` when the last checkpoint already covers every leaf.
+pub fn issue(
+    conn: &mut AnyConnection,
+    keys: &LogKeys,
+    now: NaiveDateTime,
+) -> Result<Option<CheckpointRow>, AppError> {
+    crate::db::write_transaction(conn, |conn| {
+        log::lock_checkpointing(conn)?;
+        let covered = log::latest_checkpoint(conn)?.map_or(0, |c| c.tree_size);
+        let committed = log::leaf_count(conn)?;
+        if committed <= covered {
+            return Ok(None);
+        }
+        let target = committed.min(covered + MAX_NEW_LEAVES);
+        let mut tree = TreeBuilder::load(conn, covered as u64)?;
+        let mut next = covered;
+        while next < target {
+            let chunk_end = (next + READ_CHUNK).min(target);
+            for event in log::events_by_leaf(conn, next, chunk_end)? {
+                if event.leaf_index != next {
+                    return Err(missing_leaf(next));
+                }
+                tree.append(record_hash(&leaf_bytes(keys, &event)));
+                next += 1;
+            }
+            if next < chunk_end {
+                return Err(missing_leaf(next));
+            }
+        }
+        tree.store(conn)?;
+        let root = tree.root()?;
+        let row = CheckpointRow {
+            tree_size: target,
+            root_hash: root.0.to_vec(),
+            note: signed_checkpoint(keys, target as u64, root)?,
+            issued_at: now,
+        };
+        log::insert_checkpoint(conn, &row)?;
+        Ok(Some(row))
+    })
+}
+
+fn missing_leaf(leaf: i64) -> AppError {
+    AppError::internal(format!(
+        "leaf {leaf} of the access log has no access event any more; no checkpoint is signed \
+         over a gap (run `einblick audit`)"
+    ))
+}
+
+/// The checkpoint as a signed note: `origin`, size, base64 root, blank line, signature line.
+pub fn signed_checkpoint(keys: &LogKeys, size: u64, root: Hash) -> Result<String, AppError> {
+    let body = tlog_tiles::Checkpoint::new(keys.origin(), size, root, "")
+        .map_err(|e| AppError::internal(format!("checkpoint: {e}")))?;
+    let mut note = signed_note::Note::new(&body.to_bytes(), &[])
+        .map_err(|e| AppError::internal(format!("checkpoint note: {e}")))?;
+    note.add_sigs(&[keys.signer()])
+        .map_err(|e| AppError::internal(format!("signing a checkpoint: {e}")))?;
+    String::from_utf8(note.to_bytes()).map_err(|_| AppError::internal("a signed note is not UTF-8"))
+}
+
+/// Runs for the life of the server: signs a checkpoint when the cadence says so.
+pub async fn run_cadence(state: AppState, keys: Arc<LogKeys>) {
+    let settings = state.settings.transparency.clone();
+    let every_events = i64::from(settings.checkpoint_every_events);
+    let every = Duration::from_secs(u64::from(settings.checkpoint_every_seconds));
+    let tick = every.min(Duration::from_secs(1));
+    let mut uncovered_since: Option<Instant> = None;
+    loop {
+        actix_web::rt::time::sleep(tick).await;
+        let counts = state
+            .db
+            .run(|conn| {
+                let covered = log::latest_checkpoint(conn)?.map_or(0, |c| c.tree_size);
+                Ok((covered, log::leaf_count(conn)?))
+            })
+            .await;
+        let (covered, committed) = match counts {
+            Ok(counts) => counts,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the access log's size");
+                continue;
+            }
+        };
+        if committed <= covered {
+            uncovered_since = None;
+            continue;
+        }
+        let since = *uncovered_since.get_or_insert_with(Instant::now);
+        if committed - covered < every_events && since.elapsed() < every {
+            continue;
+        }
+        let keys = keys.clone();
+        let issued = state
+            .db
+            .run(move |conn| issue(conn, &keys, chrono::Utc::now().naive_utc()))
+            .await;
+        match issued {
+            Ok(Some(checkpoint)) => {
+                uncovered_since = None;
+                tracing::info!(
+                    tree_size = checkpoint.tree_size,
+                    "signed a checkpoint of the access log"
+                );
+            }
+            Ok(None) => uncovered_since = None,
+            Err(e) => tracing::error!(error = %e, "cannot sign a checkpoint of the access log"),
+        }
+    }
+}
