@@ -95,6 +95,14 @@ pub fn unique_name() -> String {
     format!("einblick_test_{}_{n}_{nanos}", std::process::id())
 }
 
+/// The `DATABASE_URL` that reaches `location`, for tests that run the binary.
+pub fn url_of(location: &DatabaseLocation) -> String {
+    match location {
+        DatabaseLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+        DatabaseLocation::Postgres(url) => url.clone(),
+    }
+}
+
 fn fresh_database(backend: Backend) -> (FreshDatabase, DatabaseLocation) {
     let name = unique_name();
     match backend {
@@ -135,10 +143,7 @@ impl ScratchDatabase {
     }
 
     pub fn url(&self) -> String {
-        match &self.location {
-            DatabaseLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
-            DatabaseLocation::Postgres(url) => url.clone(),
-        }
+        url_of(&self.location)
     }
 }
 

@@ -18,3 +18,4 @@ mod reports;
 mod security;
 mod statistics;
 mod timeline_page;
+mod transparency;

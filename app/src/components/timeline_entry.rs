@@ -19,6 +19,8 @@ pub fn TimelineEntryItem(
         disputes.select_entry, entry.local_time, entry.role.label
     );
     let dispute_href = format!("/disputes/new?event={}", entry.id);
+    let proof_href = format!("/timeline/{}/proof", entry.id);
+    let proof_file = format!("einblick-proof-{}.json", entry.id);
     let no_reason = entry.reason.code == "none";
     let reason_label = if no_reason {
         texts.no_reason_given.to_owned()
@@ -93,9 +95,21 @@ pub fn TimelineEntryItem(
                 {selectable
                     .then(|| {
                         view! {
-                            <a class="entry-dispute" href=dispute_href>
-                                {disputes.dispute_this}
-                            </a>
+                            <p class="entry-links">
+                                <a class="entry-dispute" href=dispute_href>
+                                    {disputes.dispute_this}
+                                </a>
+                                // A download, not a page: the router must leave it to the browser.
+                                <a
+                                    class="entry-verify"
+                                    href=proof_href
+                                    rel="external nofollow"
+                                    download=proof_file
+                                    title=texts.verify_entry_hint
+                                >
+                                    {texts.verify_entry}
+                                </a>
+                            </p>
                         }
                     })}
             </div>

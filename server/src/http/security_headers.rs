@@ -15,6 +15,9 @@ pub async fn add_security_headers(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let is_static_asset = request.path().starts_with("/pkg/");
+    // The verifiable log's checkpoints, key, tiles and proofs are public and name nobody:
+    // caches and monitors on other sites may keep and fetch them.
+    let is_public_log = request.path().starts_with("/log/");
     let mut response = next.call(request).await?;
     let headers = response.headers_mut();
     headers.insert(
@@ -41,7 +44,13 @@ pub async fn add_security_headers(
         );
     }
     // Pages and API answers hold personal data: no shared or back-button cache may keep them.
-    if !is_static_asset {
+    if is_public_log {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
+    if !is_static_asset && !(is_public_log && headers.contains_key(header::CACHE_CONTROL)) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(response)

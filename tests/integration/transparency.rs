@@ -1,0 +1,388 @@
+//! The verifiable access log: a customer's proof bundle verifies with our CLI and with
+//! independent implementations of the specs (Python's tlog-scales and rfc8785), the tiles and
+//! checkpoints follow C2SP, consistency proofs hold, proofs are for the entry's owner only, and
+//! `einblick audit` catches an edited or deleted event.
+
+use std::process::Command;
+
+use chrono::{Duration, Utc};
+
+use crate::both_backends;
+use crate::helpers::*;
+
+both_backends!(
+    a_customer_proves_an_entry_is_in_the_signed_log,
+    proofs_are_only_for_the_entrys_owner,
+    audit_catches_an_edited_or_deleted_event,
+    tiles_and_checkpoints_are_served_per_c2sp
+);
+
+const CHECKER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/integration/independent_log_check.py"
+);
+
+fn einblick(app: &TestApp) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_einblick"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("EINBLICK_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+        .env("DATABASE_URL", url_of(app.db.location()))
+        .env("EINBLICK_LOG_KEY_DIR", &app.log_key_dir)
+        .env("EINBLICK_LOG", "warn");
+    command
+}
+
+fn spawn(backend: Backend) -> TestApp {
+    TestApp::spawn_with(backend, &[("EINBLICK_CHECKPOINT_EVERY_SECONDS", "1")], true)
+}
+
+fn first_entry_id(client: &mut Client) -> String {
+    let response = client.get("/api/v1/me/access-events?limit=5");
+    assert_eq!(response.status, 200, "{}", response.body);
+    response.json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn write_temp(dir: &tempfile_dir::TempDir, name: &str, bytes: &[u8]) -> String {
+    let path = dir.0.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+fn a_customer_proves_an_entry_is_in_the_signed_log(backend: Backend) {
+    let app = spawn(backend);
+    let mut anna = app.signed_in("anna@example.com");
+    let entry = first_entry_id(&mut anna);
+    let response = anna.get(&format!("/timeline/{entry}/proof"));
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert!(response
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("attachment"));
+    let bundle = response.json();
+    assert_eq!(bundle["format"], "einblick.proof-bundle.v1");
+    let leaf: serde_json::Value = serde_json::from_str(bundle["leaf"].as_str().unwrap()).unwrap();
+    assert_eq!(leaf["format"], "einblick.access-leaf.v1");
+    assert!(leaf["data"]["customer"]
+        .as_str()
+        .unwrap()
+        .starts_with("hmac-sha256:"));
+    assert!(
+        !response.body.contains("C-100042"),
+        "the customer number is never in the log"
+    );
+    let public_key = anna.get("/log/key").body;
+    assert_eq!(
+        public_key.trim(),
+        bundle["log_public_key"].as_str().unwrap()
+    );
+
+    let dir = tempfile_dir::TempDir::new(&format!("{}_bundle", unique_name()));
+    let bundle_path = write_temp(&dir, "bundle.json", &response.bytes);
+    let output = einblick(&app)
+        .args(["verify", &bundle_path, "--key", public_key.trim()])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(said.starts_with("VERIFIED: this access is entry"), "{said}");
+
+    // One flipped bit in the leaf: refused, with the reason.
+    let mut tampered = bundle.clone();
+    let leaf_text = bundle["leaf"]
+        .as_str()
+        .unwrap()
+        .replace("access-leaf.v1", "access-leaf.v2");
+    tampered["leaf"] = leaf_text.into();
+    let tampered_path = write_temp(&dir, "tampered.json", tampered.to_string().as_bytes());
+    let output = einblick(&app)
+        .args(["verify", &tampered_path, "--key", public_key.trim()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("NOT VERIFIED") && said.contains("inclusion proof"),
+        "{said}"
+    );
+
+    // A new access after the checkpoint: its proof comes with a newer checkpoint, which is
+    // consistent with the first one.
+    let old_size = checkpoint_size(&bundle);
+    insert_event(
+        &app,
+        "C-100042",
+        "evt-after",
+        "cs_agent_t1",
+        Utc::now().naive_utc(),
+        None,
+    );
+    let newest = first_entry_id(&mut anna);
+    let newer = anna.get(&format!("/timeline/{newest}/proof"));
+    assert_eq!(newer.status, 200, "{}", newer.body);
+    let new_size = checkpoint_size(&newer.json());
+    assert!(new_size > old_size);
+    let consistency = anna.get(&format!("/log/consistency?old={old_size}&new={new_size}"));
+    assert_eq!(consistency.status, 200, "{}", consistency.body);
+    assert_eq!(consistency.json()["old_size"], old_size);
+    let consistency_path = write_temp(&dir, "consistency.json", &consistency.bytes);
+
+    let checked = run(
+        "python3",
+        &[
+            CHECKER,
+            &format!("{}/log", app.base_url),
+            public_key.trim(),
+            &bundle_path,
+            &consistency_path,
+        ],
+    );
+    for line in [
+        "tiles reproduce its root",
+        &format!("included in checkpoint {old_size}"),
+        "flipped bits fail",
+        &format!("checkpoint {old_size} is a prefix of {new_size}"),
+    ] {
+        assert!(checked.contains(line), "{checked}");
+    }
+    let newer_path = write_temp(&dir, "newer.json", &newer.bytes);
+    let checked = run(
+        "python3",
+        &[
+            CHECKER,
+            &format!("{}/log", app.base_url),
+            public_key.trim(),
+            &newer_path,
+        ],
+    );
+    assert!(
+        checked.contains(&format!("included in checkpoint {new_size}")),
+        "{checked}"
+    );
+
+    // Sizes the log never signed have no consistency proof.
+    assert_eq!(
+        anna.get(&format!("/log/consistency?old={}", old_size - 1))
+            .status,
+        400
+    );
+    assert_eq!(anna.get("/log/consistency?old=abc").status, 400);
+}
+
+fn checkpoint_size(bundle: &serde_json::Value) -> u64 {
+    bundle["checkpoint"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn proofs_are_only_for_the_entrys_owner(backend: Backend) {
+    let app = spawn(backend);
+    let mut anna = app.signed_in("anna@example.com");
+    let annas_entry = first_entry_id(&mut anna);
+    let mut ben = app.signed_in("ben@example.com");
+    assert_eq!(
+        ben.get(&format!("/timeline/{annas_entry}/proof")).status,
+        404
+    );
+    assert_eq!(ben.get("/timeline/999999999/proof").status, 404);
+    assert_eq!(ben.get("/timeline/not-a-number/proof").status, 404);
+    let response = app.client().get(&format!("/timeline/{annas_entry}/proof"));
+    assert_eq!(response.status, 303);
+    assert!(response.header("location").unwrap().starts_with("/login"));
+
+    // An embargoed entry is not in the timeline yet, so it has no proof yet either.
+    let later = Utc::now().naive_utc() + Duration::days(30);
+    insert_event(
+        &app,
+        "C-100042",
+        "evt-embargoed",
+        "cs_agent_t1",
+        Utc::now().naive_utc(),
+        Some(later),
+    );
+    let embargoed: i64 = app.with_connection(|conn| {
+        use diesel::prelude::*;
+        use einblick::db::schema::access_events::dsl as ae;
+        ae::access_events
+            .filter(ae::event_id.eq("evt-embargoed"))
+            .select(ae::id)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        anna.get(&format!("/timeline/{embargoed}/proof")).status,
+        404
+    );
+
+    // The timeline offers the proof next to each entry.
+    let page = anna.get("/timeline");
+    assert!(
+        page.body
+            .contains(&format!("href=\"/timeline/{annas_entry}/proof\"")),
+        "no proof link"
+    );
+}
+
+fn audit_catches_an_edited_or_deleted_event(backend: Backend) {
+    let app = spawn(backend);
+    insert_event(
+        &app,
+        "C-100043",
+        "evt-to-delete",
+        "cs_agent_t1",
+        Utc::now().naive_utc(),
+        None,
+    );
+    let checkpoint = einblick(&app).arg("checkpoint").output().unwrap();
+    assert!(
+        checkpoint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checkpoint.stderr)
+    );
+
+    let audit = einblick(&app).arg("audit").output().unwrap();
+    let said = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        audit.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    assert!(
+        said.contains("OK: every logged event is unchanged"),
+        "{said}"
+    );
+
+    // Someone with database access rewrites a reason and deletes an event.
+    let (edited_leaf, deleted_leaf) = app.with_connection(|conn| {
+        use diesel::prelude::*;
+        use einblick::db::schema::access_events::dsl as ae;
+        let edited: (i64, i64) = ae::access_events
+            .filter(ae::customer_ref.eq("C-100001"))
+            .order(ae::leaf_index)
+            .select((ae::id, ae::leaf_index))
+            .first(conn)
+            .unwrap();
+        diesel::update(ae::access_events.filter(ae::id.eq(edited.0)))
+            .set(ae::reason_text.eq("Customer asked for it"))
+            .execute(conn)
+            .unwrap();
+        let deleted: i64 = ae::access_events
+            .filter(ae::event_id.eq("evt-to-delete"))
+            .select(ae::leaf_index)
+            .first(conn)
+            .unwrap();
+        diesel::delete(ae::access_events.filter(ae::event_id.eq("evt-to-delete")))
+            .execute(conn)
+            .unwrap();
+        (edited.1, deleted)
+    });
+    let audit = einblick(&app).arg("audit").output().unwrap();
+    assert!(!audit.status.success(), "tampering must fail the audit");
+    let said = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        said.contains(&format!("leaf {edited_leaf}: the event")) && said.contains("was changed"),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!(
+            "leaf {deleted_leaf}: its access event was removed"
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains("the events no longer add up to the signed root"),
+        "{said}"
+    );
+    assert!(String::from_utf8_lossy(&audit.stderr).contains("finding(s)"));
+}
+
+fn tiles_and_checkpoints_are_served_per_c2sp(backend: Backend) {
+    let app = spawn(backend);
+    let mut client = app.client();
+    // The demo's events are more than 1,000: the cadence signs at once.
+    let mut checkpoint = client.get("/log/checkpoint");
+    for _ in 0..50 {
+        if checkpoint.status == 200 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        checkpoint = client.get("/log/checkpoint");
+    }
+    assert_eq!(checkpoint.status, 200, "{}", checkpoint.body);
+    let key = client.get("/log/key").body;
+    let origin = key.split('+').next().unwrap();
+    let lines: Vec<&str> = checkpoint.body.lines().collect();
+    assert_eq!(lines[0], origin);
+    let size: u64 = lines[1].parse().unwrap();
+    assert!(size > 256, "{size}");
+    assert_eq!(lines[3], "", "a blank line before the signature");
+    assert!(
+        lines[4].starts_with(&format!("\u{2014} {origin} ")),
+        "{}",
+        lines[4]
+    );
+
+    let full = client.get("/log/tile/0/000");
+    assert_eq!(full.status, 200);
+    assert_eq!(full.bytes.len(), 256 * 32);
+    assert!(full.header("cache-control").unwrap().contains("immutable"));
+    let width = size % 256;
+    let last = size / 256;
+    if width > 0 {
+        let partial = client.get(&format!("/log/tile/0/{last:03}.p/{width}"));
+        assert_eq!(partial.status, 200);
+        assert_eq!(partial.bytes.len() as u64, width * 32);
+        assert_eq!(
+            client.get(&format!("/log/tile/0/{last:03}")).status,
+            404,
+            "not full yet"
+        );
+        assert_eq!(
+            client
+                .get(&format!("/log/tile/0/{last:03}.p/{}", width + 1))
+                .status,
+            404,
+            "wider than the checkpoint"
+        );
+    }
+    for bad in [
+        "/log/tile/0/1",
+        "/log/tile/0/x000/001",
+        "/log/tile/0/000.p/0",
+        "/log/tile/99/000",
+    ] {
+        assert_eq!(client.get(bad).status, 404, "{bad}");
+    }
+    // The level-0 tile holds leaf hashes: the first one is the first event's leaf.
+    let first_leaf = app.with_connection(|conn| {
+        einblick::db::log::events_by_leaf(conn, 0, 1)
+            .unwrap()
+            .remove(0)
+    });
+    let keys = einblick::transparency::LogKeys::load_or_create(&app.log_key_dir, origin).unwrap();
+    let leaf = einblick::transparency::leaf::leaf_bytes(&keys, &first_leaf);
+    assert_eq!(tlog_leaf_hash(&leaf), full.bytes[..32]);
+}
+
+fn tlog_leaf_hash(leaf: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update([0u8]);
+    hasher.update(leaf);
+    hasher.finalize().to_vec()
+}
