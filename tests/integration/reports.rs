@@ -150,6 +150,15 @@ fn every_format_is_valid_and_carries_its_checksum(backend: Backend) {
     let mut without = document.clone();
     without.as_object_mut().unwrap().remove("content_sha256");
     assert_eq!(einblick::canonical_json::sha256_hex(&without).unwrap(), sha);
+    // It names the signed checkpoint that holds every access listed: the latest one.
+    let checkpoint = app.client().get("/log/checkpoint").body;
+    let lines: Vec<&str> = checkpoint.lines().collect();
+    assert_eq!(document["log_checkpoint"]["origin"], lines[0]);
+    assert_eq!(
+        document["log_checkpoint"]["tree_size"].to_string(),
+        lines[1]
+    );
+    assert_eq!(document["log_checkpoint"]["root_hash"], lines[2]);
     let schema = app.client().get("/api/v1/schemas/access-report.json");
     assert_eq!(schema.status, 200);
     let (schema_path, json_path) = (work.0.join("schema.json"), work.0.join("report.json"));

@@ -29,6 +29,7 @@ pub async fn download(
         .unwrap_or_else(|| app::lang_of_request(&request));
     let token = session::staff_token_of(&request);
     let idle_minutes = state.settings.session_idle_minutes;
+    let log_keys = state.log_keys.clone();
     let built = state
         .db
         .write(move |conn| {
@@ -47,7 +48,7 @@ pub async fn download(
                 from: case.period_from,
                 to: case.period_to,
             };
-            let report = content::build(conn, &subject, period, lang, now)?;
+            let report = content::build(conn, &log_keys, &subject, period, lang, now)?;
             record(
                 conn,
                 &staff,

@@ -14,6 +14,7 @@ use crate::disputes::{local_date, local_date_time, time_zone_of};
 use crate::domain::{CustomerRef, ReportPeriod};
 use crate::error::AppError;
 use crate::portal::labels::Labeller;
+use crate::transparency::LogKeys;
 
 /// Names the JSON form, so readers can tell versions apart.
 pub const REPORT_FORMAT: &str = "einblick.access-report.v1";
@@ -29,6 +30,17 @@ pub struct ReportContent {
     pub accesses: Vec<Access>,
     pub information: Information,
     pub disputes: Vec<DisputeOutcome>,
+    /// The signed checkpoint of the verifiable access log that holds every access listed; `None`
+    /// only while the log is empty.
+    pub log_checkpoint: Option<LogCheckpoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogCheckpoint {
+    pub origin: String,
+    pub tree_size: i64,
+    /// Base64, as in the checkpoint text.
+    pub root_hash: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -131,6 +143,7 @@ impl AccessReport {
 /// (embargoed entries stay out until their date).
 pub fn build(
     conn: &mut AnyConnection,
+    log_keys: &LogKeys,
     customer: &CustomerRow,
     period: ReportPeriod,
     lang: Lang,
@@ -242,6 +255,7 @@ pub fn build(
         accesses,
         information,
         disputes,
+        log_checkpoint: covering_checkpoint(conn, log_keys, now)?,
     };
     let value = serde_json::to_value(&content)
         .map_err(|e| AppError::internal(format!("report content: {e}")))?;
@@ -251,6 +265,31 @@ pub fn build(
         lang,
         sha256,
     })
+}
+
+/// The latest checkpoint, signed first if events arrived since: it then holds every access the
+/// report lists.
+fn covering_checkpoint(
+    conn: &mut AnyConnection,
+    log_keys: &LogKeys,
+    now: NaiveDateTime,
+) -> Result<Option<LogCheckpoint>, AppError> {
+    use crate::db::log;
+    let latest = log::latest_checkpoint(conn)?;
+    let latest = if latest.as_ref().map_or(0, |c| c.tree_size) < log::leaf_count(conn)? {
+        crate::transparency::checkpoint::issue(conn, log_keys, now)?;
+        log::latest_checkpoint(conn)?
+    } else {
+        latest
+    };
+    Ok(latest.map(|checkpoint| LogCheckpoint {
+        origin: log_keys.origin().to_owned(),
+        tree_size: checkpoint.tree_size,
+        root_hash: {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(&checkpoint.root_hash)
+        },
+    }))
 }
 
 fn rfc3339(at: NaiveDateTime) -> String {

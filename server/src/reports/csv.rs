@@ -26,6 +26,12 @@ pub fn render(report: &AccessReport) -> String {
         ("systems", systems),
         ("accesses", content.accesses.len().to_string()),
         ("content_sha256", report.sha256.clone()),
+        (
+            "log_checkpoint",
+            texts
+                .log_line(content.log_checkpoint.as_ref())
+                .unwrap_or_default(),
+        ),
     ];
     for (field, value) in preamble {
         push_row(&mut out, &[field, &value]);

@@ -45,6 +45,7 @@ pub async fn download(
         return Ok(see_other("/login?notice=session&next=/reports"));
     };
     let idle_minutes = state.settings.session_idle_minutes;
+    let log_keys = state.log_keys.clone();
     let (from_raw, to_raw) = (from.clone(), to.clone());
     let built = state
         .db
@@ -54,7 +55,7 @@ pub async fn download(
                 .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
             let today = local_date(now, time_zone_of(&customer));
             let period = ReportPeriod::parse(from_raw.as_deref(), to_raw.as_deref(), today)?;
-            content::build(conn, &customer, period, lang, now)
+            content::build(conn, &log_keys, &customer, period, lang, now)
         })
         .await;
     let report = match built {

@@ -17,6 +17,7 @@ struct ReportPage<'a> {
     sha256: &'a str,
     generated: String,
     period: String,
+    log_line: Option<String>,
 }
 
 pub fn render(report: &AccessReport) -> Result<String, AppError> {
@@ -29,6 +30,7 @@ pub fn render(report: &AccessReport) -> Result<String, AppError> {
         sha256: &report.sha256,
         generated: human_time(&content.generated_at),
         period: period_text(report),
+        log_line: texts.log_line(content.log_checkpoint.as_ref()),
     }
     .render()
     .map_err(|e| AppError::internal(format!("report template: {e}")))

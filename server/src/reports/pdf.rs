@@ -48,12 +48,21 @@ pub fn render(report: &AccessReport) -> Vec<u8> {
         (texts.systems, systems),
         (texts.accesses_count, content.accesses.len().to_string()),
         (texts.hash_label, report.sha256.clone()),
-    ] {
+    ]
+    .into_iter()
+    .chain(
+        texts
+            .log_line(content.log_checkpoint.as_ref())
+            .map(|line| (texts.log_label, line)),
+    ) {
         doc.text(label, BOLD, 9.5, 0.0);
         doc.text(&value, REGULAR, 9.5, 12.0);
     }
     doc.gap(4.0);
     doc.text(texts.hash_note, REGULAR, 8.5, 0.0);
+    if content.log_checkpoint.is_some() {
+        doc.text(texts.log_note, REGULAR, 8.5, 0.0);
+    }
 
     doc.heading(texts.accesses_heading);
     if content.accesses.is_empty() {

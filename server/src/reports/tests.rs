@@ -77,6 +77,11 @@ fn report(lang: Lang) -> AccessReport {
             answered_on: Some("2026-02-03".into()),
             answer: Some(HOSTILE.into()),
         }],
+        log_checkpoint: Some(LogCheckpoint {
+            origin: "einblick.example/log".into(),
+            tree_size: 5123,
+            root_hash: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".into(),
+        }),
     };
     let value = serde_json::to_value(&content).unwrap();
     let sha256 = canonical_json::sha256_hex(&value).unwrap();
