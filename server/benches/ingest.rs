@@ -42,61 +42,42 @@ fn main() {
     let raw_rate = events as f64 / started.elapsed().as_secs_f64();
     assert_eq!(count(&raw_db), events as i64);
 
-    // HTTP batch ingest through the real server.
-    let (db, _guard) = common::scratch_database(&backend, "http");
-    let token = {
-        let mut conn = db.get().unwrap();
-        einblick::ingest::token::create(
-            &mut conn,
-            "bench",
-            &["/bench/feed".into()],
-            chrono::Utc::now().naive_utc(),
-        )
-        .unwrap()
-        .1
-    };
-    let server =
-        BackgroundServer::start(AppState::new(db.clone(), settings(&db, None)).expect("log keys"))
-            .unwrap();
-    let bodies: Vec<String> = lines
-        .chunks(BATCH)
-        .map(|chunk| format!("[{}]", chunk.join(",")))
-        .collect();
-    let url = format!("http://{}/api/v1/feed/events", server.addr);
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for client in 0..CLIENTS {
-            let (bodies, url, token) = (&bodies, &url, &token);
-            scope.spawn(move || {
-                let agent = ureq::AgentBuilder::new()
-                    .timeout(Duration::from_secs(120))
-                    .build();
-                for body in bodies.iter().skip(client).step_by(CLIENTS) {
-                    let report: serde_json::Value = agent
-                        .post(url)
-                        .set("Authorization", &format!("Bearer {token}"))
-                        .set("Content-Type", "application/cloudevents-batch+json")
-                        .send_string(body)
-                        .unwrap()
-                        .into_json()
-                        .unwrap();
-                    assert_eq!(report["accepted"].as_u64(), Some(BATCH as u64));
-                }
-            });
-        }
-    });
-    let http_rate = events as f64 / started.elapsed().as_secs_f64();
-    assert_eq!(count(&db), events as i64);
-    drop(server);
+    // HTTP batch ingest through the real server: first with the verifiable log's checkpoints
+    // held back (each event still takes its leaf index), then with the default cadence, which
+    // builds tiles and signs checkpoints while events stream in.
+    let without_log = http_ingest(&backend, &lines, Cadence::Off);
+    let with_log = http_ingest(&backend, &lines, Cadence::Default);
 
     println!("\n{:<58} {:>12}", "path", "events/s");
     println!("{:<58} {:>12.0}", raw_label(&backend), raw_rate);
     println!(
         "{:<58} {:>12.0}",
-        format!("HTTP batches of {BATCH}, {CLIENTS} clients"),
-        http_rate
+        format!("HTTP batches of {BATCH}, {CLIENTS} clients, no checkpoints"),
+        without_log.rate
     );
-    println!("{:<58} {:>12.2}", "ratio HTTP / raw", http_rate / raw_rate);
+    println!(
+        "{:<58} {:>12.0}",
+        format!("HTTP batches of {BATCH}, {CLIENTS} clients, checkpoints"),
+        with_log.rate
+    );
+    println!(
+        "{:<58} {:>12.2}",
+        "ratio HTTP (checkpoints) / raw",
+        with_log.rate / raw_rate
+    );
+    println!(
+        "{:<58} {:>11.1}%",
+        "ingest slowdown from checkpointing",
+        (1.0 - with_log.rate / without_log.rate) * 100.0
+    );
+    println!(
+        "{:<58} {:>12.2}",
+        "s to sign the last checkpoint after the run", with_log.catch_up_seconds
+    );
+    println!(
+        "{:<58} {:>12.1}",
+        "log bytes per event (tiles + leaf index + its index)", with_log.log_bytes_per_event
+    );
 
     // NATS consumer: publish everything first, then time the consumer draining it.
     let (nats_db, _nats_guard) = common::scratch_database(&backend, "nats");
@@ -170,6 +151,105 @@ fn main() {
     });
 }
 
+struct HttpRun {
+    rate: f64,
+    /// After the run: seconds until a checkpoint covers every event.
+    catch_up_seconds: f64,
+    log_bytes_per_event: f64,
+}
+
+fn http_ingest(backend: &str, lines: &[String], cadence: Cadence) -> HttpRun {
+    let label = if cadence == Cadence::Off {
+        "http_nolog"
+    } else {
+        "http"
+    };
+    let (db, _guard) = common::scratch_database(backend, label);
+    let token = {
+        let mut conn = db.get().unwrap();
+        einblick::ingest::token::create(
+            &mut conn,
+            "bench",
+            &["/bench/feed".into()],
+            chrono::Utc::now().naive_utc(),
+        )
+        .unwrap()
+        .1
+    };
+    let state = AppState::new(db.clone(), settings_with(&db, None, cadence)).expect("log keys");
+    let keys = state.log_keys.clone();
+    let server = BackgroundServer::start(state).unwrap();
+    let bodies: Vec<String> = lines
+        .chunks(BATCH)
+        .map(|chunk| format!("[{}]", chunk.join(",")))
+        .collect();
+    let url = format!("http://{}/api/v1/feed/events", server.addr);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for client in 0..CLIENTS {
+            let (bodies, url, token) = (&bodies, &url, &token);
+            scope.spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(120))
+                    .build();
+                for body in bodies.iter().skip(client).step_by(CLIENTS) {
+                    let report: serde_json::Value = agent
+                        .post(url)
+                        .set("Authorization", &format!("Bearer {token}"))
+                        .set("Content-Type", "application/cloudevents-batch+json")
+                        .send_string(body)
+                        .unwrap()
+                        .into_json()
+                        .unwrap();
+                    assert_eq!(report["accepted"].as_u64(), Some(BATCH as u64));
+                }
+            });
+        }
+    });
+    let rate = lines.len() as f64 / started.elapsed().as_secs_f64();
+    assert_eq!(count(&db), lines.len() as i64);
+    drop(server);
+
+    let mut conn = db.get().unwrap();
+    let started = Instant::now();
+    let now = chrono::Utc::now().naive_utc();
+    while einblick::transparency::checkpoint::issue(&mut conn, &keys, now)
+        .unwrap()
+        .is_some()
+    {}
+    let catch_up_seconds = started.elapsed().as_secs_f64();
+    HttpRun {
+        rate,
+        catch_up_seconds,
+        log_bytes_per_event: log_bytes(&mut conn) / lines.len() as f64,
+    }
+}
+
+/// Storage the log adds: its tiles, plus the leaf index column and its unique index.
+fn log_bytes(conn: &mut AnyConnection) -> f64 {
+    #[derive(QueryableByName)]
+    struct Bytes {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        bytes: i64,
+    }
+    let sql = match conn {
+        AnyConnection::Postgresql(_) => {
+            "SELECT (pg_total_relation_size('log_tiles') + pg_relation_size('access_events_leaf') \
+             + 8 * (SELECT count(*) FROM access_events))::BIGINT AS bytes"
+        }
+        // SQLite: the tiles' hashes, 8 bytes per leaf index and about 12 per index entry
+        // (key, rowid and cell overhead), as dbstat is not compiled in.
+        AnyConnection::Sqlite(_) => {
+            "SELECT (SELECT sum(length(hashes)) FROM log_tiles) \
+             + 20 * (SELECT count(*) FROM access_events) AS bytes"
+        }
+    };
+    diesel::sql_query(sql)
+        .get_result::<Bytes>(conn)
+        .unwrap()
+        .bytes as f64
+}
+
 fn raw_label(backend: &str) -> &'static str {
     if backend == "sqlite" {
         "raw: one SQLite transaction of prepared inserts"
@@ -197,9 +277,10 @@ fn raw_load(db: &Database, rows: &[NewAccessEvent]) {
         }
         AnyConnection::Sqlite(c) => {
             c.transaction(|c| {
-                for row in rows {
-                    diesel::insert_into(einblick::db::schema::access_events::table)
-                        .values(row)
+                use einblick::db::schema::access_events;
+                for (leaf_index, row) in (0i64..).zip(rows) {
+                    diesel::insert_into(access_events::table)
+                        .values((row, access_events::leaf_index.eq(leaf_index)))
                         .execute(c)?;
                 }
                 diesel::QueryResult::Ok(())
@@ -232,6 +313,7 @@ fn csv_row(id: i64, row: &NewAccessEvent) -> String {
         optional(&row.system),
         text(&row.content_sha256),
         String::new(),
+        (id - 1).to_string(),
     ]
     .join(",")
 }
@@ -258,10 +340,31 @@ fn count(db: &Database) -> i64 {
 }
 
 fn settings(db: &Database, nats: Option<NatsSettings>) -> Settings {
-    let env = BTreeMap::from([
+    settings_with(db, nats, Cadence::Default)
+}
+
+/// How often the verifiable log signs checkpoints while events stream in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cadence {
+    /// As configured by default: every 1,000 events or 30 s.
+    Default,
+    /// Never during the run: leaf indices only, no tiles, no signatures.
+    Off,
+}
+
+fn settings_with(db: &Database, nats: Option<NatsSettings>, cadence: Cadence) -> Settings {
+    let mut env = BTreeMap::from([
         ("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
         ("EINBLICK_LOG".to_owned(), "warn".to_owned()),
+        (
+            "EINBLICK_LOG_KEY_DIR".to_owned(),
+            common::log_key_dir().display().to_string(),
+        ),
     ]);
+    if cadence == Cadence::Off {
+        env.insert("EINBLICK_CHECKPOINT_EVERY_EVENTS".into(), "1000000".into());
+        env.insert("EINBLICK_CHECKPOINT_EVERY_SECONDS".into(), "86400".into());
+    }
     let mut settings = Settings::from_sources(&BTreeMap::new(), &env).unwrap();
     settings.database = db.location().clone();
     settings.nats = nats;

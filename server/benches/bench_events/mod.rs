@@ -32,6 +32,10 @@ pub fn start_server(db: Database, location: DatabaseLocation) -> BackgroundServe
     let mut env = BTreeMap::new();
     env.insert("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned());
     env.insert("EINBLICK_LOG".to_owned(), "warn".to_owned());
+    env.insert(
+        "EINBLICK_LOG_KEY_DIR".to_owned(),
+        crate::common::log_key_dir().display().to_string(),
+    );
     let mut settings = Settings::from_sources(&BTreeMap::new(), &env).unwrap();
     settings.database = location;
     BackgroundServer::start(AppState::new(db, settings).expect("log keys")).expect("server starts")

@@ -54,3 +54,8 @@ pub fn scratch_database(backend: &str, label: &str) -> (Database, ScratchGuard) 
     db.migrate().unwrap();
     (db, guard)
 }
+
+/// A private folder for the verifiable log's keys, so benchmarks never write into the tree.
+pub fn log_key_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("einblick_bench_log_keys_{}", std::process::id()))
+}

@@ -294,19 +294,30 @@ fn insert_from_leaf(
                     .do_nothing()
                     .execute(c)? as i64;
             }
-            return Ok((next_leaf - first_leaf) as usize);
+            Ok((next_leaf - first_leaf) as usize)
         }
         #[cfg(feature = "postgres")]
-        AnyConnection::Postgresql(c) => {
-            use diesel::result::{DatabaseErrorKind, Error};
-            // Callers have checked that these keys are new, so COPY takes them fastest. A writer
-            // that committed before we took the leaf lock may have stored some meanwhile: then
-            // the savepoint rolls back and we copy the rest.
-            match c.transaction(|c| copy_rows(c, rows, first_leaf)) {
-                Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
-                settled => return settled,
-            }
-        }
+        AnyConnection::Postgresql(_) => copy_new_rows(conn, rows, first_leaf),
+    }
+}
+
+/// Callers have checked that these keys are new, so COPY takes them fastest. A writer that
+/// committed before we took the leaf lock may have stored some meanwhile: then the savepoint
+/// rolls back, and we copy the rest.
+#[cfg(feature = "postgres")]
+#[allow(irrefutable_let_patterns)] // in a PostgreSQL-only build there is no other backend
+fn copy_new_rows(
+    conn: &mut AnyConnection,
+    rows: &[NewAccessEvent],
+    first_leaf: i64,
+) -> QueryResult<usize> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let AnyConnection::Postgresql(c) = conn else {
+        unreachable!("only called for PostgreSQL")
+    };
+    match c.transaction(|c| copy_rows(c, rows, first_leaf)) {
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+        settled => return settled,
     }
     // Holding the leaf lock, no other writer can add keys now: what is not stored is new.
     let keys: Vec<(String, String)> = rows
@@ -319,12 +330,10 @@ fn insert_from_leaf(
         .filter(|row| !stored.contains_key(&(row.source.clone(), row.event_id.clone())))
         .cloned()
         .collect();
-    match conn {
-        #[cfg(feature = "postgres")]
-        AnyConnection::Postgresql(c) => copy_rows(c, &fresh, first_leaf),
-        #[cfg(feature = "sqlite")]
-        AnyConnection::Sqlite(_) => unreachable!("SQLite rows are settled one by one above"),
-    }
+    let AnyConnection::Postgresql(c) = conn else {
+        unreachable!("only called for PostgreSQL")
+    };
+    copy_rows(c, &fresh, first_leaf)
 }
 
 /// `COPY access_events (…) FROM STDIN (FORMAT csv)`: every column but the id; leaf indices

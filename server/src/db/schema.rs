@@ -122,7 +122,7 @@ diesel::table! {
 diesel::table! {
     log_checkpoints (tree_size) {
         tree_size -> Int8,
-        root_hash -> Bytea,
+        root_hash -> Binary,
         note -> Text,
         issued_at -> Timestamp,
     }
@@ -139,7 +139,7 @@ diesel::table! {
     log_tiles (level, tile_index) {
         level -> Int2,
         tile_index -> Int8,
-        hashes -> Bytea,
+        hashes -> Binary,
     }
 }
 

@@ -50,7 +50,8 @@ pub async fn add_security_headers(
             HeaderValue::from_static("*"),
         );
     }
-    if !is_static_asset && !(is_public_log && headers.contains_key(header::CACHE_CONTROL)) {
+    let keeps_own_caching = is_public_log && headers.contains_key(header::CACHE_CONTROL);
+    if !is_static_asset && !keeps_own_caching {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(response)

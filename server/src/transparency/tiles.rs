@@ -5,6 +5,7 @@
 //! Go's `sumdb/tlog`); this module stores and finds the tiles.
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use tlog_tiles::{Error as TlogError, Hash, HashReader, Tile, HASH_SIZE};
@@ -85,16 +86,20 @@ impl TileCoordinates {
     }
 }
 
+/// Reads the stored hashes of tile (level, index); `None` when there is no such tile.
+pub trait FetchTile: FnMut(u8, u64) -> Result<Option<Vec<u8>>, AppError> {}
+impl<F: FnMut(u8, u64) -> Result<Option<Vec<u8>>, AppError>> FetchTile for F {}
+
 /// Answers `tlog_tiles`' requests for stored hashes from tiles, fetched through `fetch` and kept
 /// for the reader's lifetime. Trusts what it reads: proofs it helps build are checked against
 /// the signed root before they are handed out.
-pub struct TileHashes<F: FnMut(u8, u64) -> Result<Option<Vec<u8>>, AppError>> {
+pub struct TileHashes<F: FetchTile> {
     fetch: RefCell<F>,
     cache: RefCell<HashMap<(u8, u64), Vec<u8>>>,
     failure: RefCell<Option<AppError>>,
 }
 
-impl<F: FnMut(u8, u64) -> Result<Option<Vec<u8>>, AppError>> TileHashes<F> {
+impl<F: FetchTile> TileHashes<F> {
     pub fn new(fetch: F) -> Self {
         TileHashes {
             fetch: RefCell::new(fetch),
@@ -109,35 +114,32 @@ impl<F: FnMut(u8, u64) -> Result<Option<Vec<u8>>, AppError>> TileHashes<F> {
     }
 }
 
-impl<F: FnMut(u8, u64) -> Result<Option<Vec<u8>>, AppError>> HashReader for TileHashes<F> {
+impl<F: FetchTile> HashReader for TileHashes<F> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TlogError> {
         let mut cache = self.cache.borrow_mut();
         let mut hashes = Vec::with_capacity(indexes.len());
         for &index in indexes {
             let tile = Tile::from_index(TILE_HEIGHT, index);
             let key = (tile.level(), tile.level_index());
-            if !cache.contains_key(&key) {
-                match (self.fetch.borrow_mut())(key.0, key.1) {
-                    Ok(Some(data)) => {
-                        cache.insert(key, data);
-                    }
+            let data = match cache.entry(key) {
+                Entry::Occupied(cached) => cached.into_mut(),
+                Entry::Vacant(slot) => match (self.fetch.borrow_mut())(key.0, key.1) {
+                    Ok(Some(data)) => slot.insert(data),
                     Ok(None) => return Err(TlogError::IndexesNotInTree),
                     Err(e) => {
                         *self.failure.borrow_mut() = Some(e);
                         return Err(TlogError::IndexesNotInTree);
                     }
-                }
-            }
-            hashes.push(tile.hash_at_index(&cache[&key], index)?);
+                },
+            };
+            hashes.push(tile.hash_at_index(data, index)?);
         }
         Ok(hashes)
     }
 }
 
 /// A reader over the stored tiles.
-pub fn stored_tiles(
-    conn: &mut AnyConnection,
-) -> TileHashes<impl FnMut(u8, u64) -> Result<Option<Vec<u8>>, AppError> + '_> {
+pub fn stored_tiles(conn: &mut AnyConnection) -> TileHashes<impl FetchTile + '_> {
     TileHashes::new(move |level, index| Ok(log::tile(conn, i16::from(level), index as i64)?))
 }
 
@@ -233,9 +235,7 @@ impl TreeBuilder {
     }
 
     /// Reads the tiles held in memory: the right edge, and every tile filled since loading.
-    pub fn hashes(
-        &self,
-    ) -> TileHashes<impl FnMut(u8, u64) -> Result<Option<Vec<u8>>, AppError> + '_> {
+    pub fn hashes(&self) -> TileHashes<impl FetchTile + '_> {
         TileHashes::new(|level: u8, index: u64| Ok(self.tile(level, index)))
     }
 
