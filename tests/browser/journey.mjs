@@ -93,10 +93,28 @@ async function journey(browser, javaScript) {
     assert(await first.locator('.role-description').isVisible(), 'description visible');
   });
 
+  await check(`${label}: an entry's proof downloads as a bundle anyone can verify`, async () => {
+    const link = page.locator('.entry-verify').first();
+    assert((await link.getAttribute('title')).includes('signierten'), 'the link says what it proves');
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    assert(/^einblick-proof-\d+\.json$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
+    const bundle = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert(bundle.format === 'einblick.proof-bundle.v1', 'a proof bundle');
+    assert(JSON.parse(bundle.leaf).data.customer.startsWith('hmac-sha256:'), 'no customer number in the leaf');
+    assert(bundle.inclusion_proof.length > 5, 'an inclusion path');
+    assert(page.url().includes('/timeline'), 'still on the timeline');
+  });
+
   await check(`${label}: filtering by reason shows only unexplained accesses`, async () => {
     await page.selectOption('#filter-reason', 'none');
     await Promise.all([page.waitForURL(/reason=none/), page.click('.filters button[type=submit]')]);
     await page.waitForSelector('[data-entry-id]');
+    // With JS on the URL changes first and the filtered entries replace the old ones a moment
+    // later: wait for that (or time out and let the assertion below say what is shown).
+    await page.waitForFunction(() => {
+      const reasons = [...document.querySelectorAll('.entry-reason')];
+      return reasons.length > 0 && reasons.every((r) => r.textContent.includes('Kein Grund angegeben'));
+    }, null, { timeout: 15000 }).catch(() => {});
     const reasons = await page.locator('.entry-reason').allTextContents();
     assert(reasons.length > 0, 'some entries');
     assert(reasons.every((r) => r.includes('Kein Grund angegeben')), `only no-reason entries: ${reasons.slice(0, 3)}`);
@@ -290,6 +308,7 @@ async function reportPages(browser, javaScript) {
     assert((await page.locator('#period').textContent()).includes('2026-01-01 – 2026-06-30'), 'the period');
     assert(/^[0-9a-f]{64}$/.test((await page.locator('#content-sha256').textContent()).trim()), 'the checksum');
     assert((await page.locator('#rights').count()) === 1, 'the rights section');
+    assert((await page.locator('#log-checkpoint').textContent()).includes('Checkpoint mit'), 'the signed log checkpoint');
     // The report itself runs no scripts, so one accessibility check (with JS on) covers it.
     if (javaScript) await accessible(page, 'report HTML');
     await context.close();

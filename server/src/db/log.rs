@@ -153,8 +153,8 @@ pub fn insert_checkpoint(conn: &mut AnyConnection, row: &CheckpointRow) -> Query
     Ok(())
 }
 
-/// PostgreSQL: only one checkpoint is built at a time, even with several servers on one
-/// database (SQLite has one writer anyway). Held until the transaction ends.
+/// Only one checkpoint is built at a time, even with several servers on one database. Must be
+/// the transaction's first statement; held until the transaction ends.
 pub fn lock_checkpointing(conn: &mut AnyConnection) -> QueryResult<()> {
     match conn {
         #[cfg(feature = "postgres")]
@@ -162,8 +162,14 @@ pub fn lock_checkpointing(conn: &mut AnyConnection) -> QueryResult<()> {
             // 6962: the RFC the log follows; any constant shared by all servers would do.
             diesel::sql_query("SELECT pg_advisory_xact_lock(6962)").execute(c)?;
         }
+        // SQLite: take the write lock before reading anything. A transaction that reads first
+        // fails at once ("database is locked") when another connection commits before its first
+        // write; one that writes first waits its turn (busy_timeout) and reads what is current.
         #[cfg(feature = "sqlite")]
-        AnyConnection::Sqlite(_) => {}
+        AnyConnection::Sqlite(c) => {
+            diesel::sql_query("UPDATE log_sequence SET next_leaf = next_leaf WHERE id = 1")
+                .execute(c)?;
+        }
     }
     Ok(())
 }

@@ -26,6 +26,30 @@ pub struct ProofBundle {
     pub leaf: String,
     /// The inclusion proof (RFC 6962 audit path), base64 hashes from the leaf up.
     pub inclusion_proof: Vec<String>,
+    /// For the person who downloaded it: how to check it. Not part of what is verified.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub how_to_verify: String,
+}
+
+/// What `how_to_verify` says, in the customer's language.
+pub fn how_to_verify(lang: app::i18n::Lang, key_url: &str) -> String {
+    match lang {
+        app::i18n::Lang::De => format!(
+            "Dieser Nachweis zeigt, dass der Zugriff in \"leaf\" unverändert im signierten, nur \
+             fortschreibbaren Zugriffsprotokoll steht. Prüfen: einblick verify DATEI --key \
+             SCHLÜSSEL, mit dem öffentlichen Schlüssel von {key_url} (am besten aus einer zweiten \
+             Quelle bestätigt). Jede Umsetzung von RFC 6962 und C2SP tlog-checkpoint kann ihn \
+             ebenso prüfen: Blatt-Hash = SHA-256(0x00 ‖ leaf), Prüfpfad = inclusion_proof, \
+             Wurzel und Signatur im checkpoint."
+        ),
+        app::i18n::Lang::En => format!(
+            "This proof shows that the access in \"leaf\" is in the signed, append-only access \
+             log, unchanged. To check it: einblick verify FILE --key KEY, with the public key \
+             from {key_url} (best confirmed from a second source). Any implementation of RFC \
+             6962 and C2SP tlog-checkpoint can check it too: leaf hash = SHA-256(0x00 ‖ leaf), \
+             audit path = inclusion_proof, root and signature in checkpoint."
+        ),
+    }
 }
 
 /// What a bundle proves once it checks out.
@@ -148,6 +172,7 @@ mod tests {
             leaf_index: 517,
             leaf: leaves[517].clone(),
             inclusion_proof: encode_hashes(&proof),
+            how_to_verify: String::new(),
         };
         Fixture {
             bundle,

@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::Serialize;
 
-use super::bundle::encode_hashes;
+use super::bundle::{encode_hashes, how_to_verify};
 use super::tiles::{entries_at, TileCoordinates, TILE_WIDTH};
 use super::{proof, LogKeys};
 use crate::auth::session;
@@ -163,13 +163,17 @@ pub async fn entry_proof(
             proof::inclusion_bundle(conn, &keys, &event, now)
         })
         .await;
-    let bundle = match bundle {
+    let mut bundle = match bundle {
         Err(AppError {
             kind: ErrorKind::NotSignedIn,
             ..
         }) => return Ok(see_other("/login?notice=session&next=/timeline")),
         other => other?,
     };
+    bundle.how_to_verify = how_to_verify(
+        app::lang_of_request(&request),
+        &format!("{}/log/key", state.settings.public_url),
+    );
     let body = serde_json::to_vec_pretty(&bundle)
         .map_err(|e| AppError::internal(format!("proof bundle: {e}")))?;
     Ok(HttpResponse::Ok()

@@ -48,6 +48,7 @@ pub fn inclusion_bundle(
         leaf_index: event.leaf_index as u64,
         leaf: String::from_utf8(leaf).expect("canonical JSON is UTF-8"),
         inclusion_proof: encode_hashes(&proof),
+        how_to_verify: String::new(),
     })
 }
 
