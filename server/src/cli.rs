@@ -264,7 +264,7 @@ fn log_keys(settings: &Settings) -> Result<crate::transparency::LogKeys, String>
 fn verify_bundle(bundle: &std::path::Path, key: &str) -> Result<(), String> {
     let bytes = std::fs::read(bundle)
         .map_err(|e| format!("cannot read the bundle {}: {e}", bundle.display()))?;
-    // A key is one token without '/'-free file semantics to guess: try it as a path first.
+    // `--key` is a file holding the key if such a file exists, else the key itself.
     let key = match std::fs::read_to_string(key) {
         Ok(text) => text,
         Err(_) => key.to_owned(),

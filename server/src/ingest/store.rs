@@ -1,6 +1,7 @@
 //! Stores a batch of incoming events exactly once: new ones are inserted, the same (source, id)
 //! with the same content is a counted duplicate, with other content a conflict. Rejects and
 //! conflicts go to the dead-letter store. One transaction per batch: never half-written.
+//! Parsing happens before the transaction, so the database is held only for the writes.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -102,60 +103,44 @@ pub fn store_batch(
     policy: &SourcePolicy<'_>,
     now: NaiveDateTime,
 ) -> Result<IngestReport, AppError> {
-    crate::db::write_transaction(conn, |conn| {
-        let mut report = IngestReport::default();
-        let mut dead = Vec::new();
-        let mut reject = |report: &mut IngestReport, raw: &RawEvent<'_>, rejection: Rejection| {
-            report.rejected += 1;
-            report.rejections.push(RejectedEvent {
-                position: raw.position,
-                id: rejection.event_id.clone(),
-                reason: rejection.reason.clone(),
-            });
-            dead.push(NewDeadLetter {
-                received_at: now,
-                transport: transport.name().to_owned(),
-                source: rejection.source,
-                event_id: rejection.event_id,
-                reason: rejection.reason,
-                raw_base64: STANDARD.encode(raw.bytes),
-            });
-        };
-
-        // Parse, check the source, and settle duplicates inside the batch itself.
-        let mut candidates: Vec<(&RawEvent<'_>, NewAccessEvent)> = Vec::new();
-        let mut first_in_batch: HashMap<(String, String), String> = HashMap::new();
-        for raw in raw_events {
-            let parsed = match event::parse(raw.bytes, now) {
-                Ok(parsed) => parsed,
-                Err(rejection) => {
-                    reject(&mut report, raw, rejection);
-                    continue;
-                }
-            };
-            if !policy.allows(&parsed.source) {
-                let reason = format!(
-                    "source {:?} is not allowed for this feed token",
-                    parsed.source
-                );
-                reject(&mut report, raw, conflict_or_forgery(&parsed, reason));
+    let mut outcome = Outcome {
+        report: IngestReport::default(),
+        dead: Vec::new(),
+        transport,
+        now,
+    };
+    // Parse, check the source, and settle duplicates inside the batch itself: CPU work, done
+    // before the transaction so concurrent batches do it side by side.
+    let mut candidates: Vec<(&RawEvent<'_>, NewAccessEvent)> = Vec::new();
+    let mut first_in_batch: HashMap<(String, String), String> = HashMap::new();
+    for raw in raw_events {
+        let parsed = match event::parse(raw.bytes, now) {
+            Ok(parsed) => parsed,
+            Err(rejection) => {
+                outcome.reject(raw, rejection);
                 continue;
             }
-            let key = (parsed.source.clone(), parsed.event_id.clone());
-            match first_in_batch.get(&key) {
-                Some(hash) if *hash == parsed.content_sha256 => report.duplicates += 1,
-                Some(_) => reject(
-                    &mut report,
-                    raw,
-                    conflict_or_forgery(&parsed, conflict_reason()),
-                ),
-                None => {
-                    first_in_batch.insert(key, parsed.content_sha256.clone());
-                    candidates.push((raw, parsed));
-                }
+        };
+        if !policy.allows(&parsed.source) {
+            let reason = format!(
+                "source {:?} is not allowed for this feed token",
+                parsed.source
+            );
+            outcome.reject(raw, conflict_or_forgery(&parsed, reason));
+            continue;
+        }
+        let key = (parsed.source.clone(), parsed.event_id.clone());
+        match first_in_batch.get(&key) {
+            Some(hash) if *hash == parsed.content_sha256 => outcome.report.duplicates += 1,
+            Some(_) => outcome.reject(raw, conflict_or_forgery(&parsed, conflict_reason())),
+            None => {
+                first_in_batch.insert(key, parsed.content_sha256.clone());
+                candidates.push((raw, parsed));
             }
         }
+    }
 
+    crate::db::write_transaction(conn, |conn| {
         // Against what is stored already.
         let keys: Vec<(String, String)> = candidates
             .iter()
@@ -165,22 +150,19 @@ pub fn store_batch(
         let mut new_events = Vec::new();
         for (raw, parsed) in candidates {
             match stored.get(&(parsed.source.clone(), parsed.event_id.clone())) {
-                Some(hash) if *hash == parsed.content_sha256 => report.duplicates += 1,
-                Some(_) => reject(
-                    &mut report,
-                    raw,
-                    conflict_or_forgery(&parsed, conflict_reason()),
-                ),
+                Some(hash) if *hash == parsed.content_sha256 => outcome.report.duplicates += 1,
+                Some(_) => outcome.reject(raw, conflict_or_forgery(&parsed, conflict_reason())),
                 None => new_events.push((raw, parsed)),
             }
         }
 
         let rows: Vec<NewAccessEvent> = new_events.iter().map(|(_, e)| e.clone()).collect();
         let inserted = access_event::insert_new(conn, &rows)?;
-        report.accepted += inserted;
+        outcome.report.accepted += inserted;
         if inserted == rows.len() {
             for row in &rows {
-                let entry = report
+                let entry = outcome
+                    .report
                     .accepted_by_source
                     .entry(row.source.clone())
                     .or_default();
@@ -201,24 +183,48 @@ pub fn store_batch(
                     .get(&key)
                     .is_some_and(|hash| *hash != parsed.content_sha256)
                 {
-                    reject(
-                        &mut report,
-                        raw,
-                        conflict_or_forgery(parsed, conflict_reason()),
-                    );
+                    outcome.reject(raw, conflict_or_forgery(parsed, conflict_reason()));
                     lost -= 1;
                 }
             }
-            report.duplicates += lost;
+            outcome.report.duplicates += lost;
         }
         // A replay never adds dead letters: the original stays where it is.
         if transport != Transport::Replay {
-            dead_letter::insert_many(conn, &dead)?;
+            dead_letter::insert_many(conn, &outcome.dead)?;
         }
-        record_health(conn, &rows, inserted == rows.len(), &dead, now)?;
+        record_health(conn, &rows, inserted == rows.len(), &outcome.dead, now)?;
         record_unknown_codes(conn, &rows, now)?;
-        Ok(report)
-    })
+        Ok(())
+    })?;
+    Ok(outcome.report)
+}
+
+/// What a batch came to, and the dead letters it leaves.
+struct Outcome {
+    report: IngestReport,
+    dead: Vec<NewDeadLetter>,
+    transport: Transport,
+    now: NaiveDateTime,
+}
+
+impl Outcome {
+    fn reject(&mut self, raw: &RawEvent<'_>, rejection: Rejection) {
+        self.report.rejected += 1;
+        self.report.rejections.push(RejectedEvent {
+            position: raw.position,
+            id: rejection.event_id.clone(),
+            reason: rejection.reason.clone(),
+        });
+        self.dead.push(NewDeadLetter {
+            received_at: self.now,
+            transport: self.transport.name().to_owned(),
+            source: rejection.source,
+            event_id: rejection.event_id,
+            reason: rejection.reason,
+            raw_base64: STANDARD.encode(raw.bytes),
+        });
+    }
 }
 
 /// Adds this batch to the per-minute ingest figures of each source.
