@@ -61,18 +61,25 @@ pub fn events_by_leaf(
         .load(conn)
 }
 
-/// The stored tiles among `wanted` (level, index) pairs, as (level, index, hashes).
-pub fn tiles(
+/// The stored tiles among these (level, index) coordinates, as (level, index, hashes), in one
+/// query.
+pub fn tiles_at(
     conn: &mut AnyConnection,
-    level: i16,
-    indexes: &[i64],
-) -> QueryResult<Vec<(i64, Vec<u8>)>> {
+    wanted: &[(i16, i64)],
+) -> QueryResult<Vec<(i16, i64, Vec<u8>)>> {
     use log_tiles::dsl as lt;
-    lt::log_tiles
-        .filter(lt::level.eq(level))
+    let levels: Vec<i16> = wanted.iter().map(|(level, _)| *level).collect();
+    let indexes: Vec<i64> = wanted.iter().map(|(_, index)| *index).collect();
+    // Both lists as one filter, then the exact pairs: a few extra rows at most.
+    let rows: Vec<(i16, i64, Vec<u8>)> = lt::log_tiles
+        .filter(lt::level.eq_any(levels))
         .filter(lt::tile_index.eq_any(indexes))
-        .select((lt::tile_index, lt::hashes))
-        .load(conn)
+        .select((lt::level, lt::tile_index, lt::hashes))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(level, index, _)| wanted.contains(&(*level, *index)))
+        .collect())
 }
 
 pub fn tile(conn: &mut AnyConnection, level: i16, index: i64) -> QueryResult<Option<Vec<u8>>> {

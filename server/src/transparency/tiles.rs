@@ -5,7 +5,6 @@
 //! Go's `sumdb/tlog`); this module stores and finds the tiles.
 
 use std::cell::RefCell;
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use tlog_tiles::{Error as TlogError, Hash, HashReader, Tile, HASH_SIZE};
@@ -86,20 +85,21 @@ impl TileCoordinates {
     }
 }
 
-/// Reads the stored hashes of tile (level, index); `None` when there is no such tile.
-pub trait FetchTile: FnMut(u8, u64) -> Result<Option<Vec<u8>>, AppError> {}
-impl<F: FnMut(u8, u64) -> Result<Option<Vec<u8>>, AppError>> FetchTile for F {}
+/// Reads the stored hashes of the tiles with these (level, index) coordinates, in one go; a
+/// tile that does not exist is left out.
+pub trait FetchTiles: FnMut(&[(u8, u64)]) -> Result<Vec<((u8, u64), Vec<u8>)>, AppError> {}
+impl<F: FnMut(&[(u8, u64)]) -> Result<Vec<((u8, u64), Vec<u8>)>, AppError>> FetchTiles for F {}
 
-/// Answers `tlog_tiles`' requests for stored hashes from tiles, fetched through `fetch` and kept
-/// for the reader's lifetime. Trusts what it reads: proofs it helps build are checked against
-/// the signed root before they are handed out.
-pub struct TileHashes<F: FetchTile> {
+/// Answers `tlog_tiles`' requests for stored hashes from tiles, fetched through `fetch` (all
+/// tiles one request needs at once) and kept for the reader's lifetime. Trusts what it reads:
+/// proofs it helps build are checked against the signed root before they are handed out.
+pub struct TileHashes<F: FetchTiles> {
     fetch: RefCell<F>,
     cache: RefCell<HashMap<(u8, u64), Vec<u8>>>,
     failure: RefCell<Option<AppError>>,
 }
 
-impl<F: FetchTile> TileHashes<F> {
+impl<F: FetchTiles> TileHashes<F> {
     pub fn new(fetch: F) -> Self {
         TileHashes {
             fetch: RefCell::new(fetch),
@@ -114,33 +114,54 @@ impl<F: FetchTile> TileHashes<F> {
     }
 }
 
-impl<F: FetchTile> HashReader for TileHashes<F> {
+impl<F: FetchTiles> HashReader for TileHashes<F> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, TlogError> {
+        let tiles: Vec<Tile> = indexes
+            .iter()
+            .map(|&index| Tile::from_index(TILE_HEIGHT, index))
+            .collect();
         let mut cache = self.cache.borrow_mut();
-        let mut hashes = Vec::with_capacity(indexes.len());
-        for &index in indexes {
-            let tile = Tile::from_index(TILE_HEIGHT, index);
-            let key = (tile.level(), tile.level_index());
-            let data = match cache.entry(key) {
-                Entry::Occupied(cached) => cached.into_mut(),
-                Entry::Vacant(slot) => match (self.fetch.borrow_mut())(key.0, key.1) {
-                    Ok(Some(data)) => slot.insert(data),
-                    Ok(None) => return Err(TlogError::IndexesNotInTree),
-                    Err(e) => {
-                        *self.failure.borrow_mut() = Some(e);
-                        return Err(TlogError::IndexesNotInTree);
-                    }
-                },
-            };
-            hashes.push(tile.hash_at_index(data, index)?);
+        let mut missing: Vec<(u8, u64)> = tiles
+            .iter()
+            .map(|tile| (tile.level(), tile.level_index()))
+            .filter(|key| !cache.contains_key(key))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            match (self.fetch.borrow_mut())(&missing) {
+                Ok(found) => cache.extend(found),
+                Err(e) => {
+                    *self.failure.borrow_mut() = Some(e);
+                    return Err(TlogError::IndexesNotInTree);
+                }
+            }
         }
-        Ok(hashes)
+        tiles
+            .iter()
+            .zip(indexes)
+            .map(|(tile, &index)| {
+                let data = cache
+                    .get(&(tile.level(), tile.level_index()))
+                    .ok_or(TlogError::IndexesNotInTree)?;
+                tile.hash_at_index(data, index)
+            })
+            .collect()
     }
 }
 
 /// A reader over the stored tiles.
-pub fn stored_tiles(conn: &mut AnyConnection) -> TileHashes<impl FetchTile + '_> {
-    TileHashes::new(move |level, index| Ok(log::tile(conn, i16::from(level), index as i64)?))
+pub fn stored_tiles(conn: &mut AnyConnection) -> TileHashes<impl FetchTiles + '_> {
+    TileHashes::new(move |wanted: &[(u8, u64)]| {
+        let coordinates: Vec<(i16, i64)> = wanted
+            .iter()
+            .map(|&(level, index)| (i16::from(level), index as i64))
+            .collect();
+        Ok(log::tiles_at(conn, &coordinates)?
+            .into_iter()
+            .map(|(level, index, hashes)| ((level as u8, index as u64), hashes))
+            .collect())
+    })
 }
 
 /// How many hashes tree level 8·`level` has in a tree of `size` leaves.
@@ -235,8 +256,13 @@ impl TreeBuilder {
     }
 
     /// Reads the tiles held in memory: the right edge, and every tile filled since loading.
-    pub fn hashes(&self) -> TileHashes<impl FetchTile + '_> {
-        TileHashes::new(|level: u8, index: u64| Ok(self.tile(level, index)))
+    pub fn hashes(&self) -> TileHashes<impl FetchTiles + '_> {
+        TileHashes::new(|wanted: &[(u8, u64)]| {
+            Ok(wanted
+                .iter()
+                .filter_map(|&(level, index)| Some(((level, index), self.tile(level, index)?)))
+                .collect())
+        })
     }
 
     fn tile(&self, level: u8, index: u64) -> Option<Vec<u8>> {
