@@ -18,7 +18,8 @@ const CUSTOMER_KEY_FILE: &str = "customer-ref.key";
 pub struct LogKeys {
     signer: StandardSigner,
     verifier_key: String,
-    customer_key: [u8; 32],
+    /// HMAC-SHA256 keyed with the customer-reference key, cloned for each use.
+    customer_mac: Hmac<Sha256>,
     origin: String,
 }
 
@@ -93,7 +94,8 @@ impl LogKeys {
         Ok(LogKeys {
             signer,
             verifier_key,
-            customer_key,
+            customer_mac: Hmac::<Sha256>::new_from_slice(&customer_key)
+                .expect("HMAC takes any key length"),
             origin: origin.to_owned(),
         })
     }
@@ -114,8 +116,7 @@ impl LogKeys {
     /// HMAC-SHA256 of the customer number, hex: the same customer always maps to the same
     /// value, but without the key nobody can tell whose it is, or test a guess.
     pub fn customer_hash(&self, customer_ref: &str) -> String {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.customer_key).expect("HMAC takes any key length");
+        let mut mac = self.customer_mac.clone();
         mac.update(customer_ref.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
