@@ -23,43 +23,52 @@ const MAX_NEW_LEAVES: i64 = 100_000;
 const READ_CHUNK: i64 = 5_000;
 
 /// Extends the tree to the committed leaves (up to [`MAX_NEW_LEAVES`] more) and signs a
-/// checkpoint of it. `None` when the last checkpoint already covers every leaf.
+/// checkpoint of it. `None` when the last checkpoint already covers every leaf, or when another
+/// server signed one meanwhile.
+///
+/// The events are read and hashed outside any transaction (they never change, and a new
+/// checkpoint only ever appends to the tiles); only storing the tiles and the checkpoint takes
+/// the write lock, so ingest is held up for milliseconds, not for the hashing.
 pub fn issue(
     conn: &mut AnyConnection,
     keys: &LogKeys,
     now: NaiveDateTime,
 ) -> Result<Option<CheckpointRow>, AppError> {
-    crate::db::write_transaction(conn, |conn| {
-        log::lock_checkpointing(conn)?;
-        let covered = log::latest_checkpoint(conn)?.map_or(0, |c| c.tree_size);
-        let committed = log::leaf_count(conn)?;
-        if committed <= covered {
-            return Ok(None);
-        }
-        let target = committed.min(covered + MAX_NEW_LEAVES);
-        let mut tree = TreeBuilder::load(conn, covered as u64)?;
-        let mut next = covered;
-        while next < target {
-            let chunk_end = (next + READ_CHUNK).min(target);
-            for event in log::events_by_leaf(conn, next, chunk_end)? {
-                if event.leaf_index != next {
-                    return Err(missing_leaf(next));
-                }
-                tree.append(record_hash(&leaf_bytes(keys, &event)));
-                next += 1;
-            }
-            if next < chunk_end {
+    let covered = log::latest_checkpoint(conn)?.map_or(0, |c| c.tree_size);
+    let committed = log::leaf_count(conn)?;
+    if committed <= covered {
+        return Ok(None);
+    }
+    let target = committed.min(covered + MAX_NEW_LEAVES);
+    let mut tree = TreeBuilder::load(conn, covered as u64)?;
+    let mut next = covered;
+    while next < target {
+        let chunk_end = (next + READ_CHUNK).min(target);
+        for event in log::events_by_leaf(conn, next, chunk_end)? {
+            if event.leaf_index != next {
                 return Err(missing_leaf(next));
             }
+            tree.append(record_hash(&leaf_bytes(keys, &event)));
+            next += 1;
+        }
+        if next < chunk_end {
+            return Err(missing_leaf(next));
+        }
+    }
+    let root = tree.root()?;
+    let row = CheckpointRow {
+        tree_size: target,
+        root_hash: root.0.to_vec(),
+        note: signed_checkpoint(keys, target as u64, root)?,
+        issued_at: now,
+    };
+    crate::db::write_transaction(conn, |conn| {
+        log::lock_checkpointing(conn)?;
+        let still_latest = log::latest_checkpoint(conn)?.map_or(0, |c| c.tree_size);
+        if still_latest != covered {
+            return Ok(None);
         }
         tree.store(conn)?;
-        let root = tree.root()?;
-        let row = CheckpointRow {
-            tree_size: target,
-            root_hash: root.0.to_vec(),
-            note: signed_checkpoint(keys, target as u64, root)?,
-            issued_at: now,
-        };
         log::insert_checkpoint(conn, &row)?;
         Ok(Some(row))
     })
