@@ -144,12 +144,12 @@ pub fn checkpoint_of_size(
         .optional()
 }
 
-/// Every checkpoint's size and root, oldest first: what `einblick audit` checks.
-pub fn checkpoint_roots(conn: &mut AnyConnection) -> QueryResult<Vec<(i64, Vec<u8>)>> {
+/// Every checkpoint, oldest first: what `einblick audit` checks.
+pub fn all_checkpoints(conn: &mut AnyConnection) -> QueryResult<Vec<CheckpointRow>> {
     use log_checkpoints::dsl as lc;
     lc::log_checkpoints
         .order(lc::tree_size)
-        .select((lc::tree_size, lc::root_hash))
+        .select(CheckpointRow::as_select())
         .load(conn)
 }
 

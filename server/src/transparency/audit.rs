@@ -12,7 +12,7 @@ use tlog_tiles::{node_hash, record_hash, Hash, HASH_SIZE};
 use super::keys::LogKeys;
 use super::leaf::leaf_bytes;
 use super::tiles::{stored_tiles, TILE_WIDTH};
-use crate::db::log;
+use crate::db::log::{self, CheckpointRow};
 use crate::db::AnyConnection;
 use crate::error::AppError;
 
@@ -82,13 +82,16 @@ impl AuditReport {
 
 pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, AppError> {
     let mut report = AuditReport::default();
-    let checkpoints = log::checkpoint_roots(conn)?;
-    let covered = checkpoints.last().map_or(0, |(size, _)| *size);
+    let checkpoints = log::all_checkpoints(conn)?;
+    let covered = checkpoints.last().map_or(0, |c| c.tree_size);
     let committed = log::leaf_count(conn)?;
     report.uncovered_events = (committed - covered).max(0) as u64;
-    check_signatures(conn, keys, &mut report)?;
+    check_signatures(&checkpoints, keys, &mut report)?;
 
-    let signed_roots: HashMap<i64, Vec<u8>> = checkpoints.iter().cloned().collect();
+    let signed_roots: HashMap<i64, &[u8]> = checkpoints
+        .iter()
+        .map(|c| (c.tree_size, c.root_hash.as_slice()))
+        .collect();
     let mut tree = CompactRange::default();
     let mut leaf_tile: Option<(i64, Vec<u8>)> = None;
     let mut next = 0i64;
@@ -120,7 +123,7 @@ pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, Ap
             tree.append(recomputed);
             let size = leaf_index + 1;
             if let Some(signed) = signed_roots.get(&size) {
-                if tree.root().0.as_slice() != signed.as_slice() {
+                if tree.root().0.as_slice() != *signed {
                     report
                         .findings
                         .push(Finding::RootDiffers { tree_size: size });
@@ -131,13 +134,15 @@ pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, Ap
     }
     report.events_checked += report.uncovered_events;
 
-    if let Some((size, signed)) = checkpoints.last() {
+    if let Some(latest) = checkpoints.last() {
         let tiles = stored_tiles(conn);
-        let from_tiles = tlog_tiles::tree_hash(*size as u64, &tiles);
-        if from_tiles.map_or(true, |root| root.0.as_slice() != signed.as_slice()) {
-            report
-                .findings
-                .push(Finding::TilesDiffer { tree_size: *size });
+        let from_tiles = tlog_tiles::tree_hash(latest.tree_size as u64, &tiles);
+        if from_tiles.map_or(true, |root| {
+            root.0.as_slice() != latest.root_hash.as_slice()
+        }) {
+            report.findings.push(Finding::TilesDiffer {
+                tree_size: latest.tree_size,
+            });
         }
     }
     Ok(report)
@@ -146,40 +151,35 @@ pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, Ap
 /// Each stored checkpoint must carry a valid signature of this log's key over its own size and
 /// root.
 fn check_signatures(
-    conn: &mut AnyConnection,
+    checkpoints: &[CheckpointRow],
     keys: &LogKeys,
     report: &mut AuditReport,
 ) -> Result<(), AppError> {
     let verifier = StandardVerifier::new(keys.verifier_key())
         .map_err(|_| AppError::internal("the log's own public key does not parse"))?;
     let verifiers = VerifierList::new(vec![Box::new(verifier)]);
-    for (size, root) in log::checkpoint_roots(conn)? {
+    for row in checkpoints {
         report.checkpoints_checked += 1;
-        let Some(row) = log::checkpoint_of_size(conn, size)? else {
-            continue;
-        };
-        let problem = match Note::from_bytes(row.note.as_bytes()) {
-            Err(_) => Some("the stored note is malformed".to_owned()),
-            Ok(note) => match note.verify(&verifiers) {
-                Err(_) => Some("the signature does not verify with the log's key".to_owned()),
-                Ok(_) => match tlog_tiles::Checkpoint::from_bytes(note.text()) {
-                    Err(_) => Some("the signed text is not a checkpoint".to_owned()),
-                    Ok(checkpoint)
-                        if checkpoint.size() as i64 != size
-                            || checkpoint.hash().0.as_slice() != root.as_slice() =>
-                    {
-                        Some("the signed size or root differs from the stored one".to_owned())
-                    }
-                    Ok(_) => None,
-                },
-            },
-        };
-        if let Some(problem) = problem {
+        if let Err(problem) = check_signature(row, &verifiers) {
             report.findings.push(Finding::BadCheckpoint {
-                tree_size: size,
-                problem,
+                tree_size: row.tree_size,
+                problem: problem.to_owned(),
             });
         }
+    }
+    Ok(())
+}
+
+fn check_signature(row: &CheckpointRow, verifiers: &VerifierList) -> Result<(), &'static str> {
+    let note = Note::from_bytes(row.note.as_bytes()).map_err(|_| "the stored note is malformed")?;
+    note.verify(verifiers)
+        .map_err(|_| "the signature does not verify with the log's key")?;
+    let checkpoint = tlog_tiles::Checkpoint::from_bytes(note.text())
+        .map_err(|_| "the signed text is not a checkpoint")?;
+    if checkpoint.size() as i64 != row.tree_size
+        || checkpoint.hash().0.as_slice() != row.root_hash.as_slice()
+    {
+        return Err("the signed size or root differs from the stored one");
     }
     Ok(())
 }
