@@ -1,16 +1,6 @@
 //! The `einblick` binary as an operator meets it.
 
-use std::process::Command;
-
-fn einblick() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_einblick"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("EINBLICK_") || key == "DATABASE_URL" || key == "LEPTOS_SITE_ADDR" {
-            command.env_remove(key);
-        }
-    }
-    command
-}
+use crate::helpers::einblick_binary as einblick;
 
 #[test]
 fn help_lists_the_three_subcommands() {

@@ -192,23 +192,21 @@ fn events_streamed_over_nats_are_stored_exactly_once_across_crashes(backend: Bac
 
     // The verifiable log survived the kills: every stored event is a leaf, in one gap-free
     // sequence, and every checkpoint signed in between still holds.
-    let output = Command::new(env!("CARGO_BIN_EXE_einblick"))
-        .args(["checkpoint"])
-        .env("DATABASE_URL", &url)
-        .env("EINBLICK_LOG_KEY_DIR", &keys.0)
-        .output()
-        .unwrap();
+    let run = |subcommand: &str| {
+        einblick_binary()
+            .arg(subcommand)
+            .env("DATABASE_URL", &url)
+            .env("EINBLICK_LOG_KEY_DIR", &keys.0)
+            .output()
+            .unwrap()
+    };
+    let output = run("checkpoint");
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_einblick"))
-        .args(["audit"])
-        .env("DATABASE_URL", &url)
-        .env("EINBLICK_LOG_KEY_DIR", &keys.0)
-        .output()
-        .unwrap();
+    let output = run("audit");
     let said = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

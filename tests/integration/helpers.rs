@@ -574,3 +574,14 @@ pub fn run(program: &str, args: &[&str]) -> String {
     );
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// The `einblick` binary without any of this process's settings, for tests that run it.
+pub fn einblick_binary() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_einblick"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("EINBLICK_") || key == "DATABASE_URL" || key == "LEPTOS_SITE_ADDR" {
+            command.env_remove(key);
+        }
+    }
+    command
+}

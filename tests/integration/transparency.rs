@@ -23,12 +23,7 @@ const CHECKER: &str = concat!(
 );
 
 fn einblick(app: &TestApp) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_einblick"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("EINBLICK_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
+    let mut command = einblick_binary();
     command
         .env("DATABASE_URL", url_of(app.db.location()))
         .env("EINBLICK_LOG_KEY_DIR", &app.log_key_dir)
