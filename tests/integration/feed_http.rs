@@ -21,6 +21,40 @@ both_backends!(
 
 const SOURCE: &str = "/crm/support-console";
 
+/// A fresh database's first batches make PostgreSQL cache a generic plan while access_events
+/// looks empty; the duplicate check must still look each key up in the index, not read every
+/// stored row for every batch.
+#[test]
+fn the_duplicate_check_looks_keys_up_in_the_index_whatever_plan_is_cached() {
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn(Backend::Postgres);
+    let plan: Vec<String> = app.with_connection(|conn| {
+        #[derive(QueryableByName)]
+        struct PlanLine {
+            #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+            line: String,
+        }
+        conn.batch_execute(&format!(
+            "SET plan_cache_mode = force_generic_plan; \
+             PREPARE existing_hashes(text[], text[]) AS {}",
+            einblick::db::access_event::EXISTING_HASHES_POSTGRES
+        ))
+        .unwrap();
+        diesel::sql_query("EXPLAIN EXECUTE existing_hashes('{/a,/b}', '{1,2}')")
+            .load::<PlanLine>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|row| row.line)
+            .collect()
+    });
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("Index Scan using access_events_source_event_id_key"),
+        "{plan}"
+    );
+    assert!(!plan.contains("Seq Scan on access_events"), "{plan}");
+}
+
 fn event(id: &str) -> Value {
     json!({
         "specversion": "1.0", "id": id, "source": SOURCE, "type": "einblick.access.v1",

@@ -197,6 +197,17 @@ pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
     access_events::table.count().get_result(conn)
 }
 
+/// [`existing_hashes`] on PostgreSQL, for the keys as two arrays. One lookup in the
+/// (source, event_id) index per key, whatever plan PostgreSQL caches and however stale its
+/// statistics: the `LIMIT 1` keeps the lateral subquery from being flattened into a join, which
+/// a planner that thinks the table is small (a fresh database filling fast, not analysed yet)
+/// makes a hash join over every row, slower with every row stored. (Two `= ANY` lists did the
+/// same.)
+pub const EXISTING_HASHES_POSTGRES: &str = "SELECT k.source, k.event_id, e.content_sha256 \
+     FROM unnest($1::text[], $2::text[]) AS k(source, event_id) \
+     CROSS JOIN LATERAL (SELECT content_sha256 FROM access_events \
+         WHERE source = k.source AND event_id = k.event_id LIMIT 1) AS e";
+
 /// The stored content hash of each of these (source, event id) keys that exists.
 pub fn existing_hashes(
     conn: &mut AnyConnection,
@@ -207,9 +218,6 @@ pub fn existing_hashes(
     #[cfg(feature = "postgres")]
     #[allow(irrefutable_let_patterns)] // in a PostgreSQL-only build there is no other backend
     if let AnyConnection::Postgresql(pg) = conn {
-        // A join against the keys as two arrays: one lookup in the (source, event_id) index per
-        // key, whatever plan PostgreSQL caches for the prepared statement. (Two `= ANY` lists
-        // let a plan cached while the table was small scan every row later.)
         #[derive(QueryableByName)]
         struct Stored {
             #[diesel(sql_type = diesel::sql_types::Text)]
@@ -224,12 +232,8 @@ pub fn existing_hashes(
             .iter()
             .map(|(source, id)| (source.as_str(), id.as_str()))
             .unzip();
-        let rows: Vec<Stored> = diesel::sql_query(
-            "SELECT e.source, e.event_id, e.content_sha256 \
-             FROM unnest($1::text[], $2::text[]) AS k(source, event_id) \
-             JOIN access_events e ON e.source = k.source AND e.event_id = k.event_id",
-        )
-        .bind::<Array<Text>, _>(sources)
+        let rows: Vec<Stored> = diesel::sql_query(EXISTING_HASHES_POSTGRES)
+            .bind::<Array<Text>, _>(sources)
         .bind::<Array<Text>, _>(event_ids)
         .load(pg)?;
         for row in rows {
