@@ -4,7 +4,12 @@
 //!
 //! PostgreSQL: `source .ci/env && cargo bench -p server --bench ingest`
 //! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench ingest`
-//! Optional: EINBLICK_BENCH_EVENTS (default 100000), EINBLICK_TEST_POSTGRES_URL.
+//! Optional: EINBLICK_BENCH_EVENTS (default 100000), EINBLICK_BENCH_ROUNDS (default 3),
+//! EINBLICK_TEST_POSTGRES_URL.
+//!
+//! On a small shared machine one run's rate can be off by a third, so each path is measured in
+//! several rounds, interleaved, each on a fresh database, and the median is what counts; the
+//! range is printed beside it.
 
 mod common;
 
@@ -26,49 +31,75 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
+    let rounds: usize = std::env::var("EINBLICK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let lines: Vec<String> = (0..events).map(event_json).collect();
-    println!("{events} events, {backend}");
+    println!("{events} events, {backend}, {rounds} rounds");
 
-    // Raw baseline.
-    let (raw_db, _raw_guard) = common::scratch_database(&backend, "raw");
+    let parse_started = Instant::now();
     let rows: Vec<NewAccessEvent> = lines
         .iter()
         .map(|l| {
             einblick::ingest::event::parse(l.as_bytes(), chrono::Utc::now().naive_utc()).unwrap()
         })
         .collect();
-    let started = Instant::now();
-    raw_load(&raw_db, &rows);
-    let raw_rate = events as f64 / started.elapsed().as_secs_f64();
-    assert_eq!(count(&raw_db), events as i64);
+    let parse_rate = events as f64 / parse_started.elapsed().as_secs_f64();
 
-    // HTTP batch ingest through the real server: first with the verifiable log's checkpoints
-    // held back (each event still takes its leaf index), then with the default cadence, which
-    // builds tiles and signs checkpoints while events stream in.
-    let without_log = http_ingest(&backend, &lines, Cadence::Off);
-    let with_log = http_ingest(&backend, &lines, Cadence::Default);
+    let (mut raw_rates, mut without_log, mut with_log) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        // Raw baseline.
+        let (raw_db, raw_guard) = common::scratch_database(&backend, "raw");
+        let started = Instant::now();
+        raw_load(&raw_db, &rows);
+        raw_rates.push(events as f64 / started.elapsed().as_secs_f64());
+        assert_eq!(count(&raw_db), events as i64);
+        drop(raw_db);
+        drop(raw_guard);
 
-    println!("\n{:<58} {:>12}", "path", "events/s");
-    println!("{:<58} {:>12.0}", raw_label(&backend), raw_rate);
+        // HTTP batch ingest through the real server: first with the verifiable log's
+        // checkpoints held back (each event still takes its leaf index), then with the default
+        // cadence, which builds tiles and signs checkpoints while events stream in.
+        without_log.push(http_ingest(&backend, &lines, Cadence::Off));
+        with_log.push(http_ingest(&backend, &lines, Cadence::Default));
+        eprintln!("round {round} of {rounds} done");
+    }
+    let raw_rate = Rates::of(&raw_rates);
+    let without = Rates::of(&without_log.iter().map(|run| run.rate).collect::<Vec<_>>());
+    let with = Rates::of(&with_log.iter().map(|run| run.rate).collect::<Vec<_>>());
+    let with_log = with_log.swap_remove(with.median_index);
+
     println!(
-        "{:<58} {:>12.0}",
-        format!("HTTP batches of {BATCH}, {CLIENTS} clients, no checkpoints"),
-        without_log.rate
+        "\n{:<58} {:>12} {:>20}",
+        "path (median of the rounds)", "events/s", "range"
     );
     println!(
         "{:<58} {:>12.0}",
-        format!("HTTP batches of {BATCH}, {CLIENTS} clients, checkpoints"),
-        with_log.rate
+        "parsing the events alone (one core)", parse_rate
     );
+    raw_rate.print(raw_label(&backend));
+    without.print(&format!(
+        "HTTP batches of {BATCH}, {CLIENTS} clients, no checkpoints"
+    ));
+    with.print(&format!(
+        "HTTP batches of {BATCH}, {CLIENTS} clients, checkpoints"
+    ));
     println!(
         "{:<58} {:>12.2}",
         "ratio HTTP (checkpoints) / raw",
-        with_log.rate / raw_rate
+        with.median / raw_rate.median
+    );
+    println!(
+        "{:<58} {:>12.2}",
+        "ratio HTTP (no checkpoints) / raw",
+        without.median / raw_rate.median
     );
     println!(
         "{:<58} {:>11.1}%",
         "ingest slowdown from checkpointing",
-        (1.0 - with_log.rate / without_log.rate) * 100.0
+        (1.0 - with.median / without.median) * 100.0
     );
     println!(
         "{:<58} {:>12.2}",
@@ -149,6 +180,36 @@ fn main() {
             .map_err(|e| e.to_string().into())
             as Result<(), Box<dyn std::error::Error + Send + Sync>>
     });
+}
+
+/// Several measurements of one path: their median and range.
+struct Rates {
+    median: f64,
+    median_index: usize,
+    min: f64,
+    max: f64,
+}
+
+impl Rates {
+    fn of(rates: &[f64]) -> Rates {
+        let mut order: Vec<usize> = (0..rates.len()).collect();
+        order.sort_by(|a, b| rates[*a].total_cmp(&rates[*b]));
+        let median_index = order[order.len() / 2];
+        Rates {
+            median: rates[median_index],
+            median_index,
+            min: rates[order[0]],
+            max: rates[order[order.len() - 1]],
+        }
+    }
+
+    fn print(&self, label: &str) {
+        println!(
+            "{label:<58} {:>12.0} {:>20}",
+            self.median,
+            format!("{:.0}–{:.0}", self.min, self.max)
+        );
+    }
 }
 
 struct HttpRun {
