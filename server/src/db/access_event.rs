@@ -234,8 +234,8 @@ pub fn existing_hashes(
             .unzip();
         let rows: Vec<Stored> = diesel::sql_query(EXISTING_HASHES_POSTGRES)
             .bind::<Array<Text>, _>(sources)
-        .bind::<Array<Text>, _>(event_ids)
-        .load(pg)?;
+            .bind::<Array<Text>, _>(event_ids)
+            .load(pg)?;
         for row in rows {
             found.insert((row.source, row.event_id), row.content_sha256);
         }
