@@ -4,7 +4,6 @@
 //! confidential case is closed, and is not part of what happened.
 
 use chrono::{NaiveDateTime, SecondsFormat};
-use serde_json::{json, Map, Value};
 
 use super::keys::LogKeys;
 use crate::db::access_event::AccessEventRow;
@@ -49,41 +48,6 @@ pub fn leaf_bytes(keys: &LogKeys, event: &AccessEventRow) -> Vec<u8> {
     out
 }
 
-/// The same leaf built as a JSON value and serialised by `canonical_json`: the reference
-/// [`leaf_bytes`] is tested against.
-pub fn leaf_value(keys: &LogKeys, event: &AccessEventRow) -> Value {
-    let mut actor = Map::new();
-    actor.insert("employee_id".into(), json!(event.employee_id));
-    actor.insert("role".into(), json!(event.role_code));
-    insert_some(&mut actor, "team", &event.team);
-    insert_some(&mut actor, "country", &event.office_country);
-    let mut reason = Map::new();
-    reason.insert("code".into(), json!(event.reason_code));
-    insert_some(&mut reason, "text", &event.reason_text);
-    insert_some(&mut reason, "ticket", &event.ticket_ref);
-    let mut data = Map::new();
-    data.insert(
-        "customer".into(),
-        json!(format!(
-            "hmac-sha256:{}",
-            keys.customer_hash(&event.customer_ref)
-        )),
-    );
-    data.insert("actor".into(), Value::Object(actor));
-    data.insert("data_category".into(), json!(event.data_category));
-    data.insert("action".into(), json!(event.action));
-    data.insert("reason".into(), Value::Object(reason));
-    insert_some(&mut data, "system", &event.system);
-    json!({
-        "format": LEAF_FORMAT,
-        "source": event.source,
-        "id": event.event_id,
-        "time": utc(event.occurred_at),
-        "received_at": utc(event.received_at),
-        "data": Value::Object(data),
-    })
-}
-
 /// A JSON string, escaped as `serde_json` (and so `canonical_json`) escapes it.
 fn string(out: &mut Vec<u8>, value: &str) {
     serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
@@ -105,19 +69,56 @@ fn optional(out: &mut Vec<u8>, first: &mut bool, name: &str, value: &Option<Stri
     }
 }
 
-fn insert_some(map: &mut Map<String, Value>, key: &str, value: &Option<String>) {
-    if let Some(value) = value {
-        map.insert(key.into(), json!(value));
-    }
-}
-
 fn utc(at: NaiveDateTime) -> String {
     at.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{json, Map, Value};
+
     use super::*;
+
+    /// The same leaf built as a JSON value and serialised by `canonical_json`: the reference
+    /// [`leaf_bytes`] is tested against.
+    fn leaf_value(keys: &LogKeys, event: &AccessEventRow) -> Value {
+        let mut actor = Map::new();
+        actor.insert("employee_id".into(), json!(event.employee_id));
+        actor.insert("role".into(), json!(event.role_code));
+        insert_some(&mut actor, "team", &event.team);
+        insert_some(&mut actor, "country", &event.office_country);
+        let mut reason = Map::new();
+        reason.insert("code".into(), json!(event.reason_code));
+        insert_some(&mut reason, "text", &event.reason_text);
+        insert_some(&mut reason, "ticket", &event.ticket_ref);
+        let mut data = Map::new();
+        data.insert(
+            "customer".into(),
+            json!(format!(
+                "hmac-sha256:{}",
+                keys.customer_hash(&event.customer_ref)
+            )),
+        );
+        data.insert("actor".into(), Value::Object(actor));
+        data.insert("data_category".into(), json!(event.data_category));
+        data.insert("action".into(), json!(event.action));
+        data.insert("reason".into(), Value::Object(reason));
+        insert_some(&mut data, "system", &event.system);
+        json!({
+            "format": LEAF_FORMAT,
+            "source": event.source,
+            "id": event.event_id,
+            "time": utc(event.occurred_at),
+            "received_at": utc(event.received_at),
+            "data": Value::Object(data),
+        })
+    }
+
+    fn insert_some(map: &mut Map<String, Value>, key: &str, value: &Option<String>) {
+        if let Some(value) = value {
+            map.insert(key.into(), json!(value));
+        }
+    }
 
     fn event(optional: bool, text: &str) -> AccessEventRow {
         let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
