@@ -10,10 +10,6 @@ pub mod regulator;
 pub mod reports;
 pub mod statistics;
 
-pub const SESSION_COOKIE: &str = "einblick_session";
-/// The back office's own session cookie (a staff member may also be a customer).
-pub const STAFF_SESSION_COOKIE: &str = "einblick_staff_session";
-
 /// The timeline's filters and paging position, exactly as they arrive in the URL.
 /// The server parses them (dates, codes, cursor) and rejects bad values with `InvalidFilter`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -14,25 +14,21 @@ use crate::dto::{PortalError, TimelinePage, TimelineQuery};
 #[cfg(feature = "ssr")]
 struct RequestContext {
     backend: crate::backend::PortalBackendHandle,
-    session_token: Option<String>,
-    staff_token: Option<String>,
+    caller: crate::backend::Caller,
     lang: crate::i18n::Lang,
 }
 
 #[cfg(feature = "ssr")]
 fn request_context() -> Result<RequestContext, ServerFnError> {
-    use crate::backend::PortalBackendHandle;
-    use crate::dto::{SESSION_COOKIE, STAFF_SESSION_COOKIE};
+    use crate::backend::{Caller, PortalBackendHandle};
 
     let backend = use_context::<PortalBackendHandle>()
         .ok_or_else(|| ServerFnError::new("portal backend is not configured"))?;
     let request = use_context::<leptos_actix::Request>()
         .ok_or_else(|| ServerFnError::new("no request in context"))?;
-    let cookie = |name: &str| request.cookie(name).map(|c| c.value().to_owned());
     Ok(RequestContext {
         backend,
-        session_token: cookie(SESSION_COOKIE),
-        staff_token: cookie(STAFF_SESSION_COOKIE),
+        caller: Caller::of(&request),
         lang: crate::lang_of_request(&request),
     })
 }
@@ -43,7 +39,7 @@ pub async fn load_timeline(
     query: TimelineQuery,
 ) -> Result<Result<TimelinePage, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend.0.timeline(c.session_token, c.lang, query).await)
+    Ok(c.backend.0.timeline(c.caller, c.lang, query).await)
 }
 
 /// The dispute form for the chosen timeline entries.
@@ -52,16 +48,13 @@ pub async fn load_dispute_draft(
     event_ids: Vec<String>,
 ) -> Result<Result<DisputeDraft, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend
-        .0
-        .dispute_draft(c.session_token, c.lang, event_ids)
-        .await)
+    Ok(c.backend.0.dispute_draft(c.caller, c.lang, event_ids).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "regulator-cases")]
 pub async fn load_regulator_cases() -> Result<Result<RegulatorCases, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend.0.regulator_cases(c.staff_token).await)
+    Ok(c.backend.0.regulator_cases(c.caller).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "regulator-case")]
@@ -69,7 +62,7 @@ pub async fn load_regulator_case(
     id: String,
 ) -> Result<Result<RegulatorCaseView, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend.0.regulator_case(c.staff_token, id).await)
+    Ok(c.backend.0.regulator_case(c.caller, id).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "statistics")]
@@ -78,23 +71,20 @@ pub async fn load_statistics(
     to: Option<String>,
 ) -> Result<Result<StatisticsPage, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend
-        .0
-        .statistics(c.staff_token, c.lang, from, to)
-        .await)
+    Ok(c.backend.0.statistics(c.caller, c.lang, from, to).await)
 }
 
 /// The access report form.
 #[server(prefix = "/rpc", endpoint = "report-form")]
 pub async fn load_report_form() -> Result<Result<ReportForm, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend.0.report_form(c.session_token).await)
+    Ok(c.backend.0.report_form(c.caller).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "my-disputes")]
 pub async fn load_my_disputes() -> Result<Result<MyDisputes, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend.0.my_disputes(c.session_token).await)
+    Ok(c.backend.0.my_disputes(c.caller).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "dispute")]
@@ -102,10 +92,7 @@ pub async fn load_dispute(
     reference: String,
 ) -> Result<Result<DisputeDetail, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend
-        .0
-        .dispute(c.session_token, c.lang, reference)
-        .await)
+    Ok(c.backend.0.dispute(c.caller, c.lang, reference).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "staff-queue")]
@@ -113,7 +100,7 @@ pub async fn load_staff_queue(
     query: QueueQuery,
 ) -> Result<Result<QueuePage, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend.0.staff_queue(c.staff_token, query).await)
+    Ok(c.backend.0.staff_queue(c.caller, query).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "staff-case")]
@@ -121,22 +108,19 @@ pub async fn load_staff_case(
     reference: String,
 ) -> Result<Result<CaseView, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend
-        .0
-        .staff_case(c.staff_token, c.lang, reference)
-        .await)
+    Ok(c.backend.0.staff_case(c.caller, c.lang, reference).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "staff-accounts")]
 pub async fn load_staff_accounts() -> Result<Result<StaffAccounts, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend.0.staff_accounts(c.staff_token).await)
+    Ok(c.backend.0.staff_accounts(c.caller).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "feed-admin")]
 pub async fn load_feed_admin() -> Result<Result<FeedAdmin, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend.0.feed_admin(c.staff_token).await)
+    Ok(c.backend.0.feed_admin(c.caller).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "dead-letter")]
@@ -144,5 +128,5 @@ pub async fn load_dead_letter(
     id: String,
 ) -> Result<Result<DeadLetterDetail, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend.0.dead_letter(c.staff_token, id).await)
+    Ok(c.backend.0.dead_letter(c.caller, id).await)
 }

@@ -20,7 +20,8 @@ use diesel::prelude::*;
 use einblick::config::{NatsSettings, Settings};
 use einblick::db::access_event::{self, NewAccessEvent};
 use einblick::db::{AnyConnection, Database};
-use einblick::http::{AppState, BackgroundServer};
+use einblick::http::BackgroundServer;
+use einblick::state::AppState;
 
 const BATCH: usize = 1000;
 const CLIENTS: usize = 2;

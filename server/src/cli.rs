@@ -8,8 +8,9 @@ use clap::{Parser, Subcommand};
 use crate::config::Settings;
 use crate::db::{Database, DatabaseLocation};
 use crate::error::AppError;
-use crate::http::{self, AppState};
+use crate::http;
 use crate::seed::demo::{self, SeedOutcome};
+use crate::state::AppState;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -183,7 +184,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 println!("empty database: loading demo data (EINBLICK_SEED_DEMO_ON_EMPTY=false turns this off)");
                 report_seed(demo::seed(&db).map_err(describe)?);
             }
-            serve(AppState::new(db, settings)?)?;
+            serve(AppState::new(db, settings).map_err(describe)?)?;
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use crate::db::DatabaseLocation;
@@ -49,6 +49,72 @@ pub struct Settings {
     /// SMTP server for customer emails; `None`: emails only go to the outbox.
     pub smtp_url: Option<Secret>,
     pub transparency: TransparencySettings,
+    /// Proxies whose `Forwarded`/`X-Forwarded-*` headers are believed.
+    pub trusted_proxies: Vec<IpRange>,
+    /// Argon2 hashes that may run at once; more wait their turn.
+    pub password_hash_concurrency: u32,
+}
+
+/// One address or a CIDR block, e.g. `10.0.0.0/8`, `127.0.0.1`, `fd00::/8`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let (address, prefix) = match raw.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (raw, None),
+        };
+        let network: IpAddr = address
+            .parse()
+            .map_err(|_| format!("{raw:?} is not an IP address or CIDR block"))?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{raw:?} has a prefix length above {max}"))?,
+            None => max,
+        };
+        Ok(Self { network, prefix })
+    }
+
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        let bits = |ip: &IpAddr| -> Option<u128> {
+            match (self.network, ip) {
+                (IpAddr::V4(_), IpAddr::V4(v4)) => Some(u128::from(u32::from(*v4)) << 96),
+                (IpAddr::V6(_), IpAddr::V6(v6)) => Some(u128::from(*v6)),
+                (IpAddr::V6(_), IpAddr::V4(v4)) => Some(u128::from(v4.to_ipv6_mapped())),
+                (IpAddr::V4(_), IpAddr::V6(v6)) => v6
+                    .to_ipv4_mapped()
+                    .map(|v4| u128::from(u32::from(v4)) << 96),
+            }
+        };
+        let (Some(network), Some(candidate)) = (bits(&self.network), bits(ip)) else {
+            return false;
+        };
+        // IPv4 addresses sit in the top 32 bits, so the prefix counts from the top either way.
+        let width = u32::from(self.prefix);
+        if width == 0 {
+            return true;
+        }
+        let mask = u128::MAX << (128 - width);
+        network & mask == candidate & mask
+    }
+}
+
+/// A comma- or space-separated list of addresses and CIDR blocks.
+fn parse_ip_ranges(value: &str) -> Result<Vec<IpRange>, String> {
+    value
+        .split([',', ' '])
+        .filter(|part| !part.trim().is_empty())
+        .map(IpRange::parse)
+        .collect()
 }
 
 /// The verifiable access log (`crate::transparency`).
@@ -195,6 +261,16 @@ const KEYS: &[Key] = &[
         default: "30",
     },
     Key {
+        file_key: "trusted_proxies",
+        env: &["EINBLICK_TRUSTED_PROXIES"],
+        default: "",
+    },
+    Key {
+        file_key: "password_hash_concurrency",
+        env: &["EINBLICK_PASSWORD_HASH_CONCURRENCY"],
+        default: "2",
+    },
+    Key {
         file_key: "nats_url",
         env: &["EINBLICK_NATS_URL"],
         default: "",
@@ -314,9 +390,9 @@ impl Settings {
         } else {
             // The error names the setting but never repeats the URL: it may hold a password.
             let raw = get("smtp_url");
-            crate::email::smtp::check_url(raw.value.trim()).map_err(|problem| ConfigError {
+            lettre::SmtpTransport::from_url(raw.value.trim()).map_err(|e| ConfigError {
                 setting: raw.origin.clone(),
-                problem,
+                problem: format!("not a usable SMTP URL ({e})"),
             })?;
             Some(Secret(raw.value.trim().to_owned()))
         };
@@ -380,7 +456,12 @@ impl Settings {
             })
         };
 
+        let trusted_proxies = parse_with(get("trusted_proxies"), parse_ip_ranges)?;
+        let password_hash_concurrency = parse_number(get("password_hash_concurrency"), 1, 64)?;
+
         Ok(Settings {
+            trusted_proxies,
+            password_hash_concurrency,
             database,
             site_addr,
             site_root,
@@ -513,6 +594,40 @@ mod tests {
             Settings::from_sources(&BTreeMap::new(), &env(&[("EINBLICK_NATS_URL", "http://x")]))
                 .unwrap_err();
         assert_eq!(err.setting, "EINBLICK_NATS_URL");
+    }
+
+    #[test]
+    fn smtp_urls_are_checked_at_start_up() {
+        for good in [
+            "smtp://127.0.0.1:2525",
+            "smtp://user:secret@mail.example.org:587?tls=required",
+        ] {
+            let settings =
+                Settings::from_sources(&BTreeMap::new(), &env(&[("EINBLICK_SMTP_URL", good)]));
+            assert!(settings.is_ok(), "{good}");
+        }
+        let err = Settings::from_sources(
+            &BTreeMap::new(),
+            &env(&[("EINBLICK_SMTP_URL", "http://user:secret@mail.example.org")]),
+        )
+        .unwrap_err();
+        assert_eq!(err.setting, "EINBLICK_SMTP_URL");
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidr_blocks() {
+        let ranges = parse_ip_ranges("10.0.0.0/8, 127.0.0.1 fd00::/8").unwrap();
+        let inside = |ip: &str| ranges.iter().any(|r| r.contains(&ip.parse().unwrap()));
+        assert!(inside("10.200.3.4"));
+        assert!(inside("127.0.0.1"));
+        assert!(inside("fd12::1"));
+        assert!(inside("::ffff:10.1.1.1"));
+        assert!(!inside("11.0.0.1"));
+        assert!(!inside("127.0.0.2"));
+        assert!(parse_ip_ranges("10.0.0.0/33").is_err());
+        assert!(parse_ip_ranges("proxy.local").is_err());
+        assert_eq!(parse_ip_ranges("").unwrap(), Vec::new());
     }
 
     #[test]

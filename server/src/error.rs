@@ -1,11 +1,14 @@
-//! One error type: a kind the user can be told about, and an internal cause for the log only.
+//! One error type: a kind the user can be told about, and an internal cause (a chain of source
+//! errors) for the log only.
 
 use std::fmt;
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use app::dto::PortalError;
+
+type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -22,6 +25,24 @@ pub enum ErrorKind {
     NotFound,
     /// Signed in, but this role may not do it.
     Forbidden,
+    /// A system's credential (a feed token) is missing, unknown or revoked.
+    Unauthorized {
+        message: String,
+    },
+    /// The body's media type is not one this endpoint reads.
+    UnsupportedMediaType {
+        message: String,
+    },
+    /// The body (or the number of items in it) is over the limit.
+    PayloadTooLarge {
+        code: &'static str,
+        message: String,
+    },
+    /// The body cannot be read as what the endpoint expects.
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
     Internal,
 }
 
@@ -29,7 +50,21 @@ pub enum ErrorKind {
 pub struct AppError {
     pub kind: ErrorKind,
     /// What went wrong inside, for the log; never sent to the user.
-    cause: Option<String>,
+    cause: Option<Cause>,
+}
+
+/// A cause that is only a sentence (no underlying error value).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Message(String);
+
+/// A sentence about what was being done, over the error that stopped it.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+struct Context {
+    context: String,
+    #[source]
+    source: Cause,
 }
 
 impl AppError {
@@ -37,10 +72,25 @@ impl AppError {
         Self { kind, cause: None }
     }
 
+    /// Something failed inside; `cause` is logged, the user is told only that it failed.
     pub fn internal(cause: impl Into<String>) -> Self {
         Self {
             kind: ErrorKind::Internal,
-            cause: Some(cause.into()),
+            cause: Some(Box::new(Message(cause.into()))),
+        }
+    }
+
+    /// An internal failure of `source` while doing what `context` says; the chain is logged.
+    pub fn context(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            kind: ErrorKind::Internal,
+            cause: Some(Box::new(Context {
+                context: context.into(),
+                source: Box::new(source),
+            })),
         }
     }
 
@@ -48,8 +98,15 @@ impl AppError {
         Self::new(ErrorKind::InvalidInput { field })
     }
 
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::BadRequest {
+            code,
+            message: message.into(),
+        })
+    }
+
     pub fn code(&self) -> &'static str {
-        match self.kind {
+        match &self.kind {
             ErrorKind::NotSignedIn => "not_signed_in",
             ErrorKind::InvalidCredentials => "invalid_credentials",
             ErrorKind::RateLimited { .. } => "rate_limited",
@@ -57,6 +114,9 @@ impl AppError {
             ErrorKind::InvalidCursor => "invalid_cursor",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Forbidden => "forbidden",
+            ErrorKind::Unauthorized { .. } => "unauthorized",
+            ErrorKind::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ErrorKind::PayloadTooLarge { code, .. } | ErrorKind::BadRequest { code, .. } => code,
             ErrorKind::Internal => "internal",
         }
     }
@@ -78,19 +138,35 @@ impl AppError {
             ErrorKind::InvalidCursor => "The cursor is invalid; start again without one.".into(),
             ErrorKind::NotFound => "Not found.".into(),
             ErrorKind::Forbidden => "Your role may not do this.".into(),
+            ErrorKind::Unauthorized { message }
+            | ErrorKind::UnsupportedMediaType { message }
+            | ErrorKind::PayloadTooLarge { message, .. }
+            | ErrorKind::BadRequest { message, .. } => message.clone(),
             ErrorKind::Internal => {
                 "Something went wrong on our side. Please try again later.".into()
             }
         }
     }
 
+    /// The cause and every source under it, outermost first.
+    fn cause_chain(&self) -> String {
+        let Some(cause) = &self.cause else {
+            return "unknown".into();
+        };
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(inner) = source {
+            chain.push_str(": ");
+            chain.push_str(&inner.to_string());
+            source = inner.source();
+        }
+        chain
+    }
+
     /// Logs the internal cause once, where the error leaves the server.
     fn log(&self) {
         if self.kind == ErrorKind::Internal {
-            tracing::error!(
-                cause = self.cause.as_deref().unwrap_or("unknown"),
-                "request failed"
-            );
+            tracing::error!(cause = %self.cause_chain(), "request failed");
         }
     }
 }
@@ -98,22 +174,34 @@ impl AppError {
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.cause {
-            Some(cause) => write!(f, "{}: {cause}", self.code()),
+            Some(_) => write!(f, "{}: {}", self.code(), self.cause_chain()),
             None => write!(f, "{}", self.code()),
         }
     }
 }
 
-impl std::error::Error for AppError {}
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self.kind {
-            ErrorKind::NotSignedIn | ErrorKind::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            ErrorKind::NotSignedIn
+            | ErrorKind::InvalidCredentials
+            | ErrorKind::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ErrorKind::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ErrorKind::InvalidInput { .. } | ErrorKind::InvalidCursor => StatusCode::BAD_REQUEST,
+            ErrorKind::InvalidInput { .. }
+            | ErrorKind::InvalidCursor
+            | ErrorKind::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorKind::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -121,8 +209,14 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         self.log();
         let mut response = HttpResponse::build(self.status_code());
-        if let ErrorKind::RateLimited { retry_after } = self.kind {
-            response.insert_header(("Retry-After", retry_after.as_secs().to_string()));
+        match &self.kind {
+            ErrorKind::RateLimited { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.as_secs().to_string()));
+            }
+            ErrorKind::Unauthorized { .. } => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
         }
         response.json(serde_json::json!({
             "error": { "code": self.code(), "message": self.public_message() }
@@ -145,5 +239,37 @@ impl From<AppError> for PortalError {
                 PortalError::Unavailable
             }
         }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::context("database error", e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_gets_the_whole_chain_and_the_user_gets_none_of_it() {
+        let io = std::io::Error::other("disk full");
+        let error = AppError::context("writing the outbox", io);
+        assert_eq!(error.to_string(), "internal: writing the outbox: disk full");
+        assert!(std::error::Error::source(&error).is_some());
+        assert!(!error.public_message().contains("disk"));
+        assert_eq!(error.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn feed_answers_carry_their_own_code_and_message() {
+        let error = AppError::new(ErrorKind::PayloadTooLarge {
+            code: "too_many_events",
+            message: "at most 10000 events per request".into(),
+        });
+        assert_eq!(error.code(), "too_many_events");
+        assert_eq!(error.status_code(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(error.public_message(), "at most 10000 events per request");
     }
 }

@@ -1,4 +1,12 @@
 //! Einblick's server: database, authentication, HTTP, demo data and the command line.
+//!
+//! Layers, lowest first; a module imports only from the layers below it:
+//! - `error`, `domain`, `canonical_json`, `config`, `metrics`, `password`
+//! - `db`, `transparency` (the verifiable log's machinery), `email`, `display`
+//! - `state` (what handlers share), `web` (shared web helpers), `auth` (who is asking)
+//! - the features: `portal`, `disputes`, `backoffice`, `regulators`, `reports`, `statistics`,
+//!   `ingest`, `public_log`, `ops`, `seed`
+//! - `http` (composes the features' routes with the middleware) and `cli`.
 
 pub mod auth;
 pub mod backoffice;
@@ -6,15 +14,25 @@ pub mod canonical_json;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod display;
 pub mod disputes;
 pub mod domain;
 pub mod email;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod metrics;
+pub mod ops;
+pub mod password;
 pub mod portal;
+pub mod public_log;
 pub mod regulators;
 pub mod reports;
 pub mod seed;
+pub mod state;
 pub mod statistics;
 pub mod transparency;
+pub mod web;
+
+#[cfg(test)]
+mod module_graph;

@@ -8,8 +8,9 @@ use diesel::Connection;
 use einblick::config::Settings;
 use einblick::db::{Database, DatabaseLocation};
 use einblick::http::stall_guard::STALLED_HEADER;
-use einblick::http::{AppState, BackgroundServer};
+use einblick::http::BackgroundServer;
 use einblick::seed::demo;
+use einblick::state::AppState;
 
 /// Runs a test body once per backend: `both_backends!(name)` expects `fn name(backend: Backend)`.
 #[macro_export]

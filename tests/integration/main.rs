@@ -15,6 +15,7 @@ mod feed_nats;
 mod login;
 mod regulators;
 mod reports;
+mod route_guard;
 mod security;
 mod statistics;
 mod timeline_page;

@@ -16,14 +16,9 @@ pub fn StaffLoginPage() -> impl IntoView {
     let query = use_query_map();
     let notice = move || {
         let query = query.read();
-        let minutes = query.get("minutes").unwrap_or_else(|| "15".into());
         match query.get("error").as_deref() {
             Some("invalid") => Some((true, texts.login_invalid.to_owned())),
             Some("missing") => Some((true, texts.login_missing_fields.to_owned())),
-            Some("rate_limited") => Some((
-                true,
-                texts.login_rate_limited.replace("{minutes}", &minutes),
-            )),
             _ => match query.get("notice").as_deref() {
                 Some("session") => Some((false, texts.session_expired.to_owned())),
                 Some("signed_out") => Some((false, texts.signed_out.to_owned())),

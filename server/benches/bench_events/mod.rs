@@ -8,8 +8,9 @@ use diesel::Connection;
 use einblick::config::Settings;
 use einblick::db::access_event::{self, NewAccessEvent};
 use einblick::db::{Database, DatabaseLocation};
-use einblick::http::{AppState, BackgroundServer};
+use einblick::http::BackgroundServer;
 use einblick::seed::demo::{self, DemoRng};
+use einblick::state::AppState;
 
 /// `EINBLICK_BENCH_BACKEND` (default `postgres`) and `EINBLICK_BENCH_EVENTS` (default 1 M on
 /// PostgreSQL, 100 k on SQLite).

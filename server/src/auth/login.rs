@@ -1,17 +1,19 @@
-//! `POST /login` (form fields `email`, `password`, optional `next`).
+//! `POST /login` (form fields `email`, `password`, optional `next`) for customers and
+//! `POST /staff/login` (`email`, `password`) for the back office. Same rules for both: Argon2id
+//! off the request workers, throttling, a fresh session id, and one answer for a wrong password
+//! and an unknown account.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use askama::Template;
 use serde::Deserialize;
 
-use app::i18n::Lang;
+use app::backend::Caller;
 
-use super::{password, session, throttle::Throttle};
-use crate::db::{customer, session as session_table};
+use super::session::{self, SessionKind};
+use super::sign_in::{sign_in, Outcome, SignedIn};
 use crate::domain::EmailAddress;
 use crate::error::AppError;
-use crate::http::{local_redirect_target, see_other, AppState};
+use crate::state::AppState;
+use crate::web::{local_redirect_target, pages, see_other};
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -23,126 +25,93 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-enum Outcome {
-    SignedIn { token: String },
-    Invalid,
-    Locked { wait: std::time::Duration },
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn login(
+pub async fn customer_login(
     request: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let LoginForm {
         email,
-        password: typed_password,
+        password,
         next,
     } = form.into_inner();
     let next = next.as_deref().and_then(local_redirect_target);
-    let with_next = |query: String| match &next {
-        Some(n) => format!("/login?{query}&next={}", app::dto::percent_encode(n)),
-        None => format!("/login?{query}"),
+    let back = |query: &str| match &next {
+        Some(n) => see_other(&format!(
+            "/login?{query}&next={}",
+            app::dto::percent_encode(n)
+        )),
+        None => see_other(&format!("/login?{query}")),
     };
-    if email.trim().is_empty() || typed_password.is_empty() {
-        return Ok(see_other(&with_next("error=missing".into())));
+    if email.trim().is_empty() || password.is_empty() {
+        return Ok(back("error=missing"));
     }
     let Ok(email) = EmailAddress::parse(&email) else {
-        return Ok(see_other(&with_next("error=invalid".into())));
+        return Ok(back("error=invalid"));
     };
-
-    let client_address = request
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let previous_token = session::token_of(&request);
-    let settings = state.settings.clone();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            let now = chrono::Utc::now().naive_utc();
-            let throttle = Throttle::new(&settings, &email, &client_address);
-            if let Some(wait) = throttle.locked_for(conn, now)? {
-                return Ok(Outcome::Locked { wait });
-            }
-            let account = customer::find_by_email(conn, &email)?;
-            let matches = match &account {
-                Some(found) => password::verify(&typed_password, &found.password_hash),
-                None => {
-                    password::verify_against_dummy(&typed_password);
-                    false
-                }
-            };
-            let Some(account) = account.filter(|_| matches) else {
-                throttle.record_failure(conn, now)?;
-                return Ok(Outcome::Invalid);
-            };
-            throttle.record_success(conn)?;
-            // A new id at every sign-in: a session id planted before sign-in is worthless.
-            if let Some(previous) = previous_token {
-                session_table::delete(conn, &session::token_hash(&previous))?;
-            }
-            // Sign-ins are rare enough to carry the clean-up of sessions that idled out.
-            session_table::delete_idle(
-                conn,
-                now - chrono::Duration::minutes(i64::from(settings.session_idle_minutes)),
-            )?;
-            let token = session::new_token();
-            session_table::insert_for_customer(
-                conn,
-                &session::token_hash(&token),
-                account.id(),
-                now,
-            )?;
-            tracing::info!(email_domain = email.domain(), "customer signed in");
-            Ok(Outcome::SignedIn { token })
-        })
-        .await?;
-
-    Ok(match outcome {
-        Outcome::SignedIn { token } => {
+    let caller = Caller::of(&request);
+    match sign_in(&state, &caller, SessionKind::Customer, email, password).await? {
+        Outcome::SignedIn { token, .. } => {
             let target = next.unwrap_or_else(|| "/timeline".to_owned());
-            let mut response = see_other(&target);
-            response
-                .add_cookie(&session::session_cookie(&request, &state.settings, token))
-                .map_err(|e| AppError::internal(e.to_string()))?;
-            response
+            with_session(
+                see_other(&target),
+                &caller,
+                &state,
+                SessionKind::Customer,
+                token,
+            )
         }
-        Outcome::Invalid => see_other(&with_next("error=invalid".into())),
-        Outcome::Locked { wait } => too_many_attempts(&request, wait),
-    })
+        Outcome::Invalid => Ok(back("error=invalid")),
+        Outcome::Locked(wait) => Ok(pages::too_many_attempts(&request, wait, "/login")),
+    }
 }
 
-#[derive(Template)]
-#[template(path = "too_many_attempts.html")]
-struct TooManyAttemptsPage<'a> {
-    lang: &'a str,
-    title: &'a str,
-    app_name: &'a str,
-    message: String,
-    back_to_login: &'a str,
-}
-
-/// 429 with a page the person can read, in their language, and `Retry-After` for machines.
-fn too_many_attempts(request: &HttpRequest, wait: std::time::Duration) -> HttpResponse {
-    let lang: Lang = app::lang_of_request(request);
-    let texts = lang.texts();
-    let minutes = wait.as_secs().div_ceil(60).max(1);
-    let page = TooManyAttemptsPage {
-        lang: lang.code(),
-        title: texts.too_many_attempts_title,
-        app_name: texts.app_name,
-        message: texts
-            .login_rate_limited
-            .replace("{minutes}", &minutes.to_string()),
-        back_to_login: texts.back_to_login,
+pub async fn staff_login(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let LoginForm {
+        email, password, ..
+    } = form.into_inner();
+    if email.trim().is_empty() || password.is_empty() {
+        return Ok(see_other("/staff/login?error=missing"));
+    }
+    let Ok(email) = EmailAddress::parse(&email) else {
+        return Ok(see_other("/staff/login?error=invalid"));
     };
-    let body = page
-        .render()
-        .unwrap_or_else(|_| texts.too_many_attempts_title.to_owned());
-    HttpResponse::TooManyRequests()
-        .insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()))
-        .content_type("text/html; charset=utf-8")
-        .body(body)
+    let caller = Caller::of(&request);
+    match sign_in(&state, &caller, SessionKind::Staff, email, password).await? {
+        Outcome::SignedIn {
+            token,
+            who: SignedIn::Staff(_, role),
+        } => with_session(
+            see_other(role.home_path()),
+            &caller,
+            &state,
+            SessionKind::Staff,
+            token,
+        ),
+        Outcome::SignedIn { .. } => Err(AppError::internal("a staff sign-in found a customer")),
+        Outcome::Invalid => Ok(see_other("/staff/login?error=invalid")),
+        Outcome::Locked(wait) => Ok(pages::too_many_attempts(&request, wait, "/staff/login")),
+    }
+}
+
+fn with_session(
+    mut response: HttpResponse,
+    caller: &Caller,
+    state: &AppState,
+    kind: SessionKind,
+    token: String,
+) -> Result<HttpResponse, AppError> {
+    response
+        .add_cookie(&session::session_cookie(
+            caller,
+            &state.settings,
+            kind,
+            token,
+        ))
+        .map_err(|e| AppError::internal(e.to_string()))?;
+    Ok(response)
 }

@@ -1,25 +1,55 @@
-//! Session tokens, cookies and resolving the signed-in customer of a request.
+//! Session tokens and cookies, and looking up whose session a token is.
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
-use actix_web::HttpRequest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{Duration, NaiveDateTime};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use app::dto::{SESSION_COOKIE, STAFF_SESSION_COOKIE};
+use app::backend::Caller;
 
-use crate::config::{CookieSecurity, Settings};
+use crate::config::Settings;
 use crate::db::customer::{self, CustomerRow};
 use crate::db::staff_user::{self, StaffUserRow};
 use crate::db::{session, AnyConnection};
+use crate::domain::{CustomerId, StaffUserId};
 use crate::error::AppError;
+use crate::web::client::wants_secure_cookie;
+
+/// The customer's session cookie.
+pub const CUSTOMER_COOKIE: &str = "einblick_session";
+/// The back office's own session cookie (a staff member may also be a customer).
+pub const STAFF_COOKIE: &str = "einblick_staff_session";
 
 /// Refreshing `last_seen_at` on every request would turn every read into a write.
 const TOUCH_INTERVAL_SECONDS: i64 = 60;
 
-/// A fresh random session token (256 bits) for the cookie.
+/// Which of the two kinds of session a cookie holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionKind {
+    Customer,
+    Staff,
+}
+
+impl SessionKind {
+    pub fn cookie_name(self) -> &'static str {
+        match self {
+            Self::Customer => CUSTOMER_COOKIE,
+            Self::Staff => STAFF_COOKIE,
+        }
+    }
+
+    /// Where a person without this session is sent to sign in.
+    pub fn sign_in_path(self) -> &'static str {
+        match self {
+            Self::Customer => "/login",
+            Self::Staff => "/staff/login",
+        }
+    }
+}
+
+/// A fresh random token (256 bits), for cookies and one-time links.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -31,10 +61,23 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The session token the caller's cookie holds, if any.
+pub fn token_of(caller: &Caller, kind: SessionKind) -> Option<String> {
+    caller
+        .headers
+        .get_all(actix_web::http::header::COOKIE)
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| Cookie::parse(pair.trim()).ok())
+        .find(|cookie| cookie.name() == kind.cookie_name())
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
 /// Who a session belongs to: a customer or a staff member (never both, the table checks).
 enum SessionOwner {
-    Customer(i64),
-    Staff(i64),
+    Customer(CustomerId),
+    Staff(StaffUserId),
 }
 
 /// The owner of the unexpired session `token`; keeps the session alive.
@@ -53,8 +96,8 @@ fn owner_of(
         session::touch(conn, &hash, now)?;
     }
     Ok(match (found.customer_id, found.staff_user_id) {
-        (Some(customer), _) => Some(SessionOwner::Customer(customer)),
-        (None, Some(staff)) => Some(SessionOwner::Staff(staff)),
+        (Some(customer), _) => Some(SessionOwner::Customer(CustomerId(customer))),
+        (None, Some(staff)) => Some(SessionOwner::Staff(StaffUserId(staff))),
         (None, None) => None,
     })
 }
@@ -67,9 +110,7 @@ pub fn customer_for_token(
     now: NaiveDateTime,
 ) -> Result<Option<CustomerRow>, AppError> {
     match owner_of(conn, token, idle_minutes, now)? {
-        Some(SessionOwner::Customer(id)) => {
-            Ok(customer::find(conn, crate::domain::CustomerId(id))?)
-        }
+        Some(SessionOwner::Customer(id)) => Ok(customer::find(conn, id)?),
         _ => Ok(None),
     }
 }
@@ -83,77 +124,36 @@ pub fn staff_for_token(
 ) -> Result<Option<StaffUserRow>, AppError> {
     match owner_of(conn, token, idle_minutes, now)? {
         Some(SessionOwner::Staff(id)) => {
-            Ok(staff_user::find(conn, crate::domain::StaffUserId(id))?
-                .filter(|staff| staff.is_active == 1))
+            Ok(staff_user::find(conn, id)?.filter(|staff| staff.is_active))
         }
         _ => Ok(None),
     }
 }
 
+/// The cookie that carries a new session of `kind`.
 pub fn session_cookie(
-    request: &HttpRequest,
+    caller: &Caller,
     settings: &Settings,
+    kind: SessionKind,
     token: String,
 ) -> Cookie<'static> {
-    named_session_cookie(SESSION_COOKIE, request, settings, token)
-}
-
-/// The back office has its own cookie: signing in as staff never replaces a customer session.
-pub fn staff_session_cookie(
-    request: &HttpRequest,
-    settings: &Settings,
-    token: String,
-) -> Cookie<'static> {
-    named_session_cookie(STAFF_SESSION_COOKIE, request, settings, token)
-}
-
-fn named_session_cookie(
-    name: &'static str,
-    request: &HttpRequest,
-    settings: &Settings,
-    token: String,
-) -> Cookie<'static> {
-    Cookie::build(name, token)
+    Cookie::build(kind.cookie_name(), token)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(wants_secure_cookie(request, settings))
+        .secure(wants_secure_cookie(caller, settings))
         .finish()
 }
 
-pub fn expired_session_cookie(request: &HttpRequest, settings: &Settings) -> Cookie<'static> {
-    let mut cookie = session_cookie(request, settings, String::new());
+/// The cookie that ends a session of `kind` in the browser.
+pub fn expired_session_cookie(
+    caller: &Caller,
+    settings: &Settings,
+    kind: SessionKind,
+) -> Cookie<'static> {
+    let mut cookie = session_cookie(caller, settings, kind, String::new());
     cookie.set_max_age(CookieDuration::ZERO);
     cookie
-}
-
-pub fn expired_staff_session_cookie(request: &HttpRequest, settings: &Settings) -> Cookie<'static> {
-    let mut cookie = staff_session_cookie(request, settings, String::new());
-    cookie.set_max_age(CookieDuration::ZERO);
-    cookie
-}
-
-pub fn wants_secure_cookie(request: &HttpRequest, settings: &Settings) -> bool {
-    match settings.cookie_security {
-        CookieSecurity::Always => true,
-        CookieSecurity::Never => false,
-        CookieSecurity::Auto => request.connection_info().scheme() == "https",
-    }
-}
-
-pub fn token_of(request: &HttpRequest) -> Option<String> {
-    cookie_value(request, SESSION_COOKIE)
-}
-
-pub fn staff_token_of(request: &HttpRequest) -> Option<String> {
-    cookie_value(request, STAFF_SESSION_COOKIE)
-}
-
-fn cookie_value(request: &HttpRequest, name: &str) -> Option<String> {
-    request
-        .cookie(name)
-        .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]

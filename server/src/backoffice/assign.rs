@@ -4,27 +4,29 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{case_action, record, Done};
+use crate::auth::{may, StaffSession};
 use crate::db::dispute::{self, DisputeChange};
 use crate::db::staff_user;
-use crate::disputes::form_value;
-use crate::domain::{StaffPermission, StaffRole, StaffUserId};
+use crate::domain::{StaffRole, StaffUserId};
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
+use crate::web::forms::Form;
 
 pub async fn assign(
     request: HttpRequest,
+    session: StaffSession<may::AssignDisputes>,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Bytes,
+    form: Form,
 ) -> Result<HttpResponse, AppError> {
     case_action(
         request,
+        session,
         state,
         path.into_inner(),
-        StaffPermission::AssignDisputes,
-        body,
+        form,
         |conn, case, form| {
-            let raw = form_value(form, "assignee").unwrap_or_default().trim();
+            let raw = form.get("assignee").unwrap_or_default().trim();
             let assignee = if raw.is_empty() {
                 None
             } else {
@@ -32,7 +34,7 @@ pub async fn assign(
                     return Ok(Done::Refused("assignee"));
                 };
                 let Some(person) = staff_user::find(conn, StaffUserId(id))?.filter(|s| {
-                    s.is_active == 1
+                    s.is_active
                         && matches!(
                             s.role(),
                             Some(StaffRole::PrivacyAnalyst | StaffRole::PrivacyLead)

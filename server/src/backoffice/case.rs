@@ -10,16 +10,17 @@ use app::dto::backoffice::{CaseEvent, CasePermissions, CaseView, EmployeeContext
 use app::dto::Labelled;
 use app::i18n::Lang;
 
-use super::{staff_allowed, viewer};
+use crate::auth::{may, StaffSession};
 use crate::db::access_event::{self, AccessEventRow, NewAccessEvent};
 use crate::db::customer;
 use crate::db::staff_user::StaffUserRow;
 use crate::db::{dispute, dispute_history, lookup, staff_user, AnyConnection};
-use crate::disputes::{local_date, local_date_time, steps, summary, FALLBACK_TIME_ZONE};
+use crate::display::Labeller;
+use crate::disputes::{steps, summary};
+use crate::domain::time::{local_date, local_date_time, FALLBACK_TIME_ZONE};
 use crate::domain::{DisputeReference, StaffPermission, StaffRole};
 use crate::error::{AppError, ErrorKind};
-use crate::http::AppState;
-use crate::portal::labels::Labeller;
+use crate::state::AppState;
 
 /// The `source` of the access events Einblick writes about its own staff.
 pub const BACK_OFFICE_SOURCE: &str = "/einblick/back-office";
@@ -29,20 +30,15 @@ const CONTEXT_DAYS: i64 = 14;
 
 pub async fn load(
     state: &AppState,
-    token: Option<String>,
+    session: StaffSession<may::ReviewDisputes>,
     lang: Lang,
     reference: String,
 ) -> Result<CaseView, AppError> {
-    let idle_minutes = state.settings.session_idle_minutes;
+    let viewer = session.viewer();
+    let (staff, role) = (session.staff, session.role);
     state
         .db
         .write(move |conn| {
-            let (staff, role) = staff_allowed(
-                conn,
-                token.as_deref(),
-                idle_minutes,
-                StaffPermission::ReviewDisputes,
-            )?;
             let not_found = || AppError::new(ErrorKind::NotFound);
             let reference = DisputeReference::parse(&reference).map_err(|_| not_found())?;
             let row =
@@ -94,10 +90,10 @@ pub async fn load(
                 Vec::new()
             };
             Ok(CaseView {
-                viewer: viewer(&staff),
+                viewer,
                 summary: summary(&row, event_ids.len() as i64, zone, today),
                 customer_ref: customer.customer_ref.clone(),
-                customer_is_vip: customer.is_vip == 1,
+                customer_is_vip: customer.is_vip,
                 statement: row.statement.clone(),
                 events,
                 other_disputes,

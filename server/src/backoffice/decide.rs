@@ -4,27 +4,29 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{case_action, email_about, record, staff_text, Done};
+use crate::auth::{may, StaffSession};
 use crate::db::dispute::{self, DisputeChange};
-use crate::disputes::form_value;
-use crate::domain::{DisputeStatus, PlainText, StaffPermission};
+use crate::domain::{DisputeStatus, PlainText};
 use crate::email::Notice;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
+use crate::web::forms::Form;
 
 pub async fn decide(
     request: HttpRequest,
+    session: StaffSession<may::DecideDisputes>,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Bytes,
+    form: Form,
 ) -> Result<HttpResponse, AppError> {
     case_action(
         request,
+        session,
         state,
         path.into_inner(),
-        StaffPermission::DecideDisputes,
-        body,
+        form,
         |conn, case, form| {
-            let (status, notice) = match form_value(form, "outcome").map(str::trim) {
+            let (status, notice) = match form.get("outcome").map(str::trim) {
                 Some("upheld") => (DisputeStatus::Upheld, Notice::Upheld),
                 Some("rejected") => (DisputeStatus::Rejected, Notice::Rejected),
                 _ => return Ok(Done::Refused("outcome")),
@@ -33,7 +35,8 @@ pub async fn decide(
                 Ok(text) => text,
                 Err(code) => return Ok(Done::Refused(code)),
             };
-            let note = form_value(form, "internal_note")
+            let note = form
+                .get("internal_note")
                 .filter(|n| !n.trim().is_empty())
                 .map(PlainText::parse)
                 .transpose()

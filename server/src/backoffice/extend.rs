@@ -4,28 +4,30 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{case_action, email_about, record, staff_text, Done};
+use crate::auth::{may, StaffSession};
 use crate::db::dispute::{self, DisputeChange};
-use crate::disputes::form_value;
-use crate::domain::StaffPermission;
 use crate::email::Notice;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
+use crate::web::forms::Form;
 
 pub async fn extend(
     request: HttpRequest,
+    session: StaffSession<may::ExtendDeadlines>,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Bytes,
+    form: Form,
 ) -> Result<HttpResponse, AppError> {
     case_action(
         request,
+        session,
         state,
         path.into_inner(),
-        StaffPermission::ExtendDeadlines,
-        body,
+        form,
         |conn, case, form| {
-            let Some(months) =
-                form_value(form, "months").and_then(|m| m.trim().parse::<u32>().ok())
+            let Some(months) = form
+                .get("months")
+                .and_then(|m| m.trim().parse::<u32>().ok())
             else {
                 return Ok(Done::Refused("months"));
             };

@@ -9,13 +9,12 @@ use app::dto::admin::{
     DeadLetterDetail, DeadLetterSummary, FeedAdmin, FeedTokenSummary, SourceHealth, UnknownCode,
 };
 
-use super::{staff_allowed, viewer};
+use crate::auth::{may, StaffSession};
 use crate::db::dead_letter::{self, DeadLetterRow};
 use crate::db::{feed_token, ingest_stats, unknown_code};
-use crate::disputes::{local_date_time, FALLBACK_TIME_ZONE};
-use crate::domain::StaffPermission;
+use crate::domain::time::{local_date_time, FALLBACK_TIME_ZONE};
 use crate::error::{AppError, ErrorKind};
-use crate::http::AppState;
+use crate::state::AppState;
 
 /// Dead letters listed on the page; older ones are counted.
 const DEAD_LETTERS_SHOWN: i64 = 100;
@@ -36,17 +35,14 @@ fn summary(row: &DeadLetterRow) -> DeadLetterSummary {
     }
 }
 
-pub async fn load(state: &AppState, token: Option<String>) -> Result<FeedAdmin, AppError> {
-    let idle_minutes = state.settings.session_idle_minutes;
+pub async fn load(
+    state: &AppState,
+    session: StaffSession<may::ManageFeed>,
+) -> Result<FeedAdmin, AppError> {
+    let viewer = session.viewer();
     state
         .db
         .run(move |conn| {
-            let (staff, _) = staff_allowed(
-                conn,
-                token.as_deref(),
-                idle_minutes,
-                StaffPermission::ManageFeed,
-            )?;
             let now = Utc::now().naive_utc();
             let hour_ago = now - Duration::hours(1);
             let day_ago = now - Duration::hours(24);
@@ -85,7 +81,7 @@ pub async fn load(state: &AppState, token: Option<String>) -> Result<FeedAdmin, 
                 })
                 .collect();
             Ok(FeedAdmin {
-                viewer: viewer(&staff),
+                viewer,
                 sources,
                 dead_letters,
                 open_dead_letters: u64::try_from(dead_letter::count_open(conn)?).unwrap_or(0),
@@ -98,19 +94,13 @@ pub async fn load(state: &AppState, token: Option<String>) -> Result<FeedAdmin, 
 
 pub async fn load_dead_letter(
     state: &AppState,
-    token: Option<String>,
+    session: StaffSession<may::ManageFeed>,
     id: String,
 ) -> Result<DeadLetterDetail, AppError> {
-    let idle_minutes = state.settings.session_idle_minutes;
+    let viewer = session.viewer();
     state
         .db
         .run(move |conn| {
-            let (staff, _) = staff_allowed(
-                conn,
-                token.as_deref(),
-                idle_minutes,
-                StaffPermission::ManageFeed,
-            )?;
             let not_found = || AppError::new(ErrorKind::NotFound);
             let id: i64 = id.parse().map_err(|_| not_found())?;
             let row = dead_letter::find(conn, id)?.ok_or_else(not_found)?;
@@ -118,7 +108,7 @@ pub async fn load_dead_letter(
                 .decode(&row.raw_base64)
                 .map_err(|e| AppError::internal(format!("dead letter {id} is not base64: {e}")))?;
             Ok(DeadLetterDetail {
-                viewer: viewer(&staff),
+                viewer,
                 summary: summary(&row),
                 byte_len: bytes.len() as u64,
                 raw_text: String::from_utf8(bytes).ok(),

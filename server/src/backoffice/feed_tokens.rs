@@ -5,12 +5,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{staff_post, Answer};
+use crate::auth::{may, StaffSession};
 use crate::db::feed_token;
-use crate::disputes::form_value;
-use crate::domain::StaffPermission;
 use crate::error::{AppError, ErrorKind};
-use crate::http::AppState;
 use crate::ingest::token;
+use crate::state::AppState;
+use crate::web::forms::Form;
 
 const PAGE: &str = "/staff/admin/feed";
 
@@ -31,27 +31,25 @@ struct TokenCreatedPage<'a> {
 
 pub async fn create(
     request: HttpRequest,
+    session: StaffSession<may::ManageFeed>,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    form: Form,
 ) -> Result<HttpResponse, AppError> {
     let lang = app::lang_of_request(&request);
     staff_post(
         request,
+        session,
         state,
-        StaffPermission::ManageFeed,
-        body,
+        form,
         move |conn, admin, form, now| {
-            let label = form_value(form, "label")
-                .unwrap_or_default()
-                .trim()
-                .to_owned();
+            let label = form.get("label").unwrap_or_default().trim().to_owned();
             if label.is_empty()
                 || label.chars().count() > 100
                 || label.chars().any(char::is_control)
             {
                 return Ok(Answer::Redirect(format!("{PAGE}?error=label#new-token")));
             }
-            let raw_sources = form_value(form, "sources").unwrap_or_default();
+            let raw_sources = form.get("sources").unwrap_or_default();
             let sources: Result<Vec<String>, String> = raw_sources
                 .lines()
                 .filter(|l| !l.trim().is_empty())
@@ -86,23 +84,18 @@ pub async fn create(
 
 pub async fn revoke(
     request: HttpRequest,
+    session: StaffSession<may::ManageFeed>,
     state: web::Data<AppState>,
     path: web::Path<i64>,
-    body: web::Bytes,
+    form: Form,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    staff_post(
-        request,
-        state,
-        StaffPermission::ManageFeed,
-        body,
-        move |conn, admin, _, now| {
-            if feed_token::revoke(conn, id, now)? == 0 {
-                return Err(AppError::new(ErrorKind::NotFound));
-            }
-            tracing::info!(admin = admin.id, token = id, "feed token revoked");
-            Ok(Answer::Redirect(format!("{PAGE}?notice=revoked")))
-        },
-    )
+    staff_post(request, session, state, form, move |conn, admin, _, now| {
+        if feed_token::revoke(conn, id, now)? == 0 {
+            return Err(AppError::new(ErrorKind::NotFound));
+        }
+        tracing::info!(admin = admin.id, token = id, "feed token revoked");
+        Ok(Answer::Redirect(format!("{PAGE}?notice=revoked")))
+    })
     .await
 }

@@ -8,7 +8,6 @@ pub mod decide;
 pub mod extend;
 pub mod feed_admin;
 pub mod feed_tokens;
-pub mod login;
 pub mod message;
 pub mod note;
 pub mod queue;
@@ -17,64 +16,63 @@ pub mod request_info;
 pub mod review;
 pub mod staff_accounts;
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
 
-use app::dto::backoffice::StaffViewer;
-
-use crate::auth::session;
+use crate::auth::staff_session::Permission;
+use crate::auth::StaffSession;
 use crate::db::customer::{self, CustomerRow};
 use crate::db::dispute::{self, DisputeRow};
 use crate::db::staff_user::StaffUserRow;
 use crate::db::AnyConnection;
-use crate::disputes::{form_pairs, message_page};
-use crate::domain::{DisputeReference, StaffPermission, StaffRole};
+use crate::domain::DisputeReference;
 use crate::email::{self, CaseEmail};
 use crate::error::{AppError, ErrorKind};
-use crate::http::{see_other, AppState};
+use crate::state::AppState;
+use crate::web::forms::Form;
+use crate::web::pages::refusal_page;
+use crate::web::routes::{Access, Routes};
+use crate::web::see_other;
 
-/// The signed-in staff member, if their role allows `permission`. A refusal is logged: the
-/// "not allowed" page tells staff that attempts are recorded.
-pub fn staff_allowed(
-    conn: &mut AnyConnection,
-    token: Option<&str>,
-    idle_minutes: u32,
-    permission: StaffPermission,
-) -> Result<(StaffUserRow, StaffRole), AppError> {
-    let (staff, role) = signed_in_staff(conn, token, idle_minutes)?;
-    if !role.may(permission) {
-        tracing::warn!(
-            staff_user = staff.id,
-            role = role.code(),
-            permission = ?permission,
-            "staff action refused"
-        );
-        return Err(AppError::new(ErrorKind::Forbidden));
-    }
-    Ok((staff, role))
-}
-
-/// The signed-in staff member and their role, or `NotSignedIn`.
-pub fn signed_in_staff(
-    conn: &mut AnyConnection,
-    token: Option<&str>,
-    idle_minutes: u32,
-) -> Result<(StaffUserRow, StaffRole), AppError> {
-    let token = token.ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
-    let staff = session::staff_for_token(conn, token, idle_minutes, Utc::now().naive_utc())?
-        .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
-    let role = staff
-        .role()
-        .ok_or_else(|| AppError::new(ErrorKind::Forbidden))?;
-    Ok((staff, role))
-}
-
-pub fn viewer(staff: &StaffUserRow) -> StaffViewer {
-    StaffViewer {
-        name: staff.display_name.clone(),
-        role: staff.staff_role.clone(),
-    }
+pub fn routes(routes: &mut Routes) {
+    let staff = Access::Staff;
+    routes.post("/staff/disputes/{reference}/review", staff, review::review);
+    routes.post("/staff/disputes/{reference}/assign", staff, assign::assign);
+    routes.post(
+        "/staff/disputes/{reference}/request-info",
+        staff,
+        request_info::request_info,
+    );
+    routes.post(
+        "/staff/disputes/{reference}/message",
+        staff,
+        message::message,
+    );
+    routes.post("/staff/disputes/{reference}/note", staff, note::note);
+    routes.post("/staff/disputes/{reference}/extend", staff, extend::extend);
+    routes.post("/staff/disputes/{reference}/decide", staff, decide::decide);
+    routes.post("/staff/admin/staff", staff, staff_accounts::create);
+    routes.post(
+        "/staff/admin/staff/{id}/deactivate",
+        staff,
+        staff_accounts::deactivate,
+    );
+    routes.post(
+        "/staff/admin/staff/{id}/activate",
+        staff,
+        staff_accounts::activate,
+    );
+    routes.post("/staff/admin/feed/tokens", staff, feed_tokens::create);
+    routes.post(
+        "/staff/admin/feed/tokens/{id}/revoke",
+        staff,
+        feed_tokens::revoke,
+    );
+    routes.post(
+        "/staff/admin/dead-letters/{id}/replay",
+        staff,
+        replay::replay,
+    );
 }
 
 /// What an action did: emails to send after commit, or a refusal code for the case page.
@@ -91,29 +89,26 @@ pub struct CaseContext<'a> {
     pub now: NaiveDateTime,
 }
 
-/// Runs one staff action on the case named in the path: checks the session and `permission`,
-/// refuses closed cases, runs `work` in a write transaction, then sends its emails.
-pub async fn case_action<F>(
+/// Runs one staff action on the case named in the path, for a staff member whose role allows
+/// `P`: refuses closed cases, runs `work` in a write transaction, then sends its emails.
+pub async fn case_action<P: Permission, F>(
     request: HttpRequest,
+    session: StaffSession<P>,
     state: web::Data<AppState>,
     reference: String,
-    permission: StaffPermission,
-    body: web::Bytes,
+    form: Form,
     work: F,
 ) -> Result<HttpResponse, AppError>
 where
-    F: FnOnce(&mut AnyConnection, &CaseContext<'_>, &[(String, String)]) -> Result<Done, AppError>
+    F: FnOnce(&mut AnyConnection, &CaseContext<'_>, &Form) -> Result<Done, AppError>
         + Send
         + 'static,
 {
-    let token = session::staff_token_of(&request);
-    let idle_minutes = state.settings.session_idle_minutes;
-    let pairs = form_pairs(&body);
     let looked_up = reference.clone();
+    let staff = session.staff;
     let outcome = state
         .db
         .write(move |conn| {
-            let (staff, _) = staff_allowed(conn, token.as_deref(), idle_minutes, permission)?;
             let reference = DisputeReference::parse(&looked_up)
                 .map_err(|_| AppError::new(ErrorKind::NotFound))?;
             // Two staff acting on one case at once take turns, and the second sees what the
@@ -132,7 +127,7 @@ where
                 customer: &customer,
                 now,
             };
-            let done = work(conn, &context, &pairs)?;
+            let done = work(conn, &context, &form)?;
             if matches!(done, Done::Changed(_)) {
                 dispute::update(
                     conn,
@@ -153,46 +148,15 @@ where
             Ok(see_other(&format!("{case_url}?notice=saved")))
         }
         Ok(Done::Refused(code)) => Ok(see_other(&format!("{case_url}?error={code}"))),
-        Err(error) => refused(&request, error, &case_url),
+        Err(error) if error.kind == ErrorKind::NotFound => refusal_page(&request, error, "/staff"),
+        Err(error) => refusal_page(&request, error, &case_url),
     }
 }
 
-/// Refusals of staff form posts as pages a person can read; other errors stay errors.
-pub(crate) fn refused(
-    request: &HttpRequest,
-    error: AppError,
-    case_url: &str,
-) -> Result<HttpResponse, AppError> {
-    let lang = app::lang_of_request(request);
-    let texts = lang.texts();
-    let staff = lang.backoffice();
-    Ok(match error.kind {
-        ErrorKind::NotSignedIn => see_other("/staff/login?notice=session"),
-        ErrorKind::Forbidden => message_page(
-            request,
-            StatusCode::FORBIDDEN,
-            staff.forbidden_title,
-            staff.forbidden_body,
-            case_url,
-        ),
-        ErrorKind::NotFound => message_page(
-            request,
-            StatusCode::NOT_FOUND,
-            texts.not_found_title,
-            texts.not_found_body,
-            "/staff",
-        ),
-        _ => return Err(error),
-    })
-}
-
 /// Staff-written text (messages, notes, explanations) under the same rules as the customer's.
-pub fn staff_text(
-    pairs: &[(String, String)],
-    field: &str,
-) -> Result<crate::domain::PlainText, &'static str> {
+pub fn staff_text(form: &Form, field: &str) -> Result<crate::domain::PlainText, &'static str> {
     use crate::domain::dispute::PlainTextError;
-    let raw = crate::disputes::form_value(pairs, field).unwrap_or_default();
+    let raw = form.get(field).unwrap_or_default();
     crate::domain::PlainText::parse(raw).map_err(|e| match e {
         PlainTextError::Empty => "text_empty",
         PlainTextError::TooLong => "text_too_long",
@@ -238,49 +202,30 @@ pub enum Answer {
     Page(String),
 }
 
-/// Runs one staff form post that is not about a case: checks the session and `permission`,
-/// runs `work` in a write transaction.
-pub async fn staff_post<F>(
+/// Runs one staff form post that is not about a case, for a staff member whose role allows
+/// `P`: runs `work` in a write transaction.
+pub async fn staff_post<P: Permission, F>(
     request: HttpRequest,
+    session: StaffSession<P>,
     state: web::Data<AppState>,
-    permission: StaffPermission,
-    body: web::Bytes,
+    form: Form,
     work: F,
 ) -> Result<HttpResponse, AppError>
 where
-    F: FnOnce(
-            &mut AnyConnection,
-            &StaffUserRow,
-            &[(String, String)],
-            NaiveDateTime,
-        ) -> Result<Answer, AppError>
+    F: FnOnce(&mut AnyConnection, &StaffUserRow, &Form, NaiveDateTime) -> Result<Answer, AppError>
         + Send
         + 'static,
 {
-    let token = session::staff_token_of(&request);
-    let idle_minutes = state.settings.session_idle_minutes;
-    let pairs = form_pairs(&body);
+    let staff = session.staff;
     let outcome = state
         .db
-        .write(move |conn| {
-            let (staff, _) = staff_allowed(conn, token.as_deref(), idle_minutes, permission)?;
-            work(conn, &staff, &pairs, Utc::now().naive_utc())
-        })
+        .write(move |conn| work(conn, &staff, &form, Utc::now().naive_utc()))
         .await;
     match outcome {
         Ok(Answer::Redirect(location)) => Ok(see_other(&location)),
         Ok(Answer::Page(html)) => Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(html)),
-        Err(error) => refused(&request, error, "/staff"),
-    }
-}
-
-/// Where a staff member lands after signing in.
-pub fn home_of(role: StaffRole) -> &'static str {
-    match role {
-        StaffRole::Admin => "/staff/admin/feed",
-        StaffRole::Regulator => "/staff/regulator",
-        _ => "/staff",
+        Err(error) => refusal_page(&request, error, "/staff"),
     }
 }

@@ -3,22 +3,24 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{case_action, record, staff_text, Done};
-use crate::domain::StaffPermission;
+use crate::auth::{may, StaffSession};
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
+use crate::web::forms::Form;
 
 pub async fn note(
     request: HttpRequest,
+    session: StaffSession<may::WorkOnDisputes>,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Bytes,
+    form: Form,
 ) -> Result<HttpResponse, AppError> {
     case_action(
         request,
+        session,
         state,
         path.into_inner(),
-        StaffPermission::WorkOnDisputes,
-        body,
+        form,
         |conn, case, form| {
             let text = match staff_text(form, "note") {
                 Ok(text) => text,

@@ -7,13 +7,14 @@ use chrono::Utc;
 use app::dto::backoffice::{QueueItem, QueuePage, QueueQuery};
 use app::dto::Labelled;
 
-use super::{staff_allowed, viewer};
+use crate::auth::{may, StaffSession};
 use crate::db::dispute::{self, QueueFilter};
 use crate::db::staff_user;
-use crate::disputes::{local_date, summary, FALLBACK_TIME_ZONE};
-use crate::domain::{DisputeStatus, StaffPermission, StaffUserId};
+use crate::disputes::summary;
+use crate::domain::time::{local_date, FALLBACK_TIME_ZONE};
+use crate::domain::{DisputeStatus, StaffUserId};
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 /// More than this on one screen is a backlog report, not a queue.
 const QUEUE_LIMIT: i64 = 500;
@@ -22,19 +23,14 @@ const ACTIVE: [&str; 3] = ["open", "in_review", "waiting_for_customer"];
 
 pub async fn load(
     state: &AppState,
-    token: Option<String>,
+    session: StaffSession<may::ReviewDisputes>,
     query: QueueQuery,
 ) -> Result<QueuePage, AppError> {
-    let idle_minutes = state.settings.session_idle_minutes;
+    let viewer = session.viewer();
+    let staff = session.staff;
     state
         .db
         .run(move |conn| {
-            let (staff, _) = staff_allowed(
-                conn,
-                token.as_deref(),
-                idle_minutes,
-                StaffPermission::ReviewDisputes,
-            )?;
             // The privacy team works in Berlin time; deadlines are calendar days there.
             let today = local_date(Utc::now().naive_utc(), FALLBACK_TIME_ZONE);
             let statuses = match query.status.as_deref() {
@@ -72,7 +68,7 @@ pub async fn load(
                 .map(|p| (p.id, p.display_name.clone()))
                 .collect();
             Ok(QueuePage {
-                viewer: viewer(&staff),
+                viewer,
                 items: rows
                     .iter()
                     .map(|(row, customer_ref, is_vip)| QueueItem {
@@ -83,7 +79,7 @@ pub async fn load(
                             today,
                         ),
                         customer_ref: customer_ref.clone(),
-                        customer_is_vip: *is_vip == 1,
+                        customer_is_vip: *is_vip,
                         assignee: row.assignee_id.and_then(|id| names.get(&id).cloned()),
                     })
                     .collect(),

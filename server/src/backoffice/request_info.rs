@@ -4,24 +4,27 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{case_action, email_about, record, staff_text, Done};
+use crate::auth::{may, StaffSession};
 use crate::db::dispute::{self, DisputeChange};
-use crate::domain::{DisputeStatus, StaffPermission};
+use crate::domain::DisputeStatus;
 use crate::email::Notice;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
+use crate::web::forms::Form;
 
 pub async fn request_info(
     request: HttpRequest,
+    session: StaffSession<may::WorkOnDisputes>,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Bytes,
+    form: Form,
 ) -> Result<HttpResponse, AppError> {
     case_action(
         request,
+        session,
         state,
         path.into_inner(),
-        StaffPermission::WorkOnDisputes,
-        body,
+        form,
         |conn, case, form| {
             let question = match staff_text(form, "message") {
                 Ok(text) => text,

@@ -14,7 +14,7 @@ pub struct CustomerRow {
     pub password_hash: String,
     pub display_name: String,
     pub time_zone: String,
-    pub is_vip: i16,
+    pub is_vip: bool,
     pub created_at: NaiveDateTime,
     /// `de` or `en`: the language of the customer's emails.
     pub lang: String,
@@ -23,6 +23,11 @@ pub struct CustomerRow {
 impl CustomerRow {
     pub fn id(&self) -> CustomerId {
         CustomerId(self.id)
+    }
+
+    /// The customer's time zone; an unknown stored name falls back to Berlin.
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        crate::domain::time::time_zone_named(&self.time_zone)
     }
 }
 
@@ -34,7 +39,7 @@ pub struct NewCustomer {
     pub password_hash: String,
     pub display_name: String,
     pub time_zone: String,
-    pub is_vip: i16,
+    pub is_vip: bool,
     pub created_at: NaiveDateTime,
 }
 
@@ -76,7 +81,7 @@ pub fn set_lang(conn: &mut AnyConnection, id: CustomerId, lang: &str) -> QueryRe
 /// Which of these customer references belong to VIP customers.
 pub fn vip_refs(conn: &mut AnyConnection) -> QueryResult<std::collections::HashSet<String>> {
     Ok(customers::table
-        .filter(customers::is_vip.eq(1))
+        .filter(customers::is_vip.eq(true))
         .select(customers::customer_ref)
         .load::<String>(conn)?
         .into_iter()

@@ -220,7 +220,7 @@ pub fn queue(
     conn: &mut AnyConnection,
     filter: &QueueFilter,
     limit: i64,
-) -> QueryResult<Vec<(DisputeRow, String, i16)>> {
+) -> QueryResult<Vec<(DisputeRow, String, bool)>> {
     let mut query = disputes::table
         .inner_join(customers::table)
         .select((

@@ -16,7 +16,7 @@ pub struct HistoryRow {
     pub staff_user_id: Option<i64>,
     pub kind: String,
     pub body: Option<String>,
-    pub visible_to_customer: i16,
+    pub visible_to_customer: bool,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -27,7 +27,7 @@ pub struct NewHistoryEntry<'a> {
     pub staff_user_id: Option<i64>,
     pub kind: &'a str,
     pub body: Option<&'a str>,
-    pub visible_to_customer: i16,
+    pub visible_to_customer: bool,
 }
 
 impl<'a> NewHistoryEntry<'a> {
@@ -45,7 +45,7 @@ impl<'a> NewHistoryEntry<'a> {
             staff_user_id: staff.map(|s| s.0),
             kind,
             body,
-            visible_to_customer: i16::from(visible_to_customer),
+            visible_to_customer,
         }
     }
 }
@@ -72,7 +72,7 @@ pub fn for_dispute(
         .order(dispute_history::id.asc())
         .into_boxed();
     if customer_view {
-        query = query.filter(dispute_history::visible_to_customer.eq(1));
+        query = query.filter(dispute_history::visible_to_customer.eq(true));
     }
     query.load(conn)
 }

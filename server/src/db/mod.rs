@@ -276,9 +276,3 @@ impl Database {
         Ok(applied.iter().map(ToString::to_string).collect())
     }
 }
-
-impl From<diesel::result::Error> for AppError {
-    fn from(e: diesel::result::Error) -> Self {
-        AppError::internal(format!("database error: {e}"))
-    }
-}

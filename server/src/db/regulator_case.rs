@@ -16,7 +16,7 @@ pub struct RegulatorCaseRow {
     pub customer_id: i64,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
-    pub confidential: i16,
+    pub confidential: bool,
     pub opened_by: i64,
     pub opened_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
@@ -31,7 +31,7 @@ pub struct NewRegulatorCase<'a> {
     pub customer_id: i64,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
-    pub confidential: i16,
+    pub confidential: bool,
     pub opened_by: i64,
     pub opened_at: NaiveDateTime,
 }

@@ -32,7 +32,7 @@ diesel::table! {
         password_hash -> Text,
         display_name -> Text,
         time_zone -> Text,
-        is_vip -> Int2,
+        is_vip -> Bool,
         created_at -> Timestamp,
         lang -> Text,
     }
@@ -74,7 +74,7 @@ diesel::table! {
         staff_user_id -> Nullable<Int8>,
         kind -> Text,
         body -> Nullable<Text>,
-        visible_to_customer -> Int2,
+        visible_to_customer -> Bool,
     }
 }
 
@@ -179,7 +179,7 @@ diesel::table! {
         customer_id -> Int8,
         period_from -> Date,
         period_to -> Date,
-        confidential -> Int2,
+        confidential -> Bool,
         opened_by -> Int8,
         opened_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
@@ -223,7 +223,7 @@ diesel::table! {
         display_name -> Text,
         staff_role -> Text,
         authority -> Nullable<Text>,
-        is_active -> Int2,
+        is_active -> Bool,
         created_at -> Timestamp,
     }
 }

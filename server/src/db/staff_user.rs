@@ -16,7 +16,7 @@ pub struct StaffUserRow {
     pub display_name: String,
     pub staff_role: String,
     pub authority: Option<String>,
-    pub is_active: i16,
+    pub is_active: bool,
     pub created_at: NaiveDateTime,
 }
 
@@ -39,7 +39,7 @@ pub struct NewStaffUser<'a> {
     pub display_name: &'a str,
     pub staff_role: &'a str,
     pub authority: Option<&'a str>,
-    pub is_active: i16,
+    pub is_active: bool,
     pub created_at: NaiveDateTime,
 }
 
@@ -74,7 +74,7 @@ pub fn active_with_roles(
     roles: &[&str],
 ) -> QueryResult<Vec<StaffUserRow>> {
     staff_users::table
-        .filter(staff_users::is_active.eq(1))
+        .filter(staff_users::is_active.eq(true))
         .filter(staff_users::staff_role.eq_any(roles))
         .order(staff_users::display_name.asc())
         .select(StaffUserRow::as_select())
@@ -103,6 +103,6 @@ pub fn set_active(conn: &mut AnyConnection, id: StaffUserId, active: bool) -> Qu
         diesel::delete(sessions::table.filter(sessions::staff_user_id.eq(id.0))).execute(conn)?;
     }
     diesel::update(staff_users::table.find(id.0))
-        .set(staff_users::is_active.eq(i16::from(active)))
+        .set(staff_users::is_active.eq(active))
         .execute(conn)
 }

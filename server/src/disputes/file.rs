@@ -6,44 +6,42 @@ use chrono::Utc;
 
 use app::dto::percent_encode;
 
-use super::{form_pairs, form_value, local_date, time_zone_of};
-use crate::auth::session;
+use crate::auth::CustomerSession;
 use crate::db::dispute::{self, NewDispute};
 use crate::db::dispute_history::{self, NewHistoryEntry};
 use crate::db::{access_event, customer};
 use crate::domain::dispute::PlainTextError;
+use crate::domain::time::local_date;
 use crate::domain::{Deadline, DisputeGround, DisputeReference, DisputeStatus, PlainText};
 use crate::email::{self, Notice};
 use crate::error::AppError;
-use crate::http::{see_other, AppState};
+use crate::state::AppState;
+use crate::web::forms::Form;
+use crate::web::see_other;
 
 /// More entries than this in one dispute is a selection mistake, not a case.
 pub const MAX_EVENTS_PER_DISPUTE: usize = 50;
 
 enum Filed {
     Done(DisputeReference, Box<email::CaseEmail>),
-    NotSignedIn,
     UnknownEvents,
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn file(
     request: HttpRequest,
+    session: CustomerSession,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    form: Form,
 ) -> Result<HttpResponse, AppError> {
-    let pairs = form_pairs(&body);
-    let mut event_ids: Vec<i64> = pairs
-        .iter()
-        .filter(|(k, _)| k == "event")
-        .filter_map(|(_, v)| v.trim().parse().ok())
+    let mut event_ids: Vec<i64> = form
+        .all("event")
+        .filter_map(|v| v.trim().parse().ok())
         .collect();
     event_ids.sort_unstable();
     event_ids.dedup();
-    let raw_ground = form_value(&pairs, "ground").unwrap_or_default().to_owned();
-    let raw_statement = form_value(&pairs, "statement")
-        .unwrap_or_default()
-        .to_owned();
+    let raw_ground = form.get("ground").unwrap_or_default().to_owned();
+    let raw_statement = form.get("statement").unwrap_or_default().to_owned();
 
     // Back to the form with the reason and everything typed so far: nothing is lost.
     let back_to_form = |error: &str| {
@@ -69,20 +67,13 @@ pub async fn file(
         Err(PlainTextError::Empty) => return Ok(back_to_form("statement_empty")),
         Err(PlainTextError::TooLong) => return Ok(back_to_form("statement_too_long")),
     };
-    let Some(token) = session::token_of(&request) else {
-        return Ok(see_other("/login?notice=session&next=/timeline"));
-    };
     let lang = app::lang_of_request(&request);
-    let idle_minutes = state.settings.session_idle_minutes;
+    let customer = session.customer;
 
     let filed = state
         .db
         .write(move |conn| {
             let now = Utc::now().naive_utc();
-            let Some(customer) = session::customer_for_token(conn, &token, idle_minutes, now)?
-            else {
-                return Ok(Filed::NotSignedIn);
-            };
             // Only the customer's own entries, and only those they can already see.
             let events = access_event::find_many(conn, &event_ids)?;
             let all_theirs = events.len() == event_ids.len()
@@ -93,7 +84,7 @@ pub async fn file(
             if !all_theirs {
                 return Ok(Filed::UnknownEvents);
             }
-            let zone = time_zone_of(&customer);
+            let zone = customer.time_zone();
             let deadline = Deadline::for_receipt(local_date(now, zone));
             let reference = DisputeReference::generate();
             let id = dispute::insert(
@@ -138,7 +129,6 @@ pub async fn file(
             email::deliver_all(state.settings.clone(), vec![*mail]).await;
             Ok(see_other(&format!("/disputes/{reference}?notice=filed")))
         }
-        Filed::NotSignedIn => Ok(see_other("/login?notice=session&next=/timeline")),
         Filed::UnknownEvents => Ok(super::not_found_page(&request)),
     }
 }

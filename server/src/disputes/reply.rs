@@ -4,25 +4,27 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
-use super::{form_pairs, form_value, refused, CustomerCase};
-use crate::auth::session;
+use super::{refused, CustomerCase};
+use crate::auth::CustomerSession;
 use crate::db::dispute::{self, DisputeChange};
 use crate::db::dispute_history::{self, NewHistoryEntry};
 use crate::domain::dispute::PlainTextError;
 use crate::domain::{DisputeStatus, PlainText};
 use crate::error::AppError;
-use crate::http::{see_other, AppState};
+use crate::state::AppState;
+use crate::web::forms::Form;
+use crate::web::see_other;
 
 #[tracing::instrument(skip_all)]
 pub async fn reply(
     request: HttpRequest,
+    session: CustomerSession,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Bytes,
+    form: Form,
 ) -> Result<HttpResponse, AppError> {
     let reference = path.into_inner();
-    let pairs = form_pairs(&body);
-    let raw = form_value(&pairs, "message").unwrap_or_default().to_owned();
+    let raw = form.get("message").unwrap_or_default().to_owned();
     let message = match PlainText::parse(&raw) {
         Ok(text) => text,
         Err(error) => {
@@ -37,15 +39,13 @@ pub async fn reply(
             )));
         }
     };
-    let token = session::token_of(&request);
-    let idle_minutes = state.settings.session_idle_minutes;
     let lang = app::lang_of_request(&request);
     let looked_up = reference.clone();
     let outcome = state
         .db
         .write(move |conn| {
             let now = Utc::now().naive_utc();
-            let case = CustomerCase::load(conn, token.as_deref(), &looked_up, idle_minutes, now)?;
+            let case = CustomerCase::load(conn, &session, &looked_up)?;
             let CustomerCase::Found { customer, dispute } = &case else {
                 return Ok(case);
             };

@@ -5,45 +5,33 @@ use chrono::Utc;
 use app::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use app::i18n::Lang;
 
-use super::{local_date, steps, summary, time_zone_of};
-use crate::auth::session;
-use crate::db::customer::CustomerRow;
-use crate::db::{access_event, dispute, dispute_history, lookup, AnyConnection};
+use super::{steps, summary};
+use crate::auth::CustomerSession;
+use crate::db::{access_event, dispute, dispute_history, lookup};
+use crate::display::{timeline_entry, Labeller};
+use crate::domain::time::local_date;
 use crate::domain::{Deadline, DisputeReference};
 use crate::error::{AppError, ErrorKind};
-use crate::http::AppState;
-use crate::portal::labels::Labeller;
-use crate::portal::timeline::entry;
-
-fn signed_in_customer(
-    conn: &mut AnyConnection,
-    token: Option<&str>,
-    idle_minutes: u32,
-) -> Result<CustomerRow, AppError> {
-    let token = token.ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
-    session::customer_for_token(conn, token, idle_minutes, Utc::now().naive_utc())?
-        .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))
-}
+use crate::state::AppState;
 
 /// The entries a new dispute would be about; ids that are not the customer's are left out.
 pub async fn draft(
     state: &AppState,
-    token: Option<String>,
+    session: CustomerSession,
     lang: Lang,
     event_ids: Vec<String>,
 ) -> Result<DisputeDraft, AppError> {
-    let idle_minutes = state.settings.session_idle_minutes;
+    let customer = session.customer;
     state
         .db
         .run(move |conn| {
-            let customer = signed_in_customer(conn, token.as_deref(), idle_minutes)?;
             let now = Utc::now().naive_utc();
             let ids: Vec<i64> = event_ids
                 .iter()
                 .filter_map(|id| id.trim().parse().ok())
                 .take(super::file::MAX_EVENTS_PER_DISPUTE)
                 .collect();
-            let zone = time_zone_of(&customer);
+            let zone = customer.time_zone();
             let lookups = lookup::load_all(conn)?;
             let labels = Labeller::new(&lookups, lang);
             let entries = access_event::find_many(conn, &ids)?
@@ -52,7 +40,7 @@ pub async fn draft(
                     e.customer_ref == customer.customer_ref
                         && e.visible_from.is_none_or(|v| v <= now)
                 })
-                .map(|row| entry(row, &labels, zone))
+                .map(|row| timeline_entry(row, &labels, zone))
                 .collect();
             Ok(DisputeDraft {
                 viewer_name: customer.display_name,
@@ -63,13 +51,12 @@ pub async fn draft(
         .await
 }
 
-pub async fn list(state: &AppState, token: Option<String>) -> Result<MyDisputes, AppError> {
-    let idle_minutes = state.settings.session_idle_minutes;
+pub async fn list(state: &AppState, session: CustomerSession) -> Result<MyDisputes, AppError> {
+    let customer = session.customer;
     state
         .db
         .run(move |conn| {
-            let customer = signed_in_customer(conn, token.as_deref(), idle_minutes)?;
-            let zone = time_zone_of(&customer);
+            let zone = customer.time_zone();
             let today = local_date(Utc::now().naive_utc(), zone);
             let rows = dispute::list_for_customer(conn, customer.id())?;
             let counts =
@@ -87,28 +74,27 @@ pub async fn list(state: &AppState, token: Option<String>) -> Result<MyDisputes,
 
 pub async fn detail(
     state: &AppState,
-    token: Option<String>,
+    session: CustomerSession,
     lang: Lang,
     reference: String,
 ) -> Result<DisputeDetail, AppError> {
-    let idle_minutes = state.settings.session_idle_minutes;
+    let customer = session.customer;
     state
         .db
         .run(move |conn| {
-            let customer = signed_in_customer(conn, token.as_deref(), idle_minutes)?;
             let not_found = || AppError::new(ErrorKind::NotFound);
             let reference = DisputeReference::parse(&reference).map_err(|_| not_found())?;
             let row = dispute::find_by_reference(conn, reference.as_str())?
                 .filter(|d| d.customer_id == customer.id)
                 .ok_or_else(not_found)?;
-            let zone = time_zone_of(&customer);
+            let zone = customer.time_zone();
             let today = local_date(Utc::now().naive_utc(), zone);
             let event_ids = dispute::event_ids(conn, row.id())?;
             let lookups = lookup::load_all(conn)?;
             let labels = Labeller::new(&lookups, lang);
             let entries: Vec<_> = access_event::find_many(conn, &event_ids)?
                 .iter()
-                .map(|r| entry(r, &labels, zone))
+                .map(|r| timeline_entry(r, &labels, zone))
                 .collect();
             let history = dispute_history::for_dispute(conn, row.id(), true)?;
             let open = !row.status().is_closed();

@@ -4,29 +4,29 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
 use super::{refused, CustomerCase};
-use crate::auth::session;
+use crate::auth::CustomerSession;
 use crate::db::dispute::{self, DisputeChange};
 use crate::db::dispute_history::{self, NewHistoryEntry};
 use crate::domain::DisputeStatus;
 use crate::email::{self, Notice};
 use crate::error::AppError;
-use crate::http::{see_other, AppState};
+use crate::state::AppState;
+use crate::web::see_other;
 
 #[tracing::instrument(skip_all)]
 pub async fn withdraw(
     request: HttpRequest,
+    session: CustomerSession,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let reference = path.into_inner();
-    let token = session::token_of(&request);
-    let idle_minutes = state.settings.session_idle_minutes;
     let looked_up = reference.clone();
     let (case, mail) = state
         .db
         .write(move |conn| {
             let now = Utc::now().naive_utc();
-            let case = CustomerCase::load(conn, token.as_deref(), &looked_up, idle_minutes, now)?;
+            let case = CustomerCase::load(conn, &session, &looked_up)?;
             let CustomerCase::Found { customer, dispute } = &case else {
                 return Ok((case, None));
             };

@@ -5,6 +5,7 @@ pub mod email_address;
 pub mod ids;
 pub mod report_period;
 pub mod staff_role;
+pub mod time;
 pub mod timeline_filter;
 
 pub use dispute::{Deadline, DisputeGround, DisputeId, DisputeReference, DisputeStatus, PlainText};

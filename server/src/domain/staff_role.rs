@@ -51,6 +51,15 @@ impl StaffRole {
             .ok_or_else(|| format!("unknown staff role {raw:?}"))
     }
 
+    /// Where a staff member with this role lands after signing in.
+    pub fn home_path(self) -> &'static str {
+        match self {
+            Self::Admin => "/staff/admin/feed",
+            Self::Regulator => "/staff/regulator",
+            Self::PrivacyAnalyst | Self::PrivacyLead => "/staff",
+        }
+    }
+
     pub fn may(self, permission: StaffPermission) -> bool {
         use StaffPermission::*;
         match self {

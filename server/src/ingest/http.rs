@@ -8,7 +8,8 @@ use futures_util::StreamExt;
 use super::store::{self, RawEvent, SourcePolicy, Transport};
 use super::token;
 use crate::db::dead_letter::{self, NewDeadLetter};
-use crate::http::AppState;
+use crate::error::{AppError, ErrorKind};
+use crate::state::AppState;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
@@ -19,18 +20,21 @@ const SINGLE: &str = "application/cloudevents+json";
 const BATCH: &str = "application/cloudevents-batch+json";
 const NDJSON: &str = "application/x-ndjson";
 
-fn problem(status: actix_web::http::StatusCode, code: &str, message: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .json(serde_json::json!({ "error": { "code": code, "message": message } }))
+fn too_large(code: &'static str, message: String) -> AppError {
+    AppError::new(ErrorKind::PayloadTooLarge { code, message })
+}
+
+fn unauthorized(message: &str) -> AppError {
+    AppError::new(ErrorKind::Unauthorized {
+        message: message.to_owned(),
+    })
 }
 
 pub async fn receive(
     request: HttpRequest,
     mut payload: web::Payload,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    use actix_web::http::StatusCode;
-
+) -> Result<HttpResponse, AppError> {
     let Some(presented) = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -38,7 +42,9 @@ pub async fn receive(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned())
     else {
-        return unauthorized("send the feed token as `Authorization: Bearer <token>`");
+        return Err(unauthorized(
+            "send the feed token as `Authorization: Bearer <token>`",
+        ));
     };
     let media_type = request
         .headers()
@@ -53,15 +59,12 @@ pub async fn receive(
         })
         .unwrap_or_default();
     if ![SINGLE, BATCH, NDJSON].contains(&media_type.as_str()) {
-        return problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("Content-Type must be {SINGLE}, {BATCH} or {NDJSON}"),
-        );
+        return Err(AppError::new(ErrorKind::UnsupportedMediaType {
+            message: format!("Content-Type must be {SINGLE}, {BATCH} or {NDJSON}"),
+        }));
     }
-    let too_large = || {
-        problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
+    let body_too_large = || {
+        too_large(
             "payload_too_large",
             format!(
                 "the body is larger than {MAX_BODY_BYTES} bytes; split it into smaller batches"
@@ -74,34 +77,29 @@ pub async fn receive(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return too_large();
+        return Err(body_too_large());
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let Ok(chunk) = chunk else {
-            return problem(
-                StatusCode::BAD_REQUEST,
+            return Err(AppError::bad_request(
                 "bad_body",
-                "the request body could not be read".into(),
-            );
+                "the request body could not be read",
+            ));
         };
         if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return too_large();
+            return Err(body_too_large());
         }
         body.extend_from_slice(&chunk);
     }
     let body = body.freeze();
 
     let token_state = state.clone();
-    let token = match token_state
+    let token = token_state
         .db
         .run(move |conn| token::authenticate(conn, &presented))
-        .await
-    {
-        Ok(Some(token)) => token,
-        Ok(None) => return unauthorized("the feed token is unknown or revoked"),
-        Err(e) => return actix_web::ResponseError::error_response(&e),
-    };
+        .await?
+        .ok_or_else(|| unauthorized("the feed token is unknown or revoked"))?;
 
     let events: Vec<&[u8]> = match media_type.as_str() {
         SINGLE => vec![&body[..]],
@@ -110,7 +108,7 @@ pub async fn receive(
             Err(e) => {
                 let reason = format!("the batch is not a JSON array of events: {e}");
                 keep_unreadable_body(&state, &body, &reason).await;
-                return problem(StatusCode::BAD_REQUEST, "bad_batch", reason);
+                return Err(AppError::bad_request("bad_batch", reason));
             }
         },
         _ => body
@@ -119,17 +117,16 @@ pub async fn receive(
             .collect(),
     };
     if events.len() > MAX_EVENTS_PER_REQUEST {
-        return problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
+        return Err(too_large(
             "too_many_events",
             format!(
                 "at most {MAX_EVENTS_PER_REQUEST} events per request, got {}",
                 events.len()
             ),
-        );
+        ));
     }
     let owned: Vec<Vec<u8>> = events.into_iter().map(<[u8]>::to_vec).collect();
-    let outcome = state
+    let report = state
         .db
         .run(move |conn| {
             let raw: Vec<RawEvent<'_>> = owned
@@ -146,27 +143,9 @@ pub async fn receive(
                 chrono::Utc::now().naive_utc(),
             )
         })
-        .await;
-    match outcome {
-        Ok(report) => {
-            state.metrics.record_ingest(Transport::Http, &report);
-            HttpResponse::Ok().json(report)
-        }
-        Err(e) => actix_web::ResponseError::error_response(&e),
-    }
-}
-
-fn unauthorized(message: &str) -> HttpResponse {
-    let mut response = problem(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        message.to_owned(),
-    );
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        header::HeaderValue::from_static("Bearer"),
-    );
-    response
+        .await?;
+    state.metrics.record_ingest(&report.counts(Transport::Http));
+    Ok(HttpResponse::Ok().json(report))
 }
 
 /// A body that cannot even be split into events is kept whole.

@@ -8,3 +8,9 @@ pub mod import;
 pub mod nats;
 pub mod store;
 pub mod token;
+
+use crate::web::routes::{Access, Routes};
+
+pub fn routes(routes: &mut Routes) {
+    routes.post("/api/v1/feed/events", Access::Token, http::receive);
+}

@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 
 use super::store::{self, RawEvent, SourcePolicy, Transport};
 use crate::config::NatsSettings;
-use crate::http::AppState;
+use crate::state::AppState;
 
 const BATCH: usize = 500;
 
@@ -83,7 +83,7 @@ async fn consume(state: &AppState, nats: &NatsSettings) -> Result<(), Failure> {
             .await;
         match outcome {
             Ok(report) => {
-                state.metrics.record_ingest(Transport::Nats, &report);
+                state.metrics.record_ingest(&report.counts(Transport::Nats));
                 let poison: HashSet<usize> = report.rejections.iter().map(|r| r.position).collect();
                 for (position, message) in messages.iter().enumerate() {
                     let kind = if poison.contains(&position) {

@@ -77,6 +77,17 @@ pub struct RejectedEvent {
 }
 
 impl IngestReport {
+    /// What the metrics count of this report.
+    pub fn counts(&self, transport: Transport) -> crate::metrics::IngestCounts<'_> {
+        crate::metrics::IngestCounts {
+            transport: transport.name(),
+            accepted: self.accepted,
+            duplicates: self.duplicates,
+            rejected: self.rejected,
+            accepted_by_source: &self.accepted_by_source,
+        }
+    }
+
     pub fn add(&mut self, other: IngestReport) {
         self.accepted += other.accepted;
         self.duplicates += other.duplicates;

@@ -20,6 +20,21 @@ use crate::db::schema::access_events;
 use crate::db::staff_user::StaffUserRow;
 use crate::db::AnyConnection;
 use crate::error::{AppError, ErrorKind};
+use crate::web::routes::{Access, Routes};
+
+pub fn routes(routes: &mut Routes) {
+    routes.post("/staff/regulator/cases", Access::Staff, open::open);
+    routes.post(
+        "/staff/regulator/cases/{id}/close",
+        Access::Staff,
+        close::close,
+    );
+    routes.get(
+        "/staff/regulator/cases/{id}/report",
+        Access::Staff,
+        report::download,
+    );
+}
 
 /// The `source` of the access events regulators' looks leave in subjects' timelines.
 pub const REGULATOR_SOURCE: &str = "/einblick/regulator";
@@ -80,7 +95,7 @@ pub fn record(
     } else {
         "view"
     };
-    let held_back = case.confidential == 1 && case.closed_at.is_none();
+    let held_back = case.confidential && case.closed_at.is_none();
     let mut look = NewAccessEvent {
         source: REGULATOR_SOURCE.to_owned(),
         event_id: format!("regulator-{}", new_token()),

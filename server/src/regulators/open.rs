@@ -7,13 +7,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use app::dto::percent_encode;
 
 use super::{authority_of, record};
+use crate::auth::{may, StaffSession};
 use crate::backoffice::{staff_post, Answer};
 use crate::db::customer;
 use crate::db::regulator_case::{self, NewRegulatorCase};
-use crate::disputes::{form_value, local_date, FALLBACK_TIME_ZONE};
-use crate::domain::{CustomerRef, ReportPeriod, StaffPermission};
+use crate::domain::time::{local_date, FALLBACK_TIME_ZONE};
+use crate::domain::{CustomerRef, ReportPeriod};
 use crate::error::{AppError, ErrorKind};
-use crate::http::AppState;
+use crate::state::AppState;
+use crate::web::forms::Form;
 
 const FORM: &str = "/staff/regulator";
 const MAX_REFERENCE_CHARS: usize = 64;
@@ -21,17 +23,18 @@ const MAX_LEGAL_BASIS_CHARS: usize = 500;
 
 pub async fn open(
     request: HttpRequest,
+    session: StaffSession<may::WorkOnRegulatorCases>,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    form: Form,
 ) -> Result<HttpResponse, AppError> {
     staff_post(
         request,
+        session,
         state,
-        StaffPermission::WorkOnRegulatorCases,
-        body,
+        form,
         move |conn, staff, form, now| {
             let authority = authority_of(staff)?;
-            let field = |name: &str| form_value(form, name).unwrap_or_default().trim().to_owned();
+            let field = |name: &str| form.trimmed(name);
             let (reference, legal_basis, customer_ref) = (
                 field("reference"),
                 field("legal_basis"),
@@ -83,7 +86,7 @@ pub async fn open(
             if regulator_case::exists(conn, &authority, &reference)? {
                 return back("reference_taken");
             }
-            let confidential = form_value(form, "confidential") == Some("1");
+            let confidential = form.get("confidential") == Some("1");
             let id = regulator_case::insert(
                 conn,
                 &NewRegulatorCase {
@@ -93,7 +96,7 @@ pub async fn open(
                     customer_id: subject.id,
                     period_from: period.from,
                     period_to: period.to,
-                    confidential: i16::from(confidential),
+                    confidential,
                     opened_by: staff.id,
                     opened_at: now,
                 },

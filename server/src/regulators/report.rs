@@ -7,16 +7,18 @@ use chrono::Utc;
 use app::i18n::Lang;
 
 use super::{own_case, record};
-use crate::auth::session;
-use crate::backoffice::{refused, staff_allowed};
+use crate::auth::{may, StaffSession};
 use crate::db::customer;
-use crate::domain::{CustomerId, ReportPeriod, StaffPermission};
+use crate::domain::{CustomerId, ReportPeriod};
 use crate::error::{AppError, ErrorKind};
-use crate::http::{AppState, Query};
 use crate::reports::{content, download::respond, ReportFormat};
+use crate::state::AppState;
+use crate::web::pages::refusal_page;
+use crate::web::Query;
 
 pub async fn download(
     request: HttpRequest,
+    session: StaffSession<may::WorkOnRegulatorCases>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
@@ -27,18 +29,11 @@ pub async fn download(
     let lang = value("lang")
         .and_then(Lang::parse)
         .unwrap_or_else(|| app::lang_of_request(&request));
-    let token = session::staff_token_of(&request);
-    let idle_minutes = state.settings.session_idle_minutes;
+    let staff = session.staff;
     let log_keys = state.log_keys.clone();
     let built = state
         .db
         .write(move |conn| {
-            let (staff, _) = staff_allowed(
-                conn,
-                token.as_deref(),
-                idle_minutes,
-                StaffPermission::WorkOnRegulatorCases,
-            )?;
             let case = own_case(conn, &staff, &id)?;
             let format = format.ok_or_else(|| AppError::invalid("format"))?;
             let subject = customer::find(conn, CustomerId(case.customer_id))?
@@ -64,6 +59,6 @@ pub async fn download(
     match built {
         Ok((report, format)) => respond(&report, format),
         Err(error) if matches!(error.kind, ErrorKind::InvalidInput { .. }) => Err(error),
-        Err(error) => refused(&request, error, "/staff/regulator"),
+        Err(error) => refusal_page(&request, error, "/staff/regulator"),
     }
 }

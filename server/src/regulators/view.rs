@@ -8,24 +8,22 @@ use app::dto::regulator::{
 };
 
 use super::{authority_of, own_case, record};
-use crate::backoffice::{staff_allowed, viewer};
+use crate::auth::{may, StaffSession};
 use crate::db::{access_event, customer, regulator_case, staff_user};
-use crate::disputes::{local_date, local_date_time, time_zone_of, FALLBACK_TIME_ZONE};
-use crate::domain::{CustomerId, CustomerRef, ReportPeriod, StaffPermission, StaffUserId};
+use crate::domain::time::{local_date, local_date_time, FALLBACK_TIME_ZONE};
+use crate::domain::{CustomerId, CustomerRef, ReportPeriod, StaffUserId};
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
-pub async fn list(state: &AppState, token: Option<String>) -> Result<RegulatorCases, AppError> {
-    let idle_minutes = state.settings.session_idle_minutes;
+pub async fn list(
+    state: &AppState,
+    session: StaffSession<may::WorkOnRegulatorCases>,
+) -> Result<RegulatorCases, AppError> {
+    let viewer = session.viewer();
+    let staff = session.staff;
     state
         .db
         .run(move |conn| {
-            let (staff, _) = staff_allowed(
-                conn,
-                token.as_deref(),
-                idle_minutes,
-                StaffPermission::WorkOnRegulatorCases,
-            )?;
             let authority = authority_of(&staff)?;
             let cases = regulator_case::list_for_authority(conn, &authority)?
                 .into_iter()
@@ -36,14 +34,14 @@ pub async fn list(state: &AppState, token: Option<String>) -> Result<RegulatorCa
                     period_from: row.period_from.to_string(),
                     period_to: row.period_to.to_string(),
                     opened_at: local_date_time(row.opened_at, FALLBACK_TIME_ZONE),
-                    confidential: row.confidential == 1,
+                    confidential: row.confidential,
                     closed: row.closed_at.is_some(),
                 })
                 .collect();
             let period =
                 ReportPeriod::default_for(local_date(Utc::now().naive_utc(), FALLBACK_TIME_ZONE));
             Ok(RegulatorCases {
-                viewer: viewer(&staff),
+                viewer,
                 authority,
                 cases,
                 default_from: period.from.to_string(),
@@ -55,19 +53,14 @@ pub async fn list(state: &AppState, token: Option<String>) -> Result<RegulatorCa
 
 pub async fn case(
     state: &AppState,
-    token: Option<String>,
+    session: StaffSession<may::WorkOnRegulatorCases>,
     id: String,
 ) -> Result<RegulatorCaseView, AppError> {
-    let idle_minutes = state.settings.session_idle_minutes;
+    let viewer = session.viewer();
+    let staff = session.staff;
     state
         .db
         .write(move |conn| {
-            let (staff, _) = staff_allowed(
-                conn,
-                token.as_deref(),
-                idle_minutes,
-                StaffPermission::WorkOnRegulatorCases,
-            )?;
             let case = own_case(conn, &staff, &id)?;
             let subject = customer::find(conn, CustomerId(case.customer_id))?
                 .ok_or_else(|| AppError::internal("case without subject"))?;
@@ -78,7 +71,7 @@ pub async fn case(
                 from: case.period_from,
                 to: case.period_to,
             };
-            let (start, end) = period.utc_bounds(time_zone_of(&subject));
+            let (start, end) = period.utc_bounds(subject.time_zone());
             let subject_ref = CustomerRef::parse(&subject.customer_ref).map_err(|e| {
                 AppError::internal(format!("stored customer reference is invalid: {e}"))
             })?;
@@ -96,7 +89,7 @@ pub async fn case(
                 })
                 .collect();
             Ok(RegulatorCaseView {
-                viewer: viewer(&staff),
+                viewer,
                 id: case.id.to_string(),
                 reference: case.reference,
                 authority: case.authority,
@@ -105,7 +98,7 @@ pub async fn case(
                 subject_name: subject.display_name,
                 period_from: case.period_from.to_string(),
                 period_to: case.period_to.to_string(),
-                confidential: case.confidential == 1,
+                confidential: case.confidential,
                 opened_by,
                 opened_at: local_date_time(case.opened_at, FALLBACK_TIME_ZONE),
                 closed_at: case

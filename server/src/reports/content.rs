@@ -1,6 +1,6 @@
 //! What a report says, independent of its format.
 
-use chrono::{NaiveDateTime, TimeZone, Utc};
+use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use app::dto::Labelled;
@@ -10,10 +10,10 @@ use super::texts::{report_texts, ReportTexts};
 use crate::canonical_json;
 use crate::db::customer::CustomerRow;
 use crate::db::{access_event, dispute, lookup, AnyConnection};
-use crate::disputes::{local_date, local_date_time, time_zone_of};
+use crate::display::{timeline_entry, Labeller};
+use crate::domain::time::{local_date, rfc3339_utc};
 use crate::domain::{CustomerRef, ReportPeriod};
 use crate::error::AppError;
-use crate::portal::labels::Labeller;
 use crate::transparency::LogKeys;
 
 /// Names the JSON form, so readers can tell versions apart.
@@ -149,7 +149,7 @@ pub fn build(
     lang: Lang,
     now: NaiveDateTime,
 ) -> Result<AccessReport, AppError> {
-    let zone = time_zone_of(customer);
+    let zone = customer.time_zone();
     let texts = report_texts(lang);
     let customer_ref = CustomerRef::parse(&customer.customer_ref)
         .map_err(|e| AppError::internal(format!("stored customer reference is invalid: {e}")))?;
@@ -161,18 +161,18 @@ pub fn build(
     let accesses: Vec<Access> = rows
         .iter()
         .map(|row| {
-            let (role, role_description) = labels.role(&row.role_code);
+            let entry = timeline_entry(row, &labels, zone);
             Access {
-                occurred_at: rfc3339(row.occurred_at),
-                local_time: local_date_time(row.occurred_at, zone),
-                role,
-                role_description,
-                data_category: labels.category(&row.data_category),
-                action: labels.action(&row.action),
-                reason: labels.reason(&row.reason_code),
-                reason_text: row.reason_text.clone(),
-                ticket: row.ticket_ref.clone(),
-                system: row.system.as_deref().map(|s| labels.system(s)),
+                local_time: format!("{} {}", entry.local_date, entry.local_time),
+                occurred_at: entry.occurred_at,
+                role: entry.role,
+                role_description: entry.role_description,
+                data_category: entry.data_category,
+                action: entry.action,
+                reason: entry.reason,
+                reason_text: entry.reason_text,
+                ticket: entry.ticket,
+                system: entry.system,
             }
         })
         .collect();
@@ -233,7 +233,7 @@ pub fn build(
     let content = ReportContent {
         format: REPORT_FORMAT,
         language: lang.code(),
-        generated_at: rfc3339(now),
+        generated_at: rfc3339_utc(now),
         subject: Subject {
             customer_ref: customer.customer_ref.clone(),
             name: customer.display_name.clone(),
@@ -290,9 +290,4 @@ fn covering_checkpoint(
             base64::engine::general_purpose::STANDARD.encode(&checkpoint.root_hash)
         },
     }))
-}
-
-fn rfc3339(at: NaiveDateTime) -> String {
-    Utc.from_utc_datetime(&at)
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

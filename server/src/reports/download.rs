@@ -10,11 +10,12 @@ use app::dto::percent_encode;
 use app::i18n::Lang;
 
 use super::{content, AccessReport, ReportFormat};
-use crate::auth::session;
-use crate::disputes::{local_date, time_zone_of};
+use crate::auth::CustomerSession;
+use crate::domain::time::local_date;
 use crate::domain::ReportPeriod;
 use crate::error::{AppError, ErrorKind};
-use crate::http::{see_other, AppState, Query};
+use crate::state::AppState;
+use crate::web::{see_other, Query};
 
 /// The HTML report styles itself inline and runs nothing.
 const REPORT_HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
@@ -22,6 +23,7 @@ const REPORT_HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; ba
 
 pub async fn download(
     request: HttpRequest,
+    session: CustomerSession,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let query = Query::of(&request);
@@ -41,29 +43,20 @@ pub async fn download(
         .as_deref()
         .and_then(Lang::parse)
         .unwrap_or_else(|| app::lang_of_request(&request));
-    let Some(token) = session::token_of(&request) else {
-        return Ok(see_other("/login?notice=session&next=/reports"));
-    };
-    let idle_minutes = state.settings.session_idle_minutes;
+    let customer = session.customer;
     let log_keys = state.log_keys.clone();
     let (from_raw, to_raw) = (from.clone(), to.clone());
     let built = state
         .db
         .run(move |conn| {
             let now = Utc::now().naive_utc();
-            let customer = session::customer_for_token(conn, &token, idle_minutes, now)?
-                .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
-            let today = local_date(now, time_zone_of(&customer));
+            let today = local_date(now, customer.time_zone());
             let period = ReportPeriod::parse(from_raw.as_deref(), to_raw.as_deref(), today)?;
             content::build(conn, &log_keys, &customer, period, lang, now)
         })
         .await;
     let report = match built {
         Ok(report) => report,
-        Err(AppError {
-            kind: ErrorKind::NotSignedIn,
-            ..
-        }) => return Ok(see_other("/login?notice=session&next=/reports")),
         Err(AppError {
             kind: ErrorKind::InvalidInput { field },
             ..

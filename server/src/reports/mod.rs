@@ -15,6 +15,12 @@ mod tests;
 
 pub use content::{AccessReport, ReportContent};
 
+use crate::web::routes::{Access, Routes};
+
+pub fn routes(routes: &mut Routes) {
+    routes.get("/reports/access", Access::Customer, download::download);
+}
+
 /// The formats a report is offered in, as named in the `format` query parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReportFormat {

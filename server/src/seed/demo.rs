@@ -4,7 +4,6 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
-use crate::auth::password;
 use crate::db::access_event::{self, NewAccessEvent};
 use crate::db::customer::{self, NewCustomer};
 use crate::db::lookup::{self, DataCategoryRow, RoleRow, SourceSystemRow};
@@ -12,6 +11,7 @@ use crate::db::staff_user::{self, NewStaffUser};
 use crate::db::{AnyConnection, Database};
 use crate::domain::StaffRole;
 use crate::error::AppError;
+use crate::password;
 
 /// Every demo customer signs in with this password.
 pub const DEMO_PASSWORD: &str = "einblick-demo";
@@ -158,7 +158,7 @@ pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
                     password_hash: hash,
                     display_name: demo.name.into(),
                     time_zone: demo.time_zone.into(),
-                    is_vip: i16::from(demo.vip),
+                    is_vip: demo.vip,
                     created_at: period_start(),
                 },
             )?;
@@ -184,7 +184,7 @@ fn seed_staff(conn: &mut AnyConnection, hash: &str) -> Result<(), AppError> {
                 display_name: staff.name,
                 staff_role: staff.role.code(),
                 authority: staff.authority,
-                is_active: 1,
+                is_active: true,
                 created_at: period_start(),
             },
         )?;

@@ -7,17 +7,19 @@ use chrono::Utc;
 use app::dto::statistics::{tenths, Count, StatisticsFigures};
 use app::i18n::Lang;
 
-use crate::auth::session;
-use crate::backoffice::{refused, staff_allowed};
-use crate::disputes::{local_date, FALLBACK_TIME_ZONE};
-use crate::domain::{ReportPeriod, StaffPermission};
+use crate::auth::{may, StaffSession};
+use crate::domain::time::{local_date, FALLBACK_TIME_ZONE};
+use crate::domain::ReportPeriod;
 use crate::error::{AppError, ErrorKind};
-use crate::http::{AppState, Query};
 use crate::reports::csv::push_row;
 use crate::reports::pdf::{Layout, BOLD, REGULAR};
+use crate::state::AppState;
+use crate::web::pages::refusal_page;
+use crate::web::Query;
 
 pub async fn export(
     request: HttpRequest,
+    session: StaffSession<may::ViewStatistics>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let query = Query::of(&request);
@@ -28,17 +30,10 @@ pub async fn export(
         .and_then(Lang::parse)
         .unwrap_or_else(|| app::lang_of_request(&request));
     let (from, to) = (value("from"), value("to"));
-    let token = session::staff_token_of(&request);
-    let idle_minutes = state.settings.session_idle_minutes;
+    let (staff, role) = (session.staff, session.role);
     let built = state
         .db
         .run(move |conn| {
-            let (staff, role) = staff_allowed(
-                conn,
-                token.as_deref(),
-                idle_minutes,
-                StaffPermission::ViewStatistics,
-            )?;
             let now = Utc::now().naive_utc();
             let period = ReportPeriod::parse(
                 from.as_deref(),
@@ -61,7 +56,7 @@ pub async fn export(
         Err(error) if matches!(error.kind, ErrorKind::InvalidInput { .. }) => {
             return Err(error);
         }
-        Err(error) => return refused(&request, error, "/staff/statistics"),
+        Err(error) => return refusal_page(&request, error, "/staff/statistics"),
     };
     let (body, content_type, extension) = match format.as_str() {
         "json" => (

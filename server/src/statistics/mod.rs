@@ -13,10 +13,15 @@ use app::dto::statistics::{AccessFigures, Combination, Count, DisputeFigures, St
 use app::i18n::Lang;
 
 use crate::db::{access_event, dispute, lookup, AnyConnection};
-use crate::disputes::{local_date, FALLBACK_TIME_ZONE};
+use crate::display::Labeller;
+use crate::domain::time::{local_date, FALLBACK_TIME_ZONE};
 use crate::domain::{DisputeStatus, ReportPeriod};
 use crate::error::AppError;
-use crate::portal::labels::Labeller;
+use crate::web::routes::{Access, Routes};
+
+pub fn routes(routes: &mut Routes) {
+    routes.get("/staff/statistics/export", Access::Staff, export::export);
+}
 
 pub const STATISTICS_FORMAT: &str = "einblick.statistics.v1";
 

@@ -5,29 +5,23 @@ use chrono::Utc;
 use app::dto::statistics::StatisticsPage;
 use app::i18n::Lang;
 
-use crate::backoffice::{staff_allowed, viewer};
-use crate::disputes::{local_date, FALLBACK_TIME_ZONE};
-use crate::domain::{ReportPeriod, StaffPermission};
+use crate::auth::{may, StaffSession};
+use crate::domain::time::{local_date, FALLBACK_TIME_ZONE};
+use crate::domain::ReportPeriod;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 pub async fn load(
     state: &AppState,
-    token: Option<String>,
+    session: StaffSession<may::ViewStatistics>,
     lang: Lang,
     from: Option<String>,
     to: Option<String>,
 ) -> Result<StatisticsPage, AppError> {
-    let idle_minutes = state.settings.session_idle_minutes;
+    let viewer = session.viewer();
     state
         .db
         .run(move |conn| {
-            let (staff, _) = staff_allowed(
-                conn,
-                token.as_deref(),
-                idle_minutes,
-                StaffPermission::ViewStatistics,
-            )?;
             let now = Utc::now().naive_utc();
             let period = ReportPeriod::parse(
                 from.as_deref(),
@@ -35,7 +29,7 @@ pub async fn load(
                 local_date(now, FALLBACK_TIME_ZONE),
             )?;
             Ok(StatisticsPage {
-                viewer: viewer(&staff),
+                viewer,
                 figures: super::build(conn, period, lang, now)?,
             })
         })

@@ -11,10 +11,10 @@ use tlog_tiles::{record_hash, Hash};
 use super::keys::LogKeys;
 use super::leaf::leaf_bytes;
 use super::tiles::TreeBuilder;
+use crate::config::TransparencySettings;
 use crate::db::log::{self, CheckpointRow};
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
-use crate::http::AppState;
 
 /// One checkpoint covers at most this many new leaves, so that catching up with a large backlog
 /// (the first start after an upgrade) never holds the database in one long transaction.
@@ -93,16 +93,14 @@ pub fn signed_checkpoint(keys: &LogKeys, size: u64, root: Hash) -> Result<String
 }
 
 /// Runs for the life of the server: signs a checkpoint when the cadence says so.
-pub async fn run_cadence(state: AppState, keys: Arc<LogKeys>) {
-    let settings = state.settings.transparency.clone();
+pub async fn run_cadence(db: Database, settings: TransparencySettings, keys: Arc<LogKeys>) {
     let every_events = i64::from(settings.checkpoint_every_events);
     let every = Duration::from_secs(u64::from(settings.checkpoint_every_seconds));
     let tick = every.min(Duration::from_secs(1));
     let mut uncovered_since: Option<Instant> = None;
     loop {
         actix_web::rt::time::sleep(tick).await;
-        let counts = state
-            .db
+        let counts = db
             .run(|conn| {
                 let covered = log::latest_checkpoint(conn)?.map_or(0, |c| c.tree_size);
                 Ok((covered, log::leaf_count(conn)?))
@@ -124,8 +122,7 @@ pub async fn run_cadence(state: AppState, keys: Arc<LogKeys>) {
             continue;
         }
         let keys = keys.clone();
-        let issued = state
-            .db
+        let issued = db
             .run(move |conn| issue(conn, &keys, chrono::Utc::now().naive_utc()))
             .await;
         match issued {

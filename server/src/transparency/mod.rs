@@ -9,7 +9,6 @@
 pub mod audit;
 pub mod bundle;
 pub mod checkpoint;
-pub mod http;
 pub mod keys;
 pub mod leaf;
 pub mod proof;

@@ -6,8 +6,16 @@ use serde::Deserialize;
 
 use app::i18n::{Lang, LANG_COOKIE};
 
-use super::{local_redirect_target, see_other, AppState};
-use crate::auth::session::wants_secure_cookie;
+use app::backend::Caller;
+
+use super::client::wants_secure_cookie;
+use super::routes::{Access, Routes};
+use super::{local_redirect_target, see_other};
+use crate::state::AppState;
+
+pub fn routes(routes: &mut Routes) {
+    routes.post("/language", Access::Public, set_language);
+}
 
 #[derive(Deserialize)]
 pub struct LanguageForm {
@@ -34,7 +42,7 @@ pub async fn set_language(
             .max_age(Duration::days(365))
             .same_site(SameSite::Lax)
             .http_only(true)
-            .secure(wants_secure_cookie(&request, &state.settings))
+            .secure(wants_secure_cookie(&Caller::of(&request), &state.settings))
             .finish();
         // A cookie built from a known code always encodes; nothing to report otherwise.
         let _ = response.add_cookie(&cookie);

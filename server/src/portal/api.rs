@@ -7,10 +7,10 @@ use serde::Serialize;
 use app::dto::{TimelineEntry, TimelineQuery};
 use app::i18n::Lang;
 
-use crate::auth::session;
+use crate::auth::CustomerSession;
 use crate::error::AppError;
-use crate::http::AppState;
 use crate::portal::timeline;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 struct AccessEventsResponse {
@@ -21,6 +21,7 @@ struct AccessEventsResponse {
 
 pub async fn list(
     request: HttpRequest,
+    session: CustomerSession,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let pairs: Vec<(String, String)> =
@@ -39,8 +40,7 @@ pub async fn list(
         .find(|(k, _)| k == "lang")
         .and_then(|(_, v)| Lang::parse(v))
         .unwrap_or_else(|| app::lang_of_request(&request));
-    let token = session::token_of(&request);
-    let page = timeline::load_page(&state, token, lang, query).await?;
+    let page = timeline::load_page(&state, session, lang, query).await?;
     Ok(HttpResponse::Ok().json(AccessEventsResponse {
         items: page.entries,
         next_cursor: page.next_cursor,

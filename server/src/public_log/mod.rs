@@ -1,23 +1,25 @@
-//! The log's public face, per C2SP tlog-tiles under `/log/`: the latest signed `checkpoint`, the
-//! public `key`, the hash `tile/…`s, plus `consistency` proofs between two checkpoints; and the
-//! signed-in customer's proof bundle for one of their timeline entries.
+//! The verifiable log's public face, per C2SP tlog-tiles under `/log/`: the latest signed
+//! `checkpoint`, the public `key`, the hash `tile/…`s, plus `consistency` proofs between two
+//! checkpoints. Public and cacheable: nothing here names a person.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use serde::Serialize;
 
-use super::bundle::{encode_hashes, how_to_verify};
-use super::tiles::{entries_at, TileCoordinates, TILE_WIDTH};
-use super::{proof, LogKeys};
-use crate::auth::session;
-use crate::db::access_event;
 use crate::db::log;
 use crate::error::{AppError, ErrorKind};
-use crate::http::{see_other, AppState, Query};
+use crate::state::AppState;
+use crate::transparency::bundle::encode_hashes;
+use crate::transparency::proof;
+use crate::transparency::tiles::{entries_at, TileCoordinates, TILE_WIDTH};
+use crate::web::routes::{Access, Routes};
+use crate::web::Query;
 
-fn keys(state: &AppState) -> std::sync::Arc<LogKeys> {
-    state.log_keys.clone()
+pub fn routes(routes: &mut Routes) {
+    routes.get("/log/checkpoint", Access::Public, checkpoint);
+    routes.get("/log/key", Access::Public, public_key);
+    routes.get("/log/consistency", Access::Public, consistency);
+    routes.get("/log/tile/{path:.*}", Access::Public, tile);
 }
 
 /// `GET /log/checkpoint`: the latest signed checkpoint, as a signed note.
@@ -41,7 +43,7 @@ pub async fn checkpoint(state: web::Data<AppState>) -> Result<HttpResponse, AppE
 pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
-        .body(format!("{}\n", keys(&state).verifier_key()))
+        .body(format!("{}\n", state.log_keys.verifier_key()))
 }
 
 /// `GET /log/tile/<L>/<N>[.p/<W>]`: a hash tile of the latest checkpoint's tree. Full tiles never
@@ -131,57 +133,4 @@ pub async fn consistency(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .json(answer))
-}
-
-/// `GET /timeline/{entry}/proof`: the proof bundle of one of the signed-in customer's own,
-/// visible timeline entries, as a download. Anyone else's entry is "not found".
-pub async fn entry_proof(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    entry: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let Some(token) = session::token_of(&request) else {
-        return Ok(see_other("/login?notice=session&next=/timeline"));
-    };
-    let entry_id: i64 = entry
-        .parse()
-        .map_err(|_| AppError::new(ErrorKind::NotFound))?;
-    let idle_minutes = state.settings.session_idle_minutes;
-    let keys = keys(&state);
-    let bundle = state
-        .db
-        .run(move |conn| {
-            let now = Utc::now().naive_utc();
-            let customer = session::customer_for_token(conn, &token, idle_minutes, now)?
-                .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
-            let event = access_event::find_many(conn, &[entry_id])?
-                .into_iter()
-                .next()
-                .filter(|event| event.customer_ref == customer.customer_ref)
-                .filter(|event| event.visible_from.is_none_or(|from| from <= now))
-                .ok_or_else(|| AppError::new(ErrorKind::NotFound))?;
-            proof::inclusion_bundle(conn, &keys, &event, now)
-        })
-        .await;
-    let mut bundle = match bundle {
-        Err(AppError {
-            kind: ErrorKind::NotSignedIn,
-            ..
-        }) => return Ok(see_other("/login?notice=session&next=/timeline")),
-        other => other?,
-    };
-    bundle.how_to_verify = how_to_verify(
-        app::lang_of_request(&request),
-        &format!("{}/log/key", state.settings.public_url),
-    );
-    let body = serde_json::to_vec_pretty(&bundle)
-        .map_err(|e| AppError::internal(format!("proof bundle: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"einblick-proof-{entry_id}.json\""),
-        ))
-        .body(body))
 }

@@ -1,0 +1,66 @@
+//! `CustomerSession`: the signed-in customer, resolved once per request from the session cookie.
+//! Handlers take it as an argument; without a valid session the request never reaches them.
+
+use crate::web::LocalBoxFuture;
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use chrono::Utc;
+
+use app::backend::Caller;
+
+use super::refusal::Refusal;
+use super::session::{self, SessionKind};
+use crate::db::customer::CustomerRow;
+use crate::domain::{CustomerId, CustomerRef};
+use crate::error::{AppError, ErrorKind};
+use crate::state::AppState;
+
+#[derive(Clone, Debug)]
+pub struct CustomerSession {
+    pub customer: CustomerRow,
+}
+
+impl CustomerSession {
+    /// The customer whose valid session the caller presents, or `NotSignedIn`.
+    pub async fn resolve(state: &AppState, caller: &Caller) -> Result<Self, AppError> {
+        let token = session::token_of(caller, SessionKind::Customer)
+            .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
+        let idle_minutes = state.settings.session_idle_minutes;
+        let customer = state
+            .db
+            .run(move |conn| {
+                session::customer_for_token(conn, &token, idle_minutes, Utc::now().naive_utc())
+            })
+            .await?
+            .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
+        Ok(Self { customer })
+    }
+
+    pub fn id(&self) -> CustomerId {
+        self.customer.id()
+    }
+
+    /// The customer's reference as the feed names them.
+    pub fn customer_ref(&self) -> Result<CustomerRef, AppError> {
+        CustomerRef::parse(&self.customer.customer_ref)
+            .map_err(|e| AppError::internal(format!("stored customer reference is invalid: {e}")))
+    }
+}
+
+impl FromRequest for CustomerSession {
+    type Error = Refusal;
+    type Future = LocalBoxFuture<Result<Self, Refusal>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let refuse = |error| Refusal::new(&request, SessionKind::Customer, error);
+            let state = request
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| refuse(AppError::internal("no application state")))?;
+            Self::resolve(state, &Caller::of(&request))
+                .await
+                .map_err(refuse)
+        })
+    }
+}

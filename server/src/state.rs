@@ -1,0 +1,41 @@
+//! What every request handler and background job shares. It sits below the features: they
+//! import it, it imports none of them.
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::metrics::Metrics;
+use crate::password::PasswordHasher;
+use crate::transparency::LogKeys;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+    /// The verifiable log's signing and customer-hash keys, loaded (or created) at start.
+    pub log_keys: Arc<LogKeys>,
+    /// Argon2 off the async workers, a bounded number at a time.
+    pub passwords: PasswordHasher,
+}
+
+impl AppState {
+    /// Fails when the log's keys can neither be read nor created (the message names the file).
+    pub fn new(db: Database, settings: Settings) -> Result<Self, AppError> {
+        let log_keys = LogKeys::load_or_create(
+            &settings.transparency.key_dir,
+            &settings.transparency.origin,
+        )
+        .map_err(|e| AppError::internal(e.to_string()))?;
+        let metrics = Arc::new(Metrics::default());
+        Ok(Self {
+            db,
+            passwords: PasswordHasher::new(settings.password_hash_concurrency, metrics.clone()),
+            settings: Arc::new(settings),
+            metrics,
+            log_keys: Arc::new(log_keys),
+        })
+    }
+}
