@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use einblick::config::{NatsSettings, Settings};
+use einblick::config::{NatsSettings, Secret, Settings, SubjectBinding};
 use einblick::db::access_event::{self, NewAccessEvent};
 use einblick::db::{AnyConnection, Database};
 use einblick::http::BackgroundServer;
@@ -149,10 +149,14 @@ fn main() {
         return;
     }
     let nats = NatsSettings {
-        url: "nats://127.0.0.1:4222".into(),
+        url: Secret::new("nats://127.0.0.1:4222"),
         stream: stream.clone(),
         subject: format!("{subject}.>"),
         consumer: "einblick-bench".into(),
+        sources: vec![SubjectBinding {
+            subject: format!("{subject}.>"),
+            source: "*".into(),
+        }],
     };
     let started = Instant::now();
     let server = BackgroundServer::start(

@@ -20,10 +20,65 @@ pub enum CookieSecurity {
 /// Where the NATS JetStream consumer reads access events from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NatsSettings {
-    pub url: String,
+    pub url: Secret,
     pub stream: String,
     pub subject: String,
     pub consumer: String,
+    /// Which sources may arrive on which subjects (`EINBLICK_NATS_SOURCES`).
+    pub sources: Vec<SubjectBinding>,
+}
+
+/// `einblick.access.crm=/crm/*`: events on subjects matching `subject` (NATS wildcards `*` and
+/// `>`) may carry sources matching `source` (a source, a prefix ending in `*`, or `*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubjectBinding {
+    pub subject: String,
+    pub source: String,
+}
+
+impl SubjectBinding {
+    /// Whether a message's concrete subject falls under this binding's subject pattern.
+    pub fn covers(&self, subject: &str) -> bool {
+        let mut pattern = self.subject.split('.');
+        let mut tokens = subject.split('.');
+        loop {
+            match (pattern.next(), tokens.next()) {
+                (Some(">"), Some(_)) => return true,
+                (Some("*"), Some(_)) => {}
+                (Some(p), Some(t)) if p == t => {}
+                (None, None) => return true,
+                _ => return false,
+            }
+        }
+    }
+}
+
+/// `subject=source` pairs, separated by commas or spaces.
+fn parse_subject_bindings(value: &str) -> Result<Vec<SubjectBinding>, String> {
+    let bindings: Vec<SubjectBinding> = value
+        .split([',', ' ', '\n'])
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            let (subject, source) = part.trim().split_once('=').ok_or_else(|| {
+                format!("{part:?} is not subject=source, like einblick.access.crm=/crm/*")
+            })?;
+            if subject.is_empty() || source.is_empty() {
+                return Err(format!("{part:?} needs both a subject and a source"));
+            }
+            Ok(SubjectBinding {
+                subject: subject.to_owned(),
+                source: source.to_owned(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    if bindings.is_empty() {
+        return Err(
+            "must bind each NATS subject to the sources it may carry, like \
+                    einblick.access.crm=/crm/* (use einblick.access.>=* to allow any)"
+                .into(),
+        );
+    }
+    Ok(bindings)
 }
 
 #[derive(Clone, Debug)]
@@ -136,6 +191,10 @@ pub struct TransparencySettings {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -290,6 +349,11 @@ const KEYS: &[Key] = &[
         env: &["EINBLICK_NATS_CONSUMER"],
         default: "einblick-ingest",
     },
+    Key {
+        file_key: "nats_sources",
+        env: &["EINBLICK_NATS_SOURCES"],
+        default: "",
+    },
 ];
 
 /// A raw value and where it came from, so errors can name the setting the operator wrote.
@@ -341,7 +405,7 @@ impl Settings {
         }
         let get = |k: &str| &raw[k];
 
-        let database = parse_with(get("database_url"), DatabaseLocation::parse)?;
+        let database = parse_secret_with(get("database_url"), DatabaseLocation::parse)?;
         let site_addr = parse_with(get("site_addr"), |v| {
             v.parse::<SocketAddr>()
                 .map_err(|_| "must be an address with port, like 127.0.0.1:3000".to_owned())
@@ -422,9 +486,9 @@ impl Settings {
         let nats = if get("nats_url").value.trim().is_empty() {
             None
         } else {
-            let url = parse_with(get("nats_url"), |v| {
+            let url = parse_secret_with(get("nats_url"), |v| {
                 if v.starts_with("nats://") || v.starts_with("tls://") {
-                    Ok(v.to_owned())
+                    Ok(Secret(v.to_owned()))
                 } else {
                     Err("must be a nats:// or tls:// URL, like nats://127.0.0.1:4222".to_owned())
                 }
@@ -453,6 +517,7 @@ impl Settings {
                 stream: name("nats_stream")?,
                 subject,
                 consumer: name("nats_consumer")?,
+                sources: parse_with(get("nats_sources"), parse_subject_bindings)?,
             })
         };
 
@@ -529,6 +594,37 @@ fn parse_with<T>(
     })
 }
 
+/// [`parse_with`] for a value that may hold a password: the error shows it with any password
+/// in it replaced.
+fn parse_secret_with<T>(
+    raw: &Raw,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    parse(raw.value.trim()).map_err(|problem| ConfigError {
+        setting: raw.origin.clone(),
+        problem: format!(
+            "{} (got {:?})",
+            redact_url(&problem, &raw.value),
+            redact_url(&raw.value, &raw.value)
+        ),
+    })
+}
+
+/// `text` with the password of the URL `url` (if it has one) replaced by `***`.
+pub fn redact_url(text: &str, url: &str) -> String {
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+        .and_then(|authority| authority.rsplit_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, password)| password)
+        .filter(|password| !password.is_empty());
+    match password {
+        Some(password) => text.replace(password, "***"),
+        None => text.to_owned(),
+    }
+}
+
 fn parse_number(raw: &Raw, min: u32, max: u32) -> Result<u32, ConfigError> {
     parse_with(raw, |v| match v.parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
@@ -582,7 +678,10 @@ mod tests {
         assert_eq!(settings.nats, None);
         let settings = Settings::from_sources(
             &BTreeMap::new(),
-            &env(&[("EINBLICK_NATS_URL", "nats://127.0.0.1:4222")]),
+            &env(&[
+                ("EINBLICK_NATS_URL", "nats://127.0.0.1:4222"),
+                ("EINBLICK_NATS_SOURCES", "einblick.access.>=*"),
+            ]),
         )
         .unwrap();
         let nats = settings.nats.unwrap();
@@ -594,6 +693,12 @@ mod tests {
             Settings::from_sources(&BTreeMap::new(), &env(&[("EINBLICK_NATS_URL", "http://x")]))
                 .unwrap_err();
         assert_eq!(err.setting, "EINBLICK_NATS_URL");
+        let err = Settings::from_sources(
+            &BTreeMap::new(),
+            &env(&[("EINBLICK_NATS_URL", "nats://127.0.0.1:4222")]),
+        )
+        .unwrap_err();
+        assert_eq!(err.setting, "EINBLICK_NATS_SOURCES");
     }
 
     #[test]
@@ -628,6 +733,44 @@ mod tests {
         assert!(parse_ip_ranges("10.0.0.0/33").is_err());
         assert!(parse_ip_ranges("proxy.local").is_err());
         assert_eq!(parse_ip_ranges("").unwrap(), Vec::new());
+    }
+
+    #[test]
+    fn nats_subjects_are_bound_to_sources() {
+        let bindings =
+            parse_subject_bindings("einblick.access.crm=/crm/*, einblick.shop.*=/shop/checkout")
+                .unwrap();
+        assert!(bindings[0].covers("einblick.access.crm"));
+        assert!(!bindings[0].covers("einblick.access.crm.eu"));
+        assert!(bindings[1].covers("einblick.shop.eu"));
+        let any = parse_subject_bindings("einblick.access.>=*").unwrap();
+        assert!(any[0].covers("einblick.access.crm.eu"));
+        assert!(!any[0].covers("einblick.access"));
+        assert!(parse_subject_bindings("").is_err());
+        assert!(parse_subject_bindings("einblick.access.crm").is_err());
+    }
+
+    #[test]
+    fn passwords_in_urls_never_reach_an_error_message() {
+        let err = Settings::from_sources(
+            &BTreeMap::new(),
+            &env(&[(
+                "DATABASE_URL",
+                "postgres://einblick:hunter2@db:notaport/einblick",
+            )]),
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(err.to_string().contains("***"), "{err}");
+        let err = Settings::from_sources(
+            &BTreeMap::new(),
+            &env(&[
+                ("EINBLICK_NATS_URL", "http://feed:s3cret@nats:4222"),
+                ("EINBLICK_NATS_SOURCES", "einblick.access.>=*"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
     }
 
     #[test]

@@ -148,6 +148,38 @@ impl AppError {
         }
     }
 
+    /// Whether the database refused the data itself (a value it cannot store, a constraint or a
+    /// trigger), as opposed to failing for reasons a retry can cure (a lost connection, a busy
+    /// or locked database, a serialization conflict).
+    pub fn is_refusal_of_data(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind as Kind, Error as DieselError};
+        let mut source = self
+            .cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static));
+        while let Some(error) = source {
+            if let Some(DieselError::DatabaseError(kind, info)) =
+                error.downcast_ref::<DieselError>()
+            {
+                let message = info.message().to_ascii_lowercase();
+                let passing = [
+                    "locked",
+                    "busy",
+                    "deadlock",
+                    "terminat",
+                    "shutdown",
+                    "connection",
+                ];
+                return !matches!(
+                    kind,
+                    Kind::ClosedConnection | Kind::SerializationFailure | Kind::ReadOnlyTransaction
+                ) && !passing.iter().any(|word| message.contains(word));
+            }
+            source = error.source();
+        }
+        false
+    }
+
     /// The cause and every source under it, outermost first.
     fn cause_chain(&self) -> String {
         let Some(cause) = &self.cause else {

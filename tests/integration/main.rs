@@ -12,6 +12,7 @@ mod feed_admin;
 mod feed_http;
 mod feed_import;
 mod feed_nats;
+mod hardening_feed;
 mod login;
 mod regulators;
 mod reports;

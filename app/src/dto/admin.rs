@@ -85,4 +85,6 @@ pub struct DeadLetterDetail {
     pub raw_text: Option<String>,
     pub raw_base64: String,
     pub byte_len: u64,
+    /// Why the last replay was refused, if it was.
+    pub replay_error: Option<String>,
 }

@@ -205,10 +205,12 @@ fn DeadLetter(letter: DeadLetterDetail) -> impl IntoView {
     let texts = lang.admin();
     let backoffice = lang.backoffice();
     let query = use_query_map();
-    let (notice, error, reason) = {
+    let (notice, error) = {
         let q = query.read_untracked();
-        (q.get("notice"), q.get("error"), q.get("reason"))
+        (q.get("notice"), q.get("error"))
     };
+    // The reason comes from the letter on the server, never from the URL.
+    let reason = letter.replay_error.clone();
     let d = letter.summary.clone();
     let title = texts.dead_letter_title.replace("{id}", &d.id);
     let action = format!("/staff/admin/dead-letters/{}/replay", d.id);
@@ -219,7 +221,7 @@ fn DeadLetter(letter: DeadLetterDetail) -> impl IntoView {
             <p class="breadcrumb"><a href="/staff/admin/feed">{texts.back_to_feed}</a></p>
             <h1>{title}</h1>
             {notice.map(|n| view! { <Notice message=if n == "stored" { texts.replay_stored } else { texts.replay_duplicate } /> })}
-            {error.map(|_| view! { <Notice message=texts.replay_still_rejected.replace("{reason}", &reason.clone().unwrap_or_default()) error=true /> })}
+            {error.and(reason).map(|reason| view! { <Notice message=texts.replay_still_rejected.replace("{reason}", &reason) error=true /> })}
             <dl class="case-facts">
                 <div class="fact"><dt>{texts.col_received}</dt><dd>{d.received_at.clone()}</dd></div>
                 <div class="fact"><dt>{texts.col_transport}</dt><dd>{d.transport.clone()}</dd></div>

@@ -113,6 +113,7 @@ pub async fn load_dead_letter(
                 byte_len: bytes.len() as u64,
                 raw_text: String::from_utf8(bytes).ok(),
                 raw_base64: row.raw_base64,
+                replay_error: row.replay_error,
             })
         })
         .await

@@ -1,5 +1,6 @@
 //! `POST /staff/admin/dead-letters/{id}/replay`: processes a dead letter's raw bytes again,
-//! after a fix. The source is trusted as in an import; a replay never adds dead letters.
+//! after a fix, under the source policy of the channel it came in on; a replay never adds dead
+//! letters.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
@@ -29,6 +30,9 @@ pub async fn replay(
         let bytes = STANDARD
             .decode(&letter.raw_base64)
             .map_err(|e| AppError::internal(format!("dead letter {id} is not base64: {e}")))?;
+        // Judged by the policy of the channel it first came in on: a replay cannot turn an
+        // event a feed token or NATS subject was not allowed to send into a stored one.
+        let policy = SourcePolicy::from_stored(letter.allowed_sources.as_deref());
         let report = store::store_batch(
             conn,
             &[RawEvent {
@@ -36,7 +40,7 @@ pub async fn replay(
                 bytes: &bytes,
             }],
             Transport::Replay,
-            &SourcePolicy::Any,
+            &policy,
             now,
         )?;
         metrics.record_ingest(&report.counts(Transport::Replay));
@@ -60,10 +64,9 @@ pub async fn replay(
             .first()
             .map(|r| r.reason.clone())
             .unwrap_or_default();
-        Ok(Answer::Redirect(format!(
-            "{page}?error=still_rejected&reason={}",
-            app::dto::percent_encode(&reason)
-        )))
+        // The page shows the reason from the letter, never from its own URL.
+        dead_letter::record_replay_error(conn, id, &reason)?;
+        Ok(Answer::Redirect(format!("{page}?error=still_rejected")))
     })
     .await
 }

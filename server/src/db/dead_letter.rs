@@ -15,6 +15,8 @@ pub struct NewDeadLetter {
     pub event_id: Option<String>,
     pub reason: String,
     pub raw_base64: String,
+    /// The source policy of the channel it came in on (see `ingest::store::SourcePolicy`).
+    pub allowed_sources: Option<String>,
 }
 
 pub fn insert_many(conn: &mut AnyConnection, rows: &[NewDeadLetter]) -> QueryResult<usize> {
@@ -44,6 +46,8 @@ pub struct DeadLetterRow {
     pub reason: String,
     pub raw_base64: String,
     pub replayed_at: Option<NaiveDateTime>,
+    pub allowed_sources: Option<String>,
+    pub replay_error: Option<String>,
 }
 
 /// The newest dead letters first.
@@ -65,7 +69,17 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<DeadLetterR
 
 pub fn mark_replayed(conn: &mut AnyConnection, id: i64, at: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(dead_letters::table.find(id))
-        .set(dead_letters::replayed_at.eq(at))
+        .set((
+            dead_letters::replayed_at.eq(at),
+            dead_letters::replay_error.eq(None::<String>),
+        ))
+        .execute(conn)
+}
+
+/// Why the last replay was refused, for the letter's page.
+pub fn record_replay_error(conn: &mut AnyConnection, id: i64, reason: &str) -> QueryResult<usize> {
+    diesel::update(dead_letters::table.find(id))
+        .set(dead_letters::replay_error.eq(reason))
         .execute(conn)
 }
 

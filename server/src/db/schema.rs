@@ -56,6 +56,8 @@ diesel::table! {
         reason -> Text,
         raw_base64 -> Text,
         replayed_at -> Nullable<Timestamp>,
+        allowed_sources -> Nullable<Text>,
+        replay_error -> Nullable<Text>,
     }
 }
 
@@ -229,6 +231,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    trusted_devices (token_hash) {
+        token_hash -> Text,
+        account_key -> Text,
+        created_at -> Timestamp,
+        failures -> Int4,
+    }
+}
+
+diesel::table! {
     unknown_codes (kind, code) {
         kind -> Text,
         code -> Text,
@@ -272,5 +283,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     source_systems,
     staff_users,
+    trusted_devices,
     unknown_codes,
 );

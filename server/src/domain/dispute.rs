@@ -128,8 +128,16 @@ impl PlainText {
 }
 
 /// Bidirectional overrides can make text read differently from what it says.
-fn is_bidi_override(c: char) -> bool {
+/// Bidi embeddings, overrides and isolates: they reorder how text is shown, so a reason can read
+/// differently from what it says.
+pub fn is_bidi_override(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A character no stored text may hold: control characters (U+0000 among them, which
+/// PostgreSQL refuses outright) and bidi overrides.
+pub fn is_hidden_character(c: char) -> bool {
+    c.is_control() || is_bidi_override(c)
 }
 
 /// `open → in_review → (waiting_for_customer) → upheld | rejected`, or `withdrawn`.

@@ -6,6 +6,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::db::access_event::NewAccessEvent;
+use crate::domain::dispute::is_hidden_character;
 use crate::domain::CustomerRef;
 
 pub const SPEC_VERSION: &str = "1.0";
@@ -106,16 +107,16 @@ pub fn parse(raw: &[u8], received_at: NaiveDateTime) -> Result<NewAccessEvent, R
         Err(e) if e.is_data() => return Err(reject(rejection, format!("not a CloudEvent: {e}"))),
         Err(e) => return Err(reject(rejection, format!("not valid JSON: {e}"))),
     };
-    rejection.event_id = envelope
-        .id
-        .as_ref()
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    rejection.source = envelope
-        .source
-        .as_ref()
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
+    // Kept with the dead letter only when storable as they are; the raw bytes keep the rest.
+    let storable = |value: &Option<Value>| {
+        value
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .filter(|s| s.len() <= 256 && !s.chars().any(is_hidden_character))
+            .map(str::to_owned)
+    };
+    rejection.event_id = storable(&envelope.id);
+    rejection.source = storable(&envelope.source);
     let fail = |reason: String| reject(rejection.clone(), reason);
 
     match envelope.specversion.as_ref().and_then(|v| v.as_str()) {
@@ -226,12 +227,16 @@ fn required_text(
         Some(serde_json::Value::String(s)) if s.chars().count() > max => {
             Err(format!("{name} is longer than {max} characters"))
         }
-        Some(serde_json::Value::String(s)) if s.chars().any(char::is_control) => {
-            Err(format!("{name} contains control characters"))
+        Some(serde_json::Value::String(s)) if s.chars().any(is_hidden_character) => {
+            Err(hidden_characters(name))
         }
         Some(serde_json::Value::String(s)) => Ok(s.trim().to_owned()),
         Some(_) => Err(format!("{name} must be a string")),
     }
+}
+
+fn hidden_characters(name: &str) -> String {
+    format!("{name} contains control characters or bidi overrides (U+0000–U+001F, U+007F–U+009F, U+202A–U+202E, U+2066–U+2069)")
 }
 
 fn optional_text(
@@ -244,6 +249,9 @@ fn optional_text(
         Some(serde_json::Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(serde_json::Value::String(s)) if s.chars().count() > max => {
             Err(format!("{name} is longer than {max} characters"))
+        }
+        Some(serde_json::Value::String(s)) if s.chars().any(is_hidden_character) => {
+            Err(hidden_characters(name))
         }
         Some(serde_json::Value::String(s)) => Ok(Some(s.trim().to_owned())),
         Some(_) => Err(format!("{name} must be a string")),
@@ -411,6 +419,48 @@ mod tests {
         let parsed = parse(pretty.as_bytes(), now()).unwrap();
         assert_eq!((parsed.system, parsed.team), (None, None));
         assert_eq!(parsed.employee_id, "E-7781");
+    }
+
+    #[test]
+    fn hidden_characters_are_refused_in_every_text_field() {
+        let fields: [&[&str]; 10] = [
+            &["id"],
+            &["source"],
+            &["data", "customer_ref"],
+            &["data", "actor", "employee_id"],
+            &["data", "actor", "role"],
+            &["data", "actor", "team"],
+            &["data", "data_category"],
+            &["data", "reason", "text"],
+            &["data", "reason", "ticket"],
+            &["data", "system"],
+        ];
+        for path in fields {
+            for hidden in ["\u{0}", "\u{7}", "\u{1b}", "\u{202e}", "\u{2066}"] {
+                let mut event = valid();
+                let mut node = &mut event;
+                for step in &path[..path.len() - 1] {
+                    node = &mut node[*step];
+                }
+                node[*path.last().unwrap()] = format!("E-1{hidden}x").into();
+                let rejection = parse(event.to_string().as_bytes(), now()).unwrap_err();
+                assert!(
+                    rejection.reason.contains("control characters")
+                        || rejection.reason.contains("a code of letters")
+                        || rejection.reason.contains("printable ASCII")
+                        || rejection.reason.contains("spaces"),
+                    "{path:?} with {hidden:?}: {}",
+                    rejection.reason
+                );
+                for kept in [&rejection.event_id, &rejection.source] {
+                    assert!(
+                        kept.as_deref()
+                            .is_none_or(|k| !k.chars().any(is_hidden_character)),
+                        "{kept:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use super::store::{self, RawEvent, SourcePolicy, Transport};
 use super::token;
 use crate::db::dead_letter::{self, NewDeadLetter};
+use crate::db::feed_token::FeedTokenRow;
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 
@@ -46,6 +47,13 @@ pub async fn receive(
             "send the feed token as `Authorization: Bearer <token>`",
         ));
     };
+    // The token is checked before a single byte of the body is read: an unauthenticated sender
+    // cannot make the server buffer 10 MiB.
+    let token = state
+        .db
+        .run(move |conn| token::authenticate(conn, &presented))
+        .await?
+        .ok_or_else(|| unauthorized("the feed token is unknown or revoked"))?;
     let media_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -94,20 +102,13 @@ pub async fn receive(
     }
     let body = body.freeze();
 
-    let token_state = state.clone();
-    let token = token_state
-        .db
-        .run(move |conn| token::authenticate(conn, &presented))
-        .await?
-        .ok_or_else(|| unauthorized("the feed token is unknown or revoked"))?;
-
     let events: Vec<&[u8]> = match media_type.as_str() {
         SINGLE => vec![&body[..]],
         BATCH => match serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(&body) {
             Ok(items) => items.into_iter().map(|raw| raw.get().as_bytes()).collect(),
             Err(e) => {
                 let reason = format!("the batch is not a JSON array of events: {e}");
-                keep_unreadable_body(&state, &body, &reason).await;
+                keep_unreadable_body(&state, &body, &reason, &token_policy(&token)).await;
                 return Err(AppError::bad_request("bad_batch", reason));
             }
         },
@@ -126,6 +127,7 @@ pub async fn receive(
         ));
     }
     let owned: Vec<Vec<u8>> = events.into_iter().map(<[u8]>::to_vec).collect();
+    let policy = token_policy(&token);
     let report = state
         .db
         .run(move |conn| {
@@ -134,12 +136,11 @@ pub async fn receive(
                 .enumerate()
                 .map(|(position, bytes)| RawEvent { position, bytes })
                 .collect();
-            let sources = token.sources();
             store::store_batch(
                 conn,
                 &raw,
                 Transport::Http,
-                &SourcePolicy::Only(&sources),
+                &policy,
                 chrono::Utc::now().naive_utc(),
             )
         })
@@ -148,8 +149,12 @@ pub async fn receive(
     Ok(HttpResponse::Ok().json(report))
 }
 
+fn token_policy(token: &FeedTokenRow) -> SourcePolicy {
+    SourcePolicy::Only(token.sources().into_iter().map(str::to_owned).collect())
+}
+
 /// A body that cannot even be split into events is kept whole.
-async fn keep_unreadable_body(state: &AppState, body: &[u8], reason: &str) {
+async fn keep_unreadable_body(state: &AppState, body: &[u8], reason: &str, policy: &SourcePolicy) {
     use base64::Engine;
     let letter = NewDeadLetter {
         received_at: chrono::Utc::now().naive_utc(),
@@ -158,6 +163,7 @@ async fn keep_unreadable_body(state: &AppState, body: &[u8], reason: &str) {
         event_id: None,
         reason: reason.to_owned(),
         raw_base64: base64::engine::general_purpose::STANDARD.encode(body),
+        allowed_sources: policy.stored(),
     };
     if let Err(e) = state
         .db

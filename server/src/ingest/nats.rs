@@ -3,14 +3,14 @@
 //! poison message is kept in the dead-letter store and terminated, so it is never redelivered.
 //! A crash between commit and ack means a redelivery, which the store counts as a duplicate.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, AckKind};
 use futures_util::StreamExt;
 
 use super::store::{self, RawEvent, SourcePolicy, Transport};
-use crate::config::NatsSettings;
+use crate::config::{redact_url, NatsSettings};
 use crate::state::AppState;
 
 const BATCH: usize = 500;
@@ -21,14 +21,16 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 pub async fn run(state: AppState, nats: NatsSettings) {
     loop {
         if let Err(e) = consume(&state, &nats).await {
-            tracing::warn!(error = %e, stream = %nats.stream, "NATS consumer interrupted; retrying in 2 s");
+            // The client's errors may quote the URL, and the URL may hold a password.
+            let error = redact_url(&e.to_string(), nats.url.expose());
+            tracing::warn!(error = %error, stream = %nats.stream, "NATS consumer interrupted; retrying in 2 s");
         }
         actix_web::rt::time::sleep(Duration::from_secs(2)).await;
     }
 }
 
 async fn consume(state: &AppState, nats: &NatsSettings) -> Result<(), Failure> {
-    let client = async_nats::connect(&nats.url).await?;
+    let client = async_nats::connect(nats.url.expose()).await?;
     let context = jetstream::new(client.clone());
     let stream = context
         .get_or_create_stream(jetstream::stream::Config {
@@ -63,22 +65,48 @@ async fn consume(state: &AppState, nats: &NatsSettings) -> Result<(), Failure> {
         if messages.is_empty() {
             continue;
         }
-        let payloads: Vec<Vec<u8>> = messages.iter().map(|m| m.payload.to_vec()).collect();
+        // Messages are judged by the sources their subject is bound to; a batch usually holds
+        // one subject, so it is stored in one go per subject.
+        let mut by_subject: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (position, message) in messages.iter().enumerate() {
+            by_subject
+                .entry(message.subject.to_string())
+                .or_default()
+                .push(position);
+        }
+        let groups: Vec<(SourcePolicy, Vec<usize>, Vec<Vec<u8>>)> = by_subject
+            .into_iter()
+            .map(|(subject, positions)| {
+                let payloads = positions
+                    .iter()
+                    .map(|p| messages[*p].payload.to_vec())
+                    .collect();
+                (policy_for(nats, &subject), positions, payloads)
+            })
+            .collect();
         let outcome = state
             .db
             .run(move |conn| {
-                let raw: Vec<RawEvent<'_>> = payloads
-                    .iter()
-                    .enumerate()
-                    .map(|(position, bytes)| RawEvent { position, bytes })
-                    .collect();
-                store::store_batch(
-                    conn,
-                    &raw,
-                    Transport::Nats,
-                    &SourcePolicy::Any,
-                    chrono::Utc::now().naive_utc(),
-                )
+                let now = chrono::Utc::now().naive_utc();
+                let mut report = store::IngestReport::default();
+                for (policy, positions, payloads) in &groups {
+                    let raw: Vec<RawEvent<'_>> = positions
+                        .iter()
+                        .zip(payloads)
+                        .map(|(position, bytes)| RawEvent {
+                            position: *position,
+                            bytes,
+                        })
+                        .collect();
+                    report.add(store::store_batch(
+                        conn,
+                        &raw,
+                        Transport::Nats,
+                        policy,
+                        now,
+                    )?);
+                }
+                Ok(report)
             })
             .await;
         match outcome {
@@ -105,4 +133,16 @@ async fn consume(state: &AppState, nats: &NatsSettings) -> Result<(), Failure> {
             }
         }
     }
+}
+
+/// The sources a message on `subject` may carry: every binding whose subject covers it. None
+/// bound: nothing may arrive there.
+fn policy_for(nats: &NatsSettings, subject: &str) -> SourcePolicy {
+    SourcePolicy::Only(
+        nats.sources
+            .iter()
+            .filter(|binding| binding.covers(subject))
+            .map(|binding| binding.source.clone())
+            .collect(),
+    )
 }

@@ -40,18 +40,49 @@ impl Transport {
     }
 }
 
-/// Which `source` values the sender may use.
-pub enum SourcePolicy<'a> {
-    /// Operator imports are trusted with any source.
+/// Which `source` values the channel an event came in on may use: a feed token's sources, a
+/// NATS subject's binding. Patterns are a source, a prefix ending in `*`, or `*` alone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourcePolicy {
+    /// An operator's own import may use any source.
     Any,
-    Only(&'a [&'a str]),
+    Only(Vec<String>),
 }
 
-impl SourcePolicy<'_> {
-    fn allows(&self, source: &str) -> bool {
+impl SourcePolicy {
+    pub fn allows(&self, source: &str) -> bool {
         match self {
             SourcePolicy::Any => true,
-            SourcePolicy::Only(sources) => sources.contains(&source),
+            SourcePolicy::Only(patterns) => {
+                patterns
+                    .iter()
+                    .any(|pattern| match pattern.strip_suffix('*') {
+                        Some(prefix) => source.starts_with(prefix),
+                        None => pattern == source,
+                    })
+            }
+        }
+    }
+
+    /// As kept with a dead letter: `None` for any source, else one pattern per line.
+    pub fn stored(&self) -> Option<String> {
+        match self {
+            SourcePolicy::Any => None,
+            SourcePolicy::Only(patterns) => Some(patterns.join("\n")),
+        }
+    }
+
+    /// The policy a dead letter was kept under.
+    pub fn from_stored(stored: Option<&str>) -> Self {
+        match stored {
+            None => SourcePolicy::Any,
+            Some(lines) => SourcePolicy::Only(
+                lines
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
         }
     }
 }
@@ -111,18 +142,13 @@ pub fn store_batch(
     conn: &mut AnyConnection,
     raw_events: &[RawEvent<'_>],
     transport: Transport,
-    policy: &SourcePolicy<'_>,
+    policy: &SourcePolicy,
     now: NaiveDateTime,
 ) -> Result<IngestReport, AppError> {
-    let mut outcome = Outcome {
-        report: IngestReport::default(),
-        dead: Vec::new(),
-        transport,
-        now,
-    };
+    let mut outcome = Outcome::new(transport, policy, now);
     // Parse, check the source, and settle duplicates inside the batch itself: CPU work, done
     // before the transaction so concurrent batches do it side by side.
-    let mut candidates: Vec<(&RawEvent<'_>, NewAccessEvent)> = Vec::new();
+    let mut candidates: Vec<Candidate<'_, '_>> = Vec::new();
     let mut first_in_batch: HashMap<(String, String), String> = HashMap::new();
     for raw in raw_events {
         let parsed = match event::parse(raw.bytes, now) {
@@ -134,7 +160,8 @@ pub fn store_batch(
         };
         if !policy.allows(&parsed.source) {
             let reason = format!(
-                "source {:?} is not allowed for this feed token",
+                "source {:?} is not allowed on the channel this event came in on (its feed \
+                 token or NATS subject)",
                 parsed.source
             );
             outcome.reject(raw, conflict_or_forgery(&parsed, reason));
@@ -150,24 +177,105 @@ pub fn store_batch(
             }
         }
     }
+    let letters = std::mem::take(&mut outcome.dead);
+    let mut report = outcome.report;
+    let context = Context {
+        transport,
+        policy,
+        now,
+    };
+    store_or_split(conn, &candidates, letters, &context, &mut report)?;
+    Ok(report)
+}
 
+/// An event that parsed, with the raw bytes it came from.
+type Candidate<'r, 'b> = (&'r RawEvent<'b>, NewAccessEvent);
+
+/// How a batch arrived.
+struct Context<'p> {
+    transport: Transport,
+    policy: &'p SourcePolicy,
+    now: NaiveDateTime,
+}
+
+/// Stores `group` (and `letters`) in one transaction. If the database refuses it for a reason
+/// the parser did not catch, the group is halved and each half stored on its own, down to the
+/// one event the database refuses, which is kept as a dead letter: one bad event never takes
+/// good ones with it or blocks a stream. Failures that are not about the data (a lost
+/// connection, a busy database) are returned, so the sender retries the whole batch.
+fn store_or_split(
+    conn: &mut AnyConnection,
+    group: &[Candidate<'_, '_>],
+    letters: Vec<NewDeadLetter>,
+    context: &Context<'_>,
+    report: &mut IngestReport,
+) -> Result<(), AppError> {
+    let error = match store_group(conn, group, &letters, context) {
+        Ok(stored) => {
+            report.add(stored);
+            return Ok(());
+        }
+        Err(error) if error.is_refusal_of_data() && !group.is_empty() => error,
+        Err(error) => return Err(error),
+    };
+    if group.len() > 1 {
+        let (first, second) = group.split_at(group.len() / 2);
+        store_or_split(conn, first, letters, context, report)?;
+        return store_or_split(conn, second, Vec::new(), context, report);
+    }
+    let (raw, refused) = &group[0];
+    tracing::warn!(
+        transport = context.transport.name(),
+        error = %error,
+        "the database refused a feed event; it is kept as a dead letter"
+    );
+    let mut outcome = Outcome::new(context.transport, context.policy, context.now);
+    outcome.reject(
+        raw,
+        conflict_or_forgery(
+            refused,
+            "the database refused this event; it is kept for an operator to inspect".into(),
+        ),
+    );
+    let mut letters = letters;
+    letters.append(&mut outcome.dead);
+    report.add(store_group(conn, &[], &letters, context)?);
+    report.add(outcome.report);
+    Ok(())
+}
+
+/// One transaction: what of `group` is new is stored, the rest counted as duplicates or kept as
+/// conflicts, and the ingest figures and `letters` written beside it.
+fn store_group(
+    conn: &mut AnyConnection,
+    group: &[Candidate<'_, '_>],
+    letters: &[NewDeadLetter],
+    context: &Context<'_>,
+) -> Result<IngestReport, AppError> {
+    let (transport, now) = (context.transport, context.now);
     crate::db::write_transaction(conn, |conn| {
+        let mut outcome = Outcome::new(transport, context.policy, now);
+        outcome.dead.extend_from_slice(letters);
         // Against what is stored already.
-        let keys: Vec<(String, String)> = candidates
+        let keys: Vec<(String, String)> = group
             .iter()
             .map(|(_, e)| (e.source.clone(), e.event_id.clone()))
             .collect();
-        let stored = access_event::existing_hashes(conn, &keys)?;
+        let stored = if keys.is_empty() {
+            HashMap::new()
+        } else {
+            access_event::existing_hashes(conn, &keys)?
+        };
         let mut new_events = Vec::new();
-        for (raw, parsed) in candidates {
+        for (raw, parsed) in group {
             match stored.get(&(parsed.source.clone(), parsed.event_id.clone())) {
                 Some(hash) if *hash == parsed.content_sha256 => outcome.report.duplicates += 1,
-                Some(_) => outcome.reject(raw, conflict_or_forgery(&parsed, conflict_reason())),
+                Some(_) => outcome.reject(raw, conflict_or_forgery(parsed, conflict_reason())),
                 None => new_events.push((raw, parsed)),
             }
         }
 
-        let rows: Vec<NewAccessEvent> = new_events.iter().map(|(_, e)| e.clone()).collect();
+        let rows: Vec<NewAccessEvent> = new_events.iter().map(|(_, e)| (*e).clone()).collect();
         let inserted = access_event::insert_new(conn, &rows)?;
         outcome.report.accepted += inserted;
         if inserted == rows.len() {
@@ -206,9 +314,8 @@ pub fn store_batch(
         }
         record_health(conn, &rows, inserted == rows.len(), &outcome.dead, now)?;
         record_unknown_codes(conn, &rows, now)?;
-        Ok(())
-    })?;
-    Ok(outcome.report)
+        Ok(outcome.report)
+    })
 }
 
 /// What a batch came to, and the dead letters it leaves.
@@ -216,10 +323,22 @@ struct Outcome {
     report: IngestReport,
     dead: Vec<NewDeadLetter>,
     transport: Transport,
+    /// The channel's policy, kept with each dead letter so a replay is judged by it.
+    allowed_sources: Option<String>,
     now: NaiveDateTime,
 }
 
 impl Outcome {
+    fn new(transport: Transport, policy: &SourcePolicy, now: NaiveDateTime) -> Self {
+        Self {
+            report: IngestReport::default(),
+            dead: Vec::new(),
+            transport,
+            allowed_sources: policy.stored(),
+            now,
+        }
+    }
+
     fn reject(&mut self, raw: &RawEvent<'_>, rejection: Rejection) {
         self.report.rejected += 1;
         self.report.rejections.push(RejectedEvent {
@@ -234,6 +353,7 @@ impl Outcome {
             event_id: rejection.event_id,
             reason: rejection.reason,
             raw_base64: STANDARD.encode(raw.bytes),
+            allowed_sources: self.allowed_sources.clone(),
         });
     }
 }
