@@ -177,6 +177,10 @@ pub enum PortalError {
     NotFound,
     /// Signed in, but the role does not allow this.
     Forbidden,
+    /// The page shows a customer's data, and opening it is logged as an access; this request
+    /// was no deliberate look (a prefetch, or a link followed from another site), so it takes
+    /// a click on this site first.
+    LookNotConfirmed,
     Unavailable,
 }
 

@@ -1,14 +1,15 @@
-//! The `einblick` command line: `serve`, `migrate`, `seed-demo`, `import`, `token`, `verify`,
-//! `audit`, `checkpoint`.
+//! The `einblick` command line: `serve`, `migrate`, `seed-demo`, `import`, `token`, `staff`,
+//! `verify`, `audit`, `checkpoint`.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
-use crate::db::{Database, DatabaseLocation};
+use crate::db::Database;
 use crate::error::AppError;
 use crate::http;
+#[cfg(feature = "demo")]
 use crate::seed::demo::{self, SeedOutcome};
 use crate::state::AppState;
 
@@ -32,8 +33,13 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Apply pending migrations, seed demo data into an empty SQLite database, and serve the portal.
-    Serve,
+    /// Apply pending migrations and serve the portal.
+    Serve {
+        /// Serve the demo: its data is loaded if missing (also EINBLICK_DEMO=true). Without it a
+        /// database holding the demo's accounts, whose password is published, is refused.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load the deterministic demo data (customers, roles, employees, ~5,000 access events).
@@ -49,6 +55,11 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Manage back-office accounts from the command line (the first admin of a deployment).
+    Staff {
+        #[command(subcommand)]
+        action: StaffAction,
     },
     /// Check a proof bundle (downloaded from a timeline entry) offline: the checkpoint's
     /// signature, and that the entry is in the log. Needs no database. Exit status 1 if it fails.
@@ -85,6 +96,28 @@ pub enum TokenAction {
     Revoke { id: i64 },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum StaffAction {
+    /// Create a back-office account; prompts for its password (or reads it from standard input
+    /// with --password-stdin).
+    Create {
+        /// privacy_analyst, privacy_lead, regulator or admin.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        email: String,
+        /// The name shown in the back office (default: the part of the email before the @).
+        #[arg(long)]
+        name: Option<String>,
+        /// The supervisory authority (regulators only).
+        #[arg(long)]
+        authority: Option<String>,
+        /// Read the password from the first line of standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
 pub fn run(cli: Cli) -> Result<(), String> {
     // Offline: no settings, no database.
     if let Some(Command::Verify { bundle, key }) = &cli.command {
@@ -94,7 +127,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
     init_logging(&settings.log_filter);
     let db =
         Database::connect(settings.database.clone(), settings.db_pool_size).map_err(describe)?;
-    match cli.command.unwrap_or(Command::Serve) {
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Migrate => {
             let applied = db.migrate().map_err(describe)?;
             println!(
@@ -105,7 +138,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         }
         Command::SeedDemo => {
             db.migrate().map_err(describe)?;
-            report_seed(demo::seed(&db).map_err(describe)?);
+            seed_demo(&db)?;
         }
         Command::Import { file } => {
             db.migrate().map_err(describe)?;
@@ -126,6 +159,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Token { action } => {
             db.migrate().map_err(describe)?;
             run_token_action(&db, action)?;
+        }
+        Command::Staff { action } => {
+            db.migrate().map_err(describe)?;
+            run_staff_action(&db, action)?;
         }
         Command::Verify { .. } => unreachable!("handled before settings are loaded"),
         Command::Audit => {
@@ -172,21 +209,112 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 None => println!("the latest checkpoint already covers every event"),
             }
         }
-        Command::Serve => {
+        Command::Serve { demo } => {
             db.migrate().map_err(describe)?;
-            let empty_sqlite = matches!(settings.database, DatabaseLocation::Sqlite(_))
-                && db
-                    .get()
-                    .and_then(|mut c| Ok(crate::db::customer::count(&mut c)?))
-                    .map_err(describe)?
-                    == 0;
-            if empty_sqlite && settings.seed_demo_on_empty {
-                println!("empty database: loading demo data (EINBLICK_SEED_DEMO_ON_EMPTY=false turns this off)");
-                report_seed(demo::seed(&db).map_err(describe)?);
+            if demo || settings.demo {
+                seed_demo(&db)?;
+            } else {
+                refuse_demo_accounts(&db)?;
             }
             serve(AppState::new(db, settings).map_err(describe)?)?;
         }
     }
+    Ok(())
+}
+
+/// A server that was not asked for the demo refuses a database holding its accounts: their
+/// password is published, and a forgotten demo must not become a way in.
+fn refuse_demo_accounts(db: &Database) -> Result<(), String> {
+    let mut conn = db.get().map_err(describe)?;
+    if crate::seed::demo_accounts_present(&mut conn).map_err(describe)? {
+        return Err(
+            "the database holds the demo's accounts, whose password is published. Serve them \
+             only as a demo (`einblick serve --demo` or EINBLICK_DEMO=true); for a real \
+             deployment start from an empty database and create the first admin with \
+             `einblick staff create --role admin --email …`"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(feature = "demo")]
+fn seed_demo(db: &Database) -> Result<(), String> {
+    report_seed(demo::seed(db).map_err(describe)?);
+    Ok(())
+}
+
+#[cfg(not(feature = "demo"))]
+fn seed_demo(_: &Database) -> Result<(), String> {
+    Err("this einblick was built without the demo (cargo feature `demo`)".into())
+}
+
+fn run_staff_action(db: &Database, action: StaffAction) -> Result<(), String> {
+    let StaffAction::Create {
+        role,
+        email,
+        name,
+        authority,
+        password_stdin,
+    } = action;
+    let role = crate::domain::StaffRole::parse(&role).map_err(|e| format!("--role: {e}"))?;
+    let email = crate::domain::EmailAddress::parse(&email).map_err(|e| format!("--email: {e}"))?;
+    let authority = authority.filter(|a| !a.trim().is_empty());
+    if role == crate::domain::StaffRole::Regulator && authority.is_none() {
+        return Err("--authority: a regulator belongs to a supervisory authority".into());
+    }
+    let name = name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("").to_owned());
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        let first = rpassword::prompt_password(format!(
+            "Password for {} (12 to 256 characters): ",
+            email.as_str()
+        ))
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+        let again = rpassword::prompt_password("The same password again: ")
+            .map_err(|e| format!("cannot read the password: {e}"))?;
+        if first != again {
+            return Err("the two passwords differ; nothing was created".into());
+        }
+        first
+    };
+    if !(12..=256).contains(&password.chars().count()) {
+        return Err("the password must have 12 to 256 characters; nothing was created".into());
+    }
+    let hash = crate::password::hash(&password).map_err(describe)?;
+    let mut conn = db.get().map_err(describe)?;
+    if crate::db::staff_user::find_by_email(&mut conn, &email)
+        .map_err(|e| describe(e.into()))?
+        .is_some()
+    {
+        return Err(format!(
+            "a staff account for {} exists already",
+            email.as_str()
+        ));
+    }
+    crate::db::staff_user::insert(
+        &mut conn,
+        &crate::db::staff_user::NewStaffUser {
+            email: email.as_str(),
+            password_hash: Some(&hash),
+            display_name: &name,
+            staff_role: role.code(),
+            authority: authority.as_deref(),
+            is_active: true,
+            created_at: chrono::Utc::now().naive_utc(),
+        },
+    )
+    .map_err(|e| describe(e.into()))?;
+    println!(
+        "created the {} account {}; sign in at /staff/login",
+        role.code(),
+        email.as_str()
+    );
     Ok(())
 }
 
@@ -295,6 +423,7 @@ fn verify_bundle(bundle: &std::path::Path, key: &str) -> Result<(), String> {
     Ok(())
 }
 
+#[cfg(feature = "demo")]
 fn report_seed(outcome: SeedOutcome) {
     match outcome {
         SeedOutcome::Seeded { customers, events } => println!(

@@ -6,7 +6,54 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use crate::db::DatabaseLocation;
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseLocation {
+    // A PostgreSQL URL may carry a password: show only the backend and host part.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            Self::Postgres(url) => {
+                let host = url::Url::parse(url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .unwrap_or_default();
+                write!(f, "postgres://{host}/…")
+            }
+        }
+    }
+}
+
+impl DatabaseLocation {
+    /// `sqlite://relative/path`, `sqlite:///absolute/path`, `postgres://…` or `postgresql://…`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(
+                    "a sqlite:// URL needs a file path, e.g. sqlite://data/einblick.sqlite3".into(),
+                );
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|e| format!("not a valid PostgreSQL URL ({e})"))?;
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        Err("must start with sqlite:// or postgres://".into())
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
 
 /// How the `Secure` attribute of cookies is decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,10 +135,16 @@ pub struct Settings {
     pub site_root: PathBuf,
     pub db_pool_size: u32,
     pub session_idle_minutes: u32,
+    /// A customer's session ends this long after sign-in, however busy.
+    pub customer_session_hours: u32,
+    /// A staff session ends this long after sign-in, however busy.
+    pub staff_session_hours: u32,
     pub login_max_failures: u32,
     pub login_lockout_minutes: u32,
     pub cookie_security: CookieSecurity,
-    pub seed_demo_on_empty: bool,
+    /// Serve the demo (seeded if missing); without it a server refuses a database that holds
+    /// the demo's accounts.
+    pub demo: bool,
     pub log_filter: String,
     /// `None` unless `EINBLICK_NATS_URL` is set.
     pub nats: Option<NatsSettings>,
@@ -108,6 +161,13 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpRange>,
     /// Argon2 hashes that may run at once; more wait their turn.
     pub password_hash_concurrency: u32,
+    /// A page that has not started its answer after this many seconds gets a 503 "please
+    /// reload"; 0: never.
+    pub page_timeout_seconds: u32,
+    /// `/metrics` answers a request with this bearer token…
+    pub metrics_token: Option<Secret>,
+    /// …or from one of these addresses.
+    pub metrics_allow: Vec<IpRange>,
 }
 
 /// One address or a CIDR block, e.g. `10.0.0.0/8`, `127.0.0.1`, `fd00::/8`.
@@ -163,8 +223,11 @@ impl IpRange {
     }
 }
 
-/// A comma- or space-separated list of addresses and CIDR blocks.
+/// A comma- or space-separated list of addresses and CIDR blocks; `none` for an empty list.
 fn parse_ip_ranges(value: &str) -> Result<Vec<IpRange>, String> {
+    if value.trim() == "none" {
+        return Ok(Vec::new());
+    }
     value
         .split([',', ' '])
         .filter(|part| !part.trim().is_empty())
@@ -255,6 +318,16 @@ const KEYS: &[Key] = &[
         default: "30",
     },
     Key {
+        file_key: "session_max_hours",
+        env: &["EINBLICK_SESSION_MAX_HOURS"],
+        default: "12",
+    },
+    Key {
+        file_key: "staff_session_max_hours",
+        env: &["EINBLICK_STAFF_SESSION_MAX_HOURS"],
+        default: "8",
+    },
+    Key {
         file_key: "login_max_failures",
         env: &["EINBLICK_LOGIN_MAX_FAILURES"],
         default: "5",
@@ -270,9 +343,9 @@ const KEYS: &[Key] = &[
         default: "auto",
     },
     Key {
-        file_key: "seed_demo_on_empty",
-        env: &["EINBLICK_SEED_DEMO_ON_EMPTY"],
-        default: "true",
+        file_key: "demo",
+        env: &["EINBLICK_DEMO"],
+        default: "false",
     },
     Key {
         file_key: "log",
@@ -323,6 +396,21 @@ const KEYS: &[Key] = &[
         file_key: "trusted_proxies",
         env: &["EINBLICK_TRUSTED_PROXIES"],
         default: "",
+    },
+    Key {
+        file_key: "page_timeout_seconds",
+        env: &["EINBLICK_PAGE_TIMEOUT_SECONDS"],
+        default: "30",
+    },
+    Key {
+        file_key: "metrics_token",
+        env: &["EINBLICK_METRICS_TOKEN"],
+        default: "",
+    },
+    Key {
+        file_key: "metrics_allow",
+        env: &["EINBLICK_METRICS_ALLOW"],
+        default: "127.0.0.1, ::1",
     },
     Key {
         file_key: "password_hash_concurrency",
@@ -399,7 +487,8 @@ impl Settings {
                 })
                 .unwrap_or_else(|| Raw {
                     value: key.default.to_owned(),
-                    origin: key.file_key.to_owned(),
+                    // A default that does not do names the variable an operator would set.
+                    origin: key.env.first().copied().unwrap_or(key.file_key).to_owned(),
                 });
             raw.insert(key.file_key, chosen);
         }
@@ -413,6 +502,8 @@ impl Settings {
         let site_root = PathBuf::from(&get("site_root").value);
         let db_pool_size = parse_number(get("db_pool_size"), 1, 256)?;
         let session_idle_minutes = parse_number(get("session_idle_minutes"), 1, 24 * 60)?;
+        let customer_session_hours = parse_number(get("session_max_hours"), 1, 24 * 30)?;
+        let staff_session_hours = parse_number(get("staff_session_max_hours"), 1, 24 * 30)?;
         let login_max_failures = parse_number(get("login_max_failures"), 1, 1000)?;
         let login_lockout_minutes = parse_number(get("login_lockout_minutes"), 1, 24 * 60)?;
         let cookie_security = parse_with(get("cookie_secure"), |v| {
@@ -423,7 +514,7 @@ impl Settings {
                 _ => Err("must be one of auto, always, never".to_owned()),
             }
         })?;
-        let seed_demo_on_empty = parse_with(get("seed_demo_on_empty"), parse_bool)?;
+        let demo = parse_with(get("demo"), parse_bool)?;
         let log_filter = get("log").value.clone();
         tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|e| ConfigError {
             setting: get("log").origin.clone(),
@@ -523,19 +614,36 @@ impl Settings {
 
         let trusted_proxies = parse_with(get("trusted_proxies"), parse_ip_ranges)?;
         let password_hash_concurrency = parse_number(get("password_hash_concurrency"), 1, 64)?;
+        let page_timeout_seconds = parse_number(get("page_timeout_seconds"), 0, 3600)?;
+        let metrics_token = match get("metrics_token").value.trim() {
+            "" => None,
+            token if token.len() < 16 => {
+                return Err(ConfigError {
+                    setting: get("metrics_token").origin.clone(),
+                    problem: "must have at least 16 characters".into(),
+                })
+            }
+            token => Some(Secret(token.to_owned())),
+        };
+        let metrics_allow = parse_with(get("metrics_allow"), parse_ip_ranges)?;
 
         Ok(Settings {
             trusted_proxies,
             password_hash_concurrency,
+            page_timeout_seconds,
+            metrics_token,
+            metrics_allow,
             database,
             site_addr,
             site_root,
             db_pool_size,
             session_idle_minutes,
+            customer_session_hours,
+            staff_session_hours,
             login_max_failures,
             login_lockout_minutes,
             cookie_security,
-            seed_demo_on_empty,
+            demo,
             log_filter,
             public_url,
             outbox_dir,
@@ -699,6 +807,30 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.setting, "EINBLICK_NATS_SOURCES");
+    }
+
+    #[test]
+    fn the_example_file_documents_every_setting_and_loads() {
+        let example = include_str!("../einblick.example.toml");
+        for key in KEYS {
+            assert!(
+                example.contains(&format!("{} = ", key.file_key)),
+                "{} is not in einblick.example.toml",
+                key.file_key
+            );
+            for name in key.env {
+                assert!(
+                    example.contains(name),
+                    "{name} is not in einblick.example.toml"
+                );
+            }
+        }
+        let path =
+            std::env::temp_dir().join(format!("einblick-example-{}.toml", std::process::id()));
+        std::fs::write(&path, example).unwrap();
+        let values = read_file(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        Settings::from_sources(&values, &BTreeMap::new()).unwrap();
     }
 
     #[test]

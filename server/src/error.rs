@@ -25,6 +25,9 @@ pub enum ErrorKind {
     NotFound,
     /// Signed in, but this role may not do it.
     Forbidden,
+    /// The request would show (and log a look at) a customer's data but was no deliberate
+    /// look: a prefetch, or a request another site made.
+    LookNotConfirmed,
     /// A system's credential (a feed token) is missing, unknown or revoked.
     Unauthorized {
         message: String,
@@ -114,6 +117,7 @@ impl AppError {
             ErrorKind::InvalidCursor => "invalid_cursor",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Forbidden => "forbidden",
+            ErrorKind::LookNotConfirmed => "look_not_confirmed",
             ErrorKind::Unauthorized { .. } => "unauthorized",
             ErrorKind::UnsupportedMediaType { .. } => "unsupported_media_type",
             ErrorKind::PayloadTooLarge { code, .. } | ErrorKind::BadRequest { code, .. } => code,
@@ -138,6 +142,9 @@ impl AppError {
             ErrorKind::InvalidCursor => "The cursor is invalid; start again without one.".into(),
             ErrorKind::NotFound => "Not found.".into(),
             ErrorKind::Forbidden => "Your role may not do this.".into(),
+            ErrorKind::LookNotConfirmed => {
+                "Open this page from the portal itself: opening it is logged.".into()
+            }
             ErrorKind::Unauthorized { message }
             | ErrorKind::UnsupportedMediaType { message }
             | ErrorKind::PayloadTooLarge { message, .. }
@@ -232,6 +239,7 @@ impl ResponseError for AppError {
             | ErrorKind::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::LookNotConfirmed => StatusCode::CONFLICT,
             ErrorKind::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -266,6 +274,7 @@ impl From<AppError> for PortalError {
             ErrorKind::InvalidCursor => PortalError::InvalidCursor,
             ErrorKind::NotFound => PortalError::NotFound,
             ErrorKind::Forbidden => PortalError::Forbidden,
+            ErrorKind::LookNotConfirmed => PortalError::LookNotConfirmed,
             _ => {
                 error.log();
                 PortalError::Unavailable

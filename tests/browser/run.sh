@@ -13,7 +13,7 @@ cleanup() {
 trap cleanup EXIT
 
 DATABASE_URL="sqlite://$workdir/einblick.sqlite3" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site \
-  EINBLICK_LOG=warn EINBLICK_LOG_KEY_DIR="$workdir/log-keys" ./target/debug/einblick serve > "$workdir/server.log" 2>&1 &
+  EINBLICK_LOG=warn EINBLICK_LOG_KEY_DIR="$workdir/log-keys" ./target/debug/einblick serve --demo > "$workdir/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$port/healthz" > /dev/null 2>&1 && break

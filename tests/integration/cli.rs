@@ -52,7 +52,7 @@ fn migrate_and_seed_demo_are_safe_to_repeat() {
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
-    assert!(run("migrate").contains("7 migration(s) applied"));
+    assert!(run("migrate").contains("8 migration(s) applied"));
     assert!(run("migrate").contains("0 migration(s) applied"));
     assert!(run("seed-demo").contains("demo data loaded"));
     assert!(run("seed-demo").contains("already present"));

@@ -109,7 +109,9 @@ fn an_admin_runs_the_feed_from_the_back_office(backend: Backend) {
     );
     assert!(page.body.contains("Support console"), "token listed");
 
-    // Inspect and replay: the malformed one stays rejected, the forged one is vouched for.
+    // Inspect and replay: the malformed one stays rejected, and so does the forged one: a
+    // replay is judged by the policy of the token it came in with, so no admin can vouch for
+    // another system's source.
     let letters: Vec<(i64, Option<String>)> = app
         .with_connection(|conn| {
             dead_letters::table
@@ -123,20 +125,42 @@ fn an_admin_runs_the_feed_from_the_back_office(backend: Backend) {
     let inspect = admin.get(&format!("/staff/admin/dead-letters/{malformed}"));
     assert_eq!(inspect.status, 200);
     assert!(inspect.body.contains("adm-2"));
-    let again = admin.post_form(
-        &format!("/staff/admin/dead-letters/{malformed}/replay"),
-        &[],
-    );
-    assert!(again
-        .header("location")
-        .unwrap()
-        .contains("error=still_rejected"));
-    let replayed = admin.post_form(&format!("/staff/admin/dead-letters/{forged}/replay"), &[]);
+    for refused in [malformed, forged] {
+        let again = admin.post_form(&format!("/staff/admin/dead-letters/{refused}/replay"), &[]);
+        assert!(again
+            .header("location")
+            .unwrap()
+            .contains("error=still_rejected"));
+    }
+    // A letter an operator's import kept (say, refused by a parser bug since fixed) is
+    // replayed under the import's trust.
+    let imported = {
+        use base64::Engine;
+        let raw = event("adm-5", "/warehouse/scanner", "cs_agent_t1").to_string();
+        let letter = einblick::db::dead_letter::NewDeadLetter {
+            received_at: chrono::Utc::now().naive_utc(),
+            transport: "import".into(),
+            source: Some("/warehouse/scanner".into()),
+            event_id: Some("adm-5".into()),
+            reason: "refused by an older version".into(),
+            raw_base64: base64::engine::general_purpose::STANDARD.encode(raw),
+            allowed_sources: None,
+        };
+        app.with_connection(|conn| {
+            einblick::db::dead_letter::insert_many(conn, &[letter]).unwrap();
+            dead_letters::table
+                .select(diesel::dsl::max(dead_letters::id))
+                .first::<Option<i64>>(conn)
+                .unwrap()
+                .unwrap()
+        })
+    };
+    let replayed = admin.post_form(&format!("/staff/admin/dead-letters/{imported}/replay"), &[]);
     assert_eq!(
         replayed.header("location").as_deref(),
-        Some(format!("/staff/admin/dead-letters/{forged}?notice=stored").as_str())
+        Some(format!("/staff/admin/dead-letters/{imported}?notice=stored").as_str())
     );
-    let twice = admin.post_form(&format!("/staff/admin/dead-letters/{forged}/replay"), &[]);
+    let twice = admin.post_form(&format!("/staff/admin/dead-letters/{imported}/replay"), &[]);
     assert!(twice
         .header("location")
         .unwrap()
@@ -144,7 +168,7 @@ fn an_admin_runs_the_feed_from_the_back_office(backend: Backend) {
     let stored: i64 = app
         .with_connection(|conn| {
             access_events::table
-                .filter(access_events::event_id.eq_any(["adm-1", "adm-3"]))
+                .filter(access_events::event_id.eq_any(["adm-1", "adm-3", "adm-5"]))
                 .count()
                 .get_result(conn)
         })
@@ -162,7 +186,7 @@ fn an_admin_runs_the_feed_from_the_back_office(backend: Backend) {
     });
     assert_eq!(
         (letters_after, replayed_marks),
-        (2, 1),
+        (3, 1),
         "a replay adds no dead letters"
     );
 

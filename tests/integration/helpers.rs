@@ -195,6 +195,11 @@ impl TestApp {
             .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect();
         env.insert("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into());
+        // Lets a run of the suite switch the stall guard off (see server/src/http/stall_guard.rs).
+        if let Ok(seconds) = std::env::var("EINBLICK_PAGE_TIMEOUT_SECONDS") {
+            env.entry("EINBLICK_PAGE_TIMEOUT_SECONDS".into())
+                .or_insert(seconds);
+        }
         env.insert("EINBLICK_DB_POOL_SIZE".into(), "4".into());
         env.insert("EINBLICK_LOG".into(), "warn".into());
         env.entry("EINBLICK_OUTBOX_DIR".into())
@@ -385,6 +390,18 @@ impl Client {
             return self.send(request(), None);
         }
         response
+    }
+
+    /// A browser-like GET with extra headers (fetch metadata, forwarding headers).
+    pub fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut request = self
+            .agent
+            .get(&format!("{}{path}", self.base_url))
+            .set("Accept", "text/html,*/*;q=0.8");
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        self.send(request, None)
     }
 
     pub fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
@@ -585,4 +602,90 @@ pub fn einblick_binary() -> std::process::Command {
         }
     }
     command
+}
+
+/// `einblick serve` run as a process, with the address it listens on; killed when dropped.
+/// Everything it prints is kept in `output`.
+pub struct ServedBinary {
+    child: std::process::Child,
+    pub base_url: String,
+    pub output: std::path::PathBuf,
+    _dir: tempfile_dir::TempDir,
+}
+
+impl ServedBinary {
+    /// Starts `serve` with `args` and `env`; `None` when it exits before serving (its output
+    /// then says why, see [`ServedBinary::run_to_end`]).
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Result<ServedBinary, String> {
+        let dir = tempfile_dir::TempDir::new(&format!("{}_served", unique_name()));
+        let output = dir.0.join("output.log");
+        let log = std::fs::File::create(&output).unwrap();
+        let mut command = einblick_binary();
+        command
+            .arg("serve")
+            .args(args)
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("EINBLICK_LOG", "info")
+            .env("EINBLICK_LOG_KEY_DIR", dir.0.join("log-keys"))
+            .env("EINBLICK_OUTBOX_DIR", dir.0.join("outbox"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start einblick");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let printed = std::fs::read_to_string(&output).unwrap_or_default();
+            if let Some(address) = printed
+                .lines()
+                .find_map(|line| line.strip_prefix("Einblick is serving "))
+                .and_then(|rest| rest.split_whitespace().next())
+            {
+                return Ok(ServedBinary {
+                    child,
+                    base_url: address.to_owned(),
+                    output,
+                    _dir: dir,
+                });
+            }
+            if let Ok(Some(_)) = child.try_wait() {
+                return Err(printed);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "einblick did not start: {printed}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.base_url)
+    }
+
+    /// Everything the server printed so far.
+    pub fn printed(&self) -> String {
+        std::fs::read_to_string(&self.output).unwrap_or_default()
+    }
+}
+
+impl Drop for ServedBinary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The server's Prometheus metric `name` (no labels), read from `/metrics` over loopback.
+pub fn metric(app: &TestApp, name: &str) -> f64 {
+    let page = app.client().get("/metrics");
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.body
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no metric {name} in {}", page.body))
+        .trim()
+        .parse()
+        .unwrap()
 }

@@ -13,6 +13,7 @@ mod feed_http;
 mod feed_import;
 mod feed_nats;
 mod hardening_feed;
+mod hardening_web;
 mod login;
 mod regulators;
 mod reports;

@@ -26,7 +26,8 @@ fn sample_path(pattern: &str) -> String {
 }
 
 fn every_guarded_route_refuses_without_a_session(backend: Backend) {
-    let app = TestApp::spawn(backend);
+    // Metrics are served to a token or listed addresses; loopback is not listed here.
+    let app = TestApp::spawn_with(backend, &[("EINBLICK_METRICS_ALLOW", "192.0.2.1")], true);
     let mut checked = 0;
 
     for route in einblick::http::route_table().entries() {

@@ -13,6 +13,9 @@ pub fn ProblemState(
 ) -> impl IntoView {
     let lang = current_lang();
     let texts = lang.texts();
+    if problem == PortalError::LookNotConfirmed {
+        return view! { <ConfirmLook staff /> }.into_any();
+    }
     let (title, message) = match &problem {
         PortalError::NotFound => (texts.not_found_title, texts.not_found_body.to_owned()),
         PortalError::Forbidden => (
@@ -25,7 +28,9 @@ pub fn ProblemState(
         ),
         PortalError::InvalidCursor => (texts.error_title, texts.error_invalid_cursor.to_owned()),
         PortalError::NotSignedIn => (texts.error_title, texts.session_expired.to_owned()),
-        PortalError::Unavailable => (texts.error_title, texts.error_unavailable.to_owned()),
+        PortalError::Unavailable | PortalError::LookNotConfirmed => {
+            (texts.error_title, texts.error_unavailable.to_owned())
+        }
     };
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_actix::ResponseOptions>() {
@@ -46,6 +51,34 @@ pub fn ProblemState(
                 <p>{message}</p>
                 <p>
                     <a href=back_href class="button">{texts.to_start}</a>
+                </p>
+            </section>
+        </main>
+    }
+    .into_any()
+}
+
+/// Instead of a customer's data: one click on this site opens (and logs) it.
+#[component]
+fn ConfirmLook(staff: bool) -> impl IntoView {
+    let texts = current_lang().backoffice();
+    let location = leptos_router::hooks::use_location();
+    let here = move || {
+        let search = location.search.get();
+        if search.is_empty() {
+            location.pathname.get()
+        } else {
+            format!("{}?{search}", location.pathname.get())
+        }
+    };
+    view! {
+        <SiteHeader staff />
+        <main id="main" class="page narrow">
+            <section class="error-state">
+                <h1>{texts.confirm_look_title}</h1>
+                <p>{texts.confirm_look_body}</p>
+                <p>
+                    <a href=here class="button primary">{texts.confirm_look_button}</a>
                 </p>
             </section>
         </main>

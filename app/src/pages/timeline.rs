@@ -228,7 +228,9 @@ fn TimelineError(problem: PortalError) -> impl IntoView {
         PortalError::InvalidCursor => texts.error_invalid_cursor.to_owned(),
         PortalError::NotSignedIn => texts.session_expired.to_owned(),
         PortalError::NotFound => texts.not_found_body.to_owned(),
-        PortalError::Forbidden | PortalError::Unavailable => texts.error_unavailable.to_owned(),
+        PortalError::Forbidden | PortalError::LookNotConfirmed | PortalError::Unavailable => {
+            texts.error_unavailable.to_owned()
+        }
     };
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_actix::ResponseOptions>() {

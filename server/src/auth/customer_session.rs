@@ -25,11 +25,11 @@ impl CustomerSession {
     pub async fn resolve(state: &AppState, caller: &Caller) -> Result<Self, AppError> {
         let token = session::token_of(caller, SessionKind::Customer)
             .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
-        let idle_minutes = state.settings.session_idle_minutes;
+        let limits = session::SessionLimits::of(&state.settings);
         let customer = state
             .db
             .run(move |conn| {
-                session::customer_for_token(conn, &token, idle_minutes, Utc::now().naive_utc())
+                session::customer_for_token(conn, &token, &limits, Utc::now().naive_utc())
             })
             .await?
             .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;

@@ -51,7 +51,11 @@ pub async fn customer_login(
     };
     let caller = Caller::of(&request);
     match sign_in(&state, &caller, SessionKind::Customer, email, password).await? {
-        Outcome::SignedIn { token, .. } => {
+        Outcome::SignedIn {
+            token,
+            device_token,
+            ..
+        } => {
             let target = next.unwrap_or_else(|| "/timeline".to_owned());
             with_session(
                 see_other(&target),
@@ -59,6 +63,7 @@ pub async fn customer_login(
                 &state,
                 SessionKind::Customer,
                 token,
+                device_token,
             )
         }
         Outcome::Invalid => Ok(back("error=invalid")),
@@ -85,12 +90,14 @@ pub async fn staff_login(
         Outcome::SignedIn {
             token,
             who: SignedIn::Staff(_, role),
+            device_token,
         } => with_session(
             see_other(role.home_path()),
             &caller,
             &state,
             SessionKind::Staff,
             token,
+            device_token,
         ),
         Outcome::SignedIn { .. } => Err(AppError::internal("a staff sign-in found a customer")),
         Outcome::Invalid => Ok(see_other("/staff/login?error=invalid")),
@@ -104,14 +111,20 @@ fn with_session(
     state: &AppState,
     kind: SessionKind,
     token: String,
+    device_token: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    response
-        .add_cookie(&session::session_cookie(
-            caller,
-            &state.settings,
-            kind,
-            token,
-        ))
-        .map_err(|e| AppError::internal(e.to_string()))?;
+    let mut cookies = vec![session::session_cookie(
+        caller,
+        &state.settings,
+        kind,
+        token,
+    )];
+    cookies
+        .extend(device_token.map(|device| session::device_cookie(caller, &state.settings, device)));
+    for cookie in cookies {
+        response
+            .add_cookie(&cookie)
+            .map_err(|e| AppError::context("setting a cookie", e))?;
+    }
     Ok(response)
 }

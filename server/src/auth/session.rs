@@ -21,6 +21,11 @@ use crate::web::client::wants_secure_cookie;
 pub const CUSTOMER_COOKIE: &str = "einblick_session";
 /// The back office's own session cookie (a staff member may also be a customer).
 pub const STAFF_COOKIE: &str = "einblick_staff_session";
+/// Marks a browser that signed in before (see `auth::throttle`).
+pub const DEVICE_COOKIE: &str = "einblick_device";
+/// Over TLS every cookie is set under this prefix: browsers then accept it only with `Secure`,
+/// `Path=/` and no `Domain`, so no other host or plain-HTTP page can plant or overwrite it.
+const HOST_PREFIX: &str = "__Host-";
 
 /// Refreshing `last_seen_at` on every request would turn every read into a write.
 const TOUCH_INTERVAL_SECONDS: i64 = 60;
@@ -63,15 +68,55 @@ pub fn token_hash(token: &str) -> String {
 
 /// The session token the caller's cookie holds, if any.
 pub fn token_of(caller: &Caller, kind: SessionKind) -> Option<String> {
-    caller
+    cookie_value(caller, kind.cookie_name())
+}
+
+/// The value of the caller's cookie `name` (its `__Host-` form first), if any.
+pub fn cookie_value(caller: &Caller, name: &str) -> Option<String> {
+    let cookies: Vec<Cookie<'_>> = caller
         .headers
         .get_all(actix_web::http::header::COOKIE)
         .filter_map(|value| value.to_str().ok())
         .flat_map(|header| header.split(';'))
         .filter_map(|pair| Cookie::parse(pair.trim()).ok())
-        .find(|cookie| cookie.name() == kind.cookie_name())
-        .map(|cookie| cookie.value().to_owned())
-        .filter(|value| !value.is_empty())
+        .collect();
+    let prefixed = format!("{HOST_PREFIX}{name}");
+    let found = [prefixed.as_str(), name].into_iter().find_map(|wanted| {
+        cookies
+            .iter()
+            .find(|cookie| cookie.name() == wanted)
+            .map(|cookie| cookie.value().to_owned())
+            .filter(|value| !value.is_empty())
+    });
+    found
+}
+
+/// How long sessions last: idle, and at most from sign-in on (per kind).
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLimits {
+    idle: Duration,
+    customer_lifetime: Duration,
+    staff_lifetime: Duration,
+}
+
+impl SessionLimits {
+    pub fn of(settings: &Settings) -> Self {
+        Self {
+            idle: Duration::minutes(i64::from(settings.session_idle_minutes)),
+            customer_lifetime: Duration::hours(i64::from(settings.customer_session_hours)),
+            staff_lifetime: Duration::hours(i64::from(settings.staff_session_hours)),
+        }
+    }
+
+    /// Sessions last seen before this have idled out.
+    pub fn idle_cutoff(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now - self.idle
+    }
+
+    /// Sessions created before this are over whatever their use.
+    pub fn oldest_allowed(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now - self.customer_lifetime.max(self.staff_lifetime)
+    }
 }
 
 /// Who a session belongs to: a customer or a staff member (never both, the table checks).
@@ -84,32 +129,43 @@ enum SessionOwner {
 fn owner_of(
     conn: &mut AnyConnection,
     token: &str,
-    idle_minutes: u32,
+    limits: &SessionLimits,
     now: NaiveDateTime,
 ) -> Result<Option<SessionOwner>, AppError> {
     let hash = token_hash(token);
-    let idle_cutoff = now - Duration::minutes(i64::from(idle_minutes));
-    let Some(found) = session::find_active(conn, &hash, idle_cutoff)? else {
+    let Some(found) = session::find_active(conn, &hash, limits.idle_cutoff(now))? else {
         return Ok(None);
     };
+    let (owner, lifetime) = match (found.customer_id, found.staff_user_id) {
+        (Some(customer), _) => (
+            SessionOwner::Customer(CustomerId(customer)),
+            limits.customer_lifetime,
+        ),
+        (None, Some(staff)) => (
+            SessionOwner::Staff(StaffUserId(staff)),
+            limits.staff_lifetime,
+        ),
+        (None, None) => return Ok(None),
+    };
+    // However busy, a session ends this long after sign-in: a stolen cookie does not live on.
+    if found.created_at <= now - lifetime {
+        session::delete(conn, &hash)?;
+        return Ok(None);
+    }
     if (now - found.last_seen_at).num_seconds() >= TOUCH_INTERVAL_SECONDS {
         session::touch(conn, &hash, now)?;
     }
-    Ok(match (found.customer_id, found.staff_user_id) {
-        (Some(customer), _) => Some(SessionOwner::Customer(CustomerId(customer))),
-        (None, Some(staff)) => Some(SessionOwner::Staff(StaffUserId(staff))),
-        (None, None) => None,
-    })
+    Ok(Some(owner))
 }
 
 /// The customer whose unexpired session `token` is; keeps the session alive.
 pub fn customer_for_token(
     conn: &mut AnyConnection,
     token: &str,
-    idle_minutes: u32,
+    limits: &SessionLimits,
     now: NaiveDateTime,
 ) -> Result<Option<CustomerRow>, AppError> {
-    match owner_of(conn, token, idle_minutes, now)? {
+    match owner_of(conn, token, limits, now)? {
         Some(SessionOwner::Customer(id)) => Ok(customer::find(conn, id)?),
         _ => Ok(None),
     }
@@ -119,15 +175,31 @@ pub fn customer_for_token(
 pub fn staff_for_token(
     conn: &mut AnyConnection,
     token: &str,
-    idle_minutes: u32,
+    limits: &SessionLimits,
     now: NaiveDateTime,
 ) -> Result<Option<StaffUserRow>, AppError> {
-    match owner_of(conn, token, idle_minutes, now)? {
+    match owner_of(conn, token, limits, now)? {
         Some(SessionOwner::Staff(id)) => {
             Ok(staff_user::find(conn, id)?.filter(|staff| staff.is_active))
         }
         _ => Ok(None),
     }
+}
+
+/// A cookie of ours: HttpOnly, SameSite=Lax, for the whole site; `Secure` and `__Host-` over TLS.
+fn cookie(caller: &Caller, settings: &Settings, name: &str, value: String) -> Cookie<'static> {
+    let secure = wants_secure_cookie(caller, settings);
+    let name = if secure {
+        format!("{HOST_PREFIX}{name}")
+    } else {
+        name.to_owned()
+    };
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .finish()
 }
 
 /// The cookie that carries a new session of `kind`.
@@ -137,12 +209,7 @@ pub fn session_cookie(
     kind: SessionKind,
     token: String,
 ) -> Cookie<'static> {
-    Cookie::build(kind.cookie_name(), token)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(wants_secure_cookie(caller, settings))
-        .finish()
+    cookie(caller, settings, kind.cookie_name(), token)
 }
 
 /// The cookie that ends a session of `kind` in the browser.
@@ -153,6 +220,13 @@ pub fn expired_session_cookie(
 ) -> Cookie<'static> {
     let mut cookie = session_cookie(caller, settings, kind, String::new());
     cookie.set_max_age(CookieDuration::ZERO);
+    cookie
+}
+
+/// The device cookie (see `auth::throttle`), kept as long as the device stays trusted.
+pub fn device_cookie(caller: &Caller, settings: &Settings, token: String) -> Cookie<'static> {
+    let mut cookie = cookie(caller, settings, DEVICE_COOKIE, token);
+    cookie.set_max_age(CookieDuration::days(super::throttle::DEVICE_TRUST_DAYS));
     cookie
 }
 

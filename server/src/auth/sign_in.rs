@@ -28,6 +28,8 @@ pub enum Outcome {
     SignedIn {
         token: String,
         who: SignedIn,
+        /// A fresh device cookie for this browser: it keeps signing in while others are locked.
+        device_token: Option<String>,
     },
     /// Wrong password or no such account: one answer for both.
     Invalid,
@@ -75,44 +77,50 @@ pub async fn sign_in(
 ) -> Result<Outcome, AppError> {
     let client = ClientInfo::of(caller, &state.settings);
     let client_address = client.address.map(|a| a.to_string()).unwrap_or_default();
-    let throttle = Throttle::new(&state.settings, &email, &client_address);
+    let device = session::cookie_value(caller, session::DEVICE_COOKIE);
+    let throttle = Throttle::new(
+        &state.settings,
+        kind,
+        &email,
+        &client_address,
+        device.as_deref(),
+    );
     let checked_email = email.clone();
-    let (throttle, candidate) = state
+    let admitting = throttle.clone();
+    let admitted = state
         .db
-        .run(move |conn| {
-            if let Some(wait) = throttle.locked_for(conn, Utc::now().naive_utc())? {
-                return Ok((throttle, Err(wait)));
+        .write(move |conn| {
+            let now = Utc::now().naive_utc();
+            match admitting.admit(conn, now)? {
+                Ok(attempt) => Ok(Ok((attempt, find_candidate(conn, kind, &checked_email)?))),
+                Err(wait) => Ok(Err(wait)),
             }
-            let candidate = find_candidate(conn, kind, &checked_email)?;
-            Ok((throttle, Ok(candidate)))
         })
         .await?;
-    let candidate = match candidate {
-        Ok(candidate) => candidate,
+    let (attempt, candidate) = match admitted {
+        Ok(admitted) => admitted,
         Err(wait) => return Ok(Outcome::Locked(wait)),
     };
     let stored = candidate.as_ref().and_then(|c| c.password_hash.clone());
     let matches = state.passwords.verify(typed_password, stored).await?;
     let previous = session::token_of(caller, kind);
-    let idle_minutes = state.settings.session_idle_minutes;
+    let limits = session::SessionLimits::of(&state.settings);
     state
         .db
         .write(move |conn| {
             let now = Utc::now().naive_utc();
             let Some(candidate) = candidate.filter(|_| matches) else {
-                throttle.record_failure(conn, now)?;
+                throttle.settle(conn, attempt, false, now)?;
                 return Ok(Outcome::Invalid);
             };
-            throttle.record_success(conn)?;
+            let device_token = throttle.settle(conn, attempt, true, now)?;
             // A new id at every sign-in: a session id planted before sign-in is worthless.
             if let Some(previous) = previous {
                 session_table::delete(conn, &session::token_hash(&previous))?;
             }
-            // Sign-ins are rare enough to carry the clean-up of sessions that idled out.
-            session_table::delete_idle(
-                conn,
-                now - chrono::Duration::minutes(i64::from(idle_minutes)),
-            )?;
+            // Sign-ins are rare enough to carry the clean-up of sessions that are over.
+            session_table::delete_idle(conn, limits.idle_cutoff(now))?;
+            session_table::delete_created_before(conn, limits.oldest_allowed(now))?;
             let token = session::new_token();
             let hash = session::token_hash(&token);
             match candidate.who {
@@ -128,6 +136,7 @@ pub async fn sign_in(
             Ok(Outcome::SignedIn {
                 token,
                 who: candidate.who,
+                device_token,
             })
         })
         .await

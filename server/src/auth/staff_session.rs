@@ -76,11 +76,11 @@ impl<P: Permission> StaffSession<P> {
     pub async fn resolve(state: &AppState, caller: &Caller) -> Result<Self, AppError> {
         let token = session::token_of(caller, SessionKind::Staff)
             .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
-        let idle_minutes = state.settings.session_idle_minutes;
+        let limits = session::SessionLimits::of(&state.settings);
         let staff = state
             .db
             .run(move |conn| {
-                session::staff_for_token(conn, &token, idle_minutes, Utc::now().naive_utc())
+                session::staff_for_token(conn, &token, &limits, Utc::now().naive_utc())
             })
             .await?
             .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;

@@ -21,6 +21,7 @@ use crate::domain::time::{local_date, local_date_time, FALLBACK_TIME_ZONE};
 use crate::domain::{DisputeReference, StaffPermission, StaffRole};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
+use crate::web::client::DeliberateLook;
 
 /// The `source` of the access events Einblick writes about its own staff.
 pub const BACK_OFFICE_SOURCE: &str = "/einblick/back-office";
@@ -33,6 +34,7 @@ pub async fn load(
     session: StaffSession<may::ReviewDisputes>,
     lang: Lang,
     reference: String,
+    _look: DeliberateLook,
 ) -> Result<CaseView, AppError> {
     let viewer = session.viewer();
     let (staff, role) = (session.staff, session.role);

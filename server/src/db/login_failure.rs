@@ -28,13 +28,33 @@ pub fn oldest_since(
         .first(conn)
 }
 
-pub fn record(conn: &mut AnyConnection, key: &str, at: NaiveDateTime) -> QueryResult<usize> {
+/// The newest failure still inside the window: per-address delays count from it.
+pub fn newest_since(
+    conn: &mut AnyConnection,
+    key: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    login_failures::table
+        .filter(login_failures::throttle_key.eq(key))
+        .filter(login_failures::failed_at.gt(since))
+        .select(diesel::dsl::max(login_failures::failed_at))
+        .first(conn)
+}
+
+/// Records an attempt as a failure (until it turns out otherwise); returns its row id.
+pub fn record(conn: &mut AnyConnection, key: &str, at: NaiveDateTime) -> QueryResult<i64> {
     diesel::insert_into(login_failures::table)
         .values((
             login_failures::throttle_key.eq(key),
             login_failures::failed_at.eq(at),
         ))
-        .execute(conn)
+        .returning(login_failures::id)
+        .get_result(conn)
+}
+
+/// Takes back attempts that turned out to succeed.
+pub fn delete_ids(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<usize> {
+    diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids))).execute(conn)
 }
 
 pub fn clear(conn: &mut AnyConnection, key: &str) -> QueryResult<usize> {

@@ -14,9 +14,9 @@ pub mod regulator_case;
 pub mod schema;
 pub mod session;
 pub mod staff_user;
+pub mod trusted_device;
 pub mod unknown_code;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -90,78 +90,32 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/s
 #[cfg(feature = "postgres")]
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
-/// Where the data lives, parsed from `DATABASE_URL`.
-#[derive(Clone, PartialEq, Eq)]
-pub enum DatabaseLocation {
-    Sqlite(PathBuf),
-    Postgres(String),
-}
+pub use crate::config::DatabaseLocation;
 
-impl std::fmt::Debug for DatabaseLocation {
-    // A PostgreSQL URL may carry a password: show only the backend and host part.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
-            Self::Postgres(url) => {
-                let host = url::Url::parse(url)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned))
-                    .unwrap_or_default();
-                write!(f, "postgres://{host}/…")
-            }
+/// Opens one connection to `location`, set up for how Einblick uses it.
+fn establish(location: &DatabaseLocation) -> diesel::ConnectionResult<AnyConnection> {
+    match location {
+        #[cfg(feature = "sqlite")]
+        DatabaseLocation::Sqlite(path) => {
+            let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
+            // WAL lets readers run beside the one writer; busy_timeout waits for the write lock
+            // instead of failing at once.
+            // WAL is switched on once, in `Database::connect`; it persists in the file.
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(AnyConnection::Sqlite(conn))
         }
-    }
-}
-
-impl DatabaseLocation {
-    /// `sqlite://relative/path`, `sqlite:///absolute/path`, `postgres://…` or `postgresql://…`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        if let Some(path) = raw.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err(
-                    "a sqlite:// URL needs a file path, e.g. sqlite://data/einblick.sqlite3".into(),
-                );
-            }
-            return Ok(Self::Sqlite(PathBuf::from(path)));
+        #[cfg(feature = "postgres")]
+        DatabaseLocation::Postgres(url) => {
+            diesel::PgConnection::establish(url).map(AnyConnection::Postgresql)
         }
-        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            url::Url::parse(raw).map_err(|e| format!("not a valid PostgreSQL URL ({e})"))?;
-            return Ok(Self::Postgres(raw.to_owned()));
-        }
-        Err("must start with sqlite:// or postgres://".into())
-    }
-
-    pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
-    }
-
-    fn establish(&self) -> diesel::ConnectionResult<AnyConnection> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(path) => {
-                let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
-                // WAL lets readers run beside the one writer; busy_timeout waits for the write lock
-                // instead of failing at once.
-                // WAL is switched on once, in `Database::connect`; it persists in the file.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(AnyConnection::Sqlite(conn))
-            }
-            #[cfg(feature = "postgres")]
-            Self::Postgres(url) => {
-                diesel::PgConnection::establish(url).map(AnyConnection::Postgresql)
-            }
-            #[allow(unreachable_patterns)]
-            _ => Err(diesel::ConnectionError::BadConnection(format!(
-                "this build of einblick has no {} support",
-                self.backend_name()
-            ))),
-        }
+        #[allow(unreachable_patterns)]
+        _ => Err(diesel::ConnectionError::BadConnection(format!(
+            "this build of einblick has no {} support",
+            location.backend_name()
+        ))),
     }
 }
 
@@ -175,9 +129,7 @@ impl ManageConnection for ConnectionManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        self.location
-            .establish()
-            .map_err(r2d2::Error::ConnectionError)
+        establish(&self.location).map_err(r2d2::Error::ConnectionError)
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
@@ -214,7 +166,7 @@ impl Database {
         if matches!(location, DatabaseLocation::Sqlite(_)) {
             // WAL lets readers run beside the one writer. Switching needs the file to itself, so it
             // happens here, before the pool opens its connections side by side.
-            let mut conn = location.establish().map_err(|e| {
+            let mut conn = establish(&location).map_err(|e| {
                 AppError::internal(format!("cannot open database {location:?}: {e}"))
             })?;
             conn.batch_execute("PRAGMA journal_mode = WAL")?;
@@ -225,7 +177,16 @@ impl Database {
             .build(ConnectionManager {
                 location: location.clone(),
             })
-            .map_err(|e| AppError::internal(format!("cannot open database {location:?}: {e}")))?;
+            .map_err(|e| {
+                // The driver's message may quote the URL, and the URL may hold a password.
+                let message = match &location {
+                    DatabaseLocation::Postgres(url) => {
+                        crate::config::redact_url(&e.to_string(), url)
+                    }
+                    DatabaseLocation::Sqlite(_) => e.to_string(),
+                };
+                AppError::internal(format!("cannot open database {location:?}: {message}"))
+            })?;
         Ok(Self { pool, location })
     }
 

@@ -88,3 +88,10 @@ pub fn delete(conn: &mut AnyConnection, token_hash: &str) -> QueryResult<usize> 
 pub fn delete_idle(conn: &mut AnyConnection, idle_cutoff: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::last_seen_at.le(idle_cutoff))).execute(conn)
 }
+
+pub fn delete_created_before(
+    conn: &mut AnyConnection,
+    cutoff: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::created_at.le(cutoff))).execute(conn)
+}

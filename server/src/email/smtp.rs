@@ -17,12 +17,38 @@ pub fn send(url: &str, from: &str, to: &str, message: &str) -> Result<(), String
     let from: Address = bare_address(from)
         .parse()
         .map_err(|e| format!("sender address: {e}"))?;
-    let to: Address = to.parse().map_err(|e| format!("recipient address: {e}"))?;
+    let to: Address = to
+        .parse()
+        .map_err(|e| without_local_parts(&format!("recipient address: {e}")))?;
     let envelope = Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())?;
     transport
         .send_raw(&envelope, message.as_bytes())
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        // A server's reply often quotes the recipient ("550 <anna@example.com> unknown"): the
+        // log keeps the domain only.
+        .map_err(|e| without_local_parts(&e.to_string()))
+}
+
+/// `text` with the part before the `@` of every email address in it replaced by `…`.
+pub fn without_local_parts(text: &str) -> String {
+    let is_local = |c: char| c.is_alphanumeric() || "._%+-!#$&'*/=?^`{|}~".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut pending = String::new();
+    for c in text.chars() {
+        if is_local(c) {
+            pending.push(c);
+            continue;
+        }
+        if c == '@' && !pending.is_empty() {
+            out.push('…');
+        } else {
+            out.push_str(&pending);
+        }
+        pending.clear();
+        out.push(c);
+    }
+    out.push_str(&pending);
+    out
 }
 
 /// `Einblick <privacy@example.org>` → `privacy@example.org`.
@@ -36,6 +62,19 @@ fn bare_address(from: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_servers_reply_keeps_only_the_domains_of_addresses() {
+        assert_eq!(
+            without_local_parts("550 5.1.1 <anna.schmidt+x@example.com>: Recipient unknown"),
+            "550 5.1.1 <…@example.com>: Recipient unknown"
+        );
+        assert_eq!(
+            without_local_parts("to anna@example.com and ben@mail.example.org failed"),
+            "to …@example.com and …@mail.example.org failed"
+        );
+        assert_eq!(without_local_parts("no address here"), "no address here");
+    }
 
     #[test]
     fn the_sender_address_is_taken_from_its_display_form() {

@@ -15,6 +15,7 @@ use crate::auth::staff_session::Permission;
 use crate::auth::{CustomerSession, StaffSession};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::client::deliberate_look;
 use crate::{backoffice, disputes, portal, regulators, reports, statistics};
 
 pub struct Portal {
@@ -83,7 +84,8 @@ impl PortalBackend for Portal {
         id: String,
     ) -> Result<RegulatorCaseView, PortalError> {
         let session = self.staff(&caller).await?;
-        Ok(regulators::view::case(&self.state, session, id).await?)
+        let look = deliberate_look(&caller)?;
+        Ok(regulators::view::case(&self.state, session, id, look).await?)
     }
 
     async fn statistics(
@@ -118,7 +120,8 @@ impl PortalBackend for Portal {
         reference: String,
     ) -> Result<CaseView, PortalError> {
         let session = self.staff(&caller).await?;
-        Ok(backoffice::case::load(&self.state, session, lang, reference).await?)
+        let look = deliberate_look(&caller)?;
+        Ok(backoffice::case::load(&self.state, session, lang, reference, look).await?)
     }
 
     async fn staff_accounts(&self, caller: Caller) -> Result<StaffAccounts, PortalError> {

@@ -7,6 +7,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::Error;
 
+use crate::state::AppState;
+use crate::web::client::ClientInfo;
+
 const DEFAULT_CSP: &str = "default-src 'self'; script-src 'none'; object-src 'none'; \
                            base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -15,6 +18,18 @@ pub async fn add_security_headers(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let is_static_asset = request.path().starts_with("/pkg/");
+    let over_https = request
+        .app_data::<actix_web::web::Data<AppState>>()
+        .map(|state| {
+            ClientInfo::resolve(
+                request.headers(),
+                request.peer_addr().map(|a| a.ip()),
+                request.app_config().secure(),
+                &state.settings.trusted_proxies,
+            )
+            .https
+        })
+        .unwrap_or(false);
     // The verifiable log's checkpoints, key, tiles and proofs are public and name nobody:
     // caches and monitors on other sites may keep and fetch them.
     let is_public_log = request.path().starts_with("/log/");
@@ -37,6 +52,14 @@ pub async fn add_security_headers(
         header::HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     );
+    // Only over HTTPS: a browser ignores it on plain HTTP, and it must not pin a plain-HTTP
+    // development setup to HTTPS.
+    if over_https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,

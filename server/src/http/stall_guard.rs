@@ -1,14 +1,15 @@
-//! Answers a page request that has not started its response after [`STALL_LIMIT`] with a 503
-//! "please reload" page instead of leaving the browser waiting forever.
+//! A safety net: answers a page request that has not started its response after
+//! `EINBLICK_PAGE_TIMEOUT_SECONDS` (default 30; 0 switches it off) with a 503 "please reload" page
+//! instead of leaving the browser waiting forever, and logs it as an error.
 //!
-//! Why: our test suite, run with 12 tests at once, used to hit page requests that never
-//! started their response (about one per run of 115 tests): a thread dump showed every thread
-//! idle and the page's future pending with nothing left to wake it, and polling it again did not
-//! help. Upstream has reports of the same kind (leptos-rs/leptos#4851, #4673, #4647). It stopped
-//! once test servers were shut down properly when dropped (they used to leave their listener and
-//! pool behind), and six further runs under twice that load saw none. The cause is not proven,
-//! so this guard stays as a safety net: reloading renders the page anew, and the stall is logged
-//! as an error so it stays visible.
+//! Why it was added: the test suite, run with 12 tests at once, used to hit page requests that
+//! never started their response: the page's future pending with nothing left to wake it. The
+//! cause was leptos-rs/leptos#4773: while `generate_route_list` runs, a process-global flag keeps
+//! resources from loading, so a page another test server of the same process rendered at that
+//! moment waited forever. The route list is now made once per process, before any server serves
+//! (`http::page_routes`), and the pinned Leptos (0.8.23, with reactive_graph 0.2.16) has the
+//! Suspense wake-up fixes of leptos-rs/leptos#4853. With the guard off, repeated runs of the suite
+//! with 12 threads no longer hang (see the README); the guard stays for what nobody has found.
 
 use std::time::Duration;
 
@@ -18,8 +19,7 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError};
 
-/// Far above any page's real time (reports and statistics over a million events take seconds).
-pub const STALL_LIMIT: Duration = Duration::from_secs(30);
+use crate::state::AppState;
 
 /// Marks the 503 so clients (and the test suite) can tell a stall from other unavailability.
 pub const STALLED_HEADER: &str = "x-einblick-stalled";
@@ -28,12 +28,16 @@ pub async fn guard_against_stalls(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if request.method() != Method::GET {
+    let limit = request
+        .app_data::<actix_web::web::Data<AppState>>()
+        .map_or(0, |state| state.settings.page_timeout_seconds);
+    if request.method() != Method::GET || limit == 0 {
         return next.call(request).await;
     }
     let path = request.path().to_owned();
     let lang = app::lang_of_request(request.request());
-    match actix_web::rt::time::timeout(STALL_LIMIT, next.call(request)).await {
+    let limit = Duration::from_secs(u64::from(limit));
+    match actix_web::rt::time::timeout(limit, next.call(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::error!(path = %path, "page rendering stalled; answered 503 so the browser can retry");

@@ -1,14 +1,19 @@
 //! Endpoints for the people and machines that run Einblick: health, metrics, and the published
 //! contracts (OpenAPI, JSON Schemas).
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 
+use app::backend::Caller;
+
+use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
+use crate::web::client::ClientInfo;
 use crate::web::routes::{Access, Routes};
 
 pub fn routes(routes: &mut Routes) {
     routes.get("/healthz", Access::Public, health);
-    routes.get("/metrics", Access::Public, metrics);
+    routes.get("/metrics", Access::Token, metrics);
     routes.get("/api/v1/openapi.json", Access::Public, openapi);
     routes.get(
         "/api/v1/schemas/access-event-data.json",
@@ -34,16 +39,50 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Prometheus metrics (text exposition format 0.0.4).
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// Prometheus metrics (text exposition format 0.0.4), for `EINBLICK_METRICS_TOKEN` or the
+/// addresses in `EINBLICK_METRICS_ALLOW` only: they name the feed's sources and its volume.
+async fn metrics(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let settings = &state.settings;
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let token_ok = match (&settings.metrics_token, presented) {
+        (Some(expected), Some(presented)) => {
+            // Compared as hashes: equal length, no early exit on the secret's bytes.
+            use sha2::{Digest, Sha256};
+            Sha256::digest(expected.expose().as_bytes())
+                == Sha256::digest(presented.trim().as_bytes())
+        }
+        _ => false,
+    };
+    let address_ok = ClientInfo::of(&Caller::of(&request), settings)
+        .address
+        .is_some_and(|ip| {
+            settings
+                .metrics_allow
+                .iter()
+                .any(|range| range.contains(&ip))
+        });
+    if !token_ok && !address_ok {
+        return Err(AppError::new(ErrorKind::Unauthorized {
+            message: "metrics are served to EINBLICK_METRICS_TOKEN or the addresses in \
+                      EINBLICK_METRICS_ALLOW only"
+                .into(),
+        }));
+    }
     let dead_letters = state
         .db
         .run(|conn| Ok(crate::db::dead_letter::count(conn)?))
         .await
         .unwrap_or(-1);
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(dead_letters))
+        .body(state.metrics.render(dead_letters)))
 }
 
 async fn openapi() -> HttpResponse {

@@ -14,6 +14,7 @@ use crate::domain::time::{local_date, local_date_time, FALLBACK_TIME_ZONE};
 use crate::domain::{CustomerId, CustomerRef, ReportPeriod, StaffUserId};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::client::DeliberateLook;
 
 pub async fn list(
     state: &AppState,
@@ -55,6 +56,7 @@ pub async fn case(
     state: &AppState,
     session: StaffSession<may::WorkOnRegulatorCases>,
     id: String,
+    _look: DeliberateLook,
 ) -> Result<RegulatorCaseView, AppError> {
     let viewer = session.viewer();
     let staff = session.staff;

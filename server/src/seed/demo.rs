@@ -992,3 +992,16 @@ mod tests {
         assert!(events.iter().all(|e| e.occurred_at >= period_start()));
     }
 }
+
+#[cfg(test)]
+mod listed {
+    use super::*;
+
+    #[test]
+    fn the_demo_accounts_are_the_ones_a_server_refuses_without_the_demo() {
+        let customers: Vec<&str> = DEMO_CUSTOMERS.iter().map(|c| c.email).collect();
+        assert_eq!(customers, super::super::DEMO_CUSTOMER_EMAILS);
+        let staff: Vec<&str> = DEMO_STAFF.iter().map(|s| s.email).collect();
+        assert_eq!(staff, super::super::DEMO_STAFF_EMAILS);
+    }
+}

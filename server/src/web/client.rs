@@ -10,6 +10,7 @@ use actix_web::http::header::HeaderMap;
 use app::backend::Caller;
 
 use crate::config::{CookieSecurity, IpRange, Settings};
+use crate::error::{AppError, ErrorKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientInfo {
@@ -59,6 +60,46 @@ impl ClientInfo {
             address: Some(address),
             https,
         }
+    }
+}
+
+/// Whether this request is a person deliberately opening a page of this site: a top-level
+/// navigation from this site (or typed, or bookmarked), or the hydrated app asking for the page's
+/// data. Never a prefetch or prerender, and never a request another site made (an embedded
+/// image or frame, a link followed from elsewhere). Pages that log a look at a customer's data
+/// show it only to such a request. Clients that send no fetch metadata at all are taken at
+/// their word: showing data without logging the look is never an option.
+pub fn is_deliberate_look(caller: &Caller) -> bool {
+    let header = |name: &str| caller.headers.get(name).and_then(|v| v.to_str().ok());
+    let prefetch = ["sec-purpose", "purpose", "x-purpose", "x-moz"]
+        .into_iter()
+        .filter_map(header)
+        .any(|value| value.contains("prefetch") || value.contains("prerender"));
+    if prefetch {
+        return false;
+    }
+    if header("sec-fetch-site").is_some_and(|site| !matches!(site, "same-origin" | "none")) {
+        return false;
+    }
+    // The app's own server functions are fetched, not navigated to.
+    if caller.path.starts_with("/rpc/") {
+        return true;
+    }
+    header("sec-fetch-mode").is_none_or(|mode| mode == "navigate")
+        && header("sec-fetch-dest").is_none_or(|dest| dest == "document")
+}
+
+/// Proof, for a function that logs a look at a customer's data, that the request was a
+/// deliberate look; made only by [`deliberate_look`].
+#[derive(Debug)]
+pub struct DeliberateLook(());
+
+/// [`is_deliberate_look`] as the proof, or `LookNotConfirmed` (the page then asks for a click).
+pub fn deliberate_look(caller: &Caller) -> Result<DeliberateLook, AppError> {
+    if is_deliberate_look(caller) {
+        Ok(DeliberateLook(()))
+    } else {
+        Err(AppError::new(ErrorKind::LookNotConfirmed))
     }
 }
 
@@ -179,6 +220,74 @@ mod tests {
         let client = ClientInfo::resolve(&sent, Some(ip("10.0.0.2")), false, &trusted);
         assert_eq!(client.address, Some(ip("198.51.100.7")));
         assert!(client.https);
+    }
+
+    fn caller(path: &str, pairs: &[(&str, &str)]) -> Caller {
+        Caller {
+            headers: headers(pairs),
+            peer_addr: None,
+            tls: false,
+            method: actix_web::http::Method::GET,
+            path: path.to_owned(),
+        }
+    }
+
+    #[test]
+    fn only_a_navigation_from_this_site_is_a_deliberate_look() {
+        let case = "/staff/disputes/EB-7K3M-Q9XD";
+        let navigate = [
+            ("sec-fetch-mode", "navigate"),
+            ("sec-fetch-dest", "document"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut all = navigate.to_vec();
+            all.extend_from_slice(extra);
+            all
+        };
+        assert!(is_deliberate_look(&caller(
+            case,
+            &with(&[("sec-fetch-site", "same-origin")])
+        )));
+        assert!(is_deliberate_look(&caller(
+            case,
+            &with(&[("sec-fetch-site", "none")])
+        )));
+        assert!(is_deliberate_look(&caller(case, &[])));
+        assert!(!is_deliberate_look(&caller(
+            case,
+            &with(&[("sec-fetch-site", "cross-site")])
+        )));
+        assert!(!is_deliberate_look(&caller(
+            case,
+            &with(&[("sec-fetch-site", "same-site")])
+        )));
+        assert!(!is_deliberate_look(&caller(
+            case,
+            &with(&[
+                ("sec-fetch-site", "same-origin"),
+                ("sec-purpose", "prefetch")
+            ])
+        )));
+        assert!(!is_deliberate_look(&caller(
+            case,
+            &[("purpose", "prefetch")]
+        )));
+        assert!(!is_deliberate_look(&caller(
+            case,
+            &[
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-mode", "no-cors"),
+                ("sec-fetch-dest", "image")
+            ]
+        )));
+        assert!(is_deliberate_look(&caller(
+            "/rpc/staff-case",
+            &[
+                ("sec-fetch-site", "same-origin"),
+                ("sec-fetch-mode", "cors"),
+                ("sec-fetch-dest", "empty")
+            ]
+        )));
     }
 
     #[test]
