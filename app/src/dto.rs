@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 pub mod admin;
 pub mod backoffice;
 pub mod disputes;
+pub mod ids;
 pub mod regulator;
 pub mod reports;
 pub mod statistics;

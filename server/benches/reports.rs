@@ -6,6 +6,9 @@
 //! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench reports`
 //! Optional: EINBLICK_BENCH_EVENTS (total events), EINBLICK_TEST_POSTGRES_URL (admin database).
 
+// A benchmark that cannot set up its data has nothing to measure: it may panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod bench_events;
 mod common;
 

@@ -8,27 +8,35 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+#[derive(Debug, thiserror::Error)]
+pub enum CanonicalJsonError {
+    #[error("{0} is not an integer; canonical JSON here holds integers only")]
+    NotAnInteger(serde_json::Number),
+    #[error("cannot serialise a string: {0}")]
+    Serialise(#[from] serde_json::Error),
+}
+
 /// The canonical serialisation of `value`.
-pub fn to_canonical_string(value: &Value) -> Result<String, String> {
+pub fn to_canonical_string(value: &Value) -> Result<String, CanonicalJsonError> {
     let mut out = String::new();
     write_value(value, &mut out)?;
     Ok(out)
 }
 
 /// Hex SHA-256 of the canonical serialisation of `value`.
-pub fn sha256_hex(value: &Value) -> Result<String, String> {
+pub fn sha256_hex(value: &Value) -> Result<String, CanonicalJsonError> {
     let canonical = to_canonical_string(value)?;
     Ok(hex::encode(Sha256::digest(canonical.as_bytes())))
 }
 
-fn write_value(value: &Value, out: &mut String) -> Result<(), String> {
+fn write_value(value: &Value, out: &mut String) -> Result<(), CanonicalJsonError> {
     match value {
         Value::Null | Value::Bool(_) | Value::String(_) => {
-            out.push_str(&serde_json::to_string(value).map_err(|e| e.to_string())?);
+            out.push_str(&serde_json::to_string(value)?);
         }
         Value::Number(number) => {
             if number.is_f64() {
-                return Err(format!("{number} is not an integer"));
+                return Err(CanonicalJsonError::NotAnInteger(number.clone()));
             }
             out.push_str(&number.to_string());
         }
@@ -50,7 +58,7 @@ fn write_value(value: &Value, out: &mut String) -> Result<(), String> {
                 if index > 0 {
                     out.push(',');
                 }
-                out.push_str(&serde_json::to_string(key).map_err(|e| e.to_string())?);
+                out.push_str(&serde_json::to_string(key)?);
                 out.push(':');
                 write_value(item, out)?;
             }

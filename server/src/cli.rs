@@ -118,18 +118,17 @@ pub enum StaffAction {
     },
 }
 
-pub fn run(cli: Cli) -> Result<(), String> {
+pub fn run(cli: Cli) -> Result<(), CliError> {
     // Offline: no settings, no database.
     if let Some(Command::Verify { bundle, key }) = &cli.command {
         return verify_bundle(bundle, key);
     }
-    let settings = Settings::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
+    let settings = Settings::load(cli.config.as_deref())?;
     init_logging(&settings.log_filter);
-    let db =
-        Database::connect(settings.database.clone(), settings.db_pool_size).map_err(describe)?;
+    let db = Database::connect(settings.database.clone(), settings.db_pool_size)?;
     match cli.command.unwrap_or(Command::Serve { demo: false }) {
         Command::Migrate => {
-            let applied = db.migrate().map_err(describe)?;
+            let applied = db.migrate()?;
             println!(
                 "{} migration(s) applied to {:?}",
                 applied.len(),
@@ -137,12 +136,12 @@ pub fn run(cli: Cli) -> Result<(), String> {
             );
         }
         Command::SeedDemo => {
-            db.migrate().map_err(describe)?;
+            db.migrate()?;
             seed_demo(&db)?;
         }
         Command::Import { file } => {
-            db.migrate().map_err(describe)?;
-            let report = crate::ingest::import::import(&db, &file).map_err(describe)?;
+            db.migrate()?;
+            let report = crate::ingest::import::import(&db, &file)?;
             println!(
                 "import finished: {} accepted, {} duplicates, {} rejected (kept in the dead-letter store)",
                 report.accepted, report.duplicates, report.rejected
@@ -157,19 +156,19 @@ pub fn run(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Token { action } => {
-            db.migrate().map_err(describe)?;
+            db.migrate()?;
             run_token_action(&db, action)?;
         }
         Command::Staff { action } => {
-            db.migrate().map_err(describe)?;
+            db.migrate()?;
             run_staff_action(&db, action)?;
         }
         Command::Verify { .. } => unreachable!("handled before settings are loaded"),
         Command::Audit => {
-            db.migrate().map_err(describe)?;
+            db.migrate()?;
             let keys = log_keys(&settings)?;
-            let mut conn = db.get().map_err(describe)?;
-            let report = crate::transparency::audit::audit(&mut conn, &keys).map_err(describe)?;
+            let mut conn = db.get()?;
+            let report = crate::transparency::audit::audit(&mut conn, &keys)?;
             println!(
                 "audited the log {}: {} access events, {} checkpoints",
                 keys.origin(),
@@ -188,35 +187,34 @@ pub fn run(cli: Cli) -> Result<(), String> {
                 for finding in &report.findings {
                     println!("  {finding}");
                 }
-                return Err(format!(
+                return Err(CliError::refused(format!(
                     "the log does not match the database: {} finding(s)",
                     report.findings.len()
-                ));
+                )));
             }
         }
         Command::Checkpoint => {
-            db.migrate().map_err(describe)?;
+            db.migrate()?;
             let keys = log_keys(&settings)?;
-            let mut conn = db.get().map_err(describe)?;
+            let mut conn = db.get()?;
             let issued = crate::transparency::checkpoint::issue(
                 &mut conn,
                 &keys,
                 chrono::Utc::now().naive_utc(),
-            )
-            .map_err(describe)?;
+            )?;
             match issued {
                 Some(checkpoint) => print!("{}", checkpoint.note),
                 None => println!("the latest checkpoint already covers every event"),
             }
         }
         Command::Serve { demo } => {
-            db.migrate().map_err(describe)?;
+            db.migrate()?;
             if demo || settings.demo {
                 seed_demo(&db)?;
             } else {
                 refuse_demo_accounts(&db)?;
             }
-            serve(AppState::new(db, settings).map_err(describe)?)?;
+            serve(AppState::new(db, settings)?)?;
         }
     }
     Ok(())
@@ -224,32 +222,33 @@ pub fn run(cli: Cli) -> Result<(), String> {
 
 /// A server that was not asked for the demo refuses a database holding its accounts: their
 /// password is published, and a forgotten demo must not become a way in.
-fn refuse_demo_accounts(db: &Database) -> Result<(), String> {
-    let mut conn = db.get().map_err(describe)?;
-    if crate::seed::demo_accounts_present(&mut conn).map_err(describe)? {
-        return Err(
+fn refuse_demo_accounts(db: &Database) -> Result<(), CliError> {
+    let mut conn = db.get()?;
+    if crate::seed::demo_accounts_present(&mut conn)? {
+        return Err(CliError::refused(
             "the database holds the demo's accounts, whose password is published. Serve them \
              only as a demo (`einblick serve --demo` or EINBLICK_DEMO=true); for a real \
              deployment start from an empty database and create the first admin with \
-             `einblick staff create --role admin --email …`"
-                .into(),
-        );
+             `einblick staff create --role admin --email …`",
+        ));
     }
     Ok(())
 }
 
 #[cfg(feature = "demo")]
-fn seed_demo(db: &Database) -> Result<(), String> {
-    report_seed(demo::seed(db).map_err(describe)?);
+fn seed_demo(db: &Database) -> Result<(), CliError> {
+    report_seed(demo::seed(db)?);
     Ok(())
 }
 
 #[cfg(not(feature = "demo"))]
-fn seed_demo(_: &Database) -> Result<(), String> {
-    Err("this einblick was built without the demo (cargo feature `demo`)".into())
+fn seed_demo(_: &Database) -> Result<(), CliError> {
+    Err(CliError::refused(
+        "this einblick was built without the demo (cargo feature `demo`)",
+    ))
 }
 
-fn run_staff_action(db: &Database, action: StaffAction) -> Result<(), String> {
+fn run_staff_action(db: &Database, action: StaffAction) -> Result<(), CliError> {
     let StaffAction::Create {
         role,
         email,
@@ -257,45 +256,53 @@ fn run_staff_action(db: &Database, action: StaffAction) -> Result<(), String> {
         authority,
         password_stdin,
     } = action;
-    let role = crate::domain::StaffRole::parse(&role).map_err(|e| format!("--role: {e}"))?;
-    let email = crate::domain::EmailAddress::parse(&email).map_err(|e| format!("--email: {e}"))?;
+    let role = crate::domain::StaffRole::parse(&role)
+        .map_err(|e| CliError::refused(format!("--role: {e}")))?;
+    let email = crate::domain::EmailAddress::parse(&email)
+        .map_err(|e| CliError::refused(format!("--email: {e}")))?;
     let authority = authority.filter(|a| !a.trim().is_empty());
     if role == crate::domain::StaffRole::Regulator && authority.is_none() {
-        return Err("--authority: a regulator belongs to a supervisory authority".into());
+        return Err(CliError::refused(
+            "--authority: a regulator belongs to a supervisory authority",
+        ));
     }
     let name = name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("").to_owned());
     let password = if password_stdin {
         let mut line = String::new();
-        std::io::stdin()
-            .read_line(&mut line)
-            .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        std::io::stdin().read_line(&mut line).map_err(|e| {
+            CliError::refused(format!("cannot read the password from standard input: {e}"))
+        })?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else {
         let first = rpassword::prompt_password(format!(
             "Password for {} (12 to 256 characters): ",
             email.as_str()
         ))
-        .map_err(|e| format!("cannot read the password: {e}"))?;
+        .map_err(|e| CliError::refused(format!("cannot read the password: {e}")))?;
         let again = rpassword::prompt_password("The same password again: ")
-            .map_err(|e| format!("cannot read the password: {e}"))?;
+            .map_err(|e| CliError::refused(format!("cannot read the password: {e}")))?;
         if first != again {
-            return Err("the two passwords differ; nothing was created".into());
+            return Err(CliError::refused(
+                "the two passwords differ; nothing was created",
+            ));
         }
         first
     };
     if !(12..=256).contains(&password.chars().count()) {
-        return Err("the password must have 12 to 256 characters; nothing was created".into());
+        return Err(CliError::refused(
+            "the password must have 12 to 256 characters; nothing was created",
+        ));
     }
-    let hash = crate::password::hash(&password).map_err(describe)?;
-    let mut conn = db.get().map_err(describe)?;
+    let hash = crate::password::hash(&password)?;
+    let mut conn = db.get()?;
     if crate::db::staff_user::find_by_email(&mut conn, &email)
-        .map_err(|e| describe(e.into()))?
+        .map_err(AppError::from)?
         .is_some()
     {
-        return Err(format!(
+        return Err(CliError::refused(format!(
             "a staff account for {} exists already",
             email.as_str()
-        ));
+        )));
     }
     crate::db::staff_user::insert(
         &mut conn,
@@ -303,13 +310,13 @@ fn run_staff_action(db: &Database, action: StaffAction) -> Result<(), String> {
             email: email.as_str(),
             password_hash: Some(&hash),
             display_name: &name,
-            staff_role: role.code(),
+            staff_role: role,
             authority: authority.as_deref(),
             is_active: true,
             created_at: chrono::Utc::now().naive_utc(),
         },
     )
-    .map_err(|e| describe(e.into()))?;
+    .map_err(AppError::from)?;
     println!(
         "created the {} account {}; sign in at /staff/login",
         role.code(),
@@ -318,13 +325,13 @@ fn run_staff_action(db: &Database, action: StaffAction) -> Result<(), String> {
     Ok(())
 }
 
-fn serve(state: AppState) -> Result<(), String> {
+fn serve(state: AppState) -> Result<(), CliError> {
     actix_web::rt::System::new().block_on(async move {
         let started = http::start(state.clone()).map_err(|e| {
-            format!(
+            CliError::refused(format!(
                 "cannot listen on {} (setting LEPTOS_SITE_ADDR): {e}",
                 state.settings.site_addr
-            )
+            ))
         })?;
         println!(
             "Einblick is serving http://{} ({} database)",
@@ -334,12 +341,12 @@ fn serve(state: AppState) -> Result<(), String> {
         started
             .server
             .await
-            .map_err(|e| format!("server stopped: {e}"))
+            .map_err(|e| CliError::refused(format!("server stopped: {e}")))
     })
 }
 
-fn run_token_action(db: &Database, action: TokenAction) -> Result<(), String> {
-    let mut conn = db.get().map_err(describe)?;
+fn run_token_action(db: &Database, action: TokenAction) -> Result<(), CliError> {
+    let mut conn = db.get()?;
     let now = chrono::Utc::now().naive_utc();
     match action {
         TokenAction::Create { sources, label } => {
@@ -347,17 +354,16 @@ fn run_token_action(db: &Database, action: TokenAction) -> Result<(), String> {
                 .iter()
                 .map(|s| crate::ingest::token::parse_source(s))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| format!("--source: {e}"))?;
+                .map_err(|e| CliError::refused(format!("--source: {e}")))?;
             let label = label.unwrap_or_else(|| sources.join(", "));
-            let (id, token) =
-                crate::ingest::token::create(&mut conn, &label, &sources, now).map_err(describe)?;
+            let (id, token) = crate::ingest::token::create(&mut conn, &label, &sources, now)?;
             println!(
                 "token {id} for {}:\n{token}\nStore it now: it is not shown again.",
                 sources.join(", ")
             );
         }
         TokenAction::List => {
-            for token in crate::db::feed_token::list(&mut conn).map_err(|e| describe(e.into()))? {
+            for token in crate::db::feed_token::list(&mut conn).map_err(AppError::from)? {
                 let state = token
                     .revoked_at
                     .map(|t| format!("revoked {t}"))
@@ -371,10 +377,10 @@ fn run_token_action(db: &Database, action: TokenAction) -> Result<(), String> {
             }
         }
         TokenAction::Revoke { id } => {
-            match crate::db::feed_token::revoke(&mut conn, id, now)
-                .map_err(|e| describe(e.into()))?
+            match crate::db::feed_token::revoke(&mut conn, crate::domain::FeedTokenId(id), now)
+                .map_err(AppError::from)?
             {
-                0 => return Err(format!("no active token with id {id}")),
+                0 => return Err(CliError::refused(format!("no active token with id {id}"))),
                 _ => println!("token {id} revoked"),
             }
         }
@@ -382,24 +388,24 @@ fn run_token_action(db: &Database, action: TokenAction) -> Result<(), String> {
     Ok(())
 }
 
-fn log_keys(settings: &Settings) -> Result<crate::transparency::LogKeys, String> {
+fn log_keys(settings: &Settings) -> Result<crate::transparency::LogKeys, CliError> {
     crate::transparency::LogKeys::load_or_create(
         &settings.transparency.key_dir,
         &settings.transparency.origin,
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| CliError::refused(e.to_string()))
 }
 
-fn verify_bundle(bundle: &std::path::Path, key: &str) -> Result<(), String> {
-    let bytes = std::fs::read(bundle)
-        .map_err(|e| format!("cannot read the bundle {}: {e}", bundle.display()))?;
+fn verify_bundle(bundle: &std::path::Path, key: &str) -> Result<(), CliError> {
+    let bytes = std::fs::read(bundle).map_err(|e| {
+        CliError::refused(format!("cannot read the bundle {}: {e}", bundle.display()))
+    })?;
     // `--key` is a file holding the key if such a file exists, else the key itself.
     let key = match std::fs::read_to_string(key) {
         Ok(text) => text,
         Err(_) => key.to_owned(),
     };
-    let verified = crate::transparency::bundle::verify(&bytes, &key)
-        .map_err(|reason| format!("NOT VERIFIED: {reason}"))?;
+    let verified = crate::transparency::bundle::verify(&bytes, &key)?;
     let field = |path: &[&str]| {
         path.iter()
             .try_fold(&verified.leaf, |value, key| value.get(key))
@@ -434,8 +440,23 @@ fn report_seed(outcome: SeedOutcome) {
     }
 }
 
-fn describe(error: AppError) -> String {
-    error.to_string()
+/// Why a command did not do what it was asked, for the operator (`main` prints it).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("NOT VERIFIED: {0}")]
+    NotVerified(#[from] crate::transparency::bundle::VerifyError),
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl CliError {
+    fn refused(message: impl Into<String>) -> Self {
+        Self::Refused(message.into())
+    }
 }
 
 fn init_logging(filter: &str) {

@@ -29,22 +29,31 @@ impl std::fmt::Debug for DatabaseLocation {
     }
 }
 
+/// Why a `DATABASE_URL` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DatabaseUrlError {
+    #[error("a sqlite:// URL needs a file path, e.g. sqlite://data/einblick.sqlite3")]
+    NoPath,
+    #[error("not a valid PostgreSQL URL ({0})")]
+    NotAUrl(url::ParseError),
+    #[error("must start with sqlite:// or postgres://")]
+    UnknownScheme,
+}
+
 impl DatabaseLocation {
     /// `sqlite://relative/path`, `sqlite:///absolute/path`, `postgres://…` or `postgresql://…`.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, DatabaseUrlError> {
         if let Some(path) = raw.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err(
-                    "a sqlite:// URL needs a file path, e.g. sqlite://data/einblick.sqlite3".into(),
-                );
+                return Err(DatabaseUrlError::NoPath);
             }
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            url::Url::parse(raw).map_err(|e| format!("not a valid PostgreSQL URL ({e})"))?;
+            url::Url::parse(raw).map_err(DatabaseUrlError::NotAUrl)?;
             return Ok(Self::Postgres(raw.to_owned()));
         }
-        Err("must start with sqlite:// or postgres://".into())
+        Err(DatabaseUrlError::UnknownScheme)
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -177,8 +186,17 @@ pub struct IpRange {
     prefix: u8,
 }
 
+/// Not an address or CIDR block.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IpRangeError {
+    #[error("{0:?} is not an IP address or CIDR block")]
+    NotAnAddress(String),
+    #[error("{0:?} has a prefix length above {1}")]
+    PrefixTooLong(String, u8),
+}
+
 impl IpRange {
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, IpRangeError> {
         let raw = raw.trim();
         let (address, prefix) = match raw.split_once('/') {
             Some((address, prefix)) => (address, Some(prefix)),
@@ -186,14 +204,14 @@ impl IpRange {
         };
         let network: IpAddr = address
             .parse()
-            .map_err(|_| format!("{raw:?} is not an IP address or CIDR block"))?;
+            .map_err(|_| IpRangeError::NotAnAddress(raw.to_owned()))?;
         let max = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             Some(p) => p
                 .parse::<u8>()
                 .ok()
                 .filter(|p| *p <= max)
-                .ok_or_else(|| format!("{raw:?} has a prefix length above {max}"))?,
+                .ok_or_else(|| IpRangeError::PrefixTooLong(raw.to_owned(), max))?,
             None => max,
         };
         Ok(Self { network, prefix })
@@ -231,7 +249,7 @@ fn parse_ip_ranges(value: &str) -> Result<Vec<IpRange>, String> {
     value
         .split([',', ' '])
         .filter(|part| !part.trim().is_empty())
-        .map(IpRange::parse)
+        .map(|part| IpRange::parse(part).map_err(|e| e.to_string()))
         .collect()
 }
 
@@ -494,7 +512,9 @@ impl Settings {
         }
         let get = |k: &str| &raw[k];
 
-        let database = parse_secret_with(get("database_url"), DatabaseLocation::parse)?;
+        let database = parse_secret_with(get("database_url"), |v| {
+            DatabaseLocation::parse(v).map_err(|e| e.to_string())
+        })?;
         let site_addr = parse_with(get("site_addr"), |v| {
             v.parse::<SocketAddr>()
                 .map_err(|_| "must be an address with port, like 127.0.0.1:3000".to_owned())

@@ -36,3 +36,5 @@ pub mod web;
 
 #[cfg(test)]
 mod module_graph;
+#[cfg(test)]
+mod snapshot;

@@ -190,3 +190,22 @@ fn the_reader_finds_grouped_and_nested_imports_and_cycles() {
     .collect();
     assert_eq!(cycles(&graph), [["x", "y", "z"]]);
 }
+
+/// Prints the cycles of any tree's modules, e.g. an older checkout's:
+/// `EINBLICK_MODULE_GRAPH_SRC=../old/server/src cargo test -p server --lib print_module_cycles -- --ignored --nocapture`
+#[test]
+#[ignore = "a report, not a check"]
+fn print_module_cycles() {
+    let src = std::env::var("EINBLICK_MODULE_GRAPH_SRC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    let graph = module_graph(&src);
+    let found = cycles(&graph);
+    println!("{} modules in {}", graph.len(), src.display());
+    if found.is_empty() {
+        println!("no cycles");
+    }
+    for cycle in found {
+        println!("cycle of {} modules: {}", cycle.len(), cycle.join(", "));
+    }
+}

@@ -354,7 +354,11 @@ fn requests_without_a_valid_token_or_too_large_are_refused(backend: Backend) {
         .contains("bytes"));
 
     app.with_connection(|conn| {
-        einblick::db::feed_token::revoke(conn, id, chrono::Utc::now().naive_utc())
+        einblick::db::feed_token::revoke(
+            conn,
+            einblick::domain::FeedTokenId(id),
+            chrono::Utc::now().naive_utc(),
+        )
     })
     .unwrap();
     assert_eq!(

@@ -1,6 +1,10 @@
 //! Integration tests: each test boots the real server on port 0 against a fresh database, and
 //! runs once on SQLite and once on PostgreSQL. One binary on purpose (link once, share helpers).
 
+// The helpers are shared by the modules of this one test crate, and a panic here is a failed
+// test with its reason.
+#![allow(unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod access_events_api;

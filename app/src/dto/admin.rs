@@ -3,11 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::{DeadLetterId, FeedTokenId, StaffAccountId};
+
 use super::backoffice::StaffViewer;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffAccount {
-    pub id: String,
+    pub id: StaffAccountId,
     pub name: String,
     pub email: String,
     pub role: String,
@@ -40,7 +42,7 @@ pub struct SourceHealth {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadLetterSummary {
-    pub id: String,
+    pub id: DeadLetterId,
     pub received_at: String,
     pub transport: String,
     pub source: Option<String>,
@@ -60,7 +62,7 @@ pub struct UnknownCode {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedTokenSummary {
-    pub id: String,
+    pub id: FeedTokenId,
     pub label: String,
     pub sources: Vec<String>,
     pub created_at: String,

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::RegulatorCaseId;
+
 use super::backoffice::StaffViewer;
 
 /// `/staff/regulator`: the authority's cases and the form to open one.
@@ -17,7 +19,7 @@ pub struct RegulatorCases {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegulatorCaseSummary {
-    pub id: String,
+    pub id: RegulatorCaseId,
     pub reference: String,
     pub subject_ref: String,
     pub period_from: String,
@@ -31,7 +33,7 @@ pub struct RegulatorCaseSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegulatorCaseView {
     pub viewer: StaffViewer,
-    pub id: String,
+    pub id: RegulatorCaseId,
     pub reference: String,
     pub authority: String,
     pub legal_basis: String,

@@ -97,7 +97,7 @@ fn Feed(feed: FeedAdmin) -> impl IntoView {
                                     {feed.dead_letters.into_iter().map(|d| {
                                         let href = format!("/staff/admin/dead-letters/{}", d.id);
                                         view! {
-                                            <tr data-dead-letter=d.id.clone()>
+                                            <tr data-dead-letter=d.id.to_string()>
                                                 <td>{d.received_at.clone()}</td>
                                                 <td>{d.transport.clone()}</td>
                                                 <td><code>{d.source.clone().unwrap_or_default()}</code></td>
@@ -155,7 +155,7 @@ fn Feed(feed: FeedAdmin) -> impl IntoView {
                                 {feed.tokens.into_iter().map(|t| {
                                     let action = format!("/staff/admin/feed/tokens/{}/revoke", t.id);
                                     view! {
-                                        <tr data-token=t.id.clone()>
+                                        <tr data-token=t.id.to_string()>
                                             <th scope="row">{t.label.clone()}</th>
                                             <td>{t.sources.iter().map(|s| view! { <code>{s.clone()}</code> " " }).collect_view()}</td>
                                             <td>{t.created_at.clone()}</td>
@@ -212,7 +212,7 @@ fn DeadLetter(letter: DeadLetterDetail) -> impl IntoView {
     // The reason comes from the letter on the server, never from the URL.
     let reason = letter.replay_error.clone();
     let d = letter.summary.clone();
-    let title = texts.dead_letter_title.replace("{id}", &d.id);
+    let title = texts.dead_letter_title.replace("{id}", &d.id.to_string());
     let action = format!("/staff/admin/dead-letters/{}/replay", d.id);
     view! {
         <Title text=title.clone() />

@@ -14,7 +14,7 @@ use einblick::state::AppState;
 
 /// `EINBLICK_BENCH_BACKEND` (default `postgres`) and `EINBLICK_BENCH_EVENTS` (default 1 M on
 /// PostgreSQL, 100 k on SQLite).
-pub fn backend_and_size() -> (String, usize) {
+pub(crate) fn backend_and_size() -> (String, usize) {
     let backend = std::env::var("EINBLICK_BENCH_BACKEND").unwrap_or_else(|_| "postgres".into());
     let default_events = if backend == "sqlite" {
         100_000
@@ -29,7 +29,7 @@ pub fn backend_and_size() -> (String, usize) {
 }
 
 /// The real server on a free port over `db`, logging warnings only.
-pub fn start_server(db: Database, location: DatabaseLocation) -> BackgroundServer {
+pub(crate) fn start_server(db: Database, location: DatabaseLocation) -> BackgroundServer {
     let mut env = BTreeMap::new();
     env.insert("LEPTOS_SITE_ADDR".to_owned(), "127.0.0.1:0".to_owned());
     env.insert("EINBLICK_LOG".to_owned(), "warn".to_owned());
@@ -42,7 +42,7 @@ pub fn start_server(db: Database, location: DatabaseLocation) -> BackgroundServe
     BackgroundServer::start(AppState::new(db, settings).expect("log keys")).expect("server starts")
 }
 
-pub fn customer_event_count(db: &Database, customer: &str) -> i64 {
+pub(crate) fn customer_event_count(db: &Database, customer: &str) -> i64 {
     use diesel::prelude::*;
     use einblick::db::schema::access_events::dsl::*;
     let mut conn = db.get().unwrap();
@@ -54,7 +54,7 @@ pub fn customer_event_count(db: &Database, customer: &str) -> i64 {
 }
 
 /// Tops `customer` up to `customer_events` events and spreads the rest over 200,000 others.
-pub fn load_events(db: &Database, count: usize, customer: &str, customer_events: usize) {
+pub(crate) fn load_events(db: &Database, count: usize, customer: &str, customer_events: usize) {
     let mut rng = DemoRng::new(42);
     let customer_missing =
         customer_events.saturating_sub(customer_event_count(db, customer) as usize);

@@ -5,7 +5,7 @@ use diesel::Connection;
 use einblick::db::{Database, DatabaseLocation};
 
 /// Removes the benchmark's database when dropped.
-pub struct ScratchGuard(Option<String>, Option<std::path::PathBuf>);
+pub(crate) struct ScratchGuard(Option<String>, Option<std::path::PathBuf>);
 
 impl Drop for ScratchGuard {
     fn drop(&mut self) {
@@ -21,13 +21,13 @@ impl Drop for ScratchGuard {
     }
 }
 
-pub fn admin_url() -> String {
+pub(crate) fn admin_url() -> String {
     std::env::var("EINBLICK_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A fresh migrated database on `backend` ("sqlite" or "postgres"), named after `label`.
-pub fn scratch_database(backend: &str, label: &str) -> (Database, ScratchGuard) {
+pub(crate) fn scratch_database(backend: &str, label: &str) -> (Database, ScratchGuard) {
     let name = format!("einblick_bench_{label}_{}", std::process::id());
     let (location, guard) = if backend == "sqlite" {
         let dir = std::env::temp_dir().join(&name);
@@ -56,6 +56,6 @@ pub fn scratch_database(backend: &str, label: &str) -> (Database, ScratchGuard) 
 }
 
 /// A private folder for the verifiable log's keys, so benchmarks never write into the tree.
-pub fn log_key_dir() -> std::path::PathBuf {
+pub(crate) fn log_key_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("einblick_bench_log_keys_{}", std::process::id()))
 }

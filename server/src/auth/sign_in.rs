@@ -53,16 +53,16 @@ fn find_candidate(
             who: SignedIn::Customer(found.id()),
             password_hash: Some(found.password_hash),
         }),
-        // Deactivated accounts and roles this version does not know cannot sign in; accounts
-        // without a password (single sign-on) not here.
+        // Deactivated accounts cannot sign in; accounts without a password (single sign-on)
+        // not here.
         SessionKind::Staff => staff_user::find_by_email(conn, email)?
             .filter(|found| found.is_active)
-            .and_then(|found| {
-                let role = found.role()?;
-                Some(Candidate {
+            .map(|found| {
+                let role = found.role();
+                Candidate {
                     who: SignedIn::Staff(found.id(), role),
                     password_hash: found.password_hash,
-                })
+                }
             }),
     })
 }

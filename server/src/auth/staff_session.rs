@@ -84,9 +84,7 @@ impl<P: Permission> StaffSession<P> {
             })
             .await?
             .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
-        let role = staff
-            .role()
-            .ok_or_else(|| AppError::new(ErrorKind::Forbidden))?;
+        let role = staff.role();
         if !role.may(P::PERMISSION) {
             tracing::warn!(
                 staff_user = staff.id,
@@ -116,7 +114,7 @@ impl<P: Permission> StaffSession<P> {
     pub fn viewer(&self) -> StaffViewer {
         StaffViewer {
             name: self.staff.display_name.clone(),
-            role: self.staff.staff_role.clone(),
+            role: self.staff.staff_role.code().to_owned(),
         }
     }
 }

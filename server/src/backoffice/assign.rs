@@ -35,10 +35,7 @@ pub async fn assign(
                 };
                 let Some(person) = staff_user::find(conn, StaffUserId(id))?.filter(|s| {
                     s.is_active
-                        && matches!(
-                            s.role(),
-                            Some(StaffRole::PrivacyAnalyst | StaffRole::PrivacyLead)
-                        )
+                        && matches!(s.role(), StaffRole::PrivacyAnalyst | StaffRole::PrivacyLead)
                 }) else {
                     return Ok(Done::Refused("assignee"));
                 };

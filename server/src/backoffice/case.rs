@@ -76,7 +76,10 @@ pub async fn load(
                 .map(|d| summary(d, counts.get(&d.id).copied().unwrap_or(0), zone, today))
                 .collect();
             let history = dispute_history::for_dispute(conn, row.id(), false)?;
-            let people = staff_user::active_with_roles(conn, &["privacy_analyst", "privacy_lead"])?;
+            let people = staff_user::active_with_roles(
+                conn,
+                &[StaffRole::PrivacyAnalyst, StaffRole::PrivacyLead],
+            )?;
             let names: HashMap<i64, String> = people
                 .iter()
                 .map(|p| (p.id, p.display_name.clone()))

@@ -48,7 +48,7 @@ pub async fn decide(
                 conn,
                 case.dispute.id(),
                 &DisputeChange {
-                    status: Some(status.code()),
+                    status: Some(status),
                     decided_at: Some(case.now),
                     decision_explanation: Some(explanation.as_str()),
                     internal_note: note.as_ref().map(PlainText::as_str),

@@ -9,6 +9,8 @@ use app::dto::admin::{
     DeadLetterDetail, DeadLetterSummary, FeedAdmin, FeedTokenSummary, SourceHealth, UnknownCode,
 };
 
+use app::dto::ids::{DeadLetterId, FeedTokenId};
+
 use crate::auth::{may, StaffSession};
 use crate::db::dead_letter::{self, DeadLetterRow};
 use crate::db::{feed_token, ingest_stats, unknown_code};
@@ -25,7 +27,7 @@ fn berlin(at: chrono::NaiveDateTime) -> String {
 
 fn summary(row: &DeadLetterRow) -> DeadLetterSummary {
     DeadLetterSummary {
-        id: row.id.to_string(),
+        id: DeadLetterId(row.id),
         received_at: berlin(row.received_at),
         transport: row.transport.clone(),
         source: row.source.clone(),
@@ -73,7 +75,7 @@ pub async fn load(
             let tokens = feed_token::list(conn)?
                 .iter()
                 .map(|t| FeedTokenSummary {
-                    id: t.id.to_string(),
+                    id: FeedTokenId(t.id),
                     label: t.label.clone(),
                     sources: t.sources().into_iter().map(str::to_owned).collect(),
                     created_at: berlin(t.created_at),
@@ -102,7 +104,7 @@ pub async fn load_dead_letter(
         .db
         .run(move |conn| {
             let not_found = || AppError::new(ErrorKind::NotFound);
-            let id: i64 = id.parse().map_err(|_| not_found())?;
+            let id: DeadLetterId = id.parse().map_err(|_| not_found())?;
             let row = dead_letter::find(conn, id)?.ok_or_else(not_found)?;
             let bytes = STANDARD
                 .decode(&row.raw_base64)

@@ -7,6 +7,7 @@ use askama::Template;
 use super::{staff_post, Answer};
 use crate::auth::{may, StaffSession};
 use crate::db::feed_token;
+use crate::domain::FeedTokenId;
 use crate::error::{AppError, ErrorKind};
 use crate::ingest::token;
 use crate::state::AppState;
@@ -50,7 +51,7 @@ pub async fn create(
                 return Ok(Answer::Redirect(format!("{PAGE}?error=label#new-token")));
             }
             let raw_sources = form.get("sources").unwrap_or_default();
-            let sources: Result<Vec<String>, String> = raw_sources
+            let sources: Result<Vec<String>, _> = raw_sources
                 .lines()
                 .filter(|l| !l.trim().is_empty())
                 .map(token::parse_source)
@@ -86,7 +87,7 @@ pub async fn revoke(
     request: HttpRequest,
     session: StaffSession<may::ManageFeed>,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<FeedTokenId>,
     form: Form,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -94,7 +95,7 @@ pub async fn revoke(
         if feed_token::revoke(conn, id, now)? == 0 {
             return Err(AppError::new(ErrorKind::NotFound));
         }
-        tracing::info!(admin = admin.id, token = id, "feed token revoked");
+        tracing::info!(admin = admin.id, token = id.0, "feed token revoked");
         Ok(Answer::Redirect(format!("{PAGE}?notice=revoked")))
     })
     .await

@@ -12,14 +12,12 @@ use crate::db::dispute::{self, QueueFilter};
 use crate::db::staff_user;
 use crate::disputes::summary;
 use crate::domain::time::{local_date, FALLBACK_TIME_ZONE};
-use crate::domain::{DisputeStatus, StaffUserId};
+use crate::domain::{DisputeStatus, StaffRole, StaffUserId};
 use crate::error::AppError;
 use crate::state::AppState;
 
 /// More than this on one screen is a backlog report, not a queue.
 const QUEUE_LIMIT: i64 = 500;
-
-const ACTIVE: [&str; 3] = ["open", "in_review", "waiting_for_customer"];
 
 pub async fn load(
     state: &AppState,
@@ -34,11 +32,11 @@ pub async fn load(
             // The privacy team works in Berlin time; deadlines are calendar days there.
             let today = local_date(Utc::now().naive_utc(), FALLBACK_TIME_ZONE);
             let statuses = match query.status.as_deref() {
-                None | Some("active") => ACTIVE.to_vec(),
+                None | Some("active") => dispute::OPEN_STATUSES.to_vec(),
                 Some("all") => Vec::new(),
-                Some(code) => vec![DisputeStatus::parse(code)
-                    .map_err(|_| AppError::invalid("status"))?
-                    .code()],
+                Some(code) => {
+                    vec![DisputeStatus::parse(code).map_err(|_| AppError::invalid("status"))?]
+                }
             };
             let assignee = match query.assignee.as_deref() {
                 None => None,
@@ -62,7 +60,10 @@ pub async fn load(
             let overdue_count = dispute::count_overdue(conn, today)?;
             let ids: Vec<i64> = rows.iter().map(|(d, _, _)| d.id).collect();
             let counts = dispute::event_counts(conn, &ids)?;
-            let people = staff_user::active_with_roles(conn, &["privacy_analyst", "privacy_lead"])?;
+            let people = staff_user::active_with_roles(
+                conn,
+                &[StaffRole::PrivacyAnalyst, StaffRole::PrivacyLead],
+            )?;
             let names: HashMap<i64, String> = people
                 .iter()
                 .map(|p| (p.id, p.display_name.clone()))

@@ -9,6 +9,7 @@ use base64::Engine;
 use super::{staff_post, Answer};
 use crate::auth::{may, StaffSession};
 use crate::db::dead_letter;
+use crate::domain::DeadLetterId;
 use crate::error::{AppError, ErrorKind};
 use crate::ingest::store::{self, RawEvent, SourcePolicy, Transport};
 use crate::state::AppState;
@@ -18,7 +19,7 @@ pub async fn replay(
     request: HttpRequest,
     session: StaffSession<may::ManageFeed>,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<DeadLetterId>,
     form: Form,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
@@ -46,7 +47,7 @@ pub async fn replay(
         metrics.record_ingest(&report.counts(Transport::Replay));
         tracing::info!(
             admin = admin.id,
-            dead_letter = id,
+            dead_letter = id.0,
             accepted = report.accepted,
             "dead letter replayed"
         );

@@ -34,7 +34,7 @@ pub async fn request_info(
                 conn,
                 case.dispute.id(),
                 &DisputeChange {
-                    status: Some(DisputeStatus::WaitingForCustomer.code()),
+                    status: Some(DisputeStatus::WaitingForCustomer),
                     ..Default::default()
                 },
             )?;

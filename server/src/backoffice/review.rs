@@ -32,7 +32,7 @@ pub async fn review(
                 conn,
                 case.dispute.id(),
                 &DisputeChange {
-                    status: Some(DisputeStatus::InReview.code()),
+                    status: Some(DisputeStatus::InReview),
                     ..Default::default()
                 },
             )?;

@@ -7,6 +7,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use app::dto::admin::{StaffAccount, StaffAccounts};
 
 use super::{staff_post, Answer};
+use app::dto::ids::StaffAccountId;
+
 use crate::auth::{may, StaffSession};
 use crate::db::staff_user::{self, NewStaffUser};
 use crate::domain::{EmailAddress, StaffRole, StaffUserId};
@@ -28,11 +30,11 @@ pub async fn load(
             let accounts = staff_user::list(conn)?
                 .into_iter()
                 .map(|row| StaffAccount {
-                    id: row.id.to_string(),
+                    id: StaffAccountId(row.id),
                     is_viewer: row.id == staff.id,
                     name: row.display_name,
                     email: row.email,
-                    role: row.staff_role,
+                    role: row.staff_role.code().to_owned(),
                     authority: row.authority,
                     active: row.is_active,
                     password_sign_in: row.password_hash.is_some(),
@@ -91,7 +93,7 @@ pub async fn create(
                 email: email.as_str(),
                 password_hash: Some(&hash),
                 display_name: &name,
-                staff_role: role.code(),
+                staff_role: role,
                 authority: authority.as_deref(),
                 is_active: true,
                 created_at: now,

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::dead_letters;
 use super::AnyConnection;
+use crate::domain::DeadLetterId;
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = dead_letters)]
@@ -59,16 +60,20 @@ pub fn newest(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<DeadLette
         .load(conn)
 }
 
-pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<DeadLetterRow>> {
+pub fn find(conn: &mut AnyConnection, id: DeadLetterId) -> QueryResult<Option<DeadLetterRow>> {
     dead_letters::table
-        .find(id)
+        .find(id.0)
         .select(DeadLetterRow::as_select())
         .first(conn)
         .optional()
 }
 
-pub fn mark_replayed(conn: &mut AnyConnection, id: i64, at: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(dead_letters::table.find(id))
+pub fn mark_replayed(
+    conn: &mut AnyConnection,
+    id: DeadLetterId,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(dead_letters::table.find(id.0))
         .set((
             dead_letters::replayed_at.eq(at),
             dead_letters::replay_error.eq(None::<String>),
@@ -77,8 +82,12 @@ pub fn mark_replayed(conn: &mut AnyConnection, id: i64, at: NaiveDateTime) -> Qu
 }
 
 /// Why the last replay was refused, for the letter's page.
-pub fn record_replay_error(conn: &mut AnyConnection, id: i64, reason: &str) -> QueryResult<usize> {
-    diesel::update(dead_letters::table.find(id))
+pub fn record_replay_error(
+    conn: &mut AnyConnection,
+    id: DeadLetterId,
+    reason: &str,
+) -> QueryResult<usize> {
+    diesel::update(dead_letters::table.find(id.0))
         .set(dead_letters::replay_error.eq(reason))
         .execute(conn)
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{customers, dispute_events, disputes};
 use super::AnyConnection;
-use crate::domain::{CustomerId, DisputeId, StaffUserId};
+use crate::domain::{CustomerId, DisputeId, DisputeStatus, StaffUserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = disputes)]
@@ -15,7 +15,7 @@ pub struct DisputeRow {
     pub customer_id: i64,
     pub ground: String,
     pub statement: String,
-    pub status: String,
+    pub status: DisputeStatus,
     pub received_at: NaiveDateTime,
     pub due_on: NaiveDate,
     pub extended_due_on: Option<NaiveDate>,
@@ -43,10 +43,8 @@ impl DisputeRow {
         }
     }
 
-    /// Unknown codes only come from a database edited by hand; treat them as open.
-    pub fn status(&self) -> crate::domain::DisputeStatus {
-        crate::domain::DisputeStatus::parse(&self.status)
-            .unwrap_or(crate::domain::DisputeStatus::Open)
+    pub fn status(&self) -> DisputeStatus {
+        self.status
     }
 }
 
@@ -57,7 +55,7 @@ pub struct NewDispute<'a> {
     pub customer_id: i64,
     pub ground: &'a str,
     pub statement: &'a str,
-    pub status: &'a str,
+    pub status: DisputeStatus,
     pub received_at: NaiveDateTime,
     pub due_on: NaiveDate,
     pub updated_at: NaiveDateTime,
@@ -67,7 +65,7 @@ pub struct NewDispute<'a> {
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = disputes)]
 pub struct DisputeChange<'a> {
-    pub status: Option<&'a str>,
+    pub status: Option<DisputeStatus>,
     pub extended_due_on: Option<NaiveDate>,
     pub extension_reason: Option<&'a str>,
     pub assignee_id: Option<Option<i64>>,
@@ -172,7 +170,7 @@ pub fn event_ids(conn: &mut AnyConnection, id: DisputeId) -> QueryResult<Vec<i64
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
     /// Only these statuses; empty means every status.
-    pub statuses: Vec<&'static str>,
+    pub statuses: Vec<DisputeStatus>,
     /// `Some(None)`: unassigned cases only.
     pub assignee: Option<Option<StaffUserId>>,
     /// Only cases open past this day.
@@ -180,7 +178,11 @@ pub struct QueueFilter {
 }
 
 /// Statuses of cases that still wait for an answer.
-const OPEN_STATUSES: [&str; 3] = ["open", "in_review", "waiting_for_customer"];
+pub const OPEN_STATUSES: [DisputeStatus; 3] = [
+    DisputeStatus::Open,
+    DisputeStatus::InReview,
+    DisputeStatus::WaitingForCustomer,
+];
 
 /// Cases that matter for statistics of `[start, end)`: received before its end and either
 /// touched within it or still open.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::feed_tokens;
 use super::AnyConnection;
+use crate::domain::FeedTokenId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = feed_tokens)]
@@ -68,10 +69,10 @@ pub fn list(conn: &mut AnyConnection) -> QueryResult<Vec<FeedTokenRow>> {
         .load(conn)
 }
 
-pub fn revoke(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn revoke(conn: &mut AnyConnection, id: FeedTokenId, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         feed_tokens::table
-            .find(id)
+            .find(id.0)
             .filter(feed_tokens::revoked_at.is_null()),
     )
     .set(feed_tokens::revoked_at.eq(now))

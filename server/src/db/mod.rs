@@ -1,6 +1,7 @@
 //! Database access: one codebase for SQLite and PostgreSQL, the backend chosen by the URL scheme.
 
 pub mod access_event;
+pub mod codes;
 pub mod customer;
 pub mod dead_letter;
 pub mod dispute;

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::{regulator_actions, regulator_cases};
 use super::AnyConnection;
+use crate::domain::RegulatorCaseId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = regulator_cases)]
@@ -71,11 +72,11 @@ pub fn exists(conn: &mut AnyConnection, authority: &str, reference: &str) -> Que
 /// A case of this authority; another authority's case is as good as absent.
 pub fn find_for_authority(
     conn: &mut AnyConnection,
-    id: i64,
+    id: RegulatorCaseId,
     authority: &str,
 ) -> QueryResult<Option<RegulatorCaseRow>> {
     regulator_cases::table
-        .filter(regulator_cases::id.eq(id))
+        .filter(regulator_cases::id.eq(id.0))
         .filter(regulator_cases::authority.eq(authority))
         .select(RegulatorCaseRow::as_select())
         .first(conn)

@@ -14,7 +14,7 @@ pub struct StaffUserRow {
     pub email: String,
     pub password_hash: Option<String>,
     pub display_name: String,
-    pub staff_role: String,
+    pub staff_role: StaffRole,
     pub authority: Option<String>,
     pub is_active: bool,
     pub created_at: NaiveDateTime,
@@ -25,9 +25,8 @@ impl StaffUserRow {
         StaffUserId(self.id)
     }
 
-    /// `None` for a role code this version does not know: such an account may do nothing.
-    pub fn role(&self) -> Option<StaffRole> {
-        StaffRole::parse(&self.staff_role).ok()
+    pub fn role(&self) -> StaffRole {
+        self.staff_role
     }
 }
 
@@ -37,7 +36,7 @@ pub struct NewStaffUser<'a> {
     pub email: &'a str,
     pub password_hash: Option<&'a str>,
     pub display_name: &'a str,
-    pub staff_role: &'a str,
+    pub staff_role: StaffRole,
     pub authority: Option<&'a str>,
     pub is_active: bool,
     pub created_at: NaiveDateTime,
@@ -71,7 +70,7 @@ pub fn find_by_email(
 /// Active staff holding one of `roles`, by name: the people a case can be assigned to.
 pub fn active_with_roles(
     conn: &mut AnyConnection,
-    roles: &[&str],
+    roles: &[StaffRole],
 ) -> QueryResult<Vec<StaffUserRow>> {
     staff_users::table
         .filter(staff_users::is_active.eq(true))

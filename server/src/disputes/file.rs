@@ -94,7 +94,7 @@ pub async fn file(
                     customer_id: customer.id,
                     ground: ground.code(),
                     statement: statement.as_str(),
-                    status: DisputeStatus::Open.code(),
+                    status: DisputeStatus::Open,
                     received_at: now,
                     due_on: deadline.due_on(),
                     updated_at: now,

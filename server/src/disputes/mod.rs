@@ -41,7 +41,7 @@ pub fn summary(row: &DisputeRow, event_count: i64, zone: Tz, today: NaiveDate) -
     let deadline = row.deadline();
     DisputeSummary {
         reference: row.reference.clone(),
-        status: row.status.clone(),
+        status: row.status.code().to_owned(),
         ground: row.ground.clone(),
         received_on: local_date(row.received_at, zone),
         due_on: deadline.due_on(),

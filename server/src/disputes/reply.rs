@@ -65,7 +65,7 @@ pub async fn reply(
                 conn,
                 dispute.id(),
                 &DisputeChange {
-                    status: back_in_review.then_some(DisputeStatus::InReview.code()),
+                    status: back_in_review.then_some(DisputeStatus::InReview),
                     updated_at: Some(now),
                     ..Default::default()
                 },

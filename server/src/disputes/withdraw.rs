@@ -34,7 +34,7 @@ pub async fn withdraw(
                 conn,
                 dispute.id(),
                 &DisputeChange {
-                    status: Some(DisputeStatus::Withdrawn.code()),
+                    status: Some(DisputeStatus::Withdrawn),
                     updated_at: Some(now),
                     ..Default::default()
                 },

@@ -7,6 +7,28 @@ use rand::Rng;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DisputeId(pub i64);
 
+/// Not a dispute reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a dispute reference looks like EB-7K3M-Q9XD")]
+pub struct InvalidReference;
+
+/// A code that names none of the values it may name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} {value:?}")]
+pub struct UnknownCode {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+impl UnknownCode {
+    pub fn new(kind: &'static str, value: &str) -> Self {
+        Self {
+            kind,
+            value: value.to_owned(),
+        }
+    }
+}
+
 /// What the customer quotes, e.g. `EB-7K3M-Q9XD`: random, unambiguous characters only.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DisputeReference(String);
@@ -26,7 +48,7 @@ impl DisputeReference {
     }
 
     /// Case-insensitive; surrounding spaces ignored.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, InvalidReference> {
         let upper = raw.trim().to_ascii_uppercase();
         let parts: Vec<&str> = upper.split('-').collect();
         let valid = parts.len() == 3
@@ -37,7 +59,7 @@ impl DisputeReference {
         if valid {
             Ok(Self(upper))
         } else {
-            Err("a dispute reference looks like EB-7K3M-Q9XD".into())
+            Err(InvalidReference)
         }
     }
 
@@ -78,11 +100,11 @@ impl DisputeGround {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, UnknownCode> {
         Self::ALL
             .into_iter()
             .find(|g| g.code() == raw.trim())
-            .ok_or_else(|| format!("unknown ground {raw:?}"))
+            .ok_or_else(|| UnknownCode::new("ground", raw))
     }
 }
 
@@ -140,8 +162,18 @@ pub fn is_hidden_character(c: char) -> bool {
     c.is_control() || is_bidi_override(c)
 }
 
-/// `open → in_review → (waiting_for_customer) → upheld | rejected`, or `withdrawn`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `open → in_review → (waiting_for_customer) → upheld | rejected`, or `withdrawn`. Stored as
+/// its code (`db::codes`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum DisputeStatus {
     Open,
     InReview,
@@ -172,11 +204,11 @@ impl DisputeStatus {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, UnknownCode> {
         Self::ALL
             .into_iter()
             .find(|s| s.code() == raw)
-            .ok_or_else(|| format!("unknown dispute status {raw:?}"))
+            .ok_or_else(|| UnknownCode::new("dispute status", raw))
     }
 
     /// Decided or withdrawn: nothing more happens to the case.

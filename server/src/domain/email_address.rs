@@ -2,12 +2,20 @@
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EmailAddress(String);
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmailAddressError {
+    #[error("an email address contains @")]
+    NoAt,
+    #[error("not a valid email address")]
+    Invalid,
+}
+
 impl EmailAddress {
     /// Accepts `local@domain` with a dot in the domain; at most 254 characters.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, EmailAddressError> {
         let normalised = raw.trim().to_lowercase();
         let Some((local, domain)) = normalised.split_once('@') else {
-            return Err("an email address contains @".into());
+            return Err(EmailAddressError::NoAt);
         };
         let valid = !local.is_empty()
             && domain.contains('.')
@@ -19,7 +27,7 @@ impl EmailAddress {
         if valid {
             Ok(Self(normalised))
         } else {
-            Err("not a valid email address".into())
+            Err(EmailAddressError::Invalid)
         }
     }
 

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use app::dto::ids::{DeadLetterId, FeedTokenId, RegulatorCaseId, StaffAccountId};
+
 macro_rules! integer_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -35,15 +37,23 @@ integer_id!(
 #[serde(transparent)]
 pub struct CustomerRef(String);
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CustomerRefError {
+    #[error("a customer reference has 1 to 64 characters")]
+    Length,
+    #[error("a customer reference has only printable ASCII characters")]
+    NotPrintable,
+}
+
 impl CustomerRef {
     /// 1–64 printable ASCII characters without spaces.
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, CustomerRefError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.len() > 64 {
-            return Err("a customer reference has 1 to 64 characters".into());
+            return Err(CustomerRefError::Length);
         }
         if !trimmed.chars().all(|c| c.is_ascii_graphic()) {
-            return Err("a customer reference has only printable ASCII characters".into());
+            return Err(CustomerRefError::NotPrintable);
         }
         Ok(Self(trimmed.to_owned()))
     }

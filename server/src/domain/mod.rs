@@ -1,5 +1,6 @@
 //! Domain types: untrusted input becomes one of these at the edge, or is rejected there.
 
+pub mod access_event;
 pub mod dispute;
 pub mod email_address;
 pub mod ids;
@@ -10,7 +11,10 @@ pub mod timeline_filter;
 
 pub use dispute::{Deadline, DisputeGround, DisputeId, DisputeReference, DisputeStatus, PlainText};
 pub use email_address::EmailAddress;
-pub use ids::{AccessEventId, CustomerId, CustomerRef, StaffUserId};
+pub use ids::{
+    AccessEventId, CustomerId, CustomerRef, DeadLetterId, FeedTokenId, RegulatorCaseId,
+    StaffAccountId, StaffUserId,
+};
 pub use report_period::ReportPeriod;
 pub use staff_role::{StaffPermission, StaffRole};
 pub use timeline_filter::{TimelineCursor, TimelineFilter};

@@ -58,7 +58,7 @@ impl ReportPeriod {
     /// The period as UTC instants `[start, end)` for the customer's time zone.
     pub fn utc_bounds(&self, zone: Tz) -> (NaiveDateTime, NaiveDateTime) {
         let start_of = |day: NaiveDate| {
-            let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+            let midnight = day.and_time(chrono::NaiveTime::MIN);
             zone.from_local_datetime(&midnight)
                 .earliest()
                 .map(|t| t.naive_utc())

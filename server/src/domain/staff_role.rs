@@ -1,7 +1,16 @@
 //! What each kind of staff account may do. Checked in one place so the rules read as a table.
 
-/// The `staff_users.staff_role` column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The `staff_users.staff_role` column, stored as its code (`db::codes`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum StaffRole {
     PrivacyAnalyst,
     PrivacyLead,
@@ -44,11 +53,11 @@ impl StaffRole {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<Self, String> {
+    pub fn parse(raw: &str) -> Result<Self, super::dispute::UnknownCode> {
         Self::ALL
             .into_iter()
             .find(|r| r.code() == raw.trim())
-            .ok_or_else(|| format!("unknown staff role {raw:?}"))
+            .ok_or_else(|| super::dispute::UnknownCode::new("staff role", raw))
     }
 
     /// Where a staff member with this role lands after signing in.

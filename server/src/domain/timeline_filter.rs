@@ -144,7 +144,7 @@ fn parse_code(raw: &str, field: &'static str) -> Result<String, AppError> {
 
 /// The UTC instant at which `day` begins in `zone` (the earliest, if a DST change skips midnight).
 fn local_midnight_utc(day: NaiveDate, zone: Tz) -> NaiveDateTime {
-    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
     match zone.from_local_datetime(&midnight) {
         chrono::LocalResult::Single(t) => t.naive_utc(),
         chrono::LocalResult::Ambiguous(earliest, _) => earliest.naive_utc(),

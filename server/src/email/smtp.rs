@@ -9,24 +9,36 @@ use lettre::{Address, SmtpTransport, Transport};
 /// How long one delivery may take before the email goes to the outbox instead.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-pub fn send(url: &str, from: &str, to: &str, message: &str) -> Result<(), String> {
+/// Why an email was not delivered: the transport's words, with every address reduced to its
+/// domain (see [`without_local_parts`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SendError(String);
+
+impl SendError {
+    fn new(what: impl std::fmt::Display) -> Self {
+        Self(without_local_parts(&what.to_string()))
+    }
+}
+
+pub fn send(url: &str, from: &str, to: &str, message: &str) -> Result<(), SendError> {
     let transport = SmtpTransport::from_url(url)
-        .map_err(|e| e.to_string())?
+        .map_err(SendError::new)?
         .timeout(Some(TIMEOUT))
         .build();
     let from: Address = bare_address(from)
         .parse()
-        .map_err(|e| format!("sender address: {e}"))?;
+        .map_err(|e| SendError::new(format!("sender address: {e}")))?;
     let to: Address = to
         .parse()
-        .map_err(|e| without_local_parts(&format!("recipient address: {e}")))?;
-    let envelope = Envelope::new(Some(from), vec![to]).map_err(|e| e.to_string())?;
+        .map_err(|e| SendError::new(format!("recipient address: {e}")))?;
+    let envelope = Envelope::new(Some(from), vec![to]).map_err(SendError::new)?;
     transport
         .send_raw(&envelope, message.as_bytes())
         .map(|_| ())
         // A server's reply often quotes the recipient ("550 <anna@example.com> unknown"): the
         // log keeps the domain only.
-        .map_err(|e| without_local_parts(&e.to_string()))
+        .map_err(SendError::new)
 }
 
 /// `text` with the part before the `@` of every email address in it replaced by `…`.

@@ -25,21 +25,7 @@ fn check_snapshot(name: &str, rendered: &RenderedEmail) {
         "Subject: {}\n\n----- text -----\n{}\n----- html -----\n{}",
         rendered.subject, rendered.text, rendered.html
     );
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/email/snapshots")
-        .join(format!("{name}.snap"));
-    if std::env::var_os("EINBLICK_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing snapshot {}: run with EINBLICK_UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    assert_eq!(actual, expected, "snapshot {name} differs");
+    crate::snapshot::assert_snapshot("email/snapshots", &format!("{name}.snap"), &actual);
 }
 
 #[test]

@@ -151,8 +151,8 @@ pub fn store_batch(
     let mut candidates: Vec<Candidate<'_, '_>> = Vec::new();
     let mut first_in_batch: HashMap<(String, String), String> = HashMap::new();
     for raw in raw_events {
-        let parsed = match event::parse(raw.bytes, now) {
-            Ok(parsed) => parsed,
+        let parsed = match event::parse(raw.bytes) {
+            Ok(parsed) => NewAccessEvent::from_event(&parsed, now, None),
             Err(rejection) => {
                 outcome.reject(raw, rejection);
                 continue;

@@ -7,16 +7,19 @@ use crate::db::feed_token::{self, FeedTokenRow, NewFeedToken};
 use crate::db::AnyConnection;
 use crate::error::AppError;
 
+/// Not a feed source.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a feed source (a URI reference like /crm/support-console)")]
+pub struct InvalidSource(String);
+
 /// A feed source as CloudEvents writes it: a URI reference without spaces, e.g. `/crm/support-console`.
-pub fn parse_source(raw: &str) -> Result<String, String> {
+pub fn parse_source(raw: &str) -> Result<String, InvalidSource> {
     let source = raw.trim();
     if source.is_empty()
         || source.len() > 256
         || source.chars().any(|c| c.is_whitespace() || c.is_control())
     {
-        return Err(format!(
-            "{raw:?} is not a feed source (a URI reference like /crm/support-console)"
-        ));
+        return Err(InvalidSource(raw.to_owned()));
     }
     Ok(source.to_owned())
 }

@@ -19,6 +19,7 @@ use crate::db::regulator_case::{self, RegulatorCaseRow};
 use crate::db::schema::access_events;
 use crate::db::staff_user::StaffUserRow;
 use crate::db::AnyConnection;
+use crate::domain::RegulatorCaseId;
 use crate::error::{AppError, ErrorKind};
 use crate::web::routes::{Access, Routes};
 
@@ -41,9 +42,10 @@ pub const REGULATOR_SOURCE: &str = "/einblick/regulator";
 
 /// Until a confidential case closes, its looks wait with this date (the timeline's embargo).
 fn held_back_until() -> NaiveDateTime {
-    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .expect("a valid date")
+    const LAST_DAY: Option<chrono::NaiveDate> = chrono::NaiveDate::from_ymd_opt(9999, 12, 31);
+    LAST_DAY.map_or(NaiveDateTime::MAX, |day| {
+        day.and_time(chrono::NaiveTime::MIN)
+    })
 }
 
 /// The regulator's authority; a regulator account without one reaches nothing.
@@ -63,7 +65,7 @@ pub fn own_case(
     id: &str,
 ) -> Result<RegulatorCaseRow, AppError> {
     let authority = authority_of(staff)?;
-    let id: i64 = id.parse().map_err(|_| AppError::new(ErrorKind::NotFound))?;
+    let id: RegulatorCaseId = id.parse().map_err(|_| AppError::new(ErrorKind::NotFound))?;
     regulator_case::find_for_authority(conn, id, &authority)?
         .ok_or_else(|| AppError::new(ErrorKind::NotFound))
 }

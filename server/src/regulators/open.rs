@@ -12,7 +12,7 @@ use crate::backoffice::{staff_post, Answer};
 use crate::db::customer;
 use crate::db::regulator_case::{self, NewRegulatorCase};
 use crate::domain::time::{local_date, FALLBACK_TIME_ZONE};
-use crate::domain::{CustomerRef, ReportPeriod};
+use crate::domain::{CustomerRef, RegulatorCaseId, ReportPeriod};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 use crate::web::forms::Form;
@@ -101,7 +101,7 @@ pub async fn open(
                     opened_at: now,
                 },
             )?;
-            let case = regulator_case::find_for_authority(conn, id, &authority)?
+            let case = regulator_case::find_for_authority(conn, RegulatorCaseId(id), &authority)?
                 .ok_or_else(|| AppError::internal("the new case is not there"))?;
             record(conn, staff, &case, &subject, "opened", None, now)?;
             tracing::info!(staff_user = staff.id, case = id, "regulator case opened");

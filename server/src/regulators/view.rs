@@ -8,6 +8,8 @@ use app::dto::regulator::{
 };
 
 use super::{authority_of, own_case, record};
+use app::dto::ids::RegulatorCaseId;
+
 use crate::auth::{may, StaffSession};
 use crate::db::{access_event, customer, regulator_case, staff_user};
 use crate::domain::time::{local_date, local_date_time, FALLBACK_TIME_ZONE};
@@ -29,7 +31,7 @@ pub async fn list(
             let cases = regulator_case::list_for_authority(conn, &authority)?
                 .into_iter()
                 .map(|(row, subject_ref)| RegulatorCaseSummary {
-                    id: row.id.to_string(),
+                    id: RegulatorCaseId(row.id),
                     reference: row.reference,
                     subject_ref,
                     period_from: row.period_from.to_string(),
@@ -92,7 +94,7 @@ pub async fn case(
                 .collect();
             Ok(RegulatorCaseView {
                 viewer,
-                id: case.id.to_string(),
+                id: RegulatorCaseId(case.id),
                 reference: case.reference,
                 authority: case.authority,
                 legal_basis: case.legal_basis,

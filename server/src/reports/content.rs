@@ -124,6 +124,10 @@ impl AccessReport {
     }
 
     /// The JSON form: the content plus `content_sha256`, indented for people.
+    #[expect(
+        clippy::expect_used,
+        reason = "the content is strings, integers and lists, which always serialise"
+    )]
     pub fn json_document(&self) -> String {
         let mut value = serde_json::to_value(&self.content).expect("report content serialises");
         value["content_sha256"] = serde_json::Value::String(self.sha256.clone());
@@ -222,8 +226,8 @@ pub fn build(
             reference: row.reference.clone(),
             received_on: local_date(row.received_at, zone).to_string(),
             status: Labelled {
-                code: row.status.clone(),
-                label: lang.disputes().status_label(&row.status).to_owned(),
+                code: row.status.code().to_owned(),
+                label: lang.disputes().status_label(row.status.code()).to_owned(),
             },
             answered_on: row.decided_at.map(|at| local_date(at, zone).to_string()),
             answer: row.decision_explanation.clone(),
@@ -259,7 +263,8 @@ pub fn build(
     };
     let value = serde_json::to_value(&content)
         .map_err(|e| AppError::internal(format!("report content: {e}")))?;
-    let sha256 = canonical_json::sha256_hex(&value).map_err(AppError::internal)?;
+    let sha256 = canonical_json::sha256_hex(&value)
+        .map_err(|e| AppError::context("the report's checksum", e))?;
     Ok(AccessReport {
         content,
         lang,

@@ -171,7 +171,10 @@ pub fn render(report: &AccessReport) -> Vec<u8> {
 
 /// A top-to-bottom flow of wrapped lines over as many pages as it needs.
 pub struct Layout {
-    pages: Vec<Content>,
+    /// Pages already filled.
+    done: Vec<Content>,
+    /// The page being written.
+    current: Content,
     y: f32,
 }
 
@@ -184,13 +187,15 @@ impl Default for Layout {
 impl Layout {
     pub fn new() -> Self {
         Self {
-            pages: vec![Content::new()],
+            done: Vec::new(),
+            current: Content::new(),
             y: TOP,
         }
     }
 
     fn new_page(&mut self) {
-        self.pages.push(Content::new());
+        let full = std::mem::replace(&mut self.current, Content::new());
+        self.done.push(full);
         self.y = TOP;
     }
 
@@ -209,7 +214,7 @@ impl Layout {
         self.gap(10.0);
         self.keep_together(60.0);
         self.text(text, BOLD, 13.0, 0.0);
-        let page = self.pages.last_mut().expect("a page");
+        let page = &mut self.current;
         page.set_stroke_rgb(0.75, 0.75, 0.8)
             .set_line_width(0.6)
             .move_to(MARGIN, self.y - 4.0)
@@ -227,7 +232,7 @@ impl Layout {
                 self.new_page();
             }
             self.y -= leading;
-            let page = self.pages.last_mut().expect("a page");
+            let page = &mut self.current;
             page.set_fill_gray(0.1);
             page.begin_text()
                 .set_font(font, size)
@@ -255,7 +260,7 @@ impl Layout {
             shown.push('…');
         }
         let length = full * (percent.min(100) as f32) / 100.0;
-        let page = self.pages.last_mut().expect("a page");
+        let page = &mut self.current;
         page.set_fill_gray(0.1);
         page.begin_text()
             .set_font(REGULAR, size)
@@ -280,7 +285,9 @@ impl Layout {
         let regular_id = Ref::new(3);
         let bold_id = Ref::new(4);
         let info_id = Ref::new(5);
-        let total = self.pages.len();
+        let mut pages = self.done;
+        pages.push(self.current);
+        let total = pages.len();
         let page_ids: Vec<Ref> = (0..total).map(|i| Ref::new(10 + 2 * i as i32)).collect();
 
         pdf.catalog(catalog_id).pages(tree_id);
@@ -299,7 +306,7 @@ impl Layout {
             .title(TextStr(title))
             .producer(TextStr("Einblick"));
 
-        for (index, mut content) in self.pages.into_iter().enumerate() {
+        for (index, mut content) in pages.into_iter().enumerate() {
             let page_id = page_ids[index];
             let content_id = Ref::new(page_id.get() + 1);
             let footer_size = 7.5;
@@ -347,6 +354,7 @@ impl Layout {
     }
 }
 
+#[expect(clippy::expect_used, reason = "compressing into memory cannot fail")]
 fn deflate(data: &[u8]) -> Vec<u8> {
     let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
     encoder.write_all(data).expect("writing to memory");

@@ -93,21 +93,7 @@ fn report(lang: Lang) -> AccessReport {
 }
 
 fn assert_snapshot(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("src/reports/snapshots")
-        .join(name);
-    if std::env::var_os("EINBLICK_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing snapshot {}: run with EINBLICK_UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    assert_eq!(actual, expected, "snapshot {name} differs");
+    crate::snapshot::assert_snapshot("reports/snapshots", name, actual);
 }
 
 #[test]

@@ -1,6 +1,11 @@
 //! `einblick seed-demo`: a retailer with ~20 roles, 60 employees, four customers with logins and
 //! ~5,000 access events over 18 months, including planted bad patterns. Deterministic: the
 //! same rows on every run and machine (own PRNG, fixed period).
+#![expect(
+    clippy::expect_used,
+    reason = "the demo's calendar, accounts and staff are constants: a failure is a bug in the \
+              demo that its tests find, never a runtime condition"
+)]
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 
@@ -182,7 +187,7 @@ fn seed_staff(conn: &mut AnyConnection, hash: &str) -> Result<(), AppError> {
                 email: staff.email,
                 password_hash: Some(hash),
                 display_name: staff.name,
-                staff_role: staff.role.code(),
+                staff_role: staff.role,
                 authority: staff.authority,
                 is_active: true,
                 created_at: period_start(),
@@ -227,7 +232,7 @@ fn seed_disputes(conn: &mut AnyConnection) -> Result<(), AppError> {
         events: Vec<i64>,
         ground: &'static str,
         statement: &'static str,
-        status: &'static str,
+        status: crate::domain::DisputeStatus,
         received_at: NaiveDateTime,
     }
     let mara_nights: Vec<i64> = ae::table
@@ -257,7 +262,7 @@ fn seed_disputes(conn: &mut AnyConnection) -> Result<(), AppError> {
             events: mara_nights,
             ground: "not_recognised",
             statement: "Jemand hat nachts mehrmals meine Bestellungen angesehen. Ich hatte keinen Kontakt zum Kundenservice.",
-            status: "open",
+            status: crate::domain::DisputeStatus::Open,
             received_at: at(2026, 11, 21, 9),
         },
         Case {
@@ -266,7 +271,7 @@ fn seed_disputes(conn: &mut AnyConnection) -> Result<(), AppError> {
             events: anna_no_reason,
             ground: "wrong_reason",
             statement: "Für diesen Zugriff ist kein Grund angegeben. Warum wurden meine Daten angesehen?",
-            status: "in_review",
+            status: crate::domain::DisputeStatus::InReview,
             received_at: at(2026, 10, 20, 14),
         },
         Case {
@@ -275,7 +280,7 @@ fn seed_disputes(conn: &mut AnyConnection) -> Result<(), AppError> {
             events: ben_first,
             ground: "never_contacted",
             statement: "I never contacted support in May.",
-            status: "rejected",
+            status: crate::domain::DisputeStatus::Rejected,
             received_at: at(2026, 6, 2, 8),
         },
     ];
@@ -307,7 +312,7 @@ fn seed_disputes(conn: &mut AnyConnection) -> Result<(), AppError> {
             &history("received", None, None, true, case.received_at),
         )?;
         match case.status {
-            "in_review" => {
+            crate::domain::DisputeStatus::InReview => {
                 let assigned = case.received_at + Duration::hours(20);
                 dispute::update(
                     conn,
@@ -332,7 +337,7 @@ fn seed_disputes(conn: &mut AnyConnection) -> Result<(), AppError> {
                     &history("review_started", Some(analyst), None, true, assigned),
                 )?;
             }
-            "rejected" => {
+            crate::domain::DisputeStatus::Rejected => {
                 let decided = case.received_at + Duration::days(12);
                 let answer = "The access was made by the payments team while checking a refund you had requested on the same day (ticket T-20771). The reason was recorded correctly.";
                 dispute::update(

@@ -191,15 +191,18 @@ fn published_leaf(
     leaf_index: i64,
 ) -> Result<Option<Hash>, AppError> {
     let tile_index = leaf_index / TILE_WIDTH as i64;
-    if current.as_ref().map(|(index, _)| *index) != Some(tile_index) {
-        let hashes = log::tile(conn, 0, tile_index)?.unwrap_or_default();
-        *current = Some((tile_index, hashes));
-    }
-    let hashes = &current.as_ref().expect("just loaded").1;
+    let hashes = match current {
+        Some((index, hashes)) if *index == tile_index => hashes,
+        _ => {
+            let hashes = log::tile(conn, 0, tile_index)?.unwrap_or_default();
+            &current.insert((tile_index, hashes)).1
+        }
+    };
     let offset = (leaf_index % TILE_WIDTH as i64) as usize * HASH_SIZE;
     Ok(hashes
         .get(offset..offset + HASH_SIZE)
-        .map(|bytes| Hash(bytes.try_into().expect("32 bytes"))))
+        .and_then(|bytes| bytes.try_into().ok())
+        .map(Hash))
 }
 
 /// The RFC 6962 tree's right edge: the roots of its perfect subtrees, largest first. Enough to
@@ -215,9 +218,11 @@ impl CompactRange {
         self.subtrees.push(leaf_hash);
         self.size += 1;
         let mut size = self.size;
+        // An even size means the two newest subtrees have the same height: merge them.
         while size & 1 == 0 {
-            let right = self.subtrees.pop().expect("two subtrees to merge");
-            let left = self.subtrees.pop().expect("two subtrees to merge");
+            let (Some(right), Some(left)) = (self.subtrees.pop(), self.subtrees.pop()) else {
+                break;
+            };
             self.subtrees.push(node_hash(left, right));
             size >>= 1;
         }

@@ -62,41 +62,62 @@ pub struct Verified {
     pub leaf: serde_json::Value,
 }
 
+/// Which check a bundle failed, said for a person.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("this is not an Einblick proof bundle ({0})")]
+    NotABundle(serde_json::Error),
+    #[error("unknown bundle format {0:?} (expected {BUNDLE_FORMAT})")]
+    UnknownFormat(String),
+    #[error("the public key is not a signed-note Ed25519 verifier key (origin+keyid+base64)")]
+    BadKey,
+    #[error("the checkpoint is not a well-formed signed note")]
+    BadNote,
+    #[error("the checkpoint's signature does not verify with this public key")]
+    BadSignature,
+    #[error("the signed text is not a C2SP checkpoint")]
+    NotACheckpoint,
+    #[error("the checkpoint is for the log {checkpoint:?}, the key for {key:?}")]
+    OtherLog { checkpoint: String, key: String },
+    #[error("the inclusion proof holds something that is not a base64 SHA-256 hash")]
+    BadHash,
+    #[error(
+        "the leaf is not entry {0} of the log at this checkpoint: its inclusion proof does not \
+         lead to the signed root"
+    )]
+    NotIncluded(u64),
+    #[error("the leaf is not JSON")]
+    LeafNotJson,
+    #[error("the leaf is not in canonical JSON form (RFC 8785)")]
+    NotCanonical,
+}
+
 /// Checks `bundle` (JSON) against `public_key` (a signed-note verifier key,
-/// `origin+keyid+base64`). The error says, for a person, which check failed.
-pub fn verify(bundle: &[u8], public_key: &str) -> Result<Verified, String> {
-    let bundle: ProofBundle = serde_json::from_slice(bundle)
-        .map_err(|e| format!("this is not an Einblick proof bundle ({e})"))?;
+/// `origin+keyid+base64`).
+pub fn verify(bundle: &[u8], public_key: &str) -> Result<Verified, VerifyError> {
+    let bundle: ProofBundle = serde_json::from_slice(bundle).map_err(VerifyError::NotABundle)?;
     if bundle.format != BUNDLE_FORMAT {
-        return Err(format!(
-            "unknown bundle format {:?} (expected {BUNDLE_FORMAT})",
-            bundle.format
-        ));
+        return Err(VerifyError::UnknownFormat(bundle.format));
     }
-    let verifier = StandardVerifier::new(public_key.trim()).map_err(|_| {
-        "the public key is not a signed-note Ed25519 verifier key (origin+keyid+base64)".to_owned()
-    })?;
-    let note = Note::from_bytes(bundle.checkpoint.as_bytes())
-        .map_err(|_| "the checkpoint is not a well-formed signed note".to_owned())?;
+    let verifier = StandardVerifier::new(public_key.trim()).map_err(|_| VerifyError::BadKey)?;
+    let note = Note::from_bytes(bundle.checkpoint.as_bytes()).map_err(|_| VerifyError::BadNote)?;
     note.verify(&VerifierList::new(vec![Box::new(verifier)]))
-        .map_err(|_| {
-            "the checkpoint's signature does not verify with this public key".to_owned()
-        })?;
-    let checkpoint = Checkpoint::from_bytes(note.text())
-        .map_err(|_| "the signed text is not a C2SP checkpoint".to_owned())?;
+        .map_err(|_| VerifyError::BadSignature)?;
+    let checkpoint =
+        Checkpoint::from_bytes(note.text()).map_err(|_| VerifyError::NotACheckpoint)?;
     let key_name = public_key.trim().split('+').next().unwrap_or_default();
     if checkpoint.origin() != key_name {
-        return Err(format!(
-            "the checkpoint is for the log {:?}, the key for {key_name:?}",
-            checkpoint.origin()
-        ));
+        return Err(VerifyError::OtherLog {
+            checkpoint: checkpoint.origin().to_owned(),
+            key: key_name.to_owned(),
+        });
     }
     let proof = bundle
         .inclusion_proof
         .iter()
         .map(|hash| Hash::parse_hash(hash))
         .collect::<Result<Vec<Hash>, _>>()
-        .map_err(|_| "the inclusion proof holds something that is not a base64 SHA-256 hash")?;
+        .map_err(|_| VerifyError::BadHash)?;
     tlog_tiles::check_record(
         &proof,
         checkpoint.size(),
@@ -104,17 +125,12 @@ pub fn verify(bundle: &[u8], public_key: &str) -> Result<Verified, String> {
         bundle.leaf_index,
         record_hash(bundle.leaf.as_bytes()),
     )
-    .map_err(|_| {
-        format!(
-            "the leaf is not entry {} of the log at this checkpoint: its inclusion proof does \
-             not lead to the signed root",
-            bundle.leaf_index
-        )
-    })?;
+    .map_err(|_| VerifyError::NotIncluded(bundle.leaf_index))?;
     let leaf: serde_json::Value =
-        serde_json::from_str(&bundle.leaf).map_err(|_| "the leaf is not JSON".to_owned())?;
-    if crate::canonical_json::to_canonical_string(&leaf).as_deref() != Ok(bundle.leaf.as_str()) {
-        return Err("the leaf is not in canonical JSON form (RFC 8785)".into());
+        serde_json::from_str(&bundle.leaf).map_err(|_| VerifyError::LeafNotJson)?;
+    let canonical = crate::canonical_json::to_canonical_string(&leaf).ok();
+    if canonical.as_deref() != Some(bundle.leaf.as_str()) {
+        return Err(VerifyError::NotCanonical);
     }
     Ok(Verified {
         origin: checkpoint.origin().to_owned(),
@@ -181,7 +197,7 @@ mod tests {
         }
     }
 
-    fn check(bundle: &ProofBundle, key: &str) -> Result<Verified, String> {
+    fn check(bundle: &ProofBundle, key: &str) -> Result<Verified, VerifyError> {
         verify(&serde_json::to_vec(bundle).unwrap(), key)
     }
 
@@ -249,7 +265,7 @@ mod tests {
         assert!(check(&bundle, &fixture.public_key).is_err());
         let other = fixture_key_of_another_log();
         let refused = check(original, &other).unwrap_err();
-        assert!(refused.contains("signature"), "{refused}");
+        assert!(matches!(refused, VerifyError::BadSignature), "{refused}");
     }
 
     fn fixture_key_of_another_log() -> String {

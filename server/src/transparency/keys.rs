@@ -95,7 +95,7 @@ impl LogKeys {
             signer,
             verifier_key,
             customer_mac: Hmac::<Sha256>::new_from_slice(&customer_key)
-                .expect("HMAC takes any key length"),
+                .map_err(|e| fail(&customer_path, format!("cannot be used ({e})")))?,
             origin: origin.to_owned(),
         })
     }

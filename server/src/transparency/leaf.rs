@@ -49,6 +49,10 @@ pub fn leaf_bytes(keys: &LogKeys, event: &AccessEventRow) -> Vec<u8> {
 }
 
 /// A JSON string, escaped as `serde_json` (and so `canonical_json`) escapes it.
+#[expect(
+    clippy::expect_used,
+    reason = "serialising a string into a Vec cannot fail"
+)]
 fn string(out: &mut Vec<u8>, value: &str) {
     serde_json::to_writer(&mut *out, value).expect("writing to a Vec cannot fail");
 }

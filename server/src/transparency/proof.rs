@@ -50,7 +50,7 @@ pub fn inclusion_bundle(
         log_public_key: keys.verifier_key().to_owned(),
         checkpoint: checkpoint.note.clone(),
         leaf_index: event.leaf_index as u64,
-        leaf: String::from_utf8(leaf).expect("canonical JSON is UTF-8"),
+        leaf: String::from_utf8(leaf).map_err(|e| AppError::context("a leaf is not UTF-8", e))?,
         inclusion_proof: encode_hashes(&proof),
         how_to_verify: String::new(),
     })

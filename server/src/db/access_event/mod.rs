@@ -1,0 +1,302 @@
+//! The `access_events` table: one row per feed event, and the timeline's keyset query. Reads
+//! are common to both backends; the duplicate check and the bulk insert are written per backend
+//! (`postgres.rs`: key lookups in one statement and `COPY`; `sqlite.rs`: chunked `IN` lists and
+//! prepared inserts).
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+#[cfg(feature = "postgres")]
+pub use postgres::EXISTING_HASHES_POSTGRES;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::access_events;
+use super::{AnyConnection, MultiBackend};
+use crate::domain::access_event::{AccessEvent, FeedText};
+use crate::domain::{CustomerRef, TimelineFilter};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = access_events)]
+pub struct AccessEventRow {
+    pub id: i64,
+    pub source: String,
+    pub event_id: String,
+    pub occurred_at: NaiveDateTime,
+    pub received_at: NaiveDateTime,
+    pub customer_ref: String,
+    pub employee_id: String,
+    pub role_code: String,
+    pub team: Option<String>,
+    pub office_country: Option<String>,
+    pub data_category: String,
+    pub action: String,
+    pub reason_code: String,
+    pub reason_text: Option<String>,
+    pub ticket_ref: Option<String>,
+    pub system: Option<String>,
+    pub content_sha256: String,
+    pub visible_from: Option<NaiveDateTime>,
+    /// Position in the verifiable log (`crate::transparency`), in commit order from 0.
+    pub leaf_index: i64,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = access_events)]
+pub struct NewAccessEvent {
+    pub source: String,
+    pub event_id: String,
+    pub occurred_at: NaiveDateTime,
+    pub received_at: NaiveDateTime,
+    pub customer_ref: String,
+    pub employee_id: String,
+    pub role_code: String,
+    pub team: Option<String>,
+    pub office_country: Option<String>,
+    pub data_category: String,
+    pub action: String,
+    pub reason_code: String,
+    pub reason_text: Option<String>,
+    pub ticket_ref: Option<String>,
+    pub system: Option<String>,
+    pub content_sha256: String,
+    pub visible_from: Option<NaiveDateTime>,
+}
+
+impl NewAccessEvent {
+    /// The row of a checked event, received at `received_at` and shown from `visible_from` on
+    /// (`None`: at once).
+    pub fn from_event(
+        event: &AccessEvent,
+        received_at: NaiveDateTime,
+        visible_from: Option<NaiveDateTime>,
+    ) -> Self {
+        let text = |t: &Option<FeedText>| t.as_ref().map(|t| t.as_str().to_owned());
+        let mut row = NewAccessEvent {
+            source: event.source.as_str().to_owned(),
+            event_id: event.event_id.as_str().to_owned(),
+            occurred_at: event.occurred_at,
+            received_at,
+            customer_ref: event.customer.as_str().to_owned(),
+            employee_id: event.actor.employee_id.as_str().to_owned(),
+            role_code: event.actor.role.as_str().to_owned(),
+            team: text(&event.actor.team),
+            office_country: event.actor.office_country.clone(),
+            data_category: event.data_category.as_str().to_owned(),
+            action: event.action.code().to_owned(),
+            reason_code: event.reason.code.code().to_owned(),
+            reason_text: text(&event.reason.text),
+            ticket_ref: text(&event.reason.ticket),
+            system: text(&event.system),
+            content_sha256: String::new(),
+            visible_from,
+        };
+        row.compute_content_hash();
+        row
+    }
+
+    /// SHA-256 over the event's content fields in a fixed order, so a redelivery with other
+    /// content can be told apart from a true duplicate.
+    pub fn compute_content_hash(&mut self) {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        let fields: [&str; 14] = [
+            &self.source,
+            &self.event_id,
+            &self.occurred_at.and_utc().to_rfc3339(),
+            &self.customer_ref,
+            &self.employee_id,
+            &self.role_code,
+            self.team.as_deref().unwrap_or(""),
+            self.office_country.as_deref().unwrap_or(""),
+            &self.data_category,
+            &self.action,
+            &self.reason_code,
+            self.reason_text.as_deref().unwrap_or(""),
+            self.ticket_ref.as_deref().unwrap_or(""),
+            self.system.as_deref().unwrap_or(""),
+        ];
+        for field in fields {
+            hasher.update((field.len() as u64).to_be_bytes());
+            hasher.update(field.as_bytes());
+        }
+        self.content_sha256 = hex::encode(hasher.finalize());
+    }
+}
+
+/// One page of a customer's visible events, newest first, plus one extra row that tells
+/// whether an older page exists. Served by the (customer_ref, occurred_at, id) index.
+pub fn timeline_page(
+    conn: &mut AnyConnection,
+    customer: &CustomerRef,
+    filter: &TimelineFilter,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<AccessEventRow>> {
+    use access_events::dsl as ae;
+
+    let mut query = ae::access_events
+        .select(AccessEventRow::as_select())
+        .filter(ae::customer_ref.eq(customer.as_str()))
+        .filter(ae::visible_from.is_null().or(ae::visible_from.le(now)))
+        .into_boxed::<MultiBackend>();
+
+    if let Some(from) = filter.occurred_from {
+        query = query.filter(ae::occurred_at.ge(from));
+    }
+    if let Some(before) = filter.occurred_before {
+        query = query.filter(ae::occurred_at.lt(before));
+    }
+    if let Some(category) = &filter.category {
+        query = query.filter(ae::data_category.eq(category.clone()));
+    }
+    if let Some(role) = &filter.role {
+        query = query.filter(ae::role_code.eq(role.clone()));
+    }
+    if let Some(reason) = &filter.reason {
+        query = query.filter(ae::reason_code.eq(reason.clone()));
+    }
+    if let Some(cursor) = filter.cursor {
+        // (occurred_at, id) < cursor, written so both backends can seek the index: the first
+        // term bounds the range, the second breaks ties within the same instant.
+        query = query.filter(ae::occurred_at.le(cursor.occurred_at)).filter(
+            ae::occurred_at
+                .lt(cursor.occurred_at)
+                .or(ae::id.lt(cursor.id.0)),
+        );
+    }
+    query
+        .order((ae::occurred_at.desc(), ae::id.desc()))
+        .limit(i64::from(filter.limit) + 1)
+        .load(conn)
+}
+
+/// A customer's visible events in `[start, end)`, oldest first: the body of an access report.
+/// Served by the (customer_ref, occurred_at, id) index.
+pub fn for_report(
+    conn: &mut AnyConnection,
+    customer: &CustomerRef,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<AccessEventRow>> {
+    use access_events::dsl as ae;
+    ae::access_events
+        .select(AccessEventRow::as_select())
+        .filter(ae::customer_ref.eq(customer.as_str()))
+        .filter(ae::occurred_at.ge(start))
+        .filter(ae::occurred_at.lt(end))
+        .filter(ae::visible_from.is_null().or(ae::visible_from.le(now)))
+        .order((ae::occurred_at.asc(), ae::id.asc()))
+        .load(conn)
+}
+
+/// How many events [`for_report`] would return.
+pub fn count_for_report(
+    conn: &mut AnyConnection,
+    customer: &CustomerRef,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    use access_events::dsl as ae;
+    ae::access_events
+        .filter(ae::customer_ref.eq(customer.as_str()))
+        .filter(ae::occurred_at.ge(start))
+        .filter(ae::occurred_at.lt(end))
+        .filter(ae::visible_from.is_null().or(ae::visible_from.le(now)))
+        .count()
+        .get_result(conn)
+}
+
+/// One group of the statistics: (role, category, reason, accesses, accesses with a ticket).
+pub type StatisticsGroup = (String, String, String, i64, i64);
+
+/// Accesses in `[start, end)` counted by role × category × reason, in one pass.
+pub fn counts_for_statistics(
+    conn: &mut AnyConnection,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> QueryResult<Vec<StatisticsGroup>> {
+    use access_events::dsl as ae;
+    use diesel::dsl::{count, count_star};
+    ae::access_events
+        .filter(ae::occurred_at.ge(start))
+        .filter(ae::occurred_at.lt(end))
+        .group_by((ae::role_code, ae::data_category, ae::reason_code))
+        .select((
+            ae::role_code,
+            ae::data_category,
+            ae::reason_code,
+            count_star(),
+            count(ae::ticket_ref),
+        ))
+        .load(conn)
+}
+
+pub fn count(conn: &mut AnyConnection) -> QueryResult<i64> {
+    access_events::table.count().get_result(conn)
+}
+
+/// The stored content hash of each of these (source, event id) keys that exists.
+pub fn existing_hashes(
+    conn: &mut AnyConnection,
+    keys: &[(String, String)],
+) -> QueryResult<HashMap<(String, String), String>> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(pg) => postgres::existing_hashes(pg, keys),
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(c) => sqlite::existing_hashes(c, keys),
+    }
+}
+
+/// Inserts rows whose key is not stored yet, inside the caller's transaction; a row whose key
+/// exists (e.g. it lost a race with a concurrent writer) is skipped and left to the caller to
+/// classify. Returns how many were stored. Each stored row takes the next leaf index of the
+/// verifiable log, so the log has no gaps and follows commit order. Bulk insert and upsert are
+/// where the backends differ.
+pub fn insert_new(conn: &mut AnyConnection, rows: &[NewAccessEvent]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    conn.transaction(|conn| {
+        let first_leaf = super::log::lock_next_leaf(conn)?;
+        let inserted = match conn {
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgresql(pg) => postgres::insert_from_leaf(pg, rows, first_leaf)?,
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(c) => sqlite::insert_from_leaf(c, rows, first_leaf)?,
+        };
+        super::log::set_next_leaf(conn, first_leaf + inserted as i64)?;
+        Ok(inserted)
+    })
+}
+
+/// The events with these row ids (any customer: callers check ownership).
+pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<AccessEventRow>> {
+    access_events::table
+        .filter(access_events::id.eq_any(ids))
+        .order((access_events::occurred_at.desc(), access_events::id.desc()))
+        .select(AccessEventRow::as_select())
+        .load(conn)
+}
+
+/// Whom an employee looked at, and when, in `[from, to)`: the case view's context figures.
+pub fn employee_window(
+    conn: &mut AnyConnection,
+    employee_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<(String, NaiveDateTime)>> {
+    access_events::table
+        .filter(access_events::employee_id.eq(employee_id))
+        .filter(access_events::occurred_at.ge(from))
+        .filter(access_events::occurred_at.lt(to))
+        .select((access_events::customer_ref, access_events::occurred_at))
+        .load(conn)
+}

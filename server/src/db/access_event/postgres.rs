@@ -1,0 +1,176 @@
+//! The duplicate check and the bulk insert on PostgreSQL.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::PgConnection;
+
+use super::NewAccessEvent;
+use crate::db::schema::access_events;
+
+/// [`existing_hashes`] on PostgreSQL, for the keys as two arrays. One lookup in the
+/// (source, event_id) index per key, whatever plan PostgreSQL caches and however stale its
+/// statistics: the `LIMIT 1` keeps the lateral subquery from being flattened into a join, which
+/// a planner that thinks the table is small (a fresh database filling fast, not analysed yet)
+/// makes a hash join over every row, slower with every row stored. (Two `= ANY` lists did the
+/// same.)
+pub const EXISTING_HASHES_POSTGRES: &str = "SELECT k.source, k.event_id, e.content_sha256 \
+     FROM unnest($1::text[], $2::text[]) AS k(source, event_id) \
+     CROSS JOIN LATERAL (SELECT content_sha256 FROM access_events \
+         WHERE source = k.source AND event_id = k.event_id LIMIT 1) AS e";
+
+/// The stored content hash of each of these keys that exists, looked up in one statement.
+pub(super) fn existing_hashes(
+    conn: &mut PgConnection,
+    keys: &[(String, String)],
+) -> QueryResult<HashMap<(String, String), String>> {
+    #[derive(QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        source: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        event_id: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        content_sha256: String,
+    }
+    use diesel::sql_types::{Array, Text};
+    let (sources, event_ids): (Vec<&str>, Vec<&str>) = keys
+        .iter()
+        .map(|(source, id)| (source.as_str(), id.as_str()))
+        .unzip();
+    let rows: Vec<Stored> = diesel::sql_query(EXISTING_HASHES_POSTGRES)
+        .bind::<Array<Text>, _>(sources)
+        .bind::<Array<Text>, _>(event_ids)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ((row.source, row.event_id), row.content_sha256))
+        .collect())
+}
+
+/// Callers have checked that these keys are new, so COPY takes them fastest. A writer that
+/// committed before we took the leaf lock may have stored some meanwhile: then the savepoint
+/// rolls back, and we copy the rest.
+pub(super) fn insert_from_leaf(
+    conn: &mut PgConnection,
+    rows: &[NewAccessEvent],
+    first_leaf: i64,
+) -> QueryResult<usize> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match conn.transaction(|c| copy_rows(c, rows, first_leaf)) {
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+        settled => return settled,
+    }
+    // Holding the leaf lock, no other writer can add keys now: what is not stored is new.
+    let keys: Vec<(String, String)> = rows
+        .iter()
+        .map(|row| (row.source.clone(), row.event_id.clone()))
+        .collect();
+    let stored = existing_hashes(conn, &keys)?;
+    let fresh: Vec<NewAccessEvent> = rows
+        .iter()
+        .filter(|row| !stored.contains_key(&(row.source.clone(), row.event_id.clone())))
+        .cloned()
+        .collect();
+    copy_rows(conn, &fresh, first_leaf)
+}
+
+/// `COPY access_events (…) FROM STDIN (FORMAT csv)`: every column but the id; leaf indices
+/// from `first_leaf` on.
+fn copy_rows(
+    conn: &mut diesel::PgConnection,
+    rows: &[NewAccessEvent],
+    first_leaf: i64,
+) -> QueryResult<usize> {
+    use access_events::dsl as ae;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    diesel::copy_from(access_events::table)
+        .from_raw_data(
+            (
+                ae::source,
+                ae::event_id,
+                ae::occurred_at,
+                ae::received_at,
+                ae::customer_ref,
+                ae::employee_id,
+                ae::role_code,
+                ae::team,
+                ae::office_country,
+                ae::data_category,
+                ae::action,
+                ae::reason_code,
+                ae::reason_text,
+                ae::ticket_ref,
+                ae::system,
+                ae::content_sha256,
+                ae::visible_from,
+                ae::leaf_index,
+            ),
+            |out| {
+                let mut line = String::with_capacity(512);
+                for (leaf_index, row) in (first_leaf..).zip(rows) {
+                    line.clear();
+                    csv_row(&mut line, row, leaf_index);
+                    out.write_all(line.as_bytes())
+                        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+                }
+                QueryResult::Ok(())
+            },
+        )
+        .with_format(diesel::pg::CopyFormat::Csv)
+        .execute(conn)
+}
+
+/// One CSV line in the column order of [`copy_rows`]: text quoted, NULL as an empty field.
+fn csv_row(line: &mut String, row: &NewAccessEvent, leaf_index: i64) {
+    use std::fmt::Write;
+    fn text(line: &mut String, value: &str) {
+        line.push('"');
+        for c in value.chars() {
+            if c == '"' {
+                line.push('"');
+            }
+            line.push(c);
+        }
+        line.push('"');
+    }
+    let optional = |line: &mut String, value: &Option<String>| {
+        if let Some(value) = value {
+            text(line, value);
+        }
+    };
+    text(line, &row.source);
+    line.push(',');
+    text(line, &row.event_id);
+    let _ = write!(line, ",{},{},", row.occurred_at, row.received_at);
+    text(line, &row.customer_ref);
+    line.push(',');
+    text(line, &row.employee_id);
+    line.push(',');
+    text(line, &row.role_code);
+    line.push(',');
+    optional(line, &row.team);
+    line.push(',');
+    optional(line, &row.office_country);
+    line.push(',');
+    text(line, &row.data_category);
+    line.push(',');
+    text(line, &row.action);
+    line.push(',');
+    text(line, &row.reason_code);
+    line.push(',');
+    optional(line, &row.reason_text);
+    line.push(',');
+    optional(line, &row.ticket_ref);
+    line.push(',');
+    optional(line, &row.system);
+    line.push(',');
+    text(line, &row.content_sha256);
+    line.push(',');
+    if let Some(visible_from) = row.visible_from {
+        let _ = write!(line, "{visible_from}");
+    }
+    let _ = writeln!(line, ",{leaf_index}");
+}
