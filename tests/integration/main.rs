@@ -9,6 +9,7 @@ mod helpers;
 
 mod access_events_api;
 mod cli;
+mod cloudevents;
 mod cross_account;
 mod disputes;
 mod email_smtp;

@@ -57,6 +57,7 @@ struct Envelope<'a> {
     datacontenttype: Option<Value>,
     #[serde(borrow)]
     data: Option<&'a RawValue>,
+    data_base64: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -167,6 +168,13 @@ pub fn parse(raw: &[u8]) -> Result<AccessEvent, Rejection> {
             ))
         })?
         .naive_utc();
+    if envelope.data.is_none() && envelope.data_base64.is_some() {
+        return Err(fail_with(
+            "data must be JSON (datacontenttype application/json): this event carries binary \
+             data (data_base64, or a binary-mode body that is not JSON)"
+                .into(),
+        ));
+    }
     if let Some(content_type) = envelope.datacontenttype.as_ref() {
         if content_type
             .as_str()

@@ -1,4 +1,5 @@
-//! `POST /api/v1/feed/events`: single events, batches and NDJSON from internal systems, each
+//! `POST /api/v1/feed/events`: CloudEvents in structured mode (one event or a batch), in binary
+//! mode (`ce-*` headers, the data as the body) and as NDJSON, from internal systems, each
 //! authenticated with a feed token bound to the sources it may send.
 
 use actix_web::http::header;
@@ -6,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
 use super::store::{self, RawEvent, SourcePolicy, Transport};
-use super::token;
+use super::{binary, token};
 use crate::db::dead_letter::{self, NewDeadLetter};
 use crate::db::feed_token::FeedTokenRow;
 use crate::error::{AppError, ErrorKind};
@@ -20,6 +21,39 @@ pub const MAX_EVENTS_PER_REQUEST: usize = 10_000;
 const SINGLE: &str = "application/cloudevents+json";
 const BATCH: &str = "application/cloudevents-batch+json";
 const NDJSON: &str = "application/x-ndjson";
+
+/// How the body carries events, told apart as the CloudEvents HTTP binding says: a
+/// `application/cloudevents…` content type is structured or batched mode; otherwise
+/// `ce-specversion` among the headers is binary mode. NDJSON is Einblick's own addition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Structured,
+    Batched,
+    Binary,
+    Ndjson,
+}
+
+fn mode_of(request: &HttpRequest, media_type: &str) -> Result<Mode, AppError> {
+    let unsupported = || {
+        AppError::new(ErrorKind::UnsupportedMediaType {
+            message: format!(
+                "send CloudEvents in structured mode (Content-Type: {SINGLE}), batched mode \
+                 (Content-Type: {BATCH}) or binary mode (the attributes as ce-* headers, the data \
+                 as an application/json body), or as NDJSON (Content-Type: {NDJSON})"
+            ),
+        })
+    };
+    match media_type {
+        SINGLE => Ok(Mode::Structured),
+        BATCH => Ok(Mode::Batched),
+        NDJSON => Ok(Mode::Ndjson),
+        other if other.starts_with("application/cloudevents") => Err(unsupported()),
+        _ if binary::is_binary(request.headers().keys().map(|name| name.as_str())) => {
+            Ok(Mode::Binary)
+        }
+        _ => Err(unsupported()),
+    }
+}
 
 fn too_large(code: &'static str, message: String) -> AppError {
     AppError::new(ErrorKind::PayloadTooLarge { code, message })
@@ -66,11 +100,7 @@ pub async fn receive(
                 .to_ascii_lowercase()
         })
         .unwrap_or_default();
-    if ![SINGLE, BATCH, NDJSON].contains(&media_type.as_str()) {
-        return Err(AppError::new(ErrorKind::UnsupportedMediaType {
-            message: format!("Content-Type must be {SINGLE}, {BATCH} or {NDJSON}"),
-        }));
-    }
+    let mode = mode_of(&request, &media_type)?;
     let body_too_large = || {
         too_large(
             "payload_too_large",
@@ -102,9 +132,25 @@ pub async fn receive(
     }
     let body = body.freeze();
 
-    let events: Vec<&[u8]> = match media_type.as_str() {
-        SINGLE => vec![&body[..]],
-        BATCH => match serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(&body) {
+    let structured_binary;
+    let events: Vec<&[u8]> = match mode {
+        Mode::Structured => vec![&body[..]],
+        Mode::Binary => {
+            let content_type = request
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            structured_binary = binary::to_structured(
+                request
+                    .headers()
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_bytes())),
+                content_type,
+                &body,
+            );
+            vec![&structured_binary[..]]
+        }
+        Mode::Batched => match serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(&body) {
             Ok(items) => items.into_iter().map(|raw| raw.get().as_bytes()).collect(),
             Err(e) => {
                 let reason = format!("the batch is not a JSON array of events: {e}");
@@ -112,7 +158,7 @@ pub async fn receive(
                 return Err(AppError::bad_request("bad_batch", reason));
             }
         },
-        _ => body
+        Mode::Ndjson => body
             .split(|b| *b == b'\n')
             .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
             .collect(),

@@ -2,6 +2,7 @@
 //! event contract (CloudEvents 1.0, `einblick.access.v1`) and stored exactly once. Anything that
 //! cannot be stored is kept in the dead-letter store with its raw bytes and the reason.
 
+pub mod binary;
 pub mod event;
 pub mod http;
 pub mod import;

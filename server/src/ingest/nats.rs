@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, AckKind};
 use futures_util::StreamExt;
 
+use super::binary;
 use super::store::{self, RawEvent, SourcePolicy, Transport};
 use crate::config::{redact_url, NatsSettings};
 use crate::state::AppState;
@@ -79,7 +80,7 @@ async fn consume(state: &AppState, nats: &NatsSettings) -> Result<(), Failure> {
             .map(|(subject, positions)| {
                 let payloads = positions
                     .iter()
-                    .map(|p| messages[*p].payload.to_vec())
+                    .map(|p| event_bytes(&messages[*p]))
                     .collect();
                 (policy_for(nats, &subject), positions, payloads)
             })
@@ -133,6 +134,32 @@ async fn consume(state: &AppState, nats: &NatsSettings) -> Result<(), Failure> {
             }
         }
     }
+}
+
+/// The event a message carries: its payload in structured mode, or, in binary mode (the NATS
+/// binding's `ce-*` headers), the structured form of headers and payload.
+fn event_bytes(message: &jetstream::Message) -> Vec<u8> {
+    let Some(headers) = message
+        .headers
+        .as_ref()
+        .filter(|h| binary::is_binary(h.iter().map(|(name, _)| name.as_ref())))
+    else {
+        return message.payload.to_vec();
+    };
+    let pairs: Vec<(&str, &[u8])> = headers
+        .iter()
+        .flat_map(|(name, values)| {
+            values
+                .iter()
+                .map(move |value| (name.as_ref(), value.as_str().as_bytes()))
+        })
+        .collect();
+    let content_type = headers
+        .iter()
+        .find(|(name, _)| AsRef::<str>::as_ref(name).eq_ignore_ascii_case("content-type"))
+        .and_then(|(_, values)| values.first())
+        .map(|value| value.as_str());
+    binary::to_structured(pairs.into_iter(), content_type, &message.payload)
 }
 
 /// The sources a message on `subject` may carry: every binding whose subject covers it. None
