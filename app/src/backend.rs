@@ -13,7 +13,7 @@ use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use crate::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use crate::dto::reports::ReportForm;
 use crate::dto::statistics::StatisticsPage;
-use crate::dto::{PortalError, TimelinePage, TimelineQuery};
+use crate::dto::{PasswordLinkView, PortalError, SignInOptions, TimelinePage, TimelineQuery};
 use crate::i18n::Lang;
 
 /// The parts of a request the server needs to tell who is asking (cookies, forwarding and
@@ -109,6 +109,12 @@ pub trait PortalBackend: Send + Sync + 'static {
     /// Admins only: ingest health, dead letters, unknown codes, feed tokens.
     async fn feed_admin(&self, caller: Caller) -> Result<FeedAdmin, PortalError>;
 
+    /// The ways in a sign-in page offers.
+    fn sign_in_options(&self, staff: bool) -> SignInOptions;
+
+    /// Whether the set-password link `token` is still usable.
+    async fn password_link(&self, token: String) -> Result<PasswordLinkView, PortalError>;
+
     /// Admins only.
     async fn dead_letter(
         &self,
@@ -119,3 +125,8 @@ pub trait PortalBackend: Send + Sync + 'static {
 
 #[derive(Clone)]
 pub struct PortalBackendHandle(pub Arc<dyn PortalBackend>);
+
+/// Origins a sign-out may lead on to (the identity providers' logout), allowed as form targets in
+/// the pages' Content-Security-Policy: browsers apply `form-action` to a form's redirects too.
+#[derive(Clone, Debug, Default)]
+pub struct SignOutTargets(pub Vec<String>);

@@ -11,6 +11,35 @@ pub mod regulator;
 pub mod reports;
 pub mod statistics;
 
+/// The signed-in customer, as every customer page's header shows them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub name: String,
+    /// The shop's account page ("back to your account"), when the shop opened this session.
+    pub account_url: Option<String>,
+}
+
+/// The ways in a sign-in page offers (`EINBLICK_CUSTOMER_SIGN_IN`, staff single sign-on).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    /// Email and password.
+    pub password: bool,
+    /// The identity provider's name, when sign-in through it is offered.
+    pub provider: Option<String>,
+    /// Customers arrive from the shop's account page (portal sessions).
+    pub from_shop: bool,
+}
+
+/// A set-password link, as its page needs to know it (the link itself is not used up by
+/// looking).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordLinkView {
+    /// Unused and not expired.
+    pub usable: bool,
+    /// An invitation (first password) rather than a reset.
+    pub invitation: bool,
+}
+
 /// The timeline's filters and paging position, exactly as they arrive in the URL.
 /// The server parses them (dates, codes, cursor) and rejects bad values with `InvalidFilter`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -116,7 +145,7 @@ pub struct TimelinePage {
     pub time_zone: String,
     pub coverage: LogCoverage,
     pub filter_options: FilterOptions,
-    pub viewer_name: String,
+    pub viewer: Viewer,
 }
 
 /// One access to the customer's data. Never carries the employee's name or id.

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod account;
 pub mod admin;
 pub mod backoffice;
 pub mod disputes;
@@ -98,6 +99,13 @@ impl Lang {
         match self {
             Lang::De => &reports::DE,
             Lang::En => &reports::EN,
+        }
+    }
+
+    pub fn account(self) -> &'static account::AccountTexts {
+        match self {
+            Lang::De => &account::DE,
+            Lang::En => &account::EN,
         }
     }
 

@@ -19,6 +19,7 @@ use leptos_router::{
 
 use crate::i18n::Lang;
 use crate::pages::{
+    account::{ForgotPasswordPage, SetPasswordPage},
     admin_feed::{AdminDeadLetterPage, AdminFeedPage},
     admin_staff::AdminStaffPage,
     dispute_detail::DisputeDetailPage,
@@ -76,13 +77,15 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/timeline" /> } ssr=SsrMode::Async />
-                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/account/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/account/set-password/:token") view=SetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async />
                 <Route path=path!("/disputes") view=MyDisputesPage ssr=SsrMode::Async />
                 <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
                 <Route path=path!("/disputes/new") view=DisputeNewPage ssr=SsrMode::Async />
                 <Route path=path!("/disputes/:reference") view=DisputeDetailPage ssr=SsrMode::Async />
-                <Route path=path!("/staff/login") view=StaffLoginPage />
+                <Route path=path!("/staff/login") view=StaffLoginPage ssr=SsrMode::Async />
                 <Route path=path!("/staff") view=StaffQueuePage ssr=SsrMode::Async />
                 <Route path=path!("/staff/disputes/:reference") view=StaffCasePage ssr=SsrMode::Async />
                 <Route path=path!("/staff/regulator") view=RegulatorCasesPage ssr=SsrMode::Async />
@@ -162,10 +165,13 @@ fn apply_content_security_policy() {
     ) else {
         return;
     };
+    let sign_out_targets = use_context::<crate::backend::SignOutTargets>()
+        .map(|targets| targets.0.join(" "))
+        .unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         base-uri 'none'; form-action 'self' {sign_out_targets}; frame-ancestors 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(CONTENT_SECURITY_POLICY, value);

@@ -9,7 +9,7 @@ use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use crate::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use crate::dto::reports::ReportForm;
 use crate::dto::statistics::StatisticsPage;
-use crate::dto::{PortalError, TimelinePage, TimelineQuery};
+use crate::dto::{PasswordLinkView, PortalError, SignInOptions, TimelinePage, TimelineQuery};
 
 #[cfg(feature = "ssr")]
 struct RequestContext {
@@ -129,4 +129,20 @@ pub async fn load_dead_letter(
 ) -> Result<Result<DeadLetterDetail, PortalError>, ServerFnError> {
     let c = request_context()?;
     Ok(c.backend.0.dead_letter(c.caller, id).await)
+}
+
+/// The ways in the sign-in page offers: the customers' (`staff == false`) or the back office's.
+#[server(prefix = "/rpc", endpoint = "sign-in-options")]
+pub async fn load_sign_in_options(staff: bool) -> Result<SignInOptions, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.sign_in_options(staff))
+}
+
+/// Whether a set-password link can still be used (looking does not use it up).
+#[server(prefix = "/rpc", endpoint = "password-link")]
+pub async fn load_password_link(
+    token: String,
+) -> Result<Result<PasswordLinkView, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.password_link(token).await)
 }

@@ -1,5 +1,5 @@
-//! The `einblick` command line: `serve`, `migrate`, `seed-demo`, `import`, `token`, `staff`,
-//! `verify`, `audit`, `checkpoint`.
+//! The `einblick` command line: `serve`, `migrate`, `seed-demo`, `import`, `token`,
+//! `service-token`, `staff`, `customers`, `verify`, `audit`, `checkpoint`.
 
 use std::path::PathBuf;
 
@@ -56,10 +56,21 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Manage the tokens the shop's backend opens portal sessions with
+    /// (POST /api/v1/portal-sessions).
+    ServiceToken {
+        #[command(subcommand)]
+        action: ServiceTokenAction,
+    },
     /// Manage back-office accounts from the command line (the first admin of a deployment).
     Staff {
         #[command(subcommand)]
         action: StaffAction,
+    },
+    /// Customer accounts for sign-in with an Einblick password.
+    Customers {
+        #[command(subcommand)]
+        action: CustomersAction,
     },
     /// Check a proof bundle (downloaded from a timeline entry) offline: the checkpoint's
     /// signature, and that the entry is in the log. Needs no database. Exit status 1 if it fails.
@@ -94,6 +105,34 @@ pub enum TokenAction {
     List,
     /// Revoke a token by its id; it stops working at once.
     Revoke { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServiceTokenAction {
+    /// Create a service token; prints it once.
+    Create {
+        /// A name for people, e.g. the shop's backend.
+        #[arg(long, default_value = "shop")]
+        label: String,
+    },
+    /// List service tokens (never the token itself).
+    List,
+    /// Revoke a service token by its id; it stops working at once.
+    Revoke { id: i64 },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CustomersAction {
+    /// Make or update customers from a file: NDJSON ({customer_ref, email, name, locale,
+    /// time_zone, high_profile} per line) or CSV with a header row naming those columns.
+    /// Safe to re-run.
+    Import {
+        file: PathBuf,
+        /// Email each customer with an address and no password (who was never invited) a link
+        /// to set one.
+        #[arg(long)]
+        invite: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -159,9 +198,19 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             db.migrate()?;
             run_token_action(&db, action)?;
         }
+        Command::ServiceToken { action } => {
+            db.migrate()?;
+            run_service_token_action(&db, action)?;
+        }
         Command::Staff { action } => {
             db.migrate()?;
             run_staff_action(&db, action)?;
+        }
+        Command::Customers {
+            action: CustomersAction::Import { file, invite },
+        } => {
+            db.migrate()?;
+            import_customers(&db, &settings, &file, invite)?;
         }
         Command::Verify { .. } => unreachable!("handled before settings are loaded"),
         Command::Audit => {
@@ -314,6 +363,7 @@ fn run_staff_action(db: &Database, action: StaffAction) -> Result<(), CliError> 
             authority: authority.as_deref(),
             is_active: true,
             created_at: chrono::Utc::now().naive_utc(),
+            sso_subject: None,
         },
     )
     .map_err(AppError::from)?;
@@ -384,6 +434,78 @@ fn run_token_action(db: &Database, action: TokenAction) -> Result<(), CliError> 
                 _ => println!("token {id} revoked"),
             }
         }
+    }
+    Ok(())
+}
+
+fn run_service_token_action(db: &Database, action: ServiceTokenAction) -> Result<(), CliError> {
+    let mut conn = db.get()?;
+    let now = chrono::Utc::now().naive_utc();
+    match action {
+        ServiceTokenAction::Create { label } => {
+            let label = crate::auth::service_token::parse_label(&label).ok_or_else(|| {
+                CliError::refused("--label: 1 to 100 characters without control characters")
+            })?;
+            let (id, token) = crate::auth::service_token::create(&mut conn, &label, now)?;
+            println!(
+                "service token {id} ({label}):\n{token}\nStore it now: it is not shown again."
+            );
+        }
+        ServiceTokenAction::List => {
+            for token in crate::db::service_token::list(&mut conn).map_err(AppError::from)? {
+                let state = token
+                    .revoked_at
+                    .map(|t| format!("revoked {t}"))
+                    .unwrap_or_else(|| "active".into());
+                println!(
+                    "{}\t{}\t{}\t{state}",
+                    token.id, token.label, token.created_at
+                );
+            }
+        }
+        ServiceTokenAction::Revoke { id } => {
+            match crate::db::service_token::revoke(
+                &mut conn,
+                crate::domain::ServiceTokenId(id),
+                now,
+            )
+            .map_err(AppError::from)?
+            {
+                0 => {
+                    return Err(CliError::refused(format!(
+                        "no active service token with id {id}"
+                    )))
+                }
+                _ => println!("service token {id} revoked"),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn import_customers(
+    db: &Database,
+    settings: &Settings,
+    file: &std::path::Path,
+    invite: bool,
+) -> Result<(), CliError> {
+    let report = crate::accounts::import::import(db, file, invite, &settings.public_url)?;
+    let invited = report.invitations.len();
+    for invitation in report.invitations {
+        crate::email::deliver_account_now(settings, invitation);
+    }
+    println!(
+        "customers imported: {} new, {} updated, {} unchanged, {} rejected; {invited} invitation(s) sent",
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.rejected.len()
+    );
+    for (line, reason) in report.rejected.iter().take(20) {
+        println!("  line {line}: {reason}");
+    }
+    if report.rejected.len() > 20 {
+        println!("  … and {} more", report.rejected.len() - 20);
     }
     Ok(())
 }

@@ -177,6 +177,119 @@ pub struct Settings {
     pub metrics_token: Option<Secret>,
     /// …or from one of these addresses.
     pub metrics_allow: Vec<IpRange>,
+    /// Staff sign-in through the company's identity provider, when configured.
+    pub staff_sso: Option<StaffSsoSettings>,
+    /// Whether staff may also sign in with a password.
+    pub staff_passwords: bool,
+    /// Customer sign-in through the retailer's customer identity provider, when configured.
+    pub customer_oidc: Option<CustomerOidcSettings>,
+    /// Which ways in the customer sign-in page offers.
+    pub customer_sign_in: CustomerSignIn,
+    /// Origins the shop may send customers back to (`return_url` of a portal session).
+    pub return_origins: Vec<String>,
+}
+
+/// An OpenID Connect provider and Einblick's client there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcSettings {
+    /// Discovery starts at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Shown on the button: "Sign in with …".
+    pub provider_name: String,
+    /// How far the provider's clock may be ahead or behind when an ID token's times are checked.
+    pub clock_skew_seconds: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffSsoSettings {
+    pub oidc: OidcSettings,
+    /// The claims that list the staff member's groups, read in this order.
+    pub roles_claims: Vec<String>,
+    /// Group → role, in order: the first group the person has decides.
+    pub role_map: Vec<(String, crate::domain::StaffRole)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerOidcSettings {
+    pub oidc: OidcSettings,
+    /// The claim that carries the retailer's customer number.
+    pub customer_claim: String,
+}
+
+/// The ways customers get in (`EINBLICK_CUSTOMER_SIGN_IN`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CustomerSignIn {
+    /// Portal sessions opened by the shop's backend.
+    pub portal: bool,
+    /// The retailer's customer identity provider.
+    pub oidc: bool,
+    /// Einblick's own email and password.
+    pub password: bool,
+}
+
+fn parse_customer_sign_in(value: &str) -> Result<CustomerSignIn, String> {
+    let mut ways = CustomerSignIn {
+        portal: false,
+        oidc: false,
+        password: false,
+    };
+    for way in value.split([',', ' ']).filter(|w| !w.trim().is_empty()) {
+        match way.trim() {
+            "portal" => ways.portal = true,
+            "oidc" => ways.oidc = true,
+            "password" => ways.password = true,
+            other => return Err(format!("{other:?} is not one of portal, oidc, password")),
+        }
+    }
+    if !(ways.portal || ways.oidc || ways.password) {
+        return Err("name at least one of portal, oidc, password".into());
+    }
+    Ok(ways)
+}
+
+/// `group=role` pairs, separated by commas or spaces.
+fn parse_role_map(value: &str) -> Result<Vec<(String, crate::domain::StaffRole)>, String> {
+    let map: Vec<(String, crate::domain::StaffRole)> = value
+        .split([',', ' '])
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            let (group, role) = part.trim().split_once('=').ok_or_else(|| {
+                format!("{part:?} is not group=role, like einblick-leads=privacy_lead")
+            })?;
+            let role = crate::domain::StaffRole::parse(role).map_err(|e| e.to_string())?;
+            if role == crate::domain::StaffRole::Regulator {
+                return Err(format!(
+                    "{part:?}: regulators belong to an authority outside the company; they keep \
+                     local accounts, so map groups to privacy_analyst, privacy_lead or admin"
+                ));
+            }
+            Ok((group.to_owned(), role))
+        })
+        .collect::<Result<_, String>>()?;
+    if map.is_empty() {
+        return Err("must map the provider's groups to roles, like \
+                    einblick-analysts=privacy_analyst,einblick-leads=privacy_lead"
+            .into());
+    }
+    Ok(map)
+}
+
+/// `https://shop.example.com` and the like: scheme, host and port only.
+fn parse_origins(value: &str) -> Result<Vec<String>, String> {
+    value
+        .split([',', ' '])
+        .filter(|part| !part.trim().is_empty())
+        .map(|part| {
+            let url = url::Url::parse(part.trim())
+                .map_err(|_| format!("{part:?} is not an origin like https://shop.example.com"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(format!("{part:?} is not an http(s) origin"));
+            }
+            Ok(url.origin().ascii_serialization())
+        })
+        .collect()
 }
 
 /// One address or a CIDR block, e.g. `10.0.0.0/8`, `127.0.0.1`, `fd00::/8`.
@@ -436,6 +549,81 @@ const KEYS: &[Key] = &[
         default: "2",
     },
     Key {
+        file_key: "oidc_issuer",
+        env: &["EINBLICK_OIDC_ISSUER"],
+        default: "",
+    },
+    Key {
+        file_key: "oidc_client_id",
+        env: &["EINBLICK_OIDC_CLIENT_ID"],
+        default: "",
+    },
+    Key {
+        file_key: "oidc_client_secret",
+        env: &["EINBLICK_OIDC_CLIENT_SECRET"],
+        default: "",
+    },
+    Key {
+        file_key: "oidc_provider_name",
+        env: &["EINBLICK_OIDC_PROVIDER_NAME"],
+        default: "single sign-on",
+    },
+    Key {
+        file_key: "oidc_roles_claim",
+        env: &["EINBLICK_OIDC_ROLES_CLAIM"],
+        default: "groups,roles",
+    },
+    Key {
+        file_key: "oidc_role_map",
+        env: &["EINBLICK_OIDC_ROLE_MAP"],
+        default: "",
+    },
+    Key {
+        file_key: "oidc_clock_skew_seconds",
+        env: &["EINBLICK_OIDC_CLOCK_SKEW_SECONDS"],
+        default: "60",
+    },
+    Key {
+        file_key: "staff_passwords",
+        env: &["EINBLICK_STAFF_PASSWORDS"],
+        default: "true",
+    },
+    Key {
+        file_key: "customer_oidc_issuer",
+        env: &["EINBLICK_CUSTOMER_OIDC_ISSUER"],
+        default: "",
+    },
+    Key {
+        file_key: "customer_oidc_client_id",
+        env: &["EINBLICK_CUSTOMER_OIDC_CLIENT_ID"],
+        default: "",
+    },
+    Key {
+        file_key: "customer_oidc_client_secret",
+        env: &["EINBLICK_CUSTOMER_OIDC_CLIENT_SECRET"],
+        default: "",
+    },
+    Key {
+        file_key: "customer_oidc_provider_name",
+        env: &["EINBLICK_CUSTOMER_OIDC_PROVIDER_NAME"],
+        default: "your customer account",
+    },
+    Key {
+        file_key: "customer_oidc_customer_claim",
+        env: &["EINBLICK_CUSTOMER_OIDC_CUSTOMER_CLAIM"],
+        default: "customer_number",
+    },
+    Key {
+        file_key: "customer_sign_in",
+        env: &["EINBLICK_CUSTOMER_SIGN_IN"],
+        default: "portal,password",
+    },
+    Key {
+        file_key: "return_origins",
+        env: &["EINBLICK_RETURN_ORIGINS"],
+        default: "",
+    },
+    Key {
         file_key: "nats_url",
         env: &["EINBLICK_NATS_URL"],
         default: "",
@@ -646,6 +834,75 @@ impl Settings {
             token => Some(Secret(token.to_owned())),
         };
         let metrics_allow = parse_with(get("metrics_allow"), parse_ip_ranges)?;
+        let skew = parse_number(get("oidc_clock_skew_seconds"), 0, 600)?;
+        // One provider's settings, all or nothing: an issuer without a client is a mistake.
+        let oidc = |prefix: &str| -> Result<Option<OidcSettings>, ConfigError> {
+            let issuer = get(&format!("{prefix}issuer"));
+            if issuer.value.trim().is_empty() {
+                return Ok(None);
+            }
+            let issuer_url = parse_with(issuer, |v| {
+                url::Url::parse(v)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "https" | "http"))
+                    .map(|_| v.trim_end_matches('/').to_owned())
+                    .ok_or_else(|| "must be the provider's issuer URL, like https://login.example.com/realms/staff".to_owned())
+            })?;
+            let required = |key: &str| -> Result<String, ConfigError> {
+                let raw = get(&format!("{prefix}{key}"));
+                if raw.value.trim().is_empty() {
+                    return Err(ConfigError {
+                        setting: raw.origin.clone(),
+                        problem: format!("is needed with {}", issuer.origin),
+                    });
+                }
+                Ok(raw.value.trim().to_owned())
+            };
+            Ok(Some(OidcSettings {
+                issuer: issuer_url,
+                client_id: required("client_id")?,
+                client_secret: Secret(required("client_secret")?),
+                provider_name: get(&format!("{prefix}provider_name"))
+                    .value
+                    .trim()
+                    .to_owned(),
+                clock_skew_seconds: skew,
+            }))
+        };
+        let staff_sso = match oidc("oidc_")? {
+            Some(oidc) => Some(StaffSsoSettings {
+                oidc,
+                roles_claims: get("oidc_roles_claim")
+                    .value
+                    .split([',', ' '])
+                    .filter(|c| !c.trim().is_empty())
+                    .map(|c| c.trim().to_owned())
+                    .collect(),
+                role_map: parse_with(get("oidc_role_map"), parse_role_map)?,
+            }),
+            None => None,
+        };
+        let staff_passwords = parse_with(get("staff_passwords"), parse_bool)?;
+        if !staff_passwords && staff_sso.is_none() {
+            return Err(ConfigError {
+                setting: get("staff_passwords").origin.clone(),
+                problem: "staff need a way in: set EINBLICK_OIDC_ISSUER before switching \
+                          passwords off"
+                    .into(),
+            });
+        }
+        let customer_oidc = oidc("customer_oidc_")?.map(|oidc| CustomerOidcSettings {
+            oidc,
+            customer_claim: get("customer_oidc_customer_claim").value.trim().to_owned(),
+        });
+        let customer_sign_in = parse_with(get("customer_sign_in"), parse_customer_sign_in)?;
+        if customer_sign_in.oidc && customer_oidc.is_none() {
+            return Err(ConfigError {
+                setting: get("customer_sign_in").origin.clone(),
+                problem: "oidc needs EINBLICK_CUSTOMER_OIDC_ISSUER".into(),
+            });
+        }
+        let return_origins = parse_with(get("return_origins"), parse_origins)?;
 
         Ok(Settings {
             trusted_proxies,
@@ -653,6 +910,11 @@ impl Settings {
             page_timeout_seconds,
             metrics_token,
             metrics_allow,
+            staff_sso,
+            staff_passwords,
+            customer_oidc,
+            customer_sign_in,
+            return_origins,
             database,
             site_addr,
             site_root,

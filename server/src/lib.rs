@@ -1,13 +1,14 @@
 //! Einblick's server: database, authentication, HTTP, demo data and the command line.
 //!
 //! Layers, lowest first; a module imports only from the layers below it:
-//! - `error`, `domain`, `canonical_json`, `config`, `metrics`, `password`
+//! - `error`, `domain`, `canonical_json`, `config`, `metrics`, `password`, `oidc`
 //! - `db`, `transparency` (the verifiable log's machinery), `email`, `display`
 //! - `state` (what handlers share), `web` (shared web helpers), `auth` (who is asking)
-//! - the features: `portal`, `disputes`, `backoffice`, `regulators`, `reports`, `statistics`,
+//! - the features: `accounts`, `portal`, `disputes`, `backoffice`, `regulators`, `reports`, `statistics`,
 //!   `ingest`, `public_log`, `ops`, `seed`
 //! - `http` (composes the features' routes with the middleware) and `cli`.
 
+pub mod accounts;
 pub mod auth;
 pub mod backoffice;
 pub mod canonical_json;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod oidc;
 pub mod ops;
 pub mod password;
 pub mod portal;

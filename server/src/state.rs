@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::metrics::Metrics;
+use crate::oidc::OidcProvider;
 use crate::password::PasswordHasher;
 use crate::transparency::LogKeys;
 
@@ -19,6 +20,10 @@ pub struct AppState {
     pub log_keys: Arc<LogKeys>,
     /// Argon2 off the async workers, a bounded number at a time.
     pub passwords: PasswordHasher,
+    /// The company's identity provider for staff, when configured.
+    pub staff_sso: Option<OidcProvider>,
+    /// The retailer's customer identity provider, when configured.
+    pub customer_oidc: Option<OidcProvider>,
 }
 
 impl AppState {
@@ -30,7 +35,17 @@ impl AppState {
         )
         .map_err(|e| AppError::internal(e.to_string()))?;
         let metrics = Arc::new(Metrics::default());
+        let staff_sso = settings
+            .staff_sso
+            .as_ref()
+            .map(|sso| OidcProvider::new(sso.oidc.clone()));
+        let customer_oidc = settings
+            .customer_oidc
+            .as_ref()
+            .map(|oidc| OidcProvider::new(oidc.oidc.clone()));
         Ok(Self {
+            staff_sso,
+            customer_oidc,
             db,
             passwords: PasswordHasher::new(settings.password_hash_concurrency, metrics.clone()),
             settings: Arc::new(settings),

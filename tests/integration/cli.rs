@@ -52,9 +52,85 @@ fn migrate_and_seed_demo_are_safe_to_repeat() {
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
-    assert!(run("migrate").contains("8 migration(s) applied"));
+    assert!(run("migrate").contains("9 migration(s) applied"));
     assert!(run("migrate").contains("0 migration(s) applied"));
     assert!(run("seed-demo").contains("demo data loaded"));
     assert!(run("seed-demo").contains("already present"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+crate::both_backends!(service_tokens_and_customer_imports_from_the_command_line);
+
+fn service_tokens_and_customer_imports_from_the_command_line(backend: crate::helpers::Backend) {
+    let database = crate::helpers::ScratchDatabase::new(backend);
+    let dir = crate::helpers::tempfile_dir::TempDir::new(&format!(
+        "{}_customers",
+        crate::helpers::unique_name()
+    ));
+    let outbox = dir.0.join("outbox");
+    let run = |args: &[&str]| {
+        let output = einblick()
+            .args(args)
+            .env("DATABASE_URL", database.url())
+            .env("EINBLICK_OUTBOX_DIR", &outbox)
+            .env("EINBLICK_PUBLIC_URL", "https://einblick.example.com")
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    let (ok, created) = run(&["service-token", "create", "--label", "Shop backend"]);
+    assert!(ok, "{created}");
+    let token = created
+        .lines()
+        .find(|l| l.starts_with("ebs_"))
+        .expect("the token is printed");
+    let (_, listed) = run(&["service-token", "list"]);
+    assert!(
+        listed.contains("Shop backend") && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(!listed.contains(token), "the list shows the token itself");
+    let id = listed.split('\t').next().unwrap().trim().to_owned();
+    let (ok, revoked) = run(&["service-token", "revoke", &id]);
+    assert!(ok && revoked.contains("revoked"), "{revoked}");
+    let (ok, again) = run(&["service-token", "revoke", &id]);
+    assert!(!ok && again.contains("no active service token"), "{again}");
+
+    let file = dir.0.join("customers.csv");
+    std::fs::write(
+        &file,
+        "customer_ref,email,name,locale,time_zone,high_profile\n\
+         C-5001,erika@example.org,\"Mustermann, Erika\",de-DE,Europe/Berlin,\n\
+         C-5002,,Max Ohnemail,en,,\n\
+         C-5003,not-an-address,Bad Line,de,,\n\
+         C-5004,promi@example.org,Paula Promi,de,Europe/Vienna,yes\n",
+    )
+    .unwrap();
+    let (ok, first) = run(&["customers", "import", file.to_str().unwrap(), "--invite"]);
+    assert!(ok, "{first}");
+    assert!(
+        first.contains("3 new, 0 updated, 0 unchanged, 1 rejected"),
+        "{first}"
+    );
+    assert!(first.contains("2 invitation(s) sent"), "{first}");
+    assert!(first.contains("line 4: email must be"), "{first}");
+    let (ok, second) = run(&["customers", "import", file.to_str().unwrap(), "--invite"]);
+    assert!(ok, "{second}");
+    assert!(
+        second.contains("0 new, 0 updated, 3 unchanged, 1 rejected"),
+        "{second}"
+    );
+    assert!(second.contains("0 invitation(s) sent"), "{second}");
+    let invitations: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(invitations.len(), 2);
+    assert!(invitations
+        .iter()
+        .all(|mail| mail.contains("X-Einblick-Notice: invitation")));
 }

@@ -194,7 +194,8 @@ impl TestApp {
             .iter()
             .map(|(k, v)| ((*k).into(), (*v).into()))
             .collect();
-        env.insert("LEPTOS_SITE_ADDR".into(), "127.0.0.1:0".into());
+        env.entry("LEPTOS_SITE_ADDR".into())
+            .or_insert_with(|| "127.0.0.1:0".into());
         // Lets a run of the suite switch the stall guard off (see server/src/http/stall_guard.rs).
         if let Ok(seconds) = std::env::var("EINBLICK_PAGE_TIMEOUT_SECONDS") {
             env.entry("EINBLICK_PAGE_TIMEOUT_SECONDS".into())

@@ -2,13 +2,19 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::current_lang;
+use crate::dto::Viewer;
 use crate::i18n::Lang;
 
 /// The top bar: product name, language switch and, when signed in, the sign-out button.
 /// Both controls are plain forms so they work without JavaScript.
 #[component]
 pub fn SiteHeader(
-    #[prop(optional, into)] signed_in_as: Option<String>,
+    /// The signed-in staff member's name, as shown.
+    #[prop(optional, into)]
+    signed_in_as: Option<String>,
+    /// The signed-in customer.
+    #[prop(optional, into)]
+    viewer: Option<Viewer>,
     /// The back office's header: its own home and sign-out.
     #[prop(optional)]
     staff: bool,
@@ -39,12 +45,23 @@ pub fn SiteHeader(
             </nav>
         }
     });
-    let customer_nav = (signed_in_as.is_some() && !staff).then(|| {
+    let account_url = viewer.as_ref().and_then(|v| v.account_url.clone());
+    let signed_in_as = signed_in_as.or_else(|| viewer.as_ref().map(|v| v.name.clone()));
+    let customer_nav = (viewer.is_some() && !staff).then(|| {
         view! {
             <nav class="main-nav" aria-label=texts.app_name>
                 <a href="/timeline">{disputes.nav_timeline}</a>
                 <a href="/disputes">{disputes.nav_disputes}</a>
                 <a href="/reports">{lang.reports().nav_report}</a>
+                {account_url
+                    .map(|url| {
+                        view! {
+                            <a href=url class="back-to-shop" rel="noopener">
+                                <span aria-hidden="true">"← "</span>
+                                {lang.account().back_to_account}
+                            </a>
+                        }
+                    })}
             </nav>
         }
     });

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{DeadLetterId, FeedTokenId, StaffAccountId};
+use super::ids::{DeadLetterId, FeedTokenId, ServiceTokenId, StaffAccountId};
 
 use super::backoffice::StaffViewer;
 
@@ -17,6 +17,10 @@ pub struct StaffAccount {
     pub active: bool,
     /// False for accounts that will sign in through SSO only.
     pub password_sign_in: bool,
+    /// Linked to the company's identity provider.
+    pub sso: bool,
+    /// `YYYY-MM-DD HH:MM` Berlin time; `None` before the first sign-in.
+    pub last_signed_in_at: Option<String>,
     pub is_viewer: bool,
 }
 
@@ -69,6 +73,15 @@ pub struct FeedTokenSummary {
     pub revoked: bool,
 }
 
+/// A token the shop's backend opens portal sessions with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceTokenSummary {
+    pub id: ServiceTokenId,
+    pub label: String,
+    pub created_at: String,
+    pub revoked: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedAdmin {
     pub viewer: StaffViewer,
@@ -77,6 +90,7 @@ pub struct FeedAdmin {
     pub open_dead_letters: u64,
     pub unknown_codes: Vec<UnknownCode>,
     pub tokens: Vec<FeedTokenSummary>,
+    pub service_tokens: Vec<ServiceTokenSummary>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

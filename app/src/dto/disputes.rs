@@ -14,7 +14,7 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 /// What the dispute form shows: the chosen entries and the deadline a filing today would get.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DisputeDraft {
-    pub viewer_name: String,
+    pub viewer: crate::dto::Viewer,
     pub entries: Vec<TimelineEntry>,
     pub due_if_filed_today: NaiveDate,
 }
@@ -35,7 +35,7 @@ pub struct DisputeSummary {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MyDisputes {
-    pub viewer_name: String,
+    pub viewer: crate::dto::Viewer,
     pub disputes: Vec<DisputeSummary>,
 }
 
@@ -55,7 +55,7 @@ pub struct CaseStep {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DisputeDetail {
-    pub viewer_name: String,
+    pub viewer: crate::dto::Viewer,
     pub summary: DisputeSummary,
     pub statement: String,
     pub entries: Vec<TimelineEntry>,

@@ -37,4 +37,6 @@ row_id!(
     DeadLetterId,
     /// A back-office account.
     StaffAccountId,
+    /// A credential of the shop's backend (never the token itself).
+    ServiceTokenId,
 );

@@ -183,6 +183,48 @@ fn Feed(feed: FeedAdmin) -> impl IntoView {
                     <button type="submit" class="primary">{texts.token_create_button}</button>
                 </form>
             </section>
+
+            <section aria-labelledby="service-tokens-heading">
+                <h2 id="service-tokens-heading">{texts.service_tokens_heading}</h2>
+                <p>{texts.service_tokens_intro}</p>
+                {if feed.service_tokens.is_empty() {
+                    view! { <p class="empty-state">{texts.service_tokens_empty}</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="queue service-tokens">
+                            <thead><tr>
+                                <th scope="col">{texts.col_label}</th>
+                                <th scope="col">{texts.col_created}</th>
+                                <th scope="col"><span class="visually-hidden">{texts.revoke}</span></th>
+                            </tr></thead>
+                            <tbody>
+                                {feed.service_tokens.into_iter().map(|t| {
+                                    let action = format!("/staff/admin/service-tokens/{}/revoke", t.id);
+                                    view! {
+                                        <tr data-service-token=t.id.to_string()>
+                                            <th scope="row">{t.label.clone()}</th>
+                                            <td>{t.created_at.clone()}</td>
+                                            <td>
+                                                {if t.revoked {
+                                                    view! { <span class="badge">{texts.revoked}</span> }.into_any()
+                                                } else {
+                                                    view! { <form method="post" action=action><button type="submit" class="danger">{texts.revoke}</button></form> }.into_any()
+                                                }}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+                <form method="post" action="/staff/admin/service-tokens" class="action" id="new-service-token">
+                    <h3>{texts.service_token_create_heading}</h3>
+                    <label for="service-token-label">{texts.token_label_label}</label>
+                    <input id="service-token-label" name="label" type="text" required maxlength="100" />
+                    <button type="submit" class="primary">{texts.service_token_create_button}</button>
+                </form>
+            </section>
         </main>
     }
 }

@@ -48,6 +48,8 @@ fn Accounts(accounts: StaffAccounts) -> impl IntoView {
                             <th scope="col">{texts.col_role}</th>
                             <th scope="col">{texts.col_authority}</th>
                             <th scope="col">{texts.col_state}</th>
+                            <th scope="col">{texts.sign_in_way}</th>
+                            <th scope="col">{texts.col_last_sign_in}</th>
                             <th scope="col"><span class="visually-hidden">{texts.deactivate}</span></th>
                         </tr>
                     </thead>
@@ -64,10 +66,16 @@ fn Accounts(accounts: StaffAccounts) -> impl IntoView {
                                     <td>{account.email.clone()}</td>
                                     <td>{backoffice.role_label(&account.role)}</td>
                                     <td>{account.authority.clone().unwrap_or_default()}</td>
-                                    <td>
-                                        {if account.active { texts.active } else { texts.inactive }}
-                                        {(!account.password_sign_in).then(|| format!(" · {}", texts.sso_only))}
+                                    <td>{if account.active { texts.active } else { texts.inactive }}</td>
+                                    <td data-sign-in=if account.sso { "sso" } else { "password" }>
+                                        {match (account.sso, account.password_sign_in) {
+                                            (true, true) => format!("{} · {}", texts.via_sso, texts.via_password),
+                                            (true, false) => texts.via_sso.to_owned(),
+                                            (false, true) => texts.via_password.to_owned(),
+                                            (false, false) => texts.sso_only.to_owned(),
+                                        }}
                                     </td>
+                                    <td>{account.last_signed_in_at.clone().unwrap_or_else(|| texts.never_signed_in.to_owned())}</td>
                                     <td>
                                         {(!account.is_viewer).then(|| view! {
                                             <form method="post" action=action>

@@ -54,7 +54,7 @@ fn DisputeView(detail: DisputeDetail) -> impl IntoView {
 
     view! {
         <Title text=title.clone() />
-        <SiteHeader signed_in_as=detail.viewer_name.clone() />
+        <SiteHeader viewer=detail.viewer.clone() />
         <main id="main" class="page narrow">
             <p class="breadcrumb"><a href="/disputes">{texts.back_to_list}</a></p>
             <h1>{title}</h1>

@@ -46,7 +46,7 @@ fn DisputeForm(draft: DisputeDraft) -> impl IntoView {
     let has_entries = !draft.entries.is_empty();
 
     view! {
-        <SiteHeader signed_in_as=draft.viewer_name.clone() />
+        <SiteHeader viewer=draft.viewer.clone() />
         <main id="main" class="page narrow">
             <h1>{texts.new_title}</h1>
             <p class="lead">{texts.new_intro}</p>

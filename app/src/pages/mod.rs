@@ -1,3 +1,4 @@
+pub mod account;
 pub mod admin_feed;
 pub mod admin_staff;
 pub mod dispute_detail;

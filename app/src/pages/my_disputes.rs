@@ -24,7 +24,7 @@ fn DisputeList(list: MyDisputes) -> impl IntoView {
     let lang = current_lang();
     let texts = lang.disputes();
     view! {
-        <SiteHeader signed_in_as=list.viewer_name.clone() />
+        <SiteHeader viewer=list.viewer.clone() />
         <main id="main" class="page">
             <h1>{texts.list_title}</h1>
             <p class="lead">{texts.list_intro}</p>

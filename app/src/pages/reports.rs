@@ -50,7 +50,7 @@ fn ReportFormView(form: ReportForm) -> impl IntoView {
         _ => texts.format_csv,
     };
     view! {
-        <SiteHeader signed_in_as=form.viewer_name.clone() />
+        <SiteHeader viewer=form.viewer.clone() />
         <main id="main" class="page narrow">
             <h1>{texts.title}</h1>
             <p class="lead">{texts.intro}</p>

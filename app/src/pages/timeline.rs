@@ -70,7 +70,7 @@ fn TimelineView(page: Page, query: TimelineQuery, pending: ReadSignal<bool>) -> 
     let filtered = query.has_filters();
 
     view! {
-        <SiteHeader signed_in_as=page.viewer_name.clone() />
+        <SiteHeader viewer=page.viewer.clone() />
         <main id="main" class="page" aria-busy=move || pending.get().to_string()>
             <h1>{texts.timeline_title}</h1>
             <p class="lead">{texts.timeline_intro}</p>

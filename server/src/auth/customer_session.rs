@@ -18,6 +18,8 @@ use crate::state::AppState;
 #[derive(Clone, Debug)]
 pub struct CustomerSession {
     pub customer: CustomerRow,
+    /// The shop's account page, when the shop opened this session.
+    pub return_url: Option<String>,
 }
 
 impl CustomerSession {
@@ -26,14 +28,25 @@ impl CustomerSession {
         let token = session::token_of(caller, SessionKind::Customer)
             .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
         let limits = session::SessionLimits::of(&state.settings);
-        let customer = state
+        let (customer, found) = state
             .db
             .run(move |conn| {
                 session::customer_for_token(conn, &token, &limits, Utc::now().naive_utc())
             })
             .await?
             .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
-        Ok(Self { customer })
+        Ok(Self {
+            customer,
+            return_url: found.return_url,
+        })
+    }
+
+    /// Who is signed in, as the page header shows them.
+    pub fn viewer(&self) -> app::dto::Viewer {
+        app::dto::Viewer {
+            name: self.customer.display_name.clone(),
+            account_url: self.return_url.clone(),
+        }
     }
 
     pub fn id(&self) -> CustomerId {

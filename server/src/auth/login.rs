@@ -36,6 +36,9 @@ pub async fn customer_login(
         next,
     } = form.into_inner();
     let next = next.as_deref().and_then(local_redirect_target);
+    if !state.settings.customer_sign_in.password {
+        return Ok(see_other("/login?error=passwords_off"));
+    }
     let back = |query: &str| match &next {
         Some(n) => see_other(&format!(
             "/login?{query}&next={}",
@@ -79,6 +82,9 @@ pub async fn staff_login(
     let LoginForm {
         email, password, ..
     } = form.into_inner();
+    if !state.settings.staff_passwords {
+        return Ok(see_other("/staff/login?error=passwords_off"));
+    }
     if email.trim().is_empty() || password.is_empty() {
         return Ok(see_other("/staff/login?error=missing"));
     }

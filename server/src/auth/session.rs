@@ -120,7 +120,8 @@ impl SessionLimits {
 }
 
 /// Who a session belongs to: a customer or a staff member (never both, the table checks).
-enum SessionOwner {
+#[derive(Clone, Copy, Debug)]
+pub enum SessionOwner {
     Customer(CustomerId),
     Staff(StaffUserId),
 }
@@ -131,7 +132,7 @@ fn owner_of(
     token: &str,
     limits: &SessionLimits,
     now: NaiveDateTime,
-) -> Result<Option<SessionOwner>, AppError> {
+) -> Result<Option<(SessionOwner, session::SessionRow)>, AppError> {
     let hash = token_hash(token);
     let Some(found) = session::find_active(conn, &hash, limits.idle_cutoff(now))? else {
         return Ok(None);
@@ -155,18 +156,20 @@ fn owner_of(
     if (now - found.last_seen_at).num_seconds() >= TOUCH_INTERVAL_SECONDS {
         session::touch(conn, &hash, now)?;
     }
-    Ok(Some(owner))
+    Ok(Some((owner, found)))
 }
 
-/// The customer whose unexpired session `token` is; keeps the session alive.
+/// The customer whose unexpired session `token` is, and the session; keeps it alive.
 pub fn customer_for_token(
     conn: &mut AnyConnection,
     token: &str,
     limits: &SessionLimits,
     now: NaiveDateTime,
-) -> Result<Option<CustomerRow>, AppError> {
+) -> Result<Option<(CustomerRow, session::SessionRow)>, AppError> {
     match owner_of(conn, token, limits, now)? {
-        Some(SessionOwner::Customer(id)) => Ok(customer::find(conn, id)?),
+        Some((SessionOwner::Customer(id), found)) => {
+            Ok(customer::find(conn, id)?.map(|customer| (customer, found)))
+        }
         _ => Ok(None),
     }
 }
@@ -179,11 +182,42 @@ pub fn staff_for_token(
     now: NaiveDateTime,
 ) -> Result<Option<StaffUserRow>, AppError> {
     match owner_of(conn, token, limits, now)? {
-        Some(SessionOwner::Staff(id)) => {
+        Some((SessionOwner::Staff(id), _)) => {
             Ok(staff_user::find(conn, id)?.filter(|staff| staff.is_active))
         }
         _ => Ok(None),
     }
+}
+
+/// Starts a session for `owner` and returns its token. The session the browser held before (if
+/// any) is ended: a session id planted before sign-in is worthless. Sign-ins are rare enough to
+/// carry the clean-up of sessions that are over.
+pub fn open(
+    conn: &mut AnyConnection,
+    owner: SessionOwner,
+    extras: &session::SessionExtras,
+    previous: Option<&str>,
+    limits: &SessionLimits,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    if let Some(previous) = previous {
+        session::delete(conn, &token_hash(previous))?;
+    }
+    session::delete_idle(conn, limits.idle_cutoff(now))?;
+    session::delete_created_before(conn, limits.oldest_allowed(now))?;
+    let token = new_token();
+    let hash = token_hash(&token);
+    match owner {
+        SessionOwner::Customer(id) => {
+            session::insert_for_customer(conn, &hash, id, extras, now)?;
+            customer::mark_signed_in(conn, id, now)?;
+        }
+        SessionOwner::Staff(id) => {
+            session::insert_for_staff(conn, &hash, id, extras, now)?;
+            staff_user::mark_signed_in(conn, id, now)?;
+        }
+    }
+    Ok(token)
 }
 
 /// A cookie of ours: HttpOnly, SameSite=Lax, for the whole site; `Secure` and `__Host-` over TLS.

@@ -11,7 +11,7 @@ use app::backend::Caller;
 
 use super::session::{self, SessionKind};
 use super::throttle::Throttle;
-use crate::db::{customer, session as session_table, staff_user, AnyConnection};
+use crate::db::{customer, staff_user, AnyConnection};
 use crate::domain::{CustomerId, EmailAddress, StaffRole, StaffUserId};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -51,7 +51,7 @@ fn find_candidate(
     Ok(match kind {
         SessionKind::Customer => customer::find_by_email(conn, email)?.map(|found| Candidate {
             who: SignedIn::Customer(found.id()),
-            password_hash: Some(found.password_hash),
+            password_hash: found.password_hash,
         }),
         // Deactivated accounts cannot sign in; accounts without a password (single sign-on)
         // not here.
@@ -114,25 +114,24 @@ pub async fn sign_in(
                 return Ok(Outcome::Invalid);
             };
             let device_token = throttle.settle(conn, attempt, true, now)?;
-            // A new id at every sign-in: a session id planted before sign-in is worthless.
-            if let Some(previous) = previous {
-                session_table::delete(conn, &session::token_hash(&previous))?;
-            }
-            // Sign-ins are rare enough to carry the clean-up of sessions that are over.
-            session_table::delete_idle(conn, limits.idle_cutoff(now))?;
-            session_table::delete_created_before(conn, limits.oldest_allowed(now))?;
-            let token = session::new_token();
-            let hash = session::token_hash(&token);
-            match candidate.who {
+            let owner = match candidate.who {
                 SignedIn::Customer(id) => {
-                    session_table::insert_for_customer(conn, &hash, id, now)?;
                     tracing::info!(email_domain = email.domain(), "customer signed in");
+                    session::SessionOwner::Customer(id)
                 }
                 SignedIn::Staff(id, role) => {
-                    session_table::insert_for_staff(conn, &hash, id, now)?;
                     tracing::info!(staff_user = id.0, role = role.code(), "staff signed in");
+                    session::SessionOwner::Staff(id)
                 }
-            }
+            };
+            let token = session::open(
+                conn,
+                owner,
+                &Default::default(),
+                previous.as_deref(),
+                &limits,
+                now,
+            )?;
             Ok(Outcome::SignedIn {
                 token,
                 who: candidate.who,

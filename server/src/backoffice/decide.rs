@@ -60,12 +60,11 @@ pub async fn decide(
                 record(conn, case, "internal_note", Some(note.as_str()), false)?;
             }
             let due = case.dispute.deadline().due_on();
-            Ok(Done::Changed(vec![email_about(
-                case,
-                notice,
-                due,
-                Some(explanation.as_str()),
-            )]))
+            Ok(Done::Changed(
+                email_about(case, notice, due, Some(explanation.as_str()))
+                    .into_iter()
+                    .collect(),
+            ))
         },
     )
     .await

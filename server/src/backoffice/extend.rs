@@ -53,12 +53,11 @@ pub async fn extend(
                 },
             )?;
             record(conn, case, "extended", Some(reason.as_str()), true)?;
-            Ok(Done::Changed(vec![email_about(
-                case,
-                Notice::Extended,
-                due,
-                Some(reason.as_str()),
-            )]))
+            Ok(Done::Changed(
+                email_about(case, Notice::Extended, due, Some(reason.as_str()))
+                    .into_iter()
+                    .collect(),
+            ))
         },
     )
     .await

@@ -21,7 +21,7 @@ use crate::state::AppState;
 /// Dead letters listed on the page; older ones are counted.
 const DEAD_LETTERS_SHOWN: i64 = 100;
 
-fn berlin(at: chrono::NaiveDateTime) -> String {
+pub fn berlin(at: chrono::NaiveDateTime) -> String {
     local_date_time(at, FALLBACK_TIME_ZONE)
 }
 
@@ -82,7 +82,17 @@ pub async fn load(
                     revoked: t.revoked_at.is_some(),
                 })
                 .collect();
+            let service_tokens = crate::db::service_token::list(conn)?
+                .iter()
+                .map(|t| app::dto::admin::ServiceTokenSummary {
+                    id: crate::domain::ServiceTokenId(t.id),
+                    label: t.label.clone(),
+                    created_at: berlin(t.created_at),
+                    revoked: t.revoked_at.is_some(),
+                })
+                .collect();
             Ok(FeedAdmin {
+                service_tokens,
                 viewer,
                 sources,
                 dead_letters,

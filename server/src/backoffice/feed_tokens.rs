@@ -17,17 +17,17 @@ const PAGE: &str = "/staff/admin/feed";
 
 #[derive(Template)]
 #[template(path = "token_created.html")]
-struct TokenCreatedPage<'a> {
-    lang: &'a str,
-    app_name: &'a str,
-    title: &'a str,
-    body: &'a str,
-    label_heading: &'a str,
-    label: &'a str,
-    sources_heading: &'a str,
-    sources: &'a [String],
-    token: &'a str,
-    back: &'a str,
+pub struct TokenCreatedPage<'a> {
+    pub lang: &'a str,
+    pub app_name: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub label_heading: &'a str,
+    pub label: &'a str,
+    pub sources_heading: &'a str,
+    pub sources: &'a [String],
+    pub token: &'a str,
+    pub back: &'a str,
 }
 
 pub async fn create(

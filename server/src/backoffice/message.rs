@@ -29,12 +29,11 @@ pub async fn message(
             };
             record(conn, case, "message_to_customer", Some(text.as_str()), true)?;
             let due = case.dispute.deadline().due_on();
-            Ok(Done::Changed(vec![email_about(
-                case,
-                Notice::Message,
-                due,
-                Some(text.as_str()),
-            )]))
+            Ok(Done::Changed(
+                email_about(case, Notice::Message, due, Some(text.as_str()))
+                    .into_iter()
+                    .collect(),
+            ))
         },
     )
     .await

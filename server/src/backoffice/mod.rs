@@ -14,6 +14,7 @@ pub mod queue;
 pub mod replay;
 pub mod request_info;
 pub mod review;
+pub mod service_tokens;
 pub mod staff_accounts;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -67,6 +68,12 @@ pub fn routes(routes: &mut Routes) {
         "/staff/admin/feed/tokens/{id}/revoke",
         staff,
         feed_tokens::revoke,
+    );
+    routes.post("/staff/admin/service-tokens", staff, service_tokens::create);
+    routes.post(
+        "/staff/admin/service-tokens/{id}/revoke",
+        staff,
+        service_tokens::revoke,
     );
     routes.post(
         "/staff/admin/dead-letters/{id}/replay",
@@ -191,7 +198,7 @@ pub fn email_about(
     notice: email::Notice,
     due_on: chrono::NaiveDate,
     quote: Option<&str>,
-) -> CaseEmail {
+) -> Option<CaseEmail> {
     crate::disputes::email_to(context.customer, context.dispute, notice, due_on, quote)
 }
 

@@ -40,12 +40,11 @@ pub async fn request_info(
             )?;
             record(conn, case, "info_requested", Some(question.as_str()), true)?;
             let due = case.dispute.deadline().due_on();
-            Ok(Done::Changed(vec![email_about(
-                case,
-                Notice::InfoRequested,
-                due,
-                Some(question.as_str()),
-            )]))
+            Ok(Done::Changed(
+                email_about(case, Notice::InfoRequested, due, Some(question.as_str()))
+                    .into_iter()
+                    .collect(),
+            ))
         },
     )
     .await

@@ -38,12 +38,11 @@ pub async fn review(
             )?;
             record(conn, case, "review_started", None, true)?;
             let due = case.dispute.deadline().due_on();
-            Ok(Done::Changed(vec![email_about(
-                case,
-                Notice::ReviewStarted,
-                due,
-                None,
-            )]))
+            Ok(Done::Changed(
+                email_about(case, Notice::ReviewStarted, due, None)
+                    .into_iter()
+                    .collect(),
+            ))
         },
     )
     .await

@@ -38,6 +38,8 @@ pub async fn load(
                     authority: row.authority,
                     active: row.is_active,
                     password_sign_in: row.password_hash.is_some(),
+                    sso: row.sso_subject.is_some(),
+                    last_signed_in_at: row.last_signed_in_at.map(super::feed_admin::berlin),
                 })
                 .collect();
             Ok(StaffAccounts { viewer, accounts })
@@ -97,6 +99,7 @@ pub async fn create(
                 authority: authority.as_deref(),
                 is_active: true,
                 created_at: now,
+                sso_subject: None,
             },
         )?;
         tracing::info!(

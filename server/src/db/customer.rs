@@ -3,21 +3,26 @@ use diesel::prelude::*;
 
 use super::schema::customers;
 use super::AnyConnection;
-use crate::domain::{CustomerId, EmailAddress};
+use crate::domain::{CustomerId, CustomerProfile, EmailAddress};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = customers)]
 pub struct CustomerRow {
     pub id: i64,
     pub customer_ref: String,
-    pub email: String,
-    pub password_hash: String,
+    /// `None` for a customer the shop or an identity provider brought in without one.
+    pub email: Option<String>,
+    /// `None` until the customer sets a password (or never, when they sign in elsewhere).
+    pub password_hash: Option<String>,
     pub display_name: String,
     pub time_zone: String,
     pub is_vip: bool,
     pub created_at: NaiveDateTime,
     /// `de` or `en`: the language of the customer's emails.
     pub lang: String,
+    pub last_signed_in_at: Option<NaiveDateTime>,
+    /// When the retailer last described this customer (see [`upsert_profile`]).
+    pub profile_updated_at: Option<NaiveDateTime>,
 }
 
 impl CustomerRow {
@@ -35,12 +40,14 @@ impl CustomerRow {
 #[diesel(table_name = customers)]
 pub struct NewCustomer {
     pub customer_ref: String,
-    pub email: String,
-    pub password_hash: String,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
     pub display_name: String,
     pub time_zone: String,
     pub is_vip: bool,
     pub created_at: NaiveDateTime,
+    pub lang: String,
+    pub profile_updated_at: Option<NaiveDateTime>,
 }
 
 pub fn find_by_email(
@@ -97,4 +104,136 @@ pub fn find_by_ref(
         .select(CustomerRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// What a profile changes on a stored customer; members left `None` stay as they are.
+#[derive(AsChangeset)]
+#[diesel(table_name = customers)]
+struct ProfileChange {
+    email: Option<String>,
+    display_name: Option<String>,
+    lang: Option<String>,
+    time_zone: Option<String>,
+    is_vip: Option<bool>,
+    profile_updated_at: Option<NaiveDateTime>,
+}
+
+/// Whether the customer was made just now or was known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provisioned {
+    Created,
+    Updated,
+    /// The same description (same time) again: applied, changing nothing.
+    Repeated,
+    /// A newer description was stored already; this older one changed nothing.
+    Stale,
+}
+
+/// Makes the customer `profile` describes (just-in-time provisioning) or updates the members it
+/// gives, as the retailer described them at `described_at`. Idempotent: the same profile twice
+/// changes nothing the second time, and an older description never overwrites a newer one. An
+/// email address another customer holds is not taken from them (it is left out, and logged).
+pub fn upsert_profile(
+    conn: &mut AnyConnection,
+    profile: &CustomerProfile,
+    described_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<(CustomerRow, Provisioned)> {
+    let customer_ref = profile.customer_ref.as_str();
+    let email = match &profile.email {
+        Some(email) => match find_by_email(conn, email)? {
+            Some(holder) if holder.customer_ref != customer_ref => {
+                tracing::warn!(
+                    email_domain = email.domain(),
+                    "a customer profile names an email address another customer holds; it is left out"
+                );
+                None
+            }
+            _ => Some(email.as_str().to_owned()),
+        },
+        None => None,
+    };
+    let new = NewCustomer {
+        customer_ref: customer_ref.to_owned(),
+        email: email.clone(),
+        password_hash: None,
+        display_name: profile.display_name(),
+        time_zone: profile
+            .time_zone
+            .clone()
+            .unwrap_or_else(|| crate::domain::time::FALLBACK_TIME_ZONE.name().to_owned()),
+        is_vip: profile.high_profile.unwrap_or(false),
+        created_at: now,
+        lang: profile.lang.unwrap_or_default().code().to_owned(),
+        profile_updated_at: Some(described_at),
+    };
+    // Two first sign-ins at once: one inserts, the other finds the row.
+    let inserted = crate::with_backend!(conn, |c| {
+        diesel::insert_into(customers::table)
+            .values(&new)
+            .on_conflict(customers::customer_ref)
+            .do_nothing()
+            .execute(c)
+    })?;
+    let stored = find_by_ref(conn, customer_ref)?.ok_or(diesel::result::Error::NotFound)?;
+    if inserted == 1 {
+        return Ok((stored, Provisioned::Created));
+    }
+    let outcome = match stored.profile_updated_at {
+        Some(at) if at > described_at => return Ok((stored, Provisioned::Stale)),
+        Some(at) if at == described_at => Provisioned::Repeated,
+        _ => Provisioned::Updated,
+    };
+    diesel::update(customers::table.find(stored.id))
+        .set(ProfileChange {
+            email,
+            display_name: profile.name.clone(),
+            lang: profile.lang.map(|l| l.code().to_owned()),
+            time_zone: profile.time_zone.clone(),
+            is_vip: profile.high_profile,
+            profile_updated_at: Some(described_at),
+        })
+        .execute(conn)?;
+    let updated = find(conn, stored.id())?.ok_or(diesel::result::Error::NotFound)?;
+    Ok((updated, outcome))
+}
+
+pub fn set_password_hash(
+    conn: &mut AnyConnection,
+    id: CustomerId,
+    password_hash: &str,
+) -> QueryResult<usize> {
+    diesel::update(customers::table.find(id.0))
+        .set(customers::password_hash.eq(password_hash))
+        .execute(conn)
+}
+
+pub fn mark_signed_in(
+    conn: &mut AnyConnection,
+    id: CustomerId,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(customers::table.find(id.0))
+        .set(customers::last_signed_in_at.eq(now))
+        .execute(conn)
+}
+
+/// Holds the customer's row until the transaction ends, so two requests about the same
+/// customer (two reset links at once) take turns. SQLite needs nothing: its writes take turns.
+pub fn lock(conn: &mut AnyConnection, id: CustomerId) -> QueryResult<()> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(pg) => {
+            customers::table
+                .find(id.0)
+                .select(customers::id)
+                .for_update()
+                .first::<i64>(pg)?;
+        }
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(_) => {
+            let _ = id;
+        }
+    }
+    Ok(())
 }

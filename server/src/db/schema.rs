@@ -28,13 +28,15 @@ diesel::table! {
     customers (id) {
         id -> Int8,
         customer_ref -> Text,
-        email -> Text,
-        password_hash -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
         display_name -> Text,
         time_zone -> Text,
         is_vip -> Bool,
         created_at -> Timestamp,
         lang -> Text,
+        last_signed_in_at -> Nullable<Timestamp>,
+        profile_updated_at -> Nullable<Timestamp>,
     }
 }
 
@@ -154,6 +156,44 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_logins (state_hash) {
+        state_hash -> Text,
+        purpose -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next_path -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    password_links (token_hash) {
+        token_hash -> Text,
+        customer_id -> Int8,
+        purpose -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    portal_links (token_hash) {
+        token_hash -> Text,
+        customer_ref -> Text,
+        email -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        lang -> Nullable<Text>,
+        time_zone -> Nullable<Text>,
+        path -> Text,
+        return_url -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     reason_codes (code) {
         code -> Text,
         label_de -> Text,
@@ -200,12 +240,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    service_tokens (id) {
+        id -> Int8,
+        token_hash -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     sessions (token_hash) {
         token_hash -> Text,
         customer_id -> Nullable<Int8>,
         staff_user_id -> Nullable<Int8>,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
+        id_token -> Nullable<Text>,
+        return_url -> Nullable<Text>,
     }
 }
 
@@ -227,6 +279,8 @@ diesel::table! {
         authority -> Nullable<Text>,
         is_active -> Bool,
         created_at -> Timestamp,
+        sso_subject -> Nullable<Text>,
+        last_signed_in_at -> Nullable<Timestamp>,
     }
 }
 
@@ -255,6 +309,7 @@ diesel::joinable!(dispute_history -> disputes (dispute_id));
 diesel::joinable!(dispute_history -> staff_users (staff_user_id));
 diesel::joinable!(disputes -> customers (customer_id));
 diesel::joinable!(disputes -> staff_users (assignee_id));
+diesel::joinable!(password_links -> customers (customer_id));
 diesel::joinable!(regulator_actions -> regulator_cases (case_id));
 diesel::joinable!(regulator_actions -> staff_users (staff_user_id));
 diesel::joinable!(regulator_cases -> customers (customer_id));
@@ -276,10 +331,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     log_sequence,
     log_tiles,
     login_failures,
+    oidc_logins,
+    password_links,
+    portal_links,
     reason_codes,
     regulator_actions,
     regulator_cases,
     roles,
+    service_tokens,
     sessions,
     source_systems,
     staff_users,

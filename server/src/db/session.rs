@@ -15,6 +15,10 @@ pub struct SessionRow {
     pub staff_user_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
+    /// The identity provider's ID token, for its logout (`id_token_hint`).
+    pub id_token: Option<String>,
+    /// The shop's account page, for a session the shop opened.
+    pub return_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -25,12 +29,22 @@ pub struct NewSession<'a> {
     pub staff_user_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
+    pub id_token: Option<&'a str>,
+    pub return_url: Option<&'a str>,
+}
+
+/// What a session carries beside its owner.
+#[derive(Debug, Clone, Default)]
+pub struct SessionExtras {
+    pub id_token: Option<String>,
+    pub return_url: Option<String>,
 }
 
 pub fn insert_for_customer(
     conn: &mut AnyConnection,
     token_hash: &str,
     customer: CustomerId,
+    extras: &SessionExtras,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::insert_into(sessions::table)
@@ -40,6 +54,8 @@ pub fn insert_for_customer(
             staff_user_id: None,
             created_at: now,
             last_seen_at: now,
+            id_token: extras.id_token.as_deref(),
+            return_url: extras.return_url.as_deref(),
         })
         .execute(conn)
 }
@@ -48,6 +64,7 @@ pub fn insert_for_staff(
     conn: &mut AnyConnection,
     token_hash: &str,
     staff: StaffUserId,
+    extras: &SessionExtras,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::insert_into(sessions::table)
@@ -57,6 +74,8 @@ pub fn insert_for_staff(
             staff_user_id: Some(staff.0),
             created_at: now,
             last_seen_at: now,
+            id_token: extras.id_token.as_deref(),
+            return_url: extras.return_url.as_deref(),
         })
         .execute(conn)
 }
@@ -94,4 +113,23 @@ pub fn delete_created_before(
     cutoff: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::created_at.le(cutoff))).execute(conn)
+}
+
+/// Ends every session of a staff member (their access was taken away).
+pub fn delete_for_staff(conn: &mut AnyConnection, staff: StaffUserId) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::staff_user_id.eq(staff.0))).execute(conn)
+}
+
+/// Ends every session of a customer (their password was changed).
+pub fn delete_for_customer(conn: &mut AnyConnection, customer: CustomerId) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::customer_id.eq(customer.0))).execute(conn)
+}
+
+/// The session itself, however old (for signing out).
+pub fn find(conn: &mut AnyConnection, token_hash: &str) -> QueryResult<Option<SessionRow>> {
+    sessions::table
+        .find(token_hash)
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()
 }

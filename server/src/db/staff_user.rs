@@ -18,6 +18,9 @@ pub struct StaffUserRow {
     pub authority: Option<String>,
     pub is_active: bool,
     pub created_at: NaiveDateTime,
+    /// `issuer|subject` for an account that signs in through the company's identity provider.
+    pub sso_subject: Option<String>,
+    pub last_signed_in_at: Option<NaiveDateTime>,
 }
 
 impl StaffUserRow {
@@ -40,6 +43,7 @@ pub struct NewStaffUser<'a> {
     pub authority: Option<&'a str>,
     pub is_active: bool,
     pub created_at: NaiveDateTime,
+    pub sso_subject: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut AnyConnection, user: &NewStaffUser<'_>) -> QueryResult<usize> {
@@ -103,5 +107,43 @@ pub fn set_active(conn: &mut AnyConnection, id: StaffUserId, active: bool) -> Qu
     }
     diesel::update(staff_users::table.find(id.0))
         .set(staff_users::is_active.eq(active))
+        .execute(conn)
+}
+
+pub fn find_by_sso_subject(
+    conn: &mut AnyConnection,
+    subject: &str,
+) -> QueryResult<Option<StaffUserRow>> {
+    staff_users::table
+        .filter(staff_users::sso_subject.eq(subject))
+        .select(StaffUserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// What the identity provider says about an SSO account at each sign-in.
+pub fn update_from_provider(
+    conn: &mut AnyConnection,
+    id: StaffUserId,
+    sso_subject: &str,
+    display_name: &str,
+    role: StaffRole,
+) -> QueryResult<usize> {
+    diesel::update(staff_users::table.find(id.0))
+        .set((
+            staff_users::sso_subject.eq(sso_subject),
+            staff_users::display_name.eq(display_name),
+            staff_users::staff_role.eq(role),
+        ))
+        .execute(conn)
+}
+
+pub fn mark_signed_in(
+    conn: &mut AnyConnection,
+    id: StaffUserId,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(staff_users::table.find(id.0))
+        .set(staff_users::last_signed_in_at.eq(now))
         .execute(conn)
 }

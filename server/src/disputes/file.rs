@@ -23,7 +23,7 @@ use crate::web::see_other;
 pub const MAX_EVENTS_PER_DISPUTE: usize = 50;
 
 enum Filed {
-    Done(DisputeReference, Box<email::CaseEmail>),
+    Done(DisputeReference, Option<Box<email::CaseEmail>>),
     UnknownEvents,
 }
 
@@ -119,14 +119,18 @@ pub async fn file(
                 deadline.due_on(),
                 Some(statement.as_str()),
             );
-            Ok(Filed::Done(reference, Box::new(mail)))
+            Ok(Filed::Done(reference, mail.map(Box::new)))
         })
         .await?;
 
     match filed {
         Filed::Done(reference, mail) => {
             tracing::info!(reference = reference.as_str(), "dispute filed");
-            email::deliver_all(state.settings.clone(), vec![*mail]).await;
+            email::deliver_all(
+                state.settings.clone(),
+                mail.map(|m| *m).into_iter().collect(),
+            )
+            .await;
             Ok(see_other(&format!("/disputes/{reference}?notice=filed")))
         }
         Filed::UnknownEvents => Ok(super::not_found_page(&request)),

@@ -72,23 +72,24 @@ pub fn steps(
         .collect()
 }
 
-/// An email about `dispute` to its customer, in the customer's language.
+/// An email about `dispute` to its customer, in the customer's language; `None` for a customer
+/// without an email address (they read it in the portal).
 pub fn email_to(
     customer: &CustomerRow,
     dispute: &DisputeRow,
     notice: Notice,
     due_on: NaiveDate,
     quote: Option<&str>,
-) -> CaseEmail {
-    CaseEmail {
+) -> Option<CaseEmail> {
+    Some(CaseEmail {
         notice,
         lang: Lang::parse(&customer.lang).unwrap_or_default(),
-        to: customer.email.clone(),
+        to: customer.email.clone()?,
         customer_name: customer.display_name.clone(),
         reference: dispute.reference.clone(),
         due_on,
         quote: quote.map(str::to_owned),
-    }
+    })
 }
 
 pub fn not_found_page(request: &HttpRequest) -> HttpResponse {

@@ -21,6 +21,7 @@ pub async fn draft(
     lang: Lang,
     event_ids: Vec<String>,
 ) -> Result<DisputeDraft, AppError> {
+    let viewer = session.viewer();
     let customer = session.customer;
     state
         .db
@@ -43,7 +44,7 @@ pub async fn draft(
                 .map(|row| timeline_entry(row, &labels, zone))
                 .collect();
             Ok(DisputeDraft {
-                viewer_name: customer.display_name,
+                viewer,
                 entries,
                 due_if_filed_today: Deadline::for_receipt(local_date(now, zone)).due_on(),
             })
@@ -52,6 +53,7 @@ pub async fn draft(
 }
 
 pub async fn list(state: &AppState, session: CustomerSession) -> Result<MyDisputes, AppError> {
+    let viewer = session.viewer();
     let customer = session.customer;
     state
         .db
@@ -62,7 +64,7 @@ pub async fn list(state: &AppState, session: CustomerSession) -> Result<MyDisput
             let counts =
                 dispute::event_counts(conn, &rows.iter().map(|r| r.id).collect::<Vec<_>>())?;
             Ok(MyDisputes {
-                viewer_name: customer.display_name,
+                viewer,
                 disputes: rows
                     .iter()
                     .map(|r| summary(r, counts.get(&r.id).copied().unwrap_or(0), zone, today))
@@ -78,6 +80,7 @@ pub async fn detail(
     lang: Lang,
     reference: String,
 ) -> Result<DisputeDetail, AppError> {
+    let viewer = session.viewer();
     let customer = session.customer;
     state
         .db
@@ -99,7 +102,7 @@ pub async fn detail(
             let history = dispute_history::for_dispute(conn, row.id(), true)?;
             let open = !row.status().is_closed();
             Ok(DisputeDetail {
-                viewer_name: customer.display_name.clone(),
+                viewer: viewer.clone(),
                 summary: summary(&row, entries.len() as i64, zone, today),
                 statement: row.statement.clone(),
                 entries,

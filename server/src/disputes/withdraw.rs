@@ -50,7 +50,7 @@ pub async fn withdraw(
                 dispute.deadline().due_on(),
                 None,
             );
-            Ok((case, Some(mail)))
+            Ok((case, mail))
         })
         .await?;
     match case {

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use app::dto::ids::{DeadLetterId, FeedTokenId, RegulatorCaseId, StaffAccountId};
+pub use app::dto::ids::{
+    DeadLetterId, FeedTokenId, RegulatorCaseId, ServiceTokenId, StaffAccountId,
+};
 
 macro_rules! integer_id {
     ($(#[$doc:meta])* $name:ident) => {

@@ -1,6 +1,7 @@
 //! Domain types: untrusted input becomes one of these at the edge, or is rejected there.
 
 pub mod access_event;
+pub mod customer_profile;
 pub mod dispute;
 pub mod email_address;
 pub mod ids;
@@ -9,11 +10,12 @@ pub mod staff_role;
 pub mod time;
 pub mod timeline_filter;
 
+pub use customer_profile::CustomerProfile;
 pub use dispute::{Deadline, DisputeGround, DisputeId, DisputeReference, DisputeStatus, PlainText};
 pub use email_address::EmailAddress;
 pub use ids::{
     AccessEventId, CustomerId, CustomerRef, DeadLetterId, FeedTokenId, RegulatorCaseId,
-    StaffAccountId, StaffUserId,
+    ServiceTokenId, StaffAccountId, StaffUserId,
 };
 pub use report_period::ReportPeriod;
 pub use staff_role::{StaffPermission, StaffRole};

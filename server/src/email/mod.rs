@@ -1,6 +1,7 @@
 //! Emails to customers about their disputes: askama templates (text and HTML), German and
 //! English, written to the outbox directory as `.eml` files.
 
+pub mod account;
 pub mod smtp;
 pub mod texts;
 
@@ -172,6 +173,65 @@ pub async fn deliver_all(
     settings: std::sync::Arc<crate::config::Settings>,
     emails: Vec<CaseEmail>,
 ) {
+    let outgoing = emails
+        .iter()
+        .filter_map(|email| match email.render(&settings.public_url) {
+            Ok(rendered) => Some(Outgoing {
+                to: email.to.clone(),
+                notice: email.notice.code(),
+                reference: email.reference.clone(),
+                rendered,
+            }),
+            Err(e) => {
+                tracing::error!(notice = email.notice.code(), error = %e, "email could not be rendered");
+                None
+            }
+        })
+        .collect();
+    send_all(settings, outgoing).await;
+}
+
+/// Delivers an email about the customer's account (see [`deliver_all`]).
+pub async fn deliver_account(
+    settings: std::sync::Arc<crate::config::Settings>,
+    email: account::AccountEmail,
+) {
+    if let Some(outgoing) = account_outgoing(email) {
+        send_all(settings, vec![outgoing]).await;
+    }
+}
+
+/// [`deliver_account`] for the command line, on the calling thread.
+pub fn deliver_account_now(settings: &crate::config::Settings, email: account::AccountEmail) {
+    if let Some(outgoing) = account_outgoing(email) {
+        deliver(settings, &outgoing);
+    }
+}
+
+fn account_outgoing(email: account::AccountEmail) -> Option<Outgoing> {
+    match email.render() {
+        Ok(rendered) => Some(Outgoing {
+            to: email.to,
+            notice: email.notice.code(),
+            reference: "account".to_owned(),
+            rendered,
+        }),
+        Err(e) => {
+            tracing::error!(notice = email.notice.code(), error = %e, "email could not be rendered");
+            None
+        }
+    }
+}
+
+/// A rendered email on its way, with what names it in the headers and the outbox.
+struct Outgoing {
+    to: String,
+    notice: &'static str,
+    reference: String,
+    rendered: RenderedEmail,
+}
+
+async fn send_all(settings: std::sync::Arc<crate::config::Settings>, emails: Vec<Outgoing>) {
     if emails.is_empty() {
         return;
     }
@@ -186,28 +246,21 @@ pub async fn deliver_all(
     }
 }
 
-fn deliver(settings: &crate::config::Settings, email: &CaseEmail) {
+fn deliver(settings: &crate::config::Settings, email: &Outgoing) {
     let domain = email.to.rsplit('@').next().unwrap_or("");
-    let rendered = match email.render(&settings.public_url) {
-        Ok(rendered) => rendered,
-        Err(e) => {
-            tracing::error!(notice = email.notice.code(), error = %e, "email could not be rendered");
-            return;
-        }
-    };
-    let message = rfc5322_message(&settings.mail_from, email, &rendered);
+    let message = rfc5322_message(&settings.mail_from, email);
     if let Some(smtp_url) = &settings.smtp_url {
         match smtp::send(smtp_url.expose(), &settings.mail_from, &email.to, &message) {
             Ok(()) => {
                 tracing::info!(
-                    notice = email.notice.code(),
+                    notice = email.notice,
                     recipient_domain = domain,
                     "email sent over SMTP"
                 );
                 return;
             }
             Err(e) => tracing::warn!(
-                notice = email.notice.code(),
+                notice = email.notice,
                 recipient_domain = domain,
                 error = %e,
                 "SMTP delivery failed; the email goes to the outbox"
@@ -216,12 +269,12 @@ fn deliver(settings: &crate::config::Settings, email: &CaseEmail) {
     }
     match write_to_outbox(&settings.outbox_dir, email, &message) {
         Ok(()) => tracing::info!(
-            notice = email.notice.code(),
+            notice = email.notice,
             recipient_domain = domain,
             "email written to outbox"
         ),
         Err(e) => tracing::error!(
-            notice = email.notice.code(),
+            notice = email.notice,
             recipient_domain = domain,
             error = %e,
             "email could not be delivered"
@@ -230,7 +283,7 @@ fn deliver(settings: &crate::config::Settings, email: &CaseEmail) {
 }
 
 /// One RFC 5322 message, text and HTML as alternatives.
-fn rfc5322_message(from: &str, email: &CaseEmail, rendered: &RenderedEmail) -> String {
+fn rfc5322_message(from: &str, email: &Outgoing) -> String {
     let now = chrono::Utc::now();
     let boundary = format!("einblick-{}", crate::auth::session::new_token());
     format!(
@@ -241,24 +294,24 @@ fn rfc5322_message(from: &str, email: &CaseEmail, rendered: &RenderedEmail) -> S
          --{boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{html}\r\n\
          --{boundary}--\r\n",
         to = email.to.replace(['\r', '\n'], ""),
-        subject = encode_header(&rendered.subject),
+        subject = encode_header(&email.rendered.subject),
         date = now.to_rfc2822(),
-        notice = email.notice.code(),
+        notice = email.notice,
         reference = email.reference,
-        text = wrapped_base64(rendered.text.as_bytes()),
-        html = wrapped_base64(rendered.html.as_bytes()),
+        text = wrapped_base64(email.rendered.text.as_bytes()),
+        html = wrapped_base64(email.rendered.html.as_bytes()),
     )
 }
 
 /// One message per `.eml` file, readable with any mail client.
-fn write_to_outbox(dir: &Path, email: &CaseEmail, message: &str) -> Result<(), AppError> {
+fn write_to_outbox(dir: &Path, email: &Outgoing, message: &str) -> Result<(), AppError> {
     let io = |e: std::io::Error| AppError::internal(format!("outbox {}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
     let name = format!(
         "{}-{}-{}-{}.eml",
         chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
         email.reference,
-        email.notice.code(),
+        email.notice,
         &crate::auth::session::new_token()[..6]
     );
     let partial = dir.join(format!(".{name}.partial"));

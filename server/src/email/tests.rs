@@ -65,9 +65,14 @@ fn a_written_email_hides_header_injection_and_encodes_umlauts() {
     let dir = std::env::temp_dir().join(format!("einblick-outbox-{}", std::process::id()));
     let mut hostile = email(Notice::InfoRequested, Lang::De, "Zoë", Some("Bitte?"));
     hostile.to = "anna@example.org\r\nBcc: evil@example.org".into();
-    let rendered = hostile.render("https://einblick.example").unwrap();
-    let message = rfc5322_message("Einblick <privacy@example.org>", &hostile, &rendered);
-    write_to_outbox(&dir, &hostile, &message).unwrap();
+    let outgoing = Outgoing {
+        to: hostile.to.clone(),
+        notice: hostile.notice.code(),
+        reference: hostile.reference.clone(),
+        rendered: hostile.render("https://einblick.example").unwrap(),
+    };
+    let message = rfc5322_message("Einblick <privacy@example.org>", &outgoing);
+    write_to_outbox(&dir, &outgoing, &message).unwrap();
     let file = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -8,7 +8,7 @@ use app::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
 use app::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use app::dto::reports::ReportForm;
 use app::dto::statistics::StatisticsPage;
-use app::dto::{PortalError, TimelinePage, TimelineQuery};
+use app::dto::{PasswordLinkView, PortalError, SignInOptions, TimelinePage, TimelineQuery};
 use app::i18n::Lang;
 
 use crate::auth::staff_session::Permission;
@@ -132,6 +132,34 @@ impl PortalBackend for Portal {
     async fn feed_admin(&self, caller: Caller) -> Result<FeedAdmin, PortalError> {
         let session = self.staff(&caller).await?;
         Ok(backoffice::feed_admin::load(&self.state, session).await?)
+    }
+
+    fn sign_in_options(&self, staff: bool) -> SignInOptions {
+        let settings = &self.state.settings;
+        if staff {
+            return SignInOptions {
+                password: settings.staff_passwords,
+                provider: settings
+                    .staff_sso
+                    .as_ref()
+                    .map(|sso| sso.oidc.provider_name.clone()),
+                from_shop: false,
+            };
+        }
+        let ways = settings.customer_sign_in;
+        SignInOptions {
+            password: ways.password,
+            provider: settings
+                .customer_oidc
+                .as_ref()
+                .filter(|_| ways.oidc)
+                .map(|oidc| oidc.oidc.provider_name.clone()),
+            from_shop: ways.portal,
+        }
+    }
+
+    async fn password_link(&self, token: String) -> Result<PasswordLinkView, PortalError> {
+        Ok(crate::accounts::password_links::view(&self.state, token).await?)
     }
 
     async fn dead_letter(

@@ -17,7 +17,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_actix::{generate_route_list, ActixRouteListing, LeptosRoutes};
 
-use app::backend::PortalBackendHandle;
+use app::backend::{PortalBackendHandle, SignOutTargets};
 
 use crate::config::Settings;
 use crate::state::AppState;
@@ -31,6 +31,7 @@ use crate::{
 pub fn route_table() -> Routes {
     let mut routes = Routes::default();
     auth::routes(&mut routes);
+    crate::accounts::routes(&mut routes);
     crate::web::language::routes(&mut routes);
     portal::routes(&mut routes);
     disputes::routes(&mut routes);
@@ -77,8 +78,24 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
     let routes = Arc::new(route_table());
     let pkg_dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
 
+    let sign_out_targets = SignOutTargets(
+        [
+            state.settings.staff_sso.as_ref().map(|s| &s.oidc.issuer),
+            state
+                .settings
+                .customer_oidc
+                .as_ref()
+                .map(|c| &c.oidc.issuer),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|issuer| url::Url::parse(issuer).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .collect(),
+    );
     let server = HttpServer::new(move || {
         let backend = PortalBackendHandle(Arc::new(backend::Portal::new(state.clone())));
+        let sign_out_targets = sign_out_targets.clone();
         let shell_options = options.clone();
         let routes = routes.clone();
         App::new()
@@ -95,7 +112,10 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
             ))
             .leptos_routes_with_context(
                 pages.clone(),
-                move || provide_context(backend.clone()),
+                move || {
+                    provide_context(backend.clone());
+                    provide_context(sign_out_targets.clone());
+                },
                 move || app::shell(shell_options.clone()),
             )
     })

@@ -10,10 +10,28 @@ use crate::domain::access_event::{
     AccessEvent, Action, Actor, Code, FeedText, FeedTextError, Reason, ReasonCode,
 };
 use crate::domain::dispute::is_hidden_character;
-use crate::domain::CustomerRef;
+use crate::domain::{CustomerProfile, CustomerRef};
 
 pub const SPEC_VERSION: &str = "1.0";
 pub const EVENT_TYPE: &str = "einblick.access.v1";
+/// Describes a customer: provisioning for sign-in, and what the explanations need to know.
+pub const CUSTOMER_EVENT_TYPE: &str = "einblick.customer.v1";
+
+/// One event of the feed, of either type.
+#[derive(Debug, Clone)]
+pub enum FeedEvent {
+    Access(AccessEvent),
+    Customer(CustomerEvent),
+}
+
+/// `einblick.customer.v1`: the retailer describes a customer as of `described_at`.
+#[derive(Debug, Clone)]
+pub struct CustomerEvent {
+    pub source: String,
+    pub event_id: String,
+    pub described_at: chrono::NaiveDateTime,
+    pub profile: CustomerProfile,
+}
 
 /// Why an event was not accepted, with what could still be read of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +58,8 @@ enum MemberError {
     NotACode(&'static str),
     #[error("{0}: {1}")]
     Other(&'static str, String),
+    #[error("data.{0}")]
+    Profile(crate::domain::customer_profile::ProfileError),
 }
 
 // The members are read straight into these structs rather than into maps (a third of the
@@ -73,6 +93,16 @@ struct Data<'a> {
 }
 
 #[derive(Deserialize)]
+struct CustomerData {
+    customer_ref: Option<Value>,
+    email: Option<Value>,
+    name: Option<Value>,
+    locale: Option<Value>,
+    time_zone: Option<Value>,
+    high_profile: Option<Value>,
+}
+
+#[derive(Deserialize)]
 struct ActorMembers {
     employee_id: Option<Value>,
     role: Option<Value>,
@@ -99,8 +129,20 @@ fn object<'a, T: Deserialize<'a>>(
     serde_json::from_str(raw.get()).map_err(|e| MemberError::Malformed(name, e))
 }
 
-/// Parses one event's raw bytes.
+/// Parses one access event's raw bytes; any other type is refused.
 pub fn parse(raw: &[u8]) -> Result<AccessEvent, Rejection> {
+    match parse_feed(raw)? {
+        FeedEvent::Access(event) => Ok(event),
+        FeedEvent::Customer(event) => Err(Rejection {
+            source: Some(event.source),
+            event_id: Some(event.event_id),
+            reason: format!("type must be \"{EVENT_TYPE}\" here"),
+        }),
+    }
+}
+
+/// Parses one feed event's raw bytes, of either type.
+pub fn parse_feed(raw: &[u8]) -> Result<FeedEvent, Rejection> {
     let mut rejection = Rejection {
         source: None,
         event_id: None,
@@ -150,15 +192,16 @@ pub fn parse(raw: &[u8]) -> Result<AccessEvent, Rejection> {
     if source.as_str().chars().any(char::is_whitespace) {
         return Err(fail_with("source must not contain spaces".into()));
     }
-    match envelope.event_type.as_ref().and_then(|v| v.as_str()) {
-        Some(EVENT_TYPE) => {}
+    let is_customer = match envelope.event_type.as_ref().and_then(|v| v.as_str()) {
+        Some(EVENT_TYPE) => false,
+        Some(CUSTOMER_EVENT_TYPE) => true,
         Some(other) => {
             return Err(fail_with(format!(
-                "type must be \"{EVENT_TYPE}\", not {other:?}"
+                "type must be \"{EVENT_TYPE}\" or \"{CUSTOMER_EVENT_TYPE}\", not {other:?}"
             )))
         }
         None => return Err(fail(MemberError::Missing("type"))),
-    }
+    };
     let time = required_text(envelope.time.as_ref(), "time", 64).map_err(fail)?;
     let occurred_at = DateTime::parse_from_rfc3339(time.as_str())
         .map_err(|_| {
@@ -182,6 +225,16 @@ pub fn parse(raw: &[u8]) -> Result<AccessEvent, Rejection> {
         {
             return Err(fail_with("datacontenttype must be application/json".into()));
         }
+    }
+    if is_customer {
+        let data: CustomerData = object(envelope.data, "data").map_err(fail)?;
+        let profile = customer_profile(&data).map_err(fail)?;
+        return Ok(FeedEvent::Customer(CustomerEvent {
+            source: source.into_string(),
+            event_id: event_id.into_string(),
+            described_at: occurred_at,
+            profile,
+        }));
     }
     let data: Data = object(envelope.data, "data").map_err(fail)?;
 
@@ -235,7 +288,7 @@ pub fn parse(raw: &[u8]) -> Result<AccessEvent, Rejection> {
     let ticket = optional_text(reason.ticket.as_ref(), "data.reason.ticket", 128).map_err(fail)?;
     let system = optional_text(data.system.as_ref(), "data.system", 128).map_err(fail)?;
 
-    Ok(AccessEvent {
+    Ok(FeedEvent::Access(AccessEvent {
         source,
         event_id,
         occurred_at,
@@ -254,7 +307,38 @@ pub fn parse(raw: &[u8]) -> Result<AccessEvent, Rejection> {
             ticket,
         },
         system,
-    })
+    }))
+}
+
+/// The members of an `einblick.customer.v1` event's data.
+fn customer_profile(data: &CustomerData) -> Result<CustomerProfile, MemberError> {
+    let customer_ref = required_text(data.customer_ref.as_ref(), "data.customer_ref", 64)?;
+    let text = |value: &Option<Value>, name: &'static str, max: usize| {
+        optional_text(value.as_ref(), name, max).map(|t| t.map(FeedText::into_string))
+    };
+    let email = text(&data.email, "data.email", 254)?;
+    let name = text(&data.name, "data.name", 200)?;
+    let locale = text(&data.locale, "data.locale", 35)?;
+    let time_zone = text(&data.time_zone, "data.time_zone", 64)?;
+    let high_profile = match &data.high_profile {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(flag)) => Some(*flag),
+        Some(_) => {
+            return Err(MemberError::Other(
+                "data.high_profile",
+                "must be true or false".into(),
+            ))
+        }
+    };
+    CustomerProfile::parse(
+        customer_ref.as_str(),
+        email.as_deref(),
+        name.as_deref(),
+        locale.as_deref(),
+        time_zone.as_deref(),
+        high_profile,
+    )
+    .map_err(MemberError::Profile)
 }
 
 fn required_text(

@@ -10,8 +10,9 @@ use base64::Engine;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::event::{self, Rejection};
+use super::event::{self, CustomerEvent, FeedEvent, Rejection};
 use crate::db::access_event::{self, NewAccessEvent};
+use crate::db::customer::{self, Provisioned};
 use crate::db::dead_letter::{self, NewDeadLetter};
 use crate::db::ingest_stats::{self, NewIngestStat};
 use crate::db::lookup;
@@ -150,20 +151,33 @@ pub fn store_batch(
     // before the transaction so concurrent batches do it side by side.
     let mut candidates: Vec<Candidate<'_, '_>> = Vec::new();
     let mut first_in_batch: HashMap<(String, String), String> = HashMap::new();
+    let mut profiles: Vec<(&RawEvent<'_>, CustomerEvent)> = Vec::new();
     for raw in raw_events {
-        let parsed = match event::parse(raw.bytes) {
-            Ok(parsed) => NewAccessEvent::from_event(&parsed, now, None),
+        let parsed = match event::parse_feed(raw.bytes) {
+            Ok(FeedEvent::Access(parsed)) => NewAccessEvent::from_event(&parsed, now, None),
+            Ok(FeedEvent::Customer(described)) => {
+                if policy.allows(&described.source) {
+                    profiles.push((raw, described));
+                } else {
+                    let reason = not_allowed(&described.source);
+                    outcome.reject(
+                        raw,
+                        Rejection {
+                            source: Some(described.source),
+                            event_id: Some(described.event_id),
+                            reason,
+                        },
+                    );
+                }
+                continue;
+            }
             Err(rejection) => {
                 outcome.reject(raw, rejection);
                 continue;
             }
         };
         if !policy.allows(&parsed.source) {
-            let reason = format!(
-                "source {:?} is not allowed on the channel this event came in on (its feed \
-                 token or NATS subject)",
-                parsed.source
-            );
+            let reason = not_allowed(&parsed.source);
             outcome.reject(raw, conflict_or_forgery(&parsed, reason));
             continue;
         }
@@ -185,7 +199,107 @@ pub fn store_batch(
         now,
     };
     store_or_split(conn, &candidates, letters, &context, &mut report)?;
+    describe_customers(conn, &profiles, &context, &mut report)?;
     Ok(report)
+}
+
+fn not_allowed(source: &str) -> String {
+    format!(
+        "source {source:?} is not allowed on the channel this event came in on (its feed token \
+         or NATS subject)"
+    )
+}
+
+/// Applies `einblick.customer.v1` events: each makes or updates one customer. In one
+/// transaction; when the database refuses one, each is applied on its own and the refused one
+/// kept as a dead letter, as with access events.
+fn describe_customers(
+    conn: &mut AnyConnection,
+    profiles: &[(&RawEvent<'_>, CustomerEvent)],
+    context: &Context<'_>,
+    report: &mut IngestReport,
+) -> Result<(), AppError> {
+    if profiles.is_empty() {
+        return Ok(());
+    }
+    let error = match describe_group(conn, profiles, context) {
+        Ok(described) => {
+            report.add(described);
+            return Ok(());
+        }
+        Err(error) if error.is_refusal_of_data() => error,
+        Err(error) => return Err(error),
+    };
+    tracing::warn!(error = %error, "the database refused a customer event; applying one by one");
+    for one in profiles {
+        match describe_group(conn, std::slice::from_ref(one), context) {
+            Ok(described) => report.add(described),
+            Err(error) if error.is_refusal_of_data() => {
+                let (raw, refused) = one;
+                let mut outcome = Outcome::new(context.transport, context.policy, context.now);
+                outcome.reject(
+                    raw,
+                    Rejection {
+                        source: Some(refused.source.clone()),
+                        event_id: Some(refused.event_id.clone()),
+                        reason: "the database refused this event; it is kept for an operator \
+                                 to inspect"
+                            .into(),
+                    },
+                );
+                let letters = std::mem::take(&mut outcome.dead);
+                report.add(store_group(conn, &[], &letters, context)?);
+                report.add(outcome.report);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+fn describe_group(
+    conn: &mut AnyConnection,
+    profiles: &[(&RawEvent<'_>, CustomerEvent)],
+    context: &Context<'_>,
+) -> Result<IngestReport, AppError> {
+    crate::db::write_transaction(conn, |conn| {
+        let mut report = IngestReport::default();
+        let mut stats: BTreeMap<&str, i64> = BTreeMap::new();
+        for (_, described) in profiles {
+            let (_, provisioned) = customer::upsert_profile(
+                conn,
+                &described.profile,
+                described.described_at,
+                context.now,
+            )?;
+            match provisioned {
+                Provisioned::Created | Provisioned::Updated => {
+                    report.accepted += 1;
+                    *stats.entry(described.source.as_str()).or_default() += 1;
+                    let entry = report
+                        .accepted_by_source
+                        .entry(described.source.clone())
+                        .or_default();
+                    entry.0 += 1;
+                    entry.1 = entry.1.max(described.described_at.and_utc().timestamp());
+                }
+                Provisioned::Repeated | Provisioned::Stale => report.duplicates += 1,
+            }
+        }
+        let minute = ingest_stats::minute_of(context.now);
+        let rows: Vec<NewIngestStat> = stats
+            .into_iter()
+            .map(|(source, accepted)| NewIngestStat {
+                source: source.to_owned(),
+                minute,
+                accepted,
+                rejected: 0,
+                last_received_at: context.now,
+            })
+            .collect();
+        ingest_stats::add(conn, &rows)?;
+        Ok(report)
+    })
 }
 
 /// An event that parsed, with the raw bytes it came from.

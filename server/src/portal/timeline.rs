@@ -22,6 +22,7 @@ pub async fn load_page(
     query: TimelineQuery,
 ) -> Result<TimelinePage, AppError> {
     let customer_ref = session.customer_ref()?;
+    let viewer = session.viewer();
     let customer = session.customer;
     state
         .db
@@ -77,7 +78,7 @@ pub async fn load_page(
                 time_zone: time_zone.name().to_owned(),
                 coverage,
                 filter_options,
-                viewer_name: customer.display_name,
+                viewer,
             })
         })
         .await

@@ -159,12 +159,14 @@ pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
                 conn,
                 &NewCustomer {
                     customer_ref: demo.customer_ref.into(),
-                    email: demo.email.into(),
-                    password_hash: hash,
+                    email: Some(demo.email.into()),
+                    password_hash: Some(hash),
                     display_name: demo.name.into(),
                     time_zone: demo.time_zone.into(),
                     is_vip: demo.vip,
                     created_at: period_start(),
+                    lang: app::i18n::Lang::default().code().to_owned(),
+                    profile_updated_at: None,
                 },
             )?;
         }
@@ -191,6 +193,7 @@ fn seed_staff(conn: &mut AnyConnection, hash: &str) -> Result<(), AppError> {
                 authority: staff.authority,
                 is_active: true,
                 created_at: period_start(),
+                sso_subject: None,
             },
         )?;
     }

@@ -37,15 +37,24 @@ pub async fn set_language(
         .unwrap_or_else(|| "/".to_owned());
     let mut response = see_other(&target);
     if let Some(lang) = Lang::parse(&form.lang) {
-        let cookie = Cookie::build(LANG_COOKIE, lang.code())
-            .path("/")
-            .max_age(Duration::days(365))
-            .same_site(SameSite::Lax)
-            .http_only(true)
-            .secure(wants_secure_cookie(&Caller::of(&request), &state.settings))
-            .finish();
+        let cookie = language_cookie(&Caller::of(&request), &state.settings, lang);
         // A cookie built from a known code always encodes; nothing to report otherwise.
         let _ = response.add_cookie(&cookie);
     }
     response
+}
+
+/// The cookie that keeps the chosen language for a year.
+pub fn language_cookie(
+    caller: &Caller,
+    settings: &crate::config::Settings,
+    lang: Lang,
+) -> Cookie<'static> {
+    Cookie::build(LANG_COOKIE, lang.code())
+        .path("/")
+        .max_age(Duration::days(365))
+        .same_site(SameSite::Lax)
+        .http_only(true)
+        .secure(wants_secure_cookie(caller, settings))
+        .finish()
 }

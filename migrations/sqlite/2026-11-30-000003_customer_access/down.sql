@@ -1,0 +1,11 @@
+DROP TABLE password_links;
+DROP TABLE portal_links;
+DROP TABLE service_tokens;
+DROP TABLE oidc_logins;
+ALTER TABLE sessions DROP COLUMN return_url;
+ALTER TABLE sessions DROP COLUMN id_token;
+DROP INDEX staff_users_sso_subject;
+ALTER TABLE staff_users DROP COLUMN last_signed_in_at;
+ALTER TABLE staff_users DROP COLUMN sso_subject;
+ALTER TABLE customers DROP COLUMN profile_updated_at;
+ALTER TABLE customers DROP COLUMN last_signed_in_at;
