@@ -109,6 +109,28 @@ pub trait PortalBackend: Send + Sync + 'static {
     /// Admins only: ingest health, dead letters, unknown codes, feed tokens.
     async fn feed_admin(&self, caller: Caller) -> Result<FeedAdmin, PortalError>;
 
+    /// The investigation queue: open cases, or `all`.
+    async fn investigations(
+        &self,
+        caller: Caller,
+        all: bool,
+    ) -> Result<crate::dto::investigations::InvestigationQueue, PortalError>;
+
+    /// One investigation; opening it is logged in each affected customer's timeline.
+    async fn investigation(
+        &self,
+        caller: Caller,
+        lang: Lang,
+        reference: String,
+    ) -> Result<crate::dto::investigations::InvestigationView, PortalError>;
+
+    /// Admins only: the detection rules and which records explain which roles.
+    async fn detection_settings(
+        &self,
+        caller: Caller,
+        lang: Lang,
+    ) -> Result<crate::dto::investigations::DetectionSettings, PortalError>;
+
     /// The ways in a sign-in page offers.
     fn sign_in_options(&self, staff: bool) -> SignInOptions;
 

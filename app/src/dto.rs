@@ -7,6 +7,7 @@ pub mod admin;
 pub mod backoffice;
 pub mod disputes;
 pub mod ids;
+pub mod investigations;
 pub mod regulator;
 pub mod reports;
 pub mod statistics;
@@ -59,6 +60,10 @@ pub struct TimelineQuery {
     /// A reason code, e.g. `customer_request`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// `unexplained` (not explained by a business record or the privacy team), `explained`,
+    /// or one state: `flagged`, `appropriate`, `violation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<String>,
     /// Opaque position returned as `next_cursor` by the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
@@ -68,7 +73,8 @@ pub struct TimelineQuery {
 }
 
 impl TimelineQuery {
-    pub const FILTER_KEYS: [&'static str; 5] = ["from", "to", "category", "role", "reason"];
+    pub const FILTER_KEYS: [&'static str; 6] =
+        ["from", "to", "category", "role", "reason", "explanation"];
 
     /// Reads the query from URL parameters, treating empty values as absent.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
@@ -85,6 +91,7 @@ impl TimelineQuery {
                 "category" => query.category = value,
                 "role" => query.role = value,
                 "reason" => query.reason = value,
+                "explanation" => query.explanation = value,
                 "cursor" => query.cursor = value,
                 "limit" => query.limit = value.and_then(|v| v.parse().ok()),
                 _ => {}
@@ -99,6 +106,7 @@ impl TimelineQuery {
             || self.category.is_some()
             || self.role.is_some()
             || self.reason.is_some()
+            || self.explanation.is_some()
     }
 
     /// The URL query string (without `?`) for these filters at another paging position.
@@ -110,6 +118,7 @@ impl TimelineQuery {
             ("category", self.category.as_deref()),
             ("role", self.role.as_deref()),
             ("reason", self.reason.as_deref()),
+            ("explanation", self.explanation.as_deref()),
             ("limit", limit.as_deref()),
             ("cursor", cursor),
         ];
@@ -171,6 +180,18 @@ pub struct TimelineEntry {
     pub ticket: Option<String>,
     /// The internal system the access was made in.
     pub system: Option<String>,
+    /// Why the access happened as far as the retailer's records tell, or that it is being
+    /// reviewed. Never the employee or the rules' internals.
+    #[serde(default)]
+    pub explanation: Option<ExplanationView>,
+}
+
+/// An access's explanation, for the customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExplanationView {
+    /// `explained`, `unexplained`, `flagged`, `appropriate` or `violation`.
+    pub state: String,
+    pub text: String,
 }
 
 /// A code with its label in the requested language.

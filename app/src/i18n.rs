@@ -7,6 +7,7 @@ pub mod account;
 pub mod admin;
 pub mod backoffice;
 pub mod disputes;
+pub mod explanations;
 pub mod regulator;
 pub mod reports;
 pub mod statistics;
@@ -106,6 +107,13 @@ impl Lang {
         match self {
             Lang::De => &account::DE,
             Lang::En => &account::EN,
+        }
+    }
+
+    pub fn explanations(self) -> &'static explanations::ExplanationTexts {
+        match self {
+            Lang::De => &explanations::DE,
+            Lang::En => &explanations::EN,
         }
     }
 

@@ -24,6 +24,7 @@ use crate::pages::{
     admin_staff::AdminStaffPage,
     dispute_detail::DisputeDetailPage,
     dispute_new::DisputeNewPage,
+    investigations::{DetectionSettingsPage, InvestigationPage, InvestigationsPage},
     login::LoginPage,
     my_disputes::MyDisputesPage,
     not_found::NotFound,
@@ -91,6 +92,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/staff/regulator") view=RegulatorCasesPage ssr=SsrMode::Async />
                 <Route path=path!("/staff/regulator/cases/:id") view=RegulatorCasePage ssr=SsrMode::Async />
                 <Route path=path!("/staff/statistics") view=StatisticsPageView ssr=SsrMode::Async />
+                <Route path=path!("/staff/investigations") view=InvestigationsPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/investigations/:reference") view=InvestigationPage ssr=SsrMode::Async />
+                <Route path=path!("/staff/admin/detection") view=DetectionSettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/staff/admin/feed") view=AdminFeedPage ssr=SsrMode::Async />
                 <Route path=path!("/staff/admin/staff") view=AdminStaffPage ssr=SsrMode::Async />
                 <Route path=path!("/staff/admin/dead-letters/:id") view=AdminDeadLetterPage ssr=SsrMode::Async />

@@ -146,3 +146,26 @@ pub async fn load_password_link(
     let c = request_context()?;
     Ok(c.backend.0.password_link(token).await)
 }
+
+#[server(prefix = "/rpc", endpoint = "investigations")]
+pub async fn load_investigations(
+    all: bool,
+) -> Result<Result<crate::dto::investigations::InvestigationQueue, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.investigations(c.caller, all).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "investigation")]
+pub async fn load_investigation(
+    reference: String,
+) -> Result<Result<crate::dto::investigations::InvestigationView, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.investigation(c.caller, c.lang, reference).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "detection-settings")]
+pub async fn load_detection_settings(
+) -> Result<Result<crate::dto::investigations::DetectionSettings, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.detection_settings(c.caller, c.lang).await)
+}

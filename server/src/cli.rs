@@ -1,5 +1,6 @@
 //! The `einblick` command line: `serve`, `migrate`, `seed-demo`, `import`, `token`,
-//! `service-token`, `staff`, `customers`, `verify`, `audit`, `checkpoint`.
+//! `service-token`, `staff`, `customers`, `directory`, `detect`, `verify`, `audit`,
+//! `checkpoint`.
 
 use std::path::PathBuf;
 
@@ -72,6 +73,25 @@ pub enum Command {
         #[command(subcommand)]
         action: CustomersAction,
     },
+    /// The employee directory the detection rules compare accesses with.
+    Directory {
+        #[command(subcommand)]
+        action: DirectoryAction,
+    },
+    /// Run the detection rules over past accesses and report what they flag, without changing
+    /// anything: per rule how often it fires, its share of accesses and, where the privacy team
+    /// decided, its precision.
+    Detect {
+        /// First day (UTC), YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Day after the last (UTC), YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// Only this rule (whether it is switched on or not).
+        #[arg(long)]
+        rule: Option<String>,
+    },
     /// Check a proof bundle (downloaded from a timeline entry) offline: the checkpoint's
     /// signature, and that the entry is in the log. Needs no database. Exit status 1 if it fails.
     Verify {
@@ -136,6 +156,14 @@ pub enum CustomersAction {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum DirectoryAction {
+    /// Make or update employees from a file: CSV with a header row
+    /// (employee_id,surname,postcode,team,shift,active,customer_ref) or NDJSON with those
+    /// members. Safe to re-run.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum StaffAction {
     /// Create a back-office account; prompts for its password (or reads it from standard input
     /// with --password-stdin).
@@ -176,15 +204,19 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::SeedDemo => {
             db.migrate()?;
-            seed_demo(&db)?;
+            seed_demo(&db, &settings)?;
         }
         Command::Import { file } => {
             db.migrate()?;
-            let report = crate::ingest::import::import(&db, &file)?;
+            let keys = log_keys(&settings)?;
+            let report = crate::ingest::import::import(&db, &file, &keys)?;
+            let mut conn = db.get()?;
+            let judged = crate::explain::run::settle(&mut conn, chrono::Utc::now().naive_utc())?;
             println!(
                 "import finished: {} accepted, {} duplicates, {} rejected (kept in the dead-letter store)",
                 report.accepted, report.duplicates, report.rejected
             );
+            println!("{judged} access(es) judged (explained, unexplained or flagged)");
             for rejected in report.rejections.iter().take(20) {
                 println!(
                     "  line {}: {} ({})",
@@ -211,6 +243,28 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         } => {
             db.migrate()?;
             import_customers(&db, &settings, &file, invite)?;
+        }
+        Command::Directory {
+            action: DirectoryAction::Import { file },
+        } => {
+            db.migrate()?;
+            let keys = log_keys(&settings)?;
+            let report = crate::ingest::directory::import(&db, &file, &keys)?;
+            let mut conn = db.get()?;
+            let judged = crate::explain::run::settle(&mut conn, chrono::Utc::now().naive_utc())?;
+            println!(
+                "directory imported: {} stored, {} unchanged, {} rejected; {judged} access(es) judged again",
+                report.stored,
+                report.unchanged,
+                report.rejected.len()
+            );
+            for (line, reason) in report.rejected.iter().take(20) {
+                println!("  line {line}: {reason}");
+            }
+        }
+        Command::Detect { from, to, rule } => {
+            db.migrate()?;
+            detect(&db, &from, &to, rule.as_deref())?;
         }
         Command::Verify { .. } => unreachable!("handled before settings are loaded"),
         Command::Audit => {
@@ -259,7 +313,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve { demo } => {
             db.migrate()?;
             if demo || settings.demo {
-                seed_demo(&db)?;
+                seed_demo(&db, &settings)?;
             } else {
                 refuse_demo_accounts(&db)?;
             }
@@ -285,13 +339,14 @@ fn refuse_demo_accounts(db: &Database) -> Result<(), CliError> {
 }
 
 #[cfg(feature = "demo")]
-fn seed_demo(db: &Database) -> Result<(), CliError> {
-    report_seed(demo::seed(db)?);
+fn seed_demo(db: &Database, settings: &Settings) -> Result<(), CliError> {
+    let keys = log_keys(settings)?;
+    report_seed(demo::seed(db, Some(&keys))?);
     Ok(())
 }
 
 #[cfg(not(feature = "demo"))]
-fn seed_demo(_: &Database) -> Result<(), CliError> {
+fn seed_demo(_: &Database, _: &Settings) -> Result<(), CliError> {
     Err(CliError::refused(
         "this einblick was built without the demo (cargo feature `demo`)",
     ))
@@ -489,11 +544,10 @@ fn import_customers(
     file: &std::path::Path,
     invite: bool,
 ) -> Result<(), CliError> {
-    let report = crate::accounts::import::import(db, file, invite, &settings.public_url)?;
-    let invited = report.invitations.len();
-    for invitation in report.invitations {
-        crate::email::deliver_account_now(settings, invitation);
-    }
+    let report = crate::accounts::import::import(db, file, invite, &settings.public_url, |mail| {
+        crate::email::deliver_account_now(settings, mail)
+    })?;
+    let invited = report.invited;
     println!(
         "customers imported: {} new, {} updated, {} unchanged, {} rejected; {invited} invitation(s) sent",
         report.created,
@@ -506,6 +560,69 @@ fn import_customers(
     }
     if report.rejected.len() > 20 {
         println!("  … and {} more", report.rejected.len() - 20);
+    }
+    Ok(())
+}
+
+fn detect(db: &Database, from: &str, to: &str, rule: Option<&str>) -> Result<(), CliError> {
+    let day = |raw: &str, flag: &str| {
+        chrono::NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .ok_or_else(|| CliError::refused(format!("--{flag}: a day like 2026-01-31")))
+    };
+    let (from, to) = (day(from, "from")?, day(to, "to")?);
+    if from >= to {
+        return Err(CliError::refused("--to must be after --from"));
+    }
+    let only = match rule {
+        Some(code) => Some(
+            crate::domain::explanation::Rule::parse(code).ok_or_else(|| {
+                let codes: Vec<&str> = crate::domain::explanation::Rule::ALL
+                    .iter()
+                    .map(|r| r.code())
+                    .collect();
+                CliError::refused(format!("--rule: one of {}", codes.join(", ")))
+            })?,
+        ),
+        None => None,
+    };
+    let mut conn = db.get()?;
+    let started = std::time::Instant::now();
+    crate::explain::run::learn_baselines(&mut conn, to)?;
+    let result = crate::explain::backtest::backtest(&mut conn, from, to, only)?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{} accesses from {} to {}: {} explained ({:.1} %), {} flagged ({:.1} %) in {seconds:.1} s",
+        result.accesses,
+        from.date(),
+        to.date(),
+        result.explained,
+        result.share(result.explained),
+        result.flagged,
+        result.share(result.flagged),
+    );
+    println!(
+        "{:<26} {:>9} {:>8} {:>10}",
+        "rule", "fired", "share", "precision"
+    );
+    for (rule, figures) in &result.rules {
+        let precision = if figures.decided == 0 {
+            "-".to_owned()
+        } else {
+            format!(
+                "{:.0} % of {}",
+                figures.violations as f64 * 100.0 / figures.decided as f64,
+                figures.decided
+            )
+        };
+        println!(
+            "{:<26} {:>9} {:>7.2}% {:>10}",
+            rule.code(),
+            figures.fired,
+            result.share(figures.fired),
+            precision
+        );
     }
     Ok(())
 }

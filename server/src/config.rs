@@ -187,6 +187,9 @@ pub struct Settings {
     pub customer_sign_in: CustomerSignIn,
     /// Origins the shop may send customers back to (`return_url` of a portal session).
     pub return_origins: Vec<String>,
+    /// Source patterns that may send reference data (customers, business records, the
+    /// employee directory) on the feed.
+    pub reference_sources: Vec<String>,
 }
 
 /// An OpenID Connect provider and Einblick's client there.
@@ -624,6 +627,11 @@ const KEYS: &[Key] = &[
         default: "",
     },
     Key {
+        file_key: "reference_sources",
+        env: &["EINBLICK_REFERENCE_SOURCES"],
+        default: "",
+    },
+    Key {
         file_key: "nats_url",
         env: &["EINBLICK_NATS_URL"],
         default: "",
@@ -903,6 +911,13 @@ impl Settings {
             });
         }
         let return_origins = parse_with(get("return_origins"), parse_origins)?;
+        let reference_sources: Vec<String> = get("reference_sources")
+            .value
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
 
         Ok(Settings {
             trusted_proxies,
@@ -915,6 +930,7 @@ impl Settings {
             customer_oidc,
             customer_sign_in,
             return_origins,
+            reference_sources,
             database,
             site_addr,
             site_root,

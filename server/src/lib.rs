@@ -2,7 +2,8 @@
 //!
 //! Layers, lowest first; a module imports only from the layers below it:
 //! - `error`, `domain`, `canonical_json`, `config`, `metrics`, `password`, `oidc`
-//! - `db`, `transparency` (the verifiable log's machinery), `email`, `display`
+//! - `db`, `transparency` (the verifiable log's machinery), `explain` (judging accesses),
+//!   `email`, `display`
 //! - `state` (what handlers share), `web` (shared web helpers), `auth` (who is asking)
 //! - the features: `accounts`, `portal`, `disputes`, `backoffice`, `regulators`, `reports`, `statistics`,
 //!   `ingest`, `public_log`, `ops`, `seed`
@@ -20,6 +21,7 @@ pub mod disputes;
 pub mod domain;
 pub mod email;
 pub mod error;
+pub mod explain;
 pub mod http;
 pub mod ingest;
 pub mod metrics;

@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
-    CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
-    CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+    CoreClientAuthMethod, CoreGrantType, CoreIdToken, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
-    AdditionalProviderMetadata, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl,
-    Nonce, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl, Scope,
-    TokenResponse,
+    AdditionalProviderMetadata, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
+    CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata,
+    RedirectUrl, Scope, SignatureVerificationError, TokenResponse,
 };
 use serde::{Deserialize, Serialize};
 
@@ -126,8 +127,9 @@ pub struct Begun {
     pub pkce_verifier: String,
 }
 
-/// A sign-in the provider confirmed, with its ID token checked.
-#[derive(Debug, Clone)]
+/// A sign-in the provider confirmed, with its ID token checked. (Its `Debug` leaves the token
+/// out: it is a credential.)
+#[derive(Clone)]
 pub struct Verified {
     pub issuer: String,
     pub subject: String,
@@ -135,6 +137,15 @@ pub struct Verified {
     pub claims: serde_json::Map<String, serde_json::Value>,
     /// The raw ID token, kept for the provider's logout (`id_token_hint`).
     pub id_token: String,
+}
+
+impl std::fmt::Debug for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verified")
+            .field("issuer", &self.issuer)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Verified {
@@ -188,21 +199,47 @@ impl OidcProvider {
     }
 
     fn metadata(&self, fresh: bool) -> Result<Metadata, OidcError> {
-        let mut cached = self
-            .metadata
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((at, metadata)) = cached.as_ref() {
-            if !fresh && at.elapsed() < METADATA_LIFETIME {
-                return Ok(metadata.clone());
+        {
+            let cached = self
+                .metadata
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some((at, metadata)) = cached.as_ref() {
+                if !fresh && at.elapsed() < METADATA_LIFETIME {
+                    return Ok(metadata.clone());
+                }
             }
         }
+        // Asked without the lock held: a provider that does not answer must not make every other
+        // sign-in wait behind this one.
         let issuer = IssuerUrl::new(self.settings.issuer.clone())
             .map_err(|e| OidcError::Unavailable(e.to_string()))?;
         let metadata = Metadata::discover(&issuer, &Self::agent())
             .map_err(|e| OidcError::Unavailable(error_chain(&e)))?;
-        *cached = Some((Instant::now(), metadata.clone()));
+        *self
+            .metadata
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            Some((Instant::now(), metadata.clone()));
         Ok(metadata)
+    }
+
+    /// The origin of the provider's logout endpoint, when discovery has found one already (never
+    /// asks the provider).
+    pub fn logout_origin(&self) -> Option<String> {
+        let cached = self
+            .metadata
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let endpoint = cached
+            .as_ref()?
+            .1
+            .additional_metadata()
+            .end_session_endpoint
+            .clone()?;
+        url::Url::parse(&endpoint)
+            .ok()
+            .map(|url| url.origin().ascii_serialization())
     }
 
     fn client(&self, metadata: Metadata, redirect_url: &str) -> Result<Client, OidcError> {
@@ -250,31 +287,8 @@ impl OidcProvider {
         pkce_verifier: &str,
         nonce: &str,
     ) -> Result<Verified, OidcError> {
-        match self.finish_with(
-            self.metadata(false)?,
-            redirect_url,
-            code,
-            pkce_verifier,
-            nonce,
-        ) {
-            // The provider may have rotated its keys since discovery: look once more.
-            Err(OidcError::InvalidIdToken(reason)) if reason.contains("key") => {
-                let metadata = self.metadata(true)?;
-                self.finish_with(metadata, redirect_url, code, pkce_verifier, nonce)
-            }
-            other => other,
-        }
-    }
-
-    fn finish_with(
-        &self,
-        metadata: Metadata,
-        redirect_url: &str,
-        code: &str,
-        pkce_verifier: &str,
-        nonce: &str,
-    ) -> Result<Verified, OidcError> {
-        let client = self.client(metadata, redirect_url)?;
+        let metadata = self.metadata(false)?;
+        let client = self.client(metadata.clone(), redirect_url)?;
         let mut request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| OidcError::Unavailable(e.to_string()))?;
@@ -285,10 +299,50 @@ impl OidcProvider {
         let response = request
             .request(&Self::agent())
             .map_err(|e| OidcError::TokenRequest(error_chain(&e)))?;
-        let id_token = response.id_token().ok_or(OidcError::NoIdToken)?;
+        let id_token = response.id_token().ok_or(OidcError::NoIdToken)?.clone();
+        match self.verify(&client, &metadata, &id_token, nonce) {
+            // The provider may have rotated its keys since discovery: fetch them once more and
+            // check the same token again (a code is exchanged once only).
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => {
+                let fresh = self.metadata(true)?;
+                let client = self.client(fresh.clone(), redirect_url)?;
+                self.verify(&client, &fresh, &id_token, nonce)
+            }
+            other => other,
+        }
+        .map_err(|e| OidcError::InvalidIdToken(error_chain(&e)))
+        .and_then(|verified| verified)
+    }
+
+    /// Checks the ID token's signature (with an algorithm the provider announces, never a
+    /// shared-secret one), issuer, audience, expiry within the clock skew, and nonce.
+    fn verify(
+        &self,
+        client: &Client,
+        metadata: &Metadata,
+        id_token: &CoreIdToken,
+        nonce: &str,
+    ) -> Result<Result<Verified, OidcError>, ClaimsVerificationError> {
         let skew = chrono::Duration::seconds(i64::from(self.settings.clock_skew_seconds));
+        let asymmetric: Vec<CoreJwsSigningAlgorithm> = metadata
+            .id_token_signing_alg_values_supported()
+            .iter()
+            .filter(|alg| {
+                !matches!(
+                    alg,
+                    CoreJwsSigningAlgorithm::HmacSha256
+                        | CoreJwsSigningAlgorithm::HmacSha384
+                        | CoreJwsSigningAlgorithm::HmacSha512
+                        | CoreJwsSigningAlgorithm::None
+                )
+            })
+            .cloned()
+            .collect();
         let verifier = client
             .id_token_verifier()
+            .set_allowed_algs(asymmetric)
             .set_time_fn(move || Utc::now() - skew)
             .set_issue_time_verifier_fn(move |issued| {
                 if issued > Utc::now() + skew {
@@ -297,16 +351,14 @@ impl OidcProvider {
                     Ok(())
                 }
             });
-        let checked = id_token
-            .claims(&verifier, &Nonce::new(nonce.to_owned()))
-            .map_err(|e| OidcError::InvalidIdToken(error_chain(&e)))?;
+        let checked = id_token.claims(&verifier, &Nonce::new(nonce.to_owned()))?;
         let raw = id_token.to_string();
-        Ok(Verified {
+        Ok(payload_of(&raw).map(|claims| Verified {
             issuer: checked.issuer().to_string(),
             subject: checked.subject().to_string(),
-            claims: payload_of(&raw)?,
+            claims,
             id_token: raw,
-        })
+        }))
     }
 
     /// The provider's logout URL for a session begun with `id_token`, when it offers one.

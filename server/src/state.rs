@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::error::AppError;
+use crate::explain::Explainer;
 use crate::metrics::Metrics;
 use crate::oidc::OidcProvider;
 use crate::password::PasswordHasher;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub staff_sso: Option<OidcProvider>,
     /// The retailer's customer identity provider, when configured.
     pub customer_oidc: Option<OidcProvider>,
+    /// Judges new accesses in the background; nudged after each stored batch.
+    pub explainer: Explainer,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             .as_ref()
             .map(|oidc| OidcProvider::new(oidc.oidc.clone()));
         Ok(Self {
+            explainer: Explainer::default(),
             staff_sso,
             customer_oidc,
             db,

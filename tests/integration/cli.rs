@@ -52,7 +52,7 @@ fn migrate_and_seed_demo_are_safe_to_repeat() {
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
-    assert!(run("migrate").contains("9 migration(s) applied"));
+    assert!(run("migrate").contains("11 migration(s) applied"));
     assert!(run("migrate").contains("0 migration(s) applied"));
     assert!(run("seed-demo").contains("demo data loaded"));
     assert!(run("seed-demo").contains("already present"));
@@ -133,4 +133,94 @@ fn service_tokens_and_customer_imports_from_the_command_line(backend: crate::hel
     assert!(invitations
         .iter()
         .all(|mail| mail.contains("X-Einblick-Notice: invitation")));
+}
+
+crate::both_backends!(the_directory_import_and_the_backtest_from_the_command_line);
+
+fn the_directory_import_and_the_backtest_from_the_command_line(backend: crate::helpers::Backend) {
+    let database = crate::helpers::ScratchDatabase::new(backend);
+    let dir = crate::helpers::tempfile_dir::TempDir::new(&format!(
+        "{}_directory",
+        crate::helpers::unique_name()
+    ));
+    let run = |args: &[&str]| {
+        let output = einblick()
+            .args(args)
+            .env("DATABASE_URL", database.url())
+            .env("EINBLICK_LOG_KEY_DIR", dir.0.join("keys"))
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    let (ok, seeded) = run(&["seed-demo"]);
+    assert!(ok, "{seeded}");
+
+    let file = dir.0.join("directory.csv");
+    std::fs::write(
+        &file,
+        "employee_id,surname,postcode,team,shift,active,customer_ref\n\
+         E-1001,Lindqvist,20095,Support Berlin,08-17,true,\n\
+         E-1002,Okafor,80331,Support Berlin,8 to 17,true,\n\
+         E-1004,Brandt,50667,Warehouse Erfurt,22-06,no,C-900001\n",
+    )
+    .unwrap();
+    let (ok, first) = run(&["directory", "import", file.to_str().unwrap()]);
+    assert!(ok, "{first}");
+    assert!(
+        first.contains("directory imported: 2 stored, 0 unchanged, 1 rejected"),
+        "{first}"
+    );
+    assert!(first.contains("line 3: shift"), "{first}");
+    let (ok, again) = run(&["directory", "import", file.to_str().unwrap()]);
+    assert!(ok, "{again}");
+    assert!(
+        again.contains("0 stored, 2 unchanged, 1 rejected; 0 access(es) judged again"),
+        "{again}"
+    );
+
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
+    let year_ago = tomorrow - chrono::Duration::days(400);
+    let (from, to) = (year_ago.to_string(), tomorrow.to_string());
+    let (ok, all) = run(&["detect", "--from", &from, "--to", &to]);
+    assert!(ok, "{all}");
+    assert!(all.contains("explained ("), "{all}");
+    let fired = |report: &str, rule: &str| -> u64 {
+        report
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(rule))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{rule} is not in the report: {report}"))
+    };
+    // The demo's neighbour and night-time browser are found; every rule has its line.
+    assert!(fired(&all, "same_surname_or_postcode") > 0, "{all}");
+    assert!(fired(&all, "high_profile") >= 40, "{all}");
+    fired(&all, "self_lookup");
+    let (ok, one) = run(&[
+        "detect",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--rule",
+        "high_profile",
+    ]);
+    assert!(ok, "{one}");
+    assert_eq!(fired(&one, "high_profile"), fired(&all, "high_profile"));
+    assert!(!one.contains("same_surname_or_postcode"), "{one}");
+
+    let (ok, refused) = run(&["detect", "--from", &from, "--to", &to, "--rule", "gossip"]);
+    assert!(
+        !ok && refused.contains("--rule: one of no_reason"),
+        "{refused}"
+    );
+    let (ok, refused) = run(&["detect", "--from", &to, "--to", &from]);
+    assert!(
+        !ok && refused.contains("--to must be after --from"),
+        "{refused}"
+    );
 }

@@ -22,6 +22,7 @@ both_backends!(
     the_reset_form_does_not_tell_whether_an_account_exists,
     reset_links_are_rate_limited_per_account,
     the_sign_in_page_offers_only_the_configured_ways,
+    a_changed_address_retires_open_links,
 );
 
 fn app_for_shop(backend: Backend) -> TestApp {
@@ -30,6 +31,7 @@ fn app_for_shop(backend: Backend) -> TestApp {
         &[
             ("EINBLICK_RETURN_ORIGINS", SHOP),
             ("EINBLICK_CUSTOMER_SIGN_IN", "portal,password"),
+            ("EINBLICK_REFERENCE_SOURCES", "/shop/customers"),
         ],
         true,
     )
@@ -425,6 +427,52 @@ fn the_provisioning_feed_is_idempotent_and_keeps_the_newest_description(backend:
         "an older event took the high-profile flag away"
     );
 
+    // A description dated in the future would freeze the profile: refused.
+    let future = customer_event(
+        "cust-future",
+        "2099-01-01T00:00:00Z",
+        json!({"customer_ref": "C-777", "name": "Frozen"}),
+    );
+    let report = send(&future);
+    assert_eq!(report["rejected"], 1);
+    assert!(report["rejections"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("future"));
+
+    // A source with a feed token but without leave to send reference data changes nobody.
+    let other_sources = vec!["/crm/support-console".to_owned()];
+    let crm_token = app
+        .with_connection(|conn| {
+            einblick::ingest::token::create(
+                conn,
+                "crm",
+                &other_sources,
+                chrono::Utc::now().naive_utc(),
+            )
+        })
+        .unwrap()
+        .1;
+    let mut takeover = customer_event(
+        "cust-takeover",
+        "2026-11-23T10:00:00Z",
+        json!({"customer_ref": "C-777", "email": "attacker@example.org"}),
+    );
+    takeover["source"] = json!("/crm/support-console");
+    let response = app.client().post_raw(
+        "/api/v1/feed/events",
+        "application/cloudevents+json",
+        takeover.to_string().as_bytes(),
+        &[("Authorization", &format!("Bearer {crm_token}"))],
+    );
+    let report = response.json();
+    assert_eq!(report["rejected"], 1, "{report}");
+    assert!(report["rejections"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("EINBLICK_REFERENCE_SOURCES"));
+    assert_eq!(stored(&app).1.as_deref(), Some("vip@example.org"));
+
     // A bad member is refused with its name and kept as a dead letter.
     let bad = customer_event(
         "cust-3",
@@ -442,7 +490,7 @@ fn the_provisioning_feed_is_idempotent_and_keeps_the_newest_description(backend:
                 .get_result(conn)
         })
         .unwrap();
-    assert_eq!(letters, 1);
+    assert_eq!(letters, 3);
 }
 
 fn reset_link_from_outbox(app: &TestApp, to: &str) -> Option<String> {
@@ -693,4 +741,44 @@ fn the_sign_in_page_offers_only_the_configured_ways(backend: Backend) {
     );
     assert_eq!(off.status, 400);
     assert_eq!(off.json()["error"]["code"], "portal_sessions_off");
+}
+
+fn a_changed_address_retires_open_links(backend: Backend) {
+    let app = app_for_shop(backend);
+    let _ = app
+        .client()
+        .post_form("/account/forgot-password", &[("email", BEN)]);
+    let link = wait_for_reset_link(&app, BEN);
+    let sources = vec![SOURCE.to_owned()];
+    let feed_token = app
+        .with_connection(|conn| {
+            einblick::ingest::token::create(conn, "shop", &sources, chrono::Utc::now().naive_utc())
+        })
+        .unwrap()
+        .1;
+    let moved = customer_event(
+        "cust-ben-moved",
+        "2026-11-24T10:00:00Z",
+        json!({"customer_ref": "C-100043", "email": "ben.new@example.org"}),
+    );
+    let response = app.client().post_raw(
+        "/api/v1/feed/events",
+        "application/cloudevents+json",
+        moved.to_string().as_bytes(),
+        &[("Authorization", &format!("Bearer {feed_token}"))],
+    );
+    assert_eq!(response.json()["accepted"], 1);
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    let used = app.client().post_form(
+        "/account/set-password",
+        &[
+            ("token", &token),
+            ("password", "a sentence for the old address"),
+            ("password_confirm", "a sentence for the old address"),
+        ],
+    );
+    assert_eq!(
+        used.status, 410,
+        "a link to the old address still set the password"
+    );
 }

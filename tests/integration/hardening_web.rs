@@ -593,7 +593,13 @@ fn item9_smtp_failures_log_the_recipients_domain_only(backend: Backend) {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("python3 with aiosmtpd (bash .ci/setup --test installs it)");
+    let started = std::time::Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            smtp.try_wait().ok().flatten().is_none()
+                && started.elapsed() < std::time::Duration::from_secs(20),
+            "the refusing SMTP server did not start (python3 with aiosmtpd: bash .ci/setup --test)"
+        );
         thread::sleep(std::time::Duration::from_millis(100));
     }
     let database = ScratchDatabase::new(backend);

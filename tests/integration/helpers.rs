@@ -214,7 +214,12 @@ impl TestApp {
         let db = Database::connect(location, settings.db_pool_size).expect("connect");
         db.migrate().expect("migrate");
         if with_demo_data {
-            demo::seed(&db).expect("seed demo data");
+            let keys = einblick::transparency::LogKeys::load_or_create(
+                &settings.transparency.key_dir,
+                &settings.transparency.origin,
+            )
+            .expect("log keys");
+            demo::seed(&db, Some(&keys)).expect("seed demo data");
         }
         let state = AppState::new(db.clone(), settings).expect("log keys");
         let server = BackgroundServer::start(state).expect("server starts");

@@ -14,6 +14,7 @@ mod cross_account;
 mod customer_access;
 mod disputes;
 mod email_smtp;
+mod explanations;
 mod feed_admin;
 mod feed_http;
 mod feed_import;

@@ -64,7 +64,8 @@ impl TestProvider {
                 "lead": { "name": "Lea Lead", "email": "lead@einblick.example", "email_verified": true, "groups": ["einblick-leads"] },
                 "marketing": { "name": "Mark Eting", "email": "mark@corp.example", "email_verified": true, "groups": ["marketing"] },
                 "mallory": { "name": "Mallory", "email": "admin@einblick.example", "email_verified": false, "groups": ["einblick-admins"] },
-                "nora": { "name": "Nora Kundin", "email": "nora@example.org", "locale": "en-US", "zoneinfo": "Europe/Zurich", "customer_number": "C-880001" },
+                "nora": { "name": "Nora Kundin", "email": "nora@example.org", "email_verified": true, "locale": "en-US", "zoneinfo": "Europe/Zurich", "customer_number": "C-880001" },
+                "imposter": { "name": "Not Nora", "email": "imposter@example.org", "email_verified": true, "customer_number": "C-880001" },
                 "nonumber": { "name": "No Number", "email": "nonumber@example.org" }
             }
         });
@@ -169,6 +170,15 @@ pub fn sign_in(
     login: &str,
     before_callback: impl FnOnce(),
 ) -> SignIn {
+    let callback = authorize(setup, browser, start, login);
+    before_callback();
+    let answer = browser.get(&callback);
+    SignIn { answer, callback }
+}
+
+/// Begins a sign-in at `start` with `browser`, signs in as `login` at the provider, and returns
+/// the callback path the provider sends the browser back to (not yet followed).
+pub fn authorize(setup: &Setup, browser: &mut Client, start: &str, login: &str) -> String {
     let begun = browser.get(start);
     assert_eq!(begun.status, 303, "{start}: {}", begun.body);
     let mut location = begun.header("location").unwrap();
@@ -201,10 +211,7 @@ pub fn sign_in(
             location = format!("{}{location}", setup.provider.issuer);
         }
     }
-    let callback = location.strip_prefix(&app_url).unwrap().to_owned();
-    before_callback();
-    let answer = browser.get(&callback);
-    SignIn { answer, callback }
+    location.strip_prefix(&app_url).unwrap().to_owned()
 }
 
 fn staff_row(app: &TestApp, email: &str) -> Option<(String, Option<String>, bool)> {
@@ -481,6 +488,22 @@ fn customers_sign_in_with_the_retailers_identity_provider(backend: Backend) {
         ("Nora Kundin", "Europe/Zurich", "en")
     );
     assert_eq!(nora.get("/api/v1/me/access-events").status, 200);
+
+    // Another person at the provider whose (editable) customer number claims Nora's account.
+    let mut imposter = setup.app.client();
+    let refused = sign_in(&setup, &mut imposter, "/login/oidc", "imposter", || {});
+    assert_eq!(refused.answer.status, 403, "{}", refused.answer.body);
+    assert_eq!(imposter.get("/api/v1/me/access-events").status, 401);
+
+    // A callback delivered to a browser that did not begin the sign-in (login CSRF: someone
+    // sends a victim the link that would sign them in as the sender) is refused, and the browser
+    // that began it can still finish.
+    let mut attacker = setup.app.client();
+    let callback = authorize(&setup, &mut attacker, "/login/oidc", "nora");
+    let mut victim = setup.app.client();
+    assert_eq!(victim.get(&callback).status, 400);
+    assert_eq!(victim.get("/api/v1/me/access-events").status, 401);
+    assert_eq!(attacker.get(&callback).status, 303);
 
     // A forged ID token signs no customer in.
     setup.provider.fault(Some("signature"));

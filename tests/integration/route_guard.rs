@@ -97,7 +97,7 @@ fn every_guarded_route_refuses_without_a_session(backend: Backend) {
         let response = app.client().post_raw(
             path,
             "application/x-www-form-urlencoded",
-            b"query[limit]=5&reference=1&id=1&event_ids[0]=1&from=2026-01-01&to=2026-01-31",
+            b"query[limit]=5&reference=1&id=1&event_ids[0]=1&from=2026-01-01&to=2026-01-31&all=false",
             &[("Origin", &app.base_url), ("Accept", "application/json")],
         );
         assert!(

@@ -281,6 +281,16 @@ fn audit_catches_an_edited_or_deleted_event(backend: Backend) {
             .select(ae::leaf_index)
             .first(conn)
             .unwrap();
+        // Its explanation goes first (a foreign key), as whoever deletes it would do.
+        let deleted_id: i64 = ae::access_events
+            .filter(ae::event_id.eq("evt-to-delete"))
+            .select(ae::id)
+            .first(conn)
+            .unwrap();
+        use einblick::db::schema::access_explanations::dsl as ax;
+        diesel::delete(ax::access_explanations.filter(ax::access_event_id.eq(deleted_id)))
+            .execute(conn)
+            .unwrap();
         diesel::delete(ae::access_events.filter(ae::event_id.eq("evt-to-delete")))
             .execute(conn)
             .unwrap();

@@ -33,9 +33,9 @@ pub fn SiteHeader(
     let admin = lang.admin();
     let staff_nav = staff_role.map(|role| {
         let links: Vec<(&str, &str)> = match role.as_str() {
-            "admin" => vec![("/staff/admin/feed", admin.nav_feed), ("/staff/admin/staff", admin.nav_staff)],
-            "privacy_analyst" => vec![("/staff", admin.nav_queue)],
-            "privacy_lead" => vec![("/staff", admin.nav_queue), ("/staff/statistics", lang.statistics().nav_statistics)],
+            "admin" => vec![("/staff/admin/feed", admin.nav_feed), ("/staff/admin/staff", admin.nav_staff), ("/staff/admin/detection", admin.nav_detection)],
+            "privacy_analyst" => vec![("/staff", admin.nav_queue), ("/staff/investigations", lang.explanations().nav_investigations)],
+            "privacy_lead" => vec![("/staff", admin.nav_queue), ("/staff/investigations", lang.explanations().nav_investigations), ("/staff/statistics", lang.statistics().nav_statistics)],
             "regulator" => vec![("/staff/regulator", lang.regulator().nav_cases), ("/staff/statistics", lang.statistics().nav_statistics)],
             _ => Vec::new(),
         };

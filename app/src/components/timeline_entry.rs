@@ -58,6 +58,17 @@ pub fn TimelineEntryItem(
                     ": "
                     <span class="entry-category">{entry.data_category.label.clone()}</span>
                 </p>
+                {entry
+                    .explanation
+                    .clone()
+                    .map(|explanation| {
+                        let class = format!("entry-explanation explanation-{}", explanation.state);
+                        view! {
+                            <p class=class data-explanation=explanation.state.clone()>
+                                {explanation.text}
+                            </p>
+                        }
+                    })}
                 <dl class="entry-facts">
                     <div class="fact">
                         <dt>{texts.entry_reason}</dt>

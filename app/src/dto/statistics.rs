@@ -38,6 +38,21 @@ pub struct AccessFigures {
     pub by_reason: Vec<Count>,
     /// Role × category × reason, largest first.
     pub combinations: Vec<Combination>,
+    /// Accesses explained by a business record or confirmed by the privacy team, per mille.
+    #[serde(default)]
+    pub explained_permille: u64,
+    /// Per role: the share explained and the flags per 1,000 accesses.
+    #[serde(default)]
+    pub explanation_by_role: Vec<RoleExplanation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleExplanation {
+    pub role: Labelled,
+    pub accesses: u64,
+    pub explained_permille: u64,
+    /// Flagged (or found a violation) per 1,000 accesses.
+    pub flags_per_thousand: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

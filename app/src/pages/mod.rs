@@ -3,6 +3,7 @@ pub mod admin_feed;
 pub mod admin_staff;
 pub mod dispute_detail;
 pub mod dispute_new;
+pub mod investigations;
 pub mod login;
 pub mod my_disputes;
 pub mod not_found;

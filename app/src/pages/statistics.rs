@@ -73,6 +73,7 @@ fn Figures(page: StatisticsPage) -> impl IntoView {
                     <dt>{texts.total}</dt><dd id="total-accesses">{a.total}</dd>
                     <dt>{texts.without_reason}</dt><dd>{format!("{} ({} %)", a.without_reason, tenths(a.without_reason_permille))}</dd>
                     <dt>{texts.without_ticket}</dt><dd>{format!("{} ({} %)", a.without_ticket, tenths(a.without_ticket_permille))}</dd>
+                    <dt>{texts.explained_share}</dt><dd id="explained-share">{format!("{} %", tenths(a.explained_permille))}</dd>
                 </dl>
                 {if a.total == 0 {
                     view! { <p class="empty-state">{texts.no_accesses}</p> }.into_any()
@@ -84,6 +85,29 @@ fn Figures(page: StatisticsPage) -> impl IntoView {
                             <BarChart id="chart-reason" title=texts.by_reason counts=a.by_reason.clone() />
                         </div>
                         <p class="small">{texts.chart_note}</p>
+                        <h3>{texts.explanation_heading}</h3>
+                        <div class="table-scroll">
+                            <table class="queue explanation-by-role">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">{texts.col_role}</th>
+                                        <th scope="col" class="number">{texts.col_accesses}</th>
+                                        <th scope="col" class="number">{texts.col_explained}</th>
+                                        <th scope="col" class="number">{texts.col_flags}</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {a.explanation_by_role.clone().into_iter().map(|r| view! {
+                                        <tr>
+                                            <td>{r.role.label}</td>
+                                            <td class="number">{r.accesses}</td>
+                                            <td class="number">{format!("{} %", tenths(r.explained_permille))}</td>
+                                            <td class="number">{r.flags_per_thousand}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                         <h3>{texts.combinations_heading}</h3>
                         <div class="table-scroll">
                             <table class="queue combinations">

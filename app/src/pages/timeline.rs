@@ -183,6 +183,7 @@ fn FilterForm(options: crate::dto::FilterOptions, query: TimelineQuery) -> impl 
                 <FilterSelect id="filter-category" name="category" label=texts.filter_category options=options.categories selected=query.category.clone() texts />
                 <FilterSelect id="filter-role" name="role" label=texts.filter_role options=options.roles selected=query.role.clone() texts />
                 <FilterSelect id="filter-reason" name="reason" label=texts.filter_reason options=options.reasons selected=query.reason.clone() texts />
+                <ExplanationSelect selected=query.explanation.clone() />
                 <div class="filter-actions">
                     <button type="submit" class="primary">{texts.apply_filters}</button>
                     {query.has_filters().then(|| view! { <A href="/timeline">{texts.clear_filters}</A> })}
@@ -263,4 +264,29 @@ fn group_by_day(entries: Vec<TimelineEntry>) -> Vec<(chrono::NaiveDate, Vec<Time
         }
     }
     days
+}
+
+/// "Only unexplained accesses": the filter the explanations are for.
+#[component]
+fn ExplanationSelect(selected: Option<String>) -> impl IntoView {
+    let texts = current_lang().explanations();
+    let choices = [
+        ("", texts.filter_any),
+        ("unexplained", texts.filter_unexplained),
+        ("explained", texts.filter_explained),
+    ];
+    let selected = selected.unwrap_or_default();
+    view! {
+        <div class="field">
+            <label for="filter-explanation">{texts.filter_label}</label>
+            <select id="filter-explanation" name="explanation">
+                {choices
+                    .into_iter()
+                    .map(|(value, label)| {
+                        view! { <option value=value selected=selected == value>{label}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
 }

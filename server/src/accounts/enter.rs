@@ -13,7 +13,7 @@ use crate::auth::session::{self, SessionKind, SessionOwner};
 use crate::db::customer;
 use crate::db::portal_link;
 use crate::db::session::SessionExtras;
-use crate::domain::CustomerProfile;
+use crate::domain::customer_profile::{CustomerProfile, ProfileFields};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::language::language_cookie;
@@ -55,17 +55,17 @@ pub async fn enter(
             let Some(link) = portal_link::redeem(conn, &hash, now)? else {
                 return Ok(None);
             };
-            let profile = CustomerProfile::parse(
-                &link.customer_ref,
-                link.email.as_deref(),
-                link.display_name.as_deref(),
-                link.lang.as_deref(),
-                link.time_zone.as_deref(),
-                None,
-            )
+            let profile = CustomerProfile::parse(ProfileFields {
+                customer_ref: &link.customer_ref,
+                email: link.email.as_deref(),
+                name: link.display_name.as_deref(),
+                locale: link.lang.as_deref(),
+                time_zone: link.time_zone.as_deref(),
+                ..ProfileFields::default()
+            })
             .map_err(|e| AppError::internal(format!("a stored portal link does not parse: {e}")))?;
             let (found, provisioned) =
-                customer::upsert_profile(conn, &profile, link.created_at, now)?;
+                customer::upsert_profile(conn, &profile, None, now)?;
             let extras = SessionExtras {
                 id_token: None,
                 return_url: link.return_url.clone(),

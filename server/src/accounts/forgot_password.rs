@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::password_links;
 use crate::db::customer;
 use crate::domain::EmailAddress;
-use crate::email::{self, account::AccountNotice};
+use crate::email;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::see_other;
@@ -57,7 +57,7 @@ async fn send_link(state: &AppState, address: EmailAddress) -> Result<(), AppErr
             password_links::issue(
                 conn,
                 &found,
-                AccountNotice::Reset,
+                password_links::LinkPurpose::Reset,
                 &public_url,
                 Utc::now().naive_utc(),
             )

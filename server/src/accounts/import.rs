@@ -12,8 +12,9 @@ use serde::Deserialize;
 
 use super::password_links;
 use crate::db::{customer, password_link, AnyConnection, Database};
-use crate::domain::CustomerProfile;
-use crate::email::account::{AccountEmail, AccountNotice};
+use crate::domain::csv::csv_fields;
+use crate::domain::customer_profile::{CustomerProfile, ProfileFields};
+use crate::email::account::AccountEmail;
 use crate::error::AppError;
 
 /// Lines written in one transaction.
@@ -26,8 +27,9 @@ pub struct CustomerImport {
     pub unchanged: usize,
     /// Line number (1-based) and why the line was not imported.
     pub rejected: Vec<(usize, String)>,
-    /// Invitations to send once the import is committed.
-    pub invitations: Vec<AccountEmail>,
+    pub invited: usize,
+    /// Invitations of the chunk being stored, sent once it is committed.
+    invitations: Vec<AccountEmail>,
 }
 
 #[derive(Deserialize)]
@@ -48,24 +50,28 @@ struct Line {
 
 impl Line {
     fn profile(&self) -> Result<CustomerProfile, String> {
-        CustomerProfile::parse(
-            &self.customer_ref,
-            self.email.as_deref(),
-            self.name.as_deref(),
-            self.locale.as_deref(),
-            self.time_zone.as_deref(),
-            self.high_profile,
-        )
+        CustomerProfile::parse(ProfileFields {
+            customer_ref: &self.customer_ref,
+            email: self.email.as_deref(),
+            name: self.name.as_deref(),
+            locale: self.locale.as_deref(),
+            time_zone: self.time_zone.as_deref(),
+            high_profile: self.high_profile,
+            ..ProfileFields::default()
+        })
         .map_err(|e| e.to_string())
     }
 }
 
-/// Reads `path` and stores its customers; invitations are made (not sent) when `invite`.
+/// Reads `path` and stores its customers. With `invite`, each chunk's invitations go to
+/// `send` as soon as the chunk is committed: a later failure never leaves a link made and not
+/// sent.
 pub fn import(
     db: &Database,
     path: &Path,
     invite: bool,
     public_url: &str,
+    mut send: impl FnMut(AccountEmail),
 ) -> Result<CustomerImport, AppError> {
     let file = std::fs::File::open(path)
         .map_err(|e| AppError::context(format!("opening {}", path.display()), e))?;
@@ -108,14 +114,14 @@ pub fn import(
             store_chunk(conn, chunk, invite, public_url)
         });
         match stored {
-            Ok(part) => merge(&mut report, part),
+            Ok(part) => merge(&mut report, part, &mut send),
             // One line the database refuses must not keep the others out.
             Err(error) if error.is_refusal_of_data() => {
                 for one in chunk {
                     match crate::db::write_transaction(&mut conn, |conn| {
                         store_chunk(conn, std::slice::from_ref(one), invite, public_url)
                     }) {
-                        Ok(part) => merge(&mut report, part),
+                        Ok(part) => merge(&mut report, part, &mut send),
                         Err(error) if error.is_refusal_of_data() => report
                             .rejected
                             .push((one.0, "the database refused this customer".into())),
@@ -130,11 +136,14 @@ pub fn import(
     Ok(report)
 }
 
-fn merge(report: &mut CustomerImport, part: CustomerImport) {
+fn merge(report: &mut CustomerImport, part: CustomerImport, send: &mut impl FnMut(AccountEmail)) {
     report.created += part.created;
     report.updated += part.updated;
     report.unchanged += part.unchanged;
-    report.invitations.extend(part.invitations);
+    report.invited += part.invitations.len();
+    for invitation in part.invitations {
+        send(invitation);
+    }
 }
 
 fn store_chunk(
@@ -147,7 +156,7 @@ fn store_chunk(
     let now = Utc::now().naive_utc();
     for (_, profile) in chunk {
         let before = customer::find_by_ref(conn, profile.customer_ref.as_str())?;
-        let (after, provisioned) = customer::upsert_profile(conn, profile, now, now)?;
+        let (after, provisioned) = customer::upsert_profile(conn, profile, Some(now), now)?;
         match (provisioned, before) {
             (customer::Provisioned::Created, _) => part.created += 1,
             (_, Some(before)) if same_profile(&before, &after) => part.unchanged += 1,
@@ -158,9 +167,13 @@ fn store_chunk(
             && after.email.is_some()
             && !password_link::any_for(conn, after.id())?
         {
-            if let Some(mail) =
-                password_links::issue(conn, &after, AccountNotice::Invitation, public_url, now)?
-            {
+            if let Some(mail) = password_links::issue(
+                conn,
+                &after,
+                password_links::LinkPurpose::Invitation,
+                public_url,
+                now,
+            )? {
                 part.invitations.push(mail);
             }
         }
@@ -199,39 +212,9 @@ fn line_from_csv(header: &[String], text: &str) -> Result<Line, String> {
         .map_err(|e| format!("not a customer: {e}"))
 }
 
-/// The fields of one CSV line (RFC 4180: commas, double quotes, `""` for a quote).
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                current.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(std::mem::take(&mut current)),
-            (c, _) => current.push(c),
-        }
-    }
-    fields.push(current);
-    fields
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_fields_follow_rfc_4180() {
-        assert_eq!(
-            csv_fields(r#"C-1,"Muster, Anna","say ""hi""",de"#),
-            ["C-1", "Muster, Anna", "say \"hi\"", "de"]
-        );
-        assert_eq!(csv_fields("a,,b"), ["a", "", "b"]);
-    }
 
     #[test]
     fn csv_lines_become_customers() {

@@ -20,16 +20,33 @@ pub const INVITATION_VALID_HOURS: i64 = 72;
 /// bury the real one and annoy the customer).
 const LINKS_PER_HOUR: i64 = 3;
 
-fn purpose(notice: AccountNotice) -> &'static str {
-    match notice {
-        AccountNotice::Invitation => "invitation",
-        AccountNotice::Reset => "reset",
+/// What a link is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// The first password, for a customer who never had one.
+    Invitation,
+    Reset,
+}
+
+impl LinkPurpose {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Invitation => "invitation",
+            Self::Reset => "reset",
+        }
+    }
+
+    fn notice(self) -> AccountNotice {
+        match self {
+            Self::Invitation => AccountNotice::Invitation,
+            Self::Reset => AccountNotice::Reset,
+        }
     }
 }
 
 /// Whether a stored link is an invitation.
 pub fn is_invitation(stored_purpose: &str) -> bool {
-    stored_purpose == purpose(AccountNotice::Invitation)
+    stored_purpose == LinkPurpose::Invitation.code()
 }
 
 /// Makes a link for `customer` and the email that carries it; `None` when the customer has no
@@ -37,7 +54,7 @@ pub fn is_invitation(stored_purpose: &str) -> bool {
 pub fn issue(
     conn: &mut AnyConnection,
     customer: &CustomerRow,
-    notice: AccountNotice,
+    purpose: LinkPurpose,
     public_url: &str,
     now: NaiveDateTime,
 ) -> Result<Option<AccountEmail>, AppError> {
@@ -54,21 +71,21 @@ pub fn issue(
         );
         return Ok(None);
     }
-    let valid_hours = match notice {
-        AccountNotice::Invitation => INVITATION_VALID_HOURS,
-        AccountNotice::Reset => RESET_VALID_HOURS,
+    let valid_hours = match purpose {
+        LinkPurpose::Invitation => INVITATION_VALID_HOURS,
+        LinkPurpose::Reset => RESET_VALID_HOURS,
     };
     let token = session::new_token();
     password_link::insert(
         conn,
         &session::token_hash(&token),
         customer.id(),
-        purpose(notice),
+        purpose.code(),
         now,
         now + Duration::hours(valid_hours),
     )?;
     Ok(Some(AccountEmail {
-        notice,
+        notice: purpose.notice(),
         lang: app::i18n::Lang::parse(&customer.lang).unwrap_or_default(),
         to,
         customer_name: customer.display_name.clone(),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{service_token, session};
 use crate::db::portal_link::{self, PortalLinkRow};
-use crate::domain::CustomerProfile;
+use crate::domain::customer_profile::{CustomerProfile, ProfileFields};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 use crate::web::local_redirect_target;
@@ -84,9 +84,17 @@ pub fn check_landing_path(raw: Option<&str>) -> Result<String, AppError> {
     let path = local_redirect_target(raw)
         .filter(|p| {
             let page = p.split(['?', '#']).next().unwrap_or_default();
-            LANDING_PAGES
-                .iter()
-                .any(|allowed| page == *allowed || page.starts_with(&format!("{allowed}/")))
+            // No dot segments (plain or encoded): /timeline/../staff is not a customer page.
+            let lowered = page.to_ascii_lowercase();
+            let dotted = page
+                .split('/')
+                .any(|segment| segment == "." || segment == "..")
+                || lowered.contains("%2e")
+                || lowered.contains('\\');
+            !dotted
+                && LANDING_PAGES
+                    .iter()
+                    .any(|allowed| page == *allowed || page.starts_with(&format!("{allowed}/")))
         })
         .ok_or_else(|| {
             bad(
@@ -128,14 +136,14 @@ pub async fn create(
             format!("the body is not a portal-session request: {e}"),
         )
     })?;
-    let profile = CustomerProfile::parse(
-        &asked.customer_ref,
-        asked.email.as_deref(),
-        asked.name.as_deref(),
-        asked.locale.as_deref(),
-        asked.time_zone.as_deref(),
-        None,
-    )
+    let profile = CustomerProfile::parse(ProfileFields {
+        customer_ref: &asked.customer_ref,
+        email: asked.email.as_deref(),
+        name: asked.name.as_deref(),
+        locale: asked.locale.as_deref(),
+        time_zone: asked.time_zone.as_deref(),
+        ..ProfileFields::default()
+    })
     .map_err(|e| bad("invalid_customer", e.to_string()))?;
     let return_url = check_return_url(&asked.return_url, &state.settings.return_origins)?;
     let path = check_landing_path(asked.path.as_deref())?;
@@ -212,6 +220,8 @@ mod tests {
             "//evil.example",
             "/staff",
             "/timelines",
+            "/timeline/../staff",
+            "/timeline/%2e%2e/staff",
             "https://evil.example/timeline",
         ] {
             assert!(check_landing_path(Some(refused)).is_err(), "{refused}");

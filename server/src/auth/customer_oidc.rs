@@ -14,7 +14,7 @@ use super::oidc_flow::{self, Callback, Purpose};
 use super::session::{self, SessionKind, SessionOwner};
 use crate::db::customer;
 use crate::db::session::SessionExtras;
-use crate::domain::CustomerProfile;
+use crate::domain::customer_profile::{CustomerProfile, ProfileFields};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::{local_redirect_target, pages, see_other};
@@ -25,17 +25,6 @@ pub struct Begin {
     next: Option<String>,
 }
 
-fn not_offered(request: &HttpRequest) -> HttpResponse {
-    let lang = app::lang_of_request(request);
-    pages::message_page(
-        request,
-        StatusCode::NOT_FOUND,
-        lang.account().provider_error_title,
-        lang.account().way_not_offered,
-        "/login",
-    )
-}
-
 pub async fn begin(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -43,7 +32,7 @@ pub async fn begin(
 ) -> Result<HttpResponse, AppError> {
     let (Some(provider), true) = (&state.customer_oidc, state.settings.customer_sign_in.oidc)
     else {
-        return Ok(not_offered(&request));
+        return Ok(oidc_flow::not_offered(&request, Purpose::Customer));
     };
     let next = query
         .into_inner()
@@ -51,9 +40,17 @@ pub async fn begin(
         .as_deref()
         .and_then(local_redirect_target);
     Ok(
-        match oidc_flow::begin(&state, provider, Purpose::Customer, next).await? {
+        match oidc_flow::begin(
+            &state,
+            &Caller::of(&request),
+            provider,
+            Purpose::Customer,
+            next,
+        )
+        .await?
+        {
             Ok(redirect) => redirect,
-            Err(error) => oidc_flow::unavailable_page(&request, Purpose::Customer, &error),
+            Err(error) => oidc_flow::unavailable_page(&request, Purpose::Customer, error),
         },
     )
 }
@@ -65,19 +62,26 @@ pub async fn callback(
 ) -> Result<HttpResponse, AppError> {
     let (Some(provider), Some(settings)) = (&state.customer_oidc, &state.settings.customer_oidc)
     else {
-        return Ok(not_offered(&request));
+        return Ok(oidc_flow::not_offered(&request, Purpose::Customer));
     };
-    let (verified, next) =
-        match oidc_flow::finish(&state, provider, Purpose::Customer, query.into_inner()).await? {
-            Ok(done) => done,
-            Err(failure) => {
-                return Ok(oidc_flow::failure_page(
-                    &request,
-                    Purpose::Customer,
-                    &failure,
-                ))
-            }
-        };
+    let (verified, next) = match oidc_flow::finish(
+        &state,
+        &Caller::of(&request),
+        provider,
+        Purpose::Customer,
+        query.into_inner(),
+    )
+    .await?
+    {
+        Ok(done) => done,
+        Err(failure) => {
+            return Ok(oidc_flow::failure_page(
+                &request,
+                Purpose::Customer,
+                &failure,
+            ))
+        }
+    };
     let lang = app::lang_of_request(&request);
     let refuse = |message: &str| {
         pages::message_page(
@@ -92,17 +96,28 @@ pub async fn callback(
         tracing::warn!(claim = %settings.customer_claim, "customer ID token without the customer number claim");
         return Ok(refuse(lang.account().no_customer_number));
     };
-    // Claims the provider gets wrong are left out rather than refusing the person.
-    let profile = CustomerProfile::parse(&number, None, None, None, None, None).map(|bare| {
-        let full = CustomerProfile::parse(
-            &number,
-            verified.text("email").as_deref(),
-            verified.text("name").as_deref(),
-            verified.text("locale").as_deref(),
-            verified.text("zoneinfo").as_deref(),
-            None,
-        );
-        full.unwrap_or(bare)
+    // Claims the provider gets wrong are left out rather than refusing the person; an address
+    // the provider does not vouch for is not taken (it would receive password links).
+    let email_verified = verified.claims.get("email_verified") == Some(&serde_json::json!(true));
+    let email = verified.text("email").filter(|_| email_verified);
+    let (name, locale, zone) = (
+        verified.text("name"),
+        verified.text("locale"),
+        verified.text("zoneinfo"),
+    );
+    let bare = ProfileFields {
+        customer_ref: &number,
+        ..ProfileFields::default()
+    };
+    let profile = CustomerProfile::parse(bare).map(|bare_profile| {
+        CustomerProfile::parse(ProfileFields {
+            email: email.as_deref(),
+            name: name.as_deref(),
+            locale: locale.as_deref(),
+            time_zone: zone.as_deref(),
+            ..bare
+        })
+        .unwrap_or(bare_profile)
     });
     let Ok(profile) = profile else {
         tracing::warn!("customer ID token with an unusable customer number");
@@ -115,11 +130,31 @@ pub async fn callback(
         id_token: Some(verified.id_token.clone()),
         return_url: None,
     };
+    let subject = format!("{}|{}", verified.issuer, verified.subject);
     let token = state
         .db
         .write(move |conn| {
             let now = Utc::now().naive_utc();
-            let (found, provisioned) = customer::upsert_profile(conn, &profile, now, now)?;
+            // One person at the provider is one customer here: a customer number claimed by
+            // another subject (an attribute the person could edit, a reassigned number) is
+            // refused, and so is a subject that now claims another number.
+            let known = customer::find_by_ref(conn, profile.customer_ref.as_str())?;
+            let by_subject = customer::find_by_oidc_subject(conn, &subject)?;
+            let claimed_elsewhere = known
+                .as_ref()
+                .and_then(|c| c.oidc_subject.as_deref())
+                .is_some_and(|bound| bound != subject);
+            let moved = by_subject
+                .as_ref()
+                .is_some_and(|c| c.customer_ref != profile.customer_ref.as_str());
+            if claimed_elsewhere || moved {
+                tracing::warn!("customer sign-in refused: the customer number and the provider's subject do not belong together");
+                return Ok(None);
+            }
+            let (found, provisioned) = customer::upsert_profile(conn, &profile, None, now)?;
+            if found.oidc_subject.is_none() {
+                customer::set_oidc_subject(conn, found.id(), &subject)?;
+            }
             tracing::info!(provisioned = ?provisioned, "customer signed in through the identity provider");
             session::open(
                 conn,
@@ -129,8 +164,12 @@ pub async fn callback(
                 &limits,
                 now,
             )
+            .map(Some)
         })
         .await?;
+    let Some(token) = token else {
+        return Ok(refuse(lang.account().subject_mismatch));
+    };
     let mut response = see_other(next.as_deref().unwrap_or("/timeline"));
     response
         .add_cookie(&session::session_cookie(

@@ -8,6 +8,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
+use app::backend::Caller;
+
 use super::session;
 use crate::db::oidc_login::{self, OidcLoginRow};
 use crate::error::AppError;
@@ -17,6 +19,11 @@ use crate::web::{pages, see_other};
 
 /// How long a person may take at the provider.
 const SIGN_IN_MINUTES: i64 = 10;
+
+/// Holds the state of the sign-in this browser began: a callback is accepted only in the
+/// browser that began it, so nobody can sign a victim into their own account by sending them
+/// a callback link (login CSRF).
+const STATE_COOKIE: &str = "einblick_oidc_state";
 
 /// Which sign-in a state was begun for: one begun for customers cannot finish as staff.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +93,7 @@ fn redirect_url(state: &AppState, purpose: Purpose) -> String {
 /// Remembers the sign-in and sends the browser to the provider.
 pub async fn begin(
     state: &AppState,
+    caller: &Caller,
     provider: &OidcProvider,
     purpose: Purpose,
     next_path: Option<String>,
@@ -100,6 +108,9 @@ pub async fn begin(
         Ok(begun) => begun,
         Err(error) => return Ok(Err(error)),
     };
+    let mut cookie =
+        session::named_cookie(caller, &state.settings, STATE_COOKIE, begun.state.clone());
+    cookie.set_max_age(actix_web::cookie::time::Duration::minutes(SIGN_IN_MINUTES));
     let row = OidcLoginRow {
         state_hash: session::token_hash(&begun.state),
         purpose: purpose.code().to_owned(),
@@ -117,13 +128,18 @@ pub async fn begin(
             Ok(())
         })
         .await?;
-    Ok(Ok(see_other(&begun.url)))
+    let mut response = see_other(&begun.url);
+    response
+        .add_cookie(&cookie)
+        .map_err(|e| AppError::context("setting a cookie", e))?;
+    Ok(Ok(response))
 }
 
 /// Takes back the sign-in the callback's `state` names (once) and has the provider's answer
 /// checked. Returns the verified identity and where the person wanted to go.
 pub async fn finish(
     state: &AppState,
+    caller: &Caller,
     provider: &OidcProvider,
     purpose: Purpose,
     callback: Callback,
@@ -131,6 +147,13 @@ pub async fn finish(
     let Some(presented_state) = callback.state.filter(|s| !s.is_empty()) else {
         return Ok(Err(Failure::UnknownState));
     };
+    if session::cookie_value(caller, STATE_COOKIE).as_deref() != Some(presented_state.as_str()) {
+        tracing::warn!(
+            purpose = purpose.code(),
+            "sign-in callback in a browser that did not begin it"
+        );
+        return Ok(Err(Failure::UnknownState));
+    }
     let state_hash = session::token_hash(&presented_state);
     let waiting = state
         .db
@@ -204,18 +227,18 @@ pub fn failure_page(request: &HttpRequest, purpose: Purpose, failure: &Failure) 
 }
 
 /// The provider could not be asked at all (discovery failed): said plainly, logged.
-pub fn unavailable_page(
-    request: &HttpRequest,
-    purpose: Purpose,
-    error: &OidcError,
-) -> HttpResponse {
-    failure_page(
-        request,
-        purpose,
-        &Failure::Provider(clone_unavailable(error)),
-    )
+pub fn unavailable_page(request: &HttpRequest, purpose: Purpose, error: OidcError) -> HttpResponse {
+    failure_page(request, purpose, &Failure::Provider(error))
 }
 
-fn clone_unavailable(error: &OidcError) -> OidcError {
-    OidcError::Unavailable(error.to_string())
+/// The page for a way in that is not set up here.
+pub fn not_offered(request: &HttpRequest, purpose: Purpose) -> HttpResponse {
+    let lang = app::lang_of_request(request);
+    pages::message_page(
+        request,
+        StatusCode::NOT_FOUND,
+        lang.account().provider_error_title,
+        lang.account().way_not_offered,
+        purpose.sign_in_path(),
+    )
 }

@@ -236,6 +236,16 @@ fn cookie(caller: &Caller, settings: &Settings, name: &str, value: String) -> Co
         .finish()
 }
 
+/// A cookie of ours named `name` (with the same attributes as the session cookie).
+pub fn named_cookie(
+    caller: &Caller,
+    settings: &Settings,
+    name: &str,
+    value: String,
+) -> Cookie<'static> {
+    cookie(caller, settings, name, value)
+}
+
 /// The cookie that carries a new session of `kind`.
 pub fn session_cookie(
     caller: &Caller,

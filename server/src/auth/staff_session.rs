@@ -51,6 +51,9 @@ pub mod may {
         ManageFeed,
         WorkOnRegulatorCases,
         ViewStatistics,
+        Investigate,
+        DecideInvestigations,
+        ConfigureDetection,
     );
 }
 

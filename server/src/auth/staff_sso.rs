@@ -47,24 +47,21 @@ pub async fn begin(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let Some(provider) = &state.staff_sso else {
-        return Ok(not_offered(&request));
+        return Ok(oidc_flow::not_offered(&request, Purpose::Staff));
     };
     Ok(
-        match oidc_flow::begin(&state, provider, Purpose::Staff, None).await? {
+        match oidc_flow::begin(
+            &state,
+            &Caller::of(&request),
+            provider,
+            Purpose::Staff,
+            None,
+        )
+        .await?
+        {
             Ok(redirect) => redirect,
-            Err(error) => oidc_flow::unavailable_page(&request, Purpose::Staff, &error),
+            Err(error) => oidc_flow::unavailable_page(&request, Purpose::Staff, error),
         },
-    )
-}
-
-fn not_offered(request: &HttpRequest) -> HttpResponse {
-    let lang = app::lang_of_request(request);
-    pages::message_page(
-        request,
-        StatusCode::NOT_FOUND,
-        lang.account().provider_error_title,
-        lang.account().way_not_offered,
-        "/staff/login",
     )
 }
 
@@ -74,13 +71,20 @@ pub async fn callback(
     query: web::Query<Callback>,
 ) -> Result<HttpResponse, AppError> {
     let (Some(provider), Some(settings)) = (&state.staff_sso, &state.settings.staff_sso) else {
-        return Ok(not_offered(&request));
+        return Ok(oidc_flow::not_offered(&request, Purpose::Staff));
     };
-    let verified =
-        match oidc_flow::finish(&state, provider, Purpose::Staff, query.into_inner()).await? {
-            Ok((verified, _)) => verified,
-            Err(failure) => return Ok(oidc_flow::failure_page(&request, Purpose::Staff, &failure)),
-        };
+    let verified = match oidc_flow::finish(
+        &state,
+        &Caller::of(&request),
+        provider,
+        Purpose::Staff,
+        query.into_inner(),
+    )
+    .await?
+    {
+        Ok((verified, _)) => verified,
+        Err(failure) => return Ok(oidc_flow::failure_page(&request, Purpose::Staff, &failure)),
+    };
     let role = role_for(settings, &verified);
     let subject = format!("{}|{}", verified.issuer, verified.subject);
     let email = verified
@@ -111,6 +115,13 @@ pub async fn callback(
                         if local.sso_subject.is_some() || !email_verified {
                             return Ok(Err(Refusal::EmailTaken));
                         }
+                        // From now on the provider alone lets this person in: a password
+                        // would outlive their removal there.
+                        staff_user::clear_password(conn, local.id())?;
+                        tracing::info!(
+                            staff_user = local.id,
+                            "password account linked to single sign-on; its password is removed"
+                        );
                         account = Some(local);
                     }
                 }

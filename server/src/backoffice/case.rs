@@ -130,7 +130,7 @@ pub async fn load(
 
 /// Portal access is access too: the customer sees this look in their own timeline, with the
 /// staff role, the legal obligation to answer as the reason and the case as the ticket.
-fn record_staff_look(
+pub(super) fn record_staff_look(
     conn: &mut AnyConnection,
     staff: &StaffUserRow,
     role: StaffRole,

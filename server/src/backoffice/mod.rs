@@ -5,9 +5,11 @@
 pub mod assign;
 pub mod case;
 pub mod decide;
+pub mod detection;
 pub mod extend;
 pub mod feed_admin;
 pub mod feed_tokens;
+pub mod investigations;
 pub mod message;
 pub mod note;
 pub mod queue;
@@ -69,6 +71,18 @@ pub fn routes(routes: &mut Routes) {
         staff,
         feed_tokens::revoke,
     );
+    routes.post(
+        "/staff/investigations/{reference}/note",
+        staff,
+        investigations::note,
+    );
+    routes.post(
+        "/staff/investigations/{reference}/decide",
+        staff,
+        investigations::decide,
+    );
+    routes.post("/staff/admin/detection/rules", staff, detection::save_rules);
+    routes.post("/staff/admin/detection/fit", staff, detection::save_fit);
     routes.post("/staff/admin/service-tokens", staff, service_tokens::create);
     routes.post(
         "/staff/admin/service-tokens/{id}/revoke",

@@ -25,6 +25,9 @@ pub async fn replay(
     let id = path.into_inner();
     let page = format!("/staff/admin/dead-letters/{id}");
     let metrics = state.metrics.clone();
+    let reference = SourcePolicy::reference(&state.settings);
+    let keys = state.log_keys.clone();
+    let explainer = state.explainer.clone();
     staff_post(request, session, state, form, move |conn, admin, _, now| {
         let letter =
             dead_letter::find(conn, id)?.ok_or_else(|| AppError::new(ErrorKind::NotFound))?;
@@ -42,8 +45,13 @@ pub async fn replay(
             }],
             Transport::Replay,
             &policy,
+            &store::IngestRules {
+                reference_sources: &reference,
+                keys: &keys,
+            },
             now,
         )?;
+        explainer.nudge();
         metrics.record_ingest(&report.counts(Transport::Replay));
         tracing::info!(
             admin = admin.id,

@@ -23,6 +23,8 @@ pub struct CustomerRow {
     pub last_signed_in_at: Option<NaiveDateTime>,
     /// When the retailer last described this customer (see [`upsert_profile`]).
     pub profile_updated_at: Option<NaiveDateTime>,
+    /// `issuer|subject` at the customer identity provider, once they signed in there.
+    pub oidc_subject: Option<String>,
 }
 
 impl CustomerRow {
@@ -118,6 +120,18 @@ struct ProfileChange {
     profile_updated_at: Option<NaiveDateTime>,
 }
 
+impl ProfileChange {
+    /// diesel refuses an update that sets nothing.
+    fn has_values(&self) -> bool {
+        self.email.is_some()
+            || self.display_name.is_some()
+            || self.lang.is_some()
+            || self.time_zone.is_some()
+            || self.is_vip.is_some()
+            || self.profile_updated_at.is_some()
+    }
+}
+
 /// Whether the customer was made just now or was known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Provisioned {
@@ -130,13 +144,16 @@ pub enum Provisioned {
 }
 
 /// Makes the customer `profile` describes (just-in-time provisioning) or updates the members it
-/// gives, as the retailer described them at `described_at`. Idempotent: the same profile twice
-/// changes nothing the second time, and an older description never overwrites a newer one. An
-/// email address another customer holds is not taken from them (it is left out, and logged).
+/// gives. `described_at` is when the retailer's records (the feed, an import) described them:
+/// such descriptions are ordered by it, so the same one twice changes nothing and an older one
+/// never overwrites a newer one. A sign-in's description (`None`) is applied as it comes and
+/// leaves that order alone. An email address another customer holds is not taken from them (it
+/// is left out, and logged); a changed address retires the customer's open password links (an
+/// invitation sent to the old address must not set the password).
 pub fn upsert_profile(
     conn: &mut AnyConnection,
     profile: &CustomerProfile,
-    described_at: NaiveDateTime,
+    described_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> QueryResult<(CustomerRow, Provisioned)> {
     let customer_ref = profile.customer_ref.as_str();
@@ -165,7 +182,7 @@ pub fn upsert_profile(
         is_vip: profile.high_profile.unwrap_or(false),
         created_at: now,
         lang: profile.lang.unwrap_or_default().code().to_owned(),
-        profile_updated_at: Some(described_at),
+        profile_updated_at: described_at,
     };
     // Two first sign-ins at once: one inserts, the other finds the row.
     let inserted = crate::with_backend!(conn, |c| {
@@ -179,21 +196,27 @@ pub fn upsert_profile(
     if inserted == 1 {
         return Ok((stored, Provisioned::Created));
     }
-    let outcome = match stored.profile_updated_at {
-        Some(at) if at > described_at => return Ok((stored, Provisioned::Stale)),
-        Some(at) if at == described_at => Provisioned::Repeated,
+    let outcome = match (stored.profile_updated_at, described_at) {
+        (Some(at), Some(described)) if at > described => return Ok((stored, Provisioned::Stale)),
+        (Some(at), Some(described)) if at == described => Provisioned::Repeated,
         _ => Provisioned::Updated,
     };
-    diesel::update(customers::table.find(stored.id))
-        .set(ProfileChange {
-            email,
-            display_name: profile.name.clone(),
-            lang: profile.lang.map(|l| l.code().to_owned()),
-            time_zone: profile.time_zone.clone(),
-            is_vip: profile.high_profile,
-            profile_updated_at: Some(described_at),
-        })
-        .execute(conn)?;
+    if email.is_some() && email != stored.email {
+        super::password_link::retire_all(conn, stored.id(), now)?;
+    }
+    let change = ProfileChange {
+        email,
+        display_name: profile.name.clone(),
+        lang: profile.lang.map(|l| l.code().to_owned()),
+        time_zone: profile.time_zone.clone(),
+        is_vip: profile.high_profile,
+        profile_updated_at: described_at,
+    };
+    if change.has_values() {
+        diesel::update(customers::table.find(stored.id))
+            .set(change)
+            .execute(conn)?;
+    }
     let updated = find(conn, stored.id())?.ok_or(diesel::result::Error::NotFound)?;
     Ok((updated, outcome))
 }
@@ -234,6 +257,48 @@ pub fn lock(conn: &mut AnyConnection, id: CustomerId) -> QueryResult<()> {
         AnyConnection::Sqlite(_) => {
             let _ = id;
         }
+    }
+    Ok(())
+}
+
+pub fn set_oidc_subject(
+    conn: &mut AnyConnection,
+    id: CustomerId,
+    subject: &str,
+) -> QueryResult<usize> {
+    diesel::update(customers::table.find(id.0))
+        .set(customers::oidc_subject.eq(subject))
+        .execute(conn)
+}
+
+pub fn find_by_oidc_subject(
+    conn: &mut AnyConnection,
+    subject: &str,
+) -> QueryResult<Option<CustomerRow>> {
+    customers::table
+        .filter(customers::oidc_subject.eq(subject))
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The keyed hashes of the customer's surname and postcode (for matching against the employee
+/// directory); a `None` leaves that one as it is.
+pub fn set_matching_hashes(
+    conn: &mut AnyConnection,
+    id: CustomerId,
+    surname_hash: Option<String>,
+    postcode_hash: Option<String>,
+) -> QueryResult<()> {
+    if let Some(hash) = surname_hash {
+        diesel::update(customers::table.find(id.0))
+            .set(customers::surname_hash.eq(hash))
+            .execute(conn)?;
+    }
+    if let Some(hash) = postcode_hash {
+        diesel::update(customers::table.find(id.0))
+            .set(customers::postcode_hash.eq(hash))
+            .execute(conn)?;
     }
     Ok(())
 }

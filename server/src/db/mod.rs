@@ -2,12 +2,16 @@
 
 pub mod access_event;
 pub mod codes;
+pub mod context;
 pub mod customer;
 pub mod dead_letter;
 pub mod dispute;
 pub mod dispute_history;
+pub mod employee;
+pub mod explanation;
 pub mod feed_token;
 pub mod ingest_stats;
+pub mod investigation;
 pub mod log;
 pub mod login_failure;
 pub mod lookup;

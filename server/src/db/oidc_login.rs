@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::oidc_logins;
 use super::AnyConnection;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = oidc_logins)]
 pub struct OidcLoginRow {
     pub state_hash: String,
@@ -16,6 +16,17 @@ pub struct OidcLoginRow {
     pub pkce_verifier: String,
     pub next_path: Option<String>,
     pub created_at: NaiveDateTime,
+}
+
+/// The nonce and PKCE verifier are secrets until the sign-in is done: not in debug output.
+impl std::fmt::Debug for OidcLoginRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcLoginRow")
+            .field("purpose", &self.purpose)
+            .field("next_path", &self.next_path)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &OidcLoginRow) -> QueryResult<usize> {

@@ -25,6 +25,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    access_explanations (access_event_id) {
+        access_event_id -> Int8,
+        state -> Text,
+        context_id -> Nullable<Int8>,
+        rules -> Text,
+        score -> Int4,
+        investigation_id -> Nullable<Int8>,
+        evaluated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    context_kinds (code) {
+        code -> Text,
+        label_de -> Text,
+        label_en -> Text,
+        phrase_de -> Text,
+        phrase_en -> Text,
+        hours_before -> Int4,
+        hours_after -> Int4,
+    }
+}
+
+diesel::table! {
+    context_records (id) {
+        id -> Int8,
+        kind -> Text,
+        reference -> Text,
+        customer_ref -> Text,
+        opened_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        assigned_team -> Nullable<Text>,
+        assigned_employee_id -> Nullable<Text>,
+        source -> Text,
+        described_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     customers (id) {
         id -> Int8,
         customer_ref -> Text,
@@ -37,6 +76,9 @@ diesel::table! {
         lang -> Text,
         last_signed_in_at -> Nullable<Timestamp>,
         profile_updated_at -> Nullable<Timestamp>,
+        oidc_subject -> Nullable<Text>,
+        surname_hash -> Nullable<Text>,
+        postcode_hash -> Nullable<Text>,
     }
 }
 
@@ -60,6 +102,16 @@ diesel::table! {
         replayed_at -> Nullable<Timestamp>,
         allowed_sources -> Nullable<Text>,
         replay_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    detection_rules (code) {
+        code -> Text,
+        enabled -> Bool,
+        threshold -> Nullable<Float8>,
+        updated_at -> Nullable<Timestamp>,
+        updated_by -> Nullable<Int8>,
     }
 }
 
@@ -103,6 +155,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    employees (employee_id) {
+        employee_id -> Text,
+        surname_hash -> Nullable<Text>,
+        postcode_hash -> Nullable<Text>,
+        team -> Nullable<Text>,
+        shift_start -> Nullable<Int2>,
+        shift_end -> Nullable<Int2>,
+        active -> Bool,
+        customer_ref -> Nullable<Text>,
+        described_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    explanation_progress (id) {
+        id -> Int4,
+        last_event_id -> Int8,
+    }
+}
+
+diesel::table! {
     feed_tokens (id) {
         id -> Int8,
         token_hash -> Text,
@@ -120,6 +193,32 @@ diesel::table! {
         accepted -> Int8,
         rejected -> Int8,
         last_received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    investigation_history (id) {
+        id -> Int8,
+        investigation_id -> Int8,
+        staff_user_id -> Nullable<Int8>,
+        kind -> Text,
+        body -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    investigations (id) {
+        id -> Int8,
+        reference -> Text,
+        employee_id -> Text,
+        status -> Text,
+        score -> Int4,
+        flagged_count -> Int4,
+        opened_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Int8>,
+        outcome_reason -> Nullable<Text>,
     }
 }
 
@@ -229,6 +328,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    role_baselines (role_code) {
+        role_code -> Text,
+        customers_per_hour_p99 -> Float8,
+        computed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    role_context_fit (role_code, kind) {
+        role_code -> Text,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
     roles (code) {
         code -> Text,
         department -> Text,
@@ -303,12 +417,19 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(access_explanations -> access_events (access_event_id));
+diesel::joinable!(access_explanations -> context_records (context_id));
+diesel::joinable!(access_explanations -> investigations (investigation_id));
+diesel::joinable!(detection_rules -> staff_users (updated_by));
 diesel::joinable!(dispute_events -> access_events (access_event_id));
 diesel::joinable!(dispute_events -> disputes (dispute_id));
 diesel::joinable!(dispute_history -> disputes (dispute_id));
 diesel::joinable!(dispute_history -> staff_users (staff_user_id));
 diesel::joinable!(disputes -> customers (customer_id));
 diesel::joinable!(disputes -> staff_users (assignee_id));
+diesel::joinable!(investigation_history -> investigations (investigation_id));
+diesel::joinable!(investigation_history -> staff_users (staff_user_id));
+diesel::joinable!(investigations -> staff_users (decided_by));
 diesel::joinable!(password_links -> customers (customer_id));
 diesel::joinable!(regulator_actions -> regulator_cases (case_id));
 diesel::joinable!(regulator_actions -> staff_users (staff_user_id));
@@ -319,14 +440,22 @@ diesel::joinable!(sessions -> staff_users (staff_user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     access_events,
+    access_explanations,
+    context_kinds,
+    context_records,
     customers,
     data_categories,
     dead_letters,
+    detection_rules,
     dispute_events,
     dispute_history,
     disputes,
+    employees,
+    explanation_progress,
     feed_tokens,
     ingest_stats,
+    investigation_history,
+    investigations,
     log_checkpoints,
     log_sequence,
     log_tiles,
@@ -337,6 +466,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     reason_codes,
     regulator_actions,
     regulator_cases,
+    role_baselines,
+    role_context_fit,
     roles,
     service_tokens,
     sessions,

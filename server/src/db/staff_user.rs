@@ -147,3 +147,9 @@ pub fn mark_signed_in(
         .set(staff_users::last_signed_in_at.eq(now))
         .execute(conn)
 }
+
+pub fn clear_password(conn: &mut AnyConnection, id: StaffUserId) -> QueryResult<usize> {
+    diesel::update(staff_users::table.find(id.0))
+        .set(staff_users::password_hash.eq(None::<String>))
+        .execute(conn)
+}

@@ -25,5 +25,6 @@ pub fn timeline_entry(row: &AccessEventRow, labels: &Labeller, zone: Tz) -> Time
         reason_text: row.reason_text.clone(),
         ticket: row.ticket_ref.clone(),
         system: row.system.as_deref().map(|s| labels.system(s)),
+        explanation: None,
     }
 }

@@ -10,12 +10,25 @@ use super::{CustomerRef, EmailAddress};
 /// The longest display name kept (longer ones are refused, not cut).
 const MAX_NAME_CHARS: usize = 200;
 
-/// What is known about a customer. `None` means "not said": a stored value stays as it is.
 /// A member that was given: present and not blank.
 fn given(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// The members as they arrive (from JSON, a CSV line, a stored link, claims), before checking.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProfileFields<'a> {
+    pub customer_ref: &'a str,
+    pub email: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub locale: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
+    pub high_profile: Option<bool>,
+    pub surname: Option<&'a str>,
+    pub postcode: Option<&'a str>,
+}
+
+/// What is known about a customer. `None` means "not said": a stored value stays as it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomerProfile {
     pub customer_ref: CustomerRef,
@@ -24,8 +37,11 @@ pub struct CustomerProfile {
     pub lang: Option<Lang>,
     /// An IANA time zone name that chrono-tz knows.
     pub time_zone: Option<String>,
-    /// Public figures get extra scrutiny of every access (the explanations issue).
+    /// Public figures get extra scrutiny of every access.
     pub high_profile: Option<bool>,
+    /// For matching against the employee directory only (kept as keyed hashes).
+    pub surname: Option<String>,
+    pub postcode: Option<String>,
 }
 
 /// Which member is wrong, and why: worded for the sender's developers.
@@ -41,18 +57,26 @@ pub enum ProfileError {
     Locale,
     #[error("time_zone must be an IANA time zone name like Europe/Berlin")]
     TimeZone,
+    #[error("{0} must be 1 to {1} characters without control characters")]
+    Text(&'static str, usize),
 }
 
 impl CustomerProfile {
     /// Checks each member; blank optional members count as not given.
-    pub fn parse(
-        customer_ref: &str,
-        email: Option<&str>,
-        name: Option<&str>,
-        locale: Option<&str>,
-        time_zone: Option<&str>,
-        high_profile: Option<bool>,
-    ) -> Result<Self, ProfileError> {
+    pub fn parse(fields: ProfileFields<'_>) -> Result<Self, ProfileError> {
+        let ProfileFields {
+            customer_ref,
+            email,
+            name,
+            locale,
+            time_zone,
+            high_profile,
+            surname,
+            postcode,
+        } = fields;
+        let detail = |value: Option<&str>, member: &'static str, max: usize| {
+            super::context::text(value, member, max).map_err(|_| ProfileError::Text(member, max))
+        };
         let customer_ref = CustomerRef::parse(customer_ref)
             .map_err(|e| ProfileError::CustomerRef(e.to_string()))?;
         let email = given(email)
@@ -74,6 +98,8 @@ impl CustomerProfile {
             lang,
             time_zone,
             high_profile,
+            surname: detail(surname, "surname", 200)?,
+            postcode: detail(postcode, "postcode", 16)?,
         })
     }
 
@@ -110,27 +136,41 @@ mod tests {
 
     #[test]
     fn members_are_checked_and_blank_means_not_given() {
-        let profile = CustomerProfile::parse(
-            " C-1 ",
-            Some("Anna@Example.com"),
-            Some("Anna Muster"),
-            Some("en-GB"),
-            Some("Europe/Vienna"),
-            None,
-        )
+        let profile = CustomerProfile::parse(ProfileFields {
+            customer_ref: " C-1 ",
+            email: Some("Anna@Example.com"),
+            name: Some("Anna Muster"),
+            locale: Some("en-GB"),
+            time_zone: Some("Europe/Vienna"),
+            ..ProfileFields::default()
+        })
         .unwrap();
         assert_eq!(profile.customer_ref.as_str(), "C-1");
         assert_eq!(profile.lang, Some(Lang::En));
         assert_eq!(profile.time_zone.as_deref(), Some("Europe/Vienna"));
-        let bare = CustomerProfile::parse("C-2", Some(" "), None, Some(""), None, None).unwrap();
+        let bare = CustomerProfile::parse(ProfileFields {
+            customer_ref: "C-2",
+            email: Some(" "),
+            locale: Some(""),
+            ..ProfileFields::default()
+        })
+        .unwrap();
         assert_eq!(bare.email, None);
         assert_eq!(bare.display_name(), "C-2");
     }
 
     #[test]
     fn wrong_members_are_named() {
-        let fails = |email, name, locale, zone| {
-            CustomerProfile::parse("C-1", email, name, locale, zone, None).unwrap_err()
+        let fails = |email, name, locale, time_zone| {
+            CustomerProfile::parse(ProfileFields {
+                customer_ref: "C-1",
+                email,
+                name,
+                locale,
+                time_zone,
+                ..ProfileFields::default()
+            })
+            .unwrap_err()
         };
         assert_eq!(fails(Some("nope"), None, None, None), ProfileError::Email);
         assert_eq!(
@@ -143,7 +183,7 @@ mod tests {
             ProfileError::TimeZone
         );
         assert!(matches!(
-            CustomerProfile::parse("", None, None, None, None, None),
+            CustomerProfile::parse(ProfileFields::default()),
             Err(ProfileError::CustomerRef(_))
         ));
     }

@@ -1,9 +1,12 @@
 //! Domain types: untrusted input becomes one of these at the edge, or is rejected there.
 
 pub mod access_event;
+pub mod context;
+pub mod csv;
 pub mod customer_profile;
 pub mod dispute;
 pub mod email_address;
+pub mod explanation;
 pub mod ids;
 pub mod report_period;
 pub mod staff_role;

@@ -34,6 +34,12 @@ pub enum StaffPermission {
     WorkOnRegulatorCases,
     /// Aggregate figures over all accesses and disputes, no single customer in them.
     ViewStatistics,
+    /// Open investigations of flagged accesses and keep notes on them.
+    Investigate,
+    /// Decide an investigation: appropriate or a violation.
+    DecideInvestigations,
+    /// Switch the detection rules, set their thresholds and which records explain which roles.
+    ConfigureDetection,
 }
 
 impl StaffRole {
@@ -72,7 +78,9 @@ impl StaffRole {
     pub fn may(self, permission: StaffPermission) -> bool {
         use StaffPermission::*;
         match self {
-            Self::PrivacyAnalyst => matches!(permission, ReviewDisputes | WorkOnDisputes),
+            Self::PrivacyAnalyst => {
+                matches!(permission, ReviewDisputes | WorkOnDisputes | Investigate)
+            }
             Self::PrivacyLead => matches!(
                 permission,
                 ReviewDisputes
@@ -81,11 +89,13 @@ impl StaffRole {
                     | DecideDisputes
                     | ExtendDeadlines
                     | ViewStatistics
+                    | Investigate
+                    | DecideInvestigations
             ),
             // Regulators work on their own cases (GDPR reports), never the dispute queue.
             Self::Regulator => matches!(permission, WorkOnRegulatorCases | ViewStatistics),
             // Admins run the portal; they do not read customers' cases.
-            Self::Admin => matches!(permission, ManageStaff | ManageFeed),
+            Self::Admin => matches!(permission, ManageStaff | ManageFeed | ConfigureDetection),
         }
     }
 }

@@ -58,6 +58,7 @@ pub struct TimelineFilter {
     pub category: Option<String>,
     pub role: Option<String>,
     pub reason: Option<String>,
+    pub explanation: Option<super::explanation::ExplanationFilter>,
     pub cursor: Option<TimelineCursor>,
     pub limit: u32,
 }
@@ -103,6 +104,14 @@ impl TimelineFilter {
                 .reason
                 .as_deref()
                 .map(|c| parse_code(c, "reason"))
+                .transpose()?,
+            explanation: query
+                .explanation
+                .as_deref()
+                .map(|e| {
+                    super::explanation::ExplanationFilter::parse(e.trim())
+                        .ok_or_else(|| AppError::invalid("explanation"))
+                })
                 .transpose()?,
             cursor: query
                 .cursor

@@ -13,6 +13,8 @@ use crate::error::AppError;
 pub enum AccountNotice {
     Invitation,
     Reset,
+    /// The privacy team found that an access to the customer's data was not justified.
+    AccessViolation,
 }
 
 impl AccountNotice {
@@ -20,6 +22,7 @@ impl AccountNotice {
         match self {
             Self::Invitation => "invitation",
             Self::Reset => "password_reset",
+            Self::AccessViolation => "access_violation",
         }
     }
 }
@@ -90,6 +93,22 @@ fn words(notice: AccountNotice, lang: Lang) -> Words {
                 "Der Link gilt {hours} Stunde(n) und nur einmal. Wenn Sie ihn nicht angefordert haben, müssen Sie nichts tun: Ihr Passwort bleibt, wie es ist.",
             ],
             link_label: "Neues Passwort festlegen",
+        },
+        (AccountNotice::AccessViolation, Lang::De) => Words {
+            subject: "Ein Zugriff auf Ihre Daten war nicht gerechtfertigt",
+            paragraphs: &[
+                "unser Datenschutzteam hat Zugriffe von Mitarbeitenden auf Kundendaten geprüft. Dabei hat es festgestellt, dass mindestens ein Zugriff auf Ihre Daten nicht gerechtfertigt war.",
+                "Wir haben den Vorfall dokumentiert und ziehen Konsequenzen. In Ihrer Zugriffsübersicht sind die betroffenen Einträge gekennzeichnet; Sie können sie dort auch beanstanden.",
+            ],
+            link_label: "Betroffene Einträge ansehen",
+        },
+        (AccountNotice::AccessViolation, Lang::En) => Words {
+            subject: "An access to your data was not justified",
+            paragraphs: &[
+                "Our privacy team reviewed employees' accesses to customer data and found that at least one access to your data was not justified.",
+                "We have recorded the incident and are acting on it. The entries concerned are marked in your access log, where you can also dispute them.",
+            ],
+            link_label: "See the entries concerned",
         },
         (AccountNotice::Reset, Lang::En) => Words {
             subject: "Your new Einblick password",

@@ -124,6 +124,38 @@ impl PortalBackend for Portal {
         Ok(backoffice::case::load(&self.state, session, lang, reference, look).await?)
     }
 
+    async fn investigations(
+        &self,
+        caller: Caller,
+        all: bool,
+    ) -> Result<app::dto::investigations::InvestigationQueue, PortalError> {
+        let session = self.staff(&caller).await?;
+        Ok(backoffice::investigations::load_queue(&self.state, session, all).await?)
+    }
+
+    async fn investigation(
+        &self,
+        caller: Caller,
+        lang: Lang,
+        reference: String,
+    ) -> Result<app::dto::investigations::InvestigationView, PortalError> {
+        let session = self.staff(&caller).await?;
+        let look = deliberate_look(&caller)?;
+        Ok(
+            backoffice::investigations::load_case(&self.state, session, lang, reference, look)
+                .await?,
+        )
+    }
+
+    async fn detection_settings(
+        &self,
+        caller: Caller,
+        lang: Lang,
+    ) -> Result<app::dto::investigations::DetectionSettings, PortalError> {
+        let session = self.staff(&caller).await?;
+        Ok(backoffice::detection::load(&self.state, session, lang).await?)
+    }
+
     async fn staff_accounts(&self, caller: Caller) -> Result<StaffAccounts, PortalError> {
         let session = self.staff(&caller).await?;
         Ok(backoffice::staff_accounts::load(&self.state, session).await?)

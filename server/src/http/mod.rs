@@ -60,12 +60,14 @@ pub struct Started {
     pub addr: SocketAddr,
 }
 
-/// Binds and starts the server (and the NATS consumer and the checkpoint cadence). Must run
+/// Binds and starts the server (and the NATS consumer, the judge of new accesses and the
+/// checkpoint cadence). Must run
 /// inside an actix system.
 pub fn start(state: AppState) -> std::io::Result<Started> {
     if let Some(nats) = state.settings.nats.clone() {
         actix_web::rt::spawn(crate::ingest::nats::run(state.clone(), nats));
     }
+    actix_web::rt::spawn(state.explainer.clone().run(state.db.clone()));
     actix_web::rt::spawn(transparency::checkpoint::run_cadence(
         state.db.clone(),
         state.settings.transparency.clone(),
@@ -78,21 +80,7 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
     let routes = Arc::new(route_table());
     let pkg_dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
 
-    let sign_out_targets = SignOutTargets(
-        [
-            state.settings.staff_sso.as_ref().map(|s| &s.oidc.issuer),
-            state
-                .settings
-                .customer_oidc
-                .as_ref()
-                .map(|c| &c.oidc.issuer),
-        ]
-        .into_iter()
-        .flatten()
-        .filter_map(|issuer| url::Url::parse(issuer).ok())
-        .map(|url| url.origin().ascii_serialization())
-        .collect(),
-    );
+    let sign_out_targets = SignOutTargetsOf::new(&state);
     let server = HttpServer::new(move || {
         let backend = PortalBackendHandle(Arc::new(backend::Portal::new(state.clone())));
         let sign_out_targets = sign_out_targets.clone();
@@ -114,7 +102,7 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
                 pages.clone(),
                 move || {
                     provide_context(backend.clone());
-                    provide_context(sign_out_targets.clone());
+                    provide_context(sign_out_targets.now());
                 },
                 move || app::shell(shell_options.clone()),
             )
@@ -122,6 +110,48 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
     .listen(listener)?
     .run();
     Ok(Started { server, addr })
+}
+
+/// Where a sign-out may lead on to: the identity providers' origins, and their logout endpoints'
+/// once discovery found them (they may be on another host, as with a provider behind a custom
+/// domain). Read per page, as discovery happens after start.
+#[derive(Clone)]
+struct SignOutTargetsOf {
+    issuers: Vec<String>,
+    providers: Vec<crate::oidc::OidcProvider>,
+}
+
+impl SignOutTargetsOf {
+    fn new(state: &AppState) -> Self {
+        let issuers = [
+            state.settings.staff_sso.as_ref().map(|s| &s.oidc.issuer),
+            state
+                .settings
+                .customer_oidc
+                .as_ref()
+                .map(|c| &c.oidc.issuer),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|issuer| url::Url::parse(issuer).ok())
+        .map(|url| url.origin().ascii_serialization())
+        .collect();
+        let providers = [state.staff_sso.clone(), state.customer_oidc.clone()]
+            .into_iter()
+            .flatten()
+            .collect();
+        Self { issuers, providers }
+    }
+
+    fn now(&self) -> SignOutTargets {
+        let mut origins = self.issuers.clone();
+        for origin in self.providers.iter().filter_map(|p| p.logout_origin()) {
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        SignOutTargets(origins)
+    }
 }
 
 /// A server running on its own thread and actix system; stops when dropped.

@@ -9,6 +9,8 @@ use serde_json::Value;
 use crate::domain::access_event::{
     AccessEvent, Action, Actor, Code, FeedText, FeedTextError, Reason, ReasonCode,
 };
+use crate::domain::context::{ContextError, ContextRecord, EmployeeRecord};
+use crate::domain::customer_profile::ProfileFields;
 use crate::domain::dispute::is_hidden_character;
 use crate::domain::{CustomerProfile, CustomerRef};
 
@@ -16,21 +18,32 @@ pub const SPEC_VERSION: &str = "1.0";
 pub const EVENT_TYPE: &str = "einblick.access.v1";
 /// Describes a customer: provisioning for sign-in, and what the explanations need to know.
 pub const CUSTOMER_EVENT_TYPE: &str = "einblick.customer.v1";
+/// A business record that can explain accesses: a ticket, an order, …
+pub const CONTEXT_EVENT_TYPE: &str = "einblick.context.v1";
+/// One entry of the employee directory.
+pub const EMPLOYEE_EVENT_TYPE: &str = "einblick.employee.v1";
 
-/// One event of the feed, of either type.
+/// One event of the feed: an access, or reference data that describes something as of
+/// `described_at` (the event's `time`).
 #[derive(Debug, Clone)]
 pub enum FeedEvent {
     Access(AccessEvent),
-    Customer(CustomerEvent),
+    Reference(ReferenceEvent),
 }
 
-/// `einblick.customer.v1`: the retailer describes a customer as of `described_at`.
 #[derive(Debug, Clone)]
-pub struct CustomerEvent {
+pub struct ReferenceEvent {
     pub source: String,
     pub event_id: String,
     pub described_at: chrono::NaiveDateTime,
-    pub profile: CustomerProfile,
+    pub description: Description,
+}
+
+#[derive(Debug, Clone)]
+pub enum Description {
+    Customer(CustomerProfile),
+    Context(ContextRecord),
+    Employee(EmployeeRecord),
 }
 
 /// Why an event was not accepted, with what could still be read of it.
@@ -60,6 +73,8 @@ enum MemberError {
     Other(&'static str, String),
     #[error("data.{0}")]
     Profile(crate::domain::customer_profile::ProfileError),
+    #[error("data.{0}")]
+    Context(ContextError),
 }
 
 // The members are read straight into these structs rather than into maps (a third of the
@@ -100,6 +115,30 @@ struct CustomerData {
     locale: Option<Value>,
     time_zone: Option<Value>,
     high_profile: Option<Value>,
+    surname: Option<Value>,
+    postcode: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ContextData {
+    customer_ref: Option<Value>,
+    kind: Option<Value>,
+    reference: Option<Value>,
+    opened_at: Option<Value>,
+    closed_at: Option<Value>,
+    assigned_team: Option<Value>,
+    assigned_employee_id: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct EmployeeData {
+    employee_id: Option<Value>,
+    surname: Option<Value>,
+    postcode: Option<Value>,
+    team: Option<Value>,
+    shift: Option<Value>,
+    active: Option<Value>,
+    customer_ref: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -133,7 +172,7 @@ fn object<'a, T: Deserialize<'a>>(
 pub fn parse(raw: &[u8]) -> Result<AccessEvent, Rejection> {
     match parse_feed(raw)? {
         FeedEvent::Access(event) => Ok(event),
-        FeedEvent::Customer(event) => Err(Rejection {
+        FeedEvent::Reference(event) => Err(Rejection {
             source: Some(event.source),
             event_id: Some(event.event_id),
             reason: format!("type must be \"{EVENT_TYPE}\" here"),
@@ -192,13 +231,15 @@ pub fn parse_feed(raw: &[u8]) -> Result<FeedEvent, Rejection> {
     if source.as_str().chars().any(char::is_whitespace) {
         return Err(fail_with("source must not contain spaces".into()));
     }
-    let is_customer = match envelope.event_type.as_ref().and_then(|v| v.as_str()) {
-        Some(EVENT_TYPE) => false,
-        Some(CUSTOMER_EVENT_TYPE) => true,
+    let event_type = match envelope.event_type.as_ref().and_then(|v| v.as_str()) {
+        Some(
+            known @ (EVENT_TYPE | CUSTOMER_EVENT_TYPE | CONTEXT_EVENT_TYPE | EMPLOYEE_EVENT_TYPE),
+        ) => known,
         Some(other) => {
             return Err(fail_with(format!(
-                "type must be \"{EVENT_TYPE}\" or \"{CUSTOMER_EVENT_TYPE}\", not {other:?}"
-            )))
+            "type must be \"{EVENT_TYPE}\", \"{CUSTOMER_EVENT_TYPE}\", \"{CONTEXT_EVENT_TYPE}\" \
+                 or \"{EMPLOYEE_EVENT_TYPE}\", not {other:?}"
+        )))
         }
         None => return Err(fail(MemberError::Missing("type"))),
     };
@@ -226,14 +267,26 @@ pub fn parse_feed(raw: &[u8]) -> Result<FeedEvent, Rejection> {
             return Err(fail_with("datacontenttype must be application/json".into()));
         }
     }
-    if is_customer {
-        let data: CustomerData = object(envelope.data, "data").map_err(fail)?;
-        let profile = customer_profile(&data).map_err(fail)?;
-        return Ok(FeedEvent::Customer(CustomerEvent {
+    if event_type != EVENT_TYPE {
+        let description = match event_type {
+            CUSTOMER_EVENT_TYPE => {
+                let data: CustomerData = object(envelope.data, "data").map_err(fail)?;
+                Description::Customer(customer_profile(&data).map_err(fail)?)
+            }
+            CONTEXT_EVENT_TYPE => {
+                let data: ContextData = object(envelope.data, "data").map_err(fail)?;
+                Description::Context(context_record(&data).map_err(fail)?)
+            }
+            _ => {
+                let data: EmployeeData = object(envelope.data, "data").map_err(fail)?;
+                Description::Employee(employee_record(&data).map_err(fail)?)
+            }
+        };
+        return Ok(FeedEvent::Reference(ReferenceEvent {
             source: source.into_string(),
             event_id: event_id.into_string(),
             described_at: occurred_at,
-            profile,
+            description,
         }));
     }
     let data: Data = object(envelope.data, "data").map_err(fail)?;
@@ -310,35 +363,83 @@ pub fn parse_feed(raw: &[u8]) -> Result<FeedEvent, Rejection> {
     }))
 }
 
+fn text_member(
+    value: &Option<Value>,
+    name: &'static str,
+    max: usize,
+) -> Result<Option<String>, MemberError> {
+    optional_text(value.as_ref(), name, max).map(|t| t.map(FeedText::into_string))
+}
+
+fn flag_member(value: &Option<Value>, name: &'static str) -> Result<Option<bool>, MemberError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(flag)) => Ok(Some(*flag)),
+        Some(_) => Err(MemberError::Other(name, "must be true or false".into())),
+    }
+}
+
 /// The members of an `einblick.customer.v1` event's data.
 fn customer_profile(data: &CustomerData) -> Result<CustomerProfile, MemberError> {
     let customer_ref = required_text(data.customer_ref.as_ref(), "data.customer_ref", 64)?;
-    let text = |value: &Option<Value>, name: &'static str, max: usize| {
-        optional_text(value.as_ref(), name, max).map(|t| t.map(FeedText::into_string))
-    };
-    let email = text(&data.email, "data.email", 254)?;
-    let name = text(&data.name, "data.name", 200)?;
-    let locale = text(&data.locale, "data.locale", 35)?;
-    let time_zone = text(&data.time_zone, "data.time_zone", 64)?;
-    let high_profile = match &data.high_profile {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(flag)) => Some(*flag),
-        Some(_) => {
-            return Err(MemberError::Other(
-                "data.high_profile",
-                "must be true or false".into(),
-            ))
-        }
-    };
-    CustomerProfile::parse(
-        customer_ref.as_str(),
-        email.as_deref(),
-        name.as_deref(),
-        locale.as_deref(),
-        time_zone.as_deref(),
-        high_profile,
-    )
+    let email = text_member(&data.email, "data.email", 254)?;
+    let name = text_member(&data.name, "data.name", 200)?;
+    let locale = text_member(&data.locale, "data.locale", 35)?;
+    let time_zone = text_member(&data.time_zone, "data.time_zone", 64)?;
+    let surname = text_member(&data.surname, "data.surname", 200)?;
+    let postcode = text_member(&data.postcode, "data.postcode", 16)?;
+    CustomerProfile::parse(ProfileFields {
+        customer_ref: customer_ref.as_str(),
+        email: email.as_deref(),
+        name: name.as_deref(),
+        locale: locale.as_deref(),
+        time_zone: time_zone.as_deref(),
+        high_profile: flag_member(&data.high_profile, "data.high_profile")?,
+        surname: surname.as_deref(),
+        postcode: postcode.as_deref(),
+    })
     .map_err(MemberError::Profile)
+}
+
+/// The members of an `einblick.context.v1` event's data.
+fn context_record(data: &ContextData) -> Result<ContextRecord, MemberError> {
+    let customer_ref = text_member(&data.customer_ref, "data.customer_ref", 64)?;
+    let kind = text_member(&data.kind, "data.kind", 64)?;
+    let reference = text_member(&data.reference, "data.reference", 128)?;
+    let opened_at = text_member(&data.opened_at, "data.opened_at", 64)?;
+    let closed_at = text_member(&data.closed_at, "data.closed_at", 64)?;
+    let team = text_member(&data.assigned_team, "data.assigned_team", 128)?;
+    let employee = text_member(&data.assigned_employee_id, "data.assigned_employee_id", 64)?;
+    ContextRecord::parse(
+        customer_ref.as_deref(),
+        kind.as_deref(),
+        reference.as_deref(),
+        opened_at.as_deref(),
+        closed_at.as_deref(),
+        team.as_deref(),
+        employee.as_deref(),
+    )
+    .map_err(MemberError::Context)
+}
+
+/// The members of an `einblick.employee.v1` event's data.
+fn employee_record(data: &EmployeeData) -> Result<EmployeeRecord, MemberError> {
+    let employee_id = text_member(&data.employee_id, "data.employee_id", 64)?;
+    let surname = text_member(&data.surname, "data.surname", 200)?;
+    let postcode = text_member(&data.postcode, "data.postcode", 16)?;
+    let team = text_member(&data.team, "data.team", 128)?;
+    let shift = text_member(&data.shift, "data.shift", 16)?;
+    let customer_ref = text_member(&data.customer_ref, "data.customer_ref", 64)?;
+    EmployeeRecord::parse(
+        employee_id.as_deref(),
+        surname.as_deref(),
+        postcode.as_deref(),
+        team.as_deref(),
+        shift.as_deref(),
+        flag_member(&data.active, "data.active")?,
+        customer_ref.as_deref(),
+    )
+    .map_err(MemberError::Context)
 }
 
 fn required_text(
@@ -576,5 +677,76 @@ mod tests {
         event["data"]["actor"]["role"] = "brand_new_role".into();
         event["data"]["data_category"] = "voice_recordings".into();
         assert!(parse(event.to_string().as_bytes()).is_ok());
+    }
+
+    /// The reference types' schema names what the parser requires and every member it reads.
+    #[test]
+    fn the_reference_schema_matches_the_parser() {
+        let schema: serde_json::Value = serde_json::from_str(include_str!(
+            "../../contract/reference-event-data.schema.json"
+        ))
+        .unwrap();
+        let full = |kind: &str| -> serde_json::Value {
+            match kind {
+                "context" => serde_json::json!({
+                    "customer_ref": "C-1", "kind": "support_ticket", "reference": "T-1",
+                    "opened_at": "2026-03-03T09:00:00Z", "closed_at": "2026-03-04T09:00:00Z",
+                    "assigned_team": "Support Berlin", "assigned_employee_id": "E-1"
+                }),
+                "employee" => serde_json::json!({
+                    "employee_id": "E-1", "surname": "Weber", "postcode": "10115",
+                    "team": "Support Berlin", "shift": "08-17", "active": true,
+                    "customer_ref": "C-9"
+                }),
+                _ => serde_json::json!({
+                    "customer_ref": "C-1", "email": "a@example.com", "name": "A",
+                    "locale": "de", "time_zone": "Europe/Berlin", "high_profile": false,
+                    "surname": "Weber", "postcode": "10115"
+                }),
+            }
+        };
+        for kind in ["context", "employee", "customer"] {
+            let definition = &schema["$defs"][kind];
+            let event = |data: serde_json::Value| {
+                serde_json::json!({
+                    "specversion": "1.0", "id": "ref-1", "source": "/shop",
+                    "type": format!("einblick.{kind}.v1"), "time": "2026-03-03T09:00:00Z",
+                    "data": data
+                })
+                .to_string()
+            };
+            let members: Vec<&String> = definition["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect();
+            let example = full(kind);
+            let mut example_members: Vec<&String> = example.as_object().unwrap().keys().collect();
+            example_members.sort();
+            let mut sorted = members.clone();
+            sorted.sort();
+            assert_eq!(sorted, example_members, "{kind}: schema members");
+            assert!(
+                parse_feed(event(example.clone()).as_bytes()).is_ok(),
+                "{kind}: every member"
+            );
+            let required: Vec<&str> = definition["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            for member in &members {
+                let mut data = example.clone();
+                data.as_object_mut().unwrap().remove(member.as_str());
+                let outcome = parse_feed(event(data).as_bytes());
+                assert_eq!(
+                    outcome.is_err(),
+                    required.contains(&member.as_str()),
+                    "{kind}: without {member}: {:?}",
+                    outcome.err()
+                );
+            }
+        }
     }
 }

@@ -174,6 +174,8 @@ pub async fn receive(
     }
     let owned: Vec<Vec<u8>> = events.into_iter().map(<[u8]>::to_vec).collect();
     let policy = token_policy(&token);
+    let reference = SourcePolicy::reference(&state.settings);
+    let keys = state.log_keys.clone();
     let report = state
         .db
         .run(move |conn| {
@@ -182,16 +184,22 @@ pub async fn receive(
                 .enumerate()
                 .map(|(position, bytes)| RawEvent { position, bytes })
                 .collect();
+            let rules = store::IngestRules {
+                reference_sources: &reference,
+                keys: &keys,
+            };
             store::store_batch(
                 conn,
                 &raw,
                 Transport::Http,
                 &policy,
+                &rules,
                 chrono::Utc::now().naive_utc(),
             )
         })
         .await?;
     state.metrics.record_ingest(&report.counts(Transport::Http));
+    state.explainer.nudge();
     Ok(HttpResponse::Ok().json(report))
 }
 

@@ -35,7 +35,13 @@ fn open(path: &Path) -> Result<Box<dyn BufRead>, AppError> {
 }
 
 /// Imports every line; prints progress to stderr. Returns the summed report.
-pub fn import(db: &Database, path: &Path) -> Result<IngestReport, AppError> {
+/// An operator's own file may carry any source and reference data; `keys` hash the directory's
+/// surnames and postcodes.
+pub fn import(
+    db: &Database,
+    path: &Path,
+    keys: &crate::transparency::LogKeys,
+) -> Result<IngestReport, AppError> {
     let mut lines = open(path)?;
     let started = Instant::now();
     let mut total = IngestReport::default();
@@ -70,6 +76,10 @@ pub fn import(db: &Database, path: &Path) -> Result<IngestReport, AppError> {
                 &raw,
                 Transport::Import,
                 &SourcePolicy::Any,
+                &store::IngestRules {
+                    reference_sources: &SourcePolicy::Any,
+                    keys,
+                },
                 chrono::Utc::now().naive_utc(),
             )?);
             batch.clear();

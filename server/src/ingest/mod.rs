@@ -3,6 +3,7 @@
 //! cannot be stored is kept in the dead-letter store with its raw bytes and the reason.
 
 pub mod binary;
+pub mod directory;
 pub mod event;
 pub mod http;
 pub mod import;

@@ -85,11 +85,17 @@ async fn consume(state: &AppState, nats: &NatsSettings) -> Result<(), Failure> {
                 (policy_for(nats, &subject), positions, payloads)
             })
             .collect();
+        let reference = store::SourcePolicy::reference(&state.settings);
+        let keys = state.log_keys.clone();
         let outcome = state
             .db
             .run(move |conn| {
                 let now = chrono::Utc::now().naive_utc();
                 let mut report = store::IngestReport::default();
+                let rules = store::IngestRules {
+                    reference_sources: &reference,
+                    keys: &keys,
+                };
                 for (policy, positions, payloads) in &groups {
                     let raw: Vec<RawEvent<'_>> = positions
                         .iter()
@@ -104,6 +110,7 @@ async fn consume(state: &AppState, nats: &NatsSettings) -> Result<(), Failure> {
                         &raw,
                         Transport::Nats,
                         policy,
+                        &rules,
                         now,
                     )?);
                 }
@@ -113,6 +120,7 @@ async fn consume(state: &AppState, nats: &NatsSettings) -> Result<(), Failure> {
         match outcome {
             Ok(report) => {
                 state.metrics.record_ingest(&report.counts(Transport::Nats));
+                state.explainer.nudge();
                 let poison: HashSet<usize> = report.rejections.iter().map(|r| r.position).collect();
                 for (position, message) in messages.iter().enumerate() {
                     let kind = if poison.contains(&position) {

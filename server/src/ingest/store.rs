@@ -10,15 +10,19 @@ use base64::Engine;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::event::{self, CustomerEvent, FeedEvent, Rejection};
+use super::event::{self, Description, FeedEvent, ReferenceEvent, Rejection};
 use crate::db::access_event::{self, NewAccessEvent};
 use crate::db::customer::{self, Provisioned};
 use crate::db::dead_letter::{self, NewDeadLetter};
+use crate::db::employee::{self, EmployeeRow};
 use crate::db::ingest_stats::{self, NewIngestStat};
 use crate::db::lookup;
 use crate::db::unknown_code::{self, NewUnknownCode};
 use crate::db::AnyConnection;
+use crate::db::{context, explanation};
+use crate::domain::context::{normalise_postcode, normalise_surname};
 use crate::error::AppError;
+use crate::transparency::LogKeys;
 
 /// How the events arrived; recorded with every dead letter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,11 +143,34 @@ pub struct RawEvent<'a> {
     pub bytes: &'a [u8],
 }
 
+/// What every channel shares beyond its own source policy.
+pub struct IngestRules<'a> {
+    /// The sources that may send reference data (`einblick.customer.v1`,
+    /// `einblick.context.v1`, `einblick.employee.v1`): such events change who can sign in as a
+    /// customer and what explains an access, so they need more than a feed token
+    /// (`EINBLICK_REFERENCE_SOURCES`).
+    pub reference_sources: &'a SourcePolicy,
+    /// Hashes surnames and postcodes for matching.
+    pub keys: &'a LogKeys,
+}
+
+impl SourcePolicy {
+    /// The sources that may send reference data, as the operator configured them.
+    pub fn reference(settings: &crate::config::Settings) -> Self {
+        SourcePolicy::Only(settings.reference_sources.clone())
+    }
+}
+
+/// Reference data may describe the present, not a future that would freeze it: a description
+/// dated later than this past the clock is refused.
+const MAX_CLOCK_AHEAD_MINUTES: i64 = 5;
+
 pub fn store_batch(
     conn: &mut AnyConnection,
     raw_events: &[RawEvent<'_>],
     transport: Transport,
     policy: &SourcePolicy,
+    rules: &IngestRules<'_>,
     now: NaiveDateTime,
 ) -> Result<IngestReport, AppError> {
     let mut outcome = Outcome::new(transport, policy, now);
@@ -151,23 +178,37 @@ pub fn store_batch(
     // before the transaction so concurrent batches do it side by side.
     let mut candidates: Vec<Candidate<'_, '_>> = Vec::new();
     let mut first_in_batch: HashMap<(String, String), String> = HashMap::new();
-    let mut profiles: Vec<(&RawEvent<'_>, CustomerEvent)> = Vec::new();
+    let mut descriptions: Vec<(&RawEvent<'_>, ReferenceEvent)> = Vec::new();
     for raw in raw_events {
         let parsed = match event::parse_feed(raw.bytes) {
             Ok(FeedEvent::Access(parsed)) => NewAccessEvent::from_event(&parsed, now, None),
-            Ok(FeedEvent::Customer(described)) => {
-                if policy.allows(&described.source) {
-                    profiles.push((raw, described));
+            Ok(FeedEvent::Reference(described)) => {
+                let refusal = if !policy.allows(&described.source) {
+                    Some(not_allowed(&described.source))
+                } else if !rules.reference_sources.allows(&described.source) {
+                    Some(format!(
+                        "source {:?} may not send reference data (customers, business records, \
+                         the employee directory); the operator lists the sources that may in \
+                         EINBLICK_REFERENCE_SOURCES",
+                        described.source
+                    ))
+                } else if described.described_at
+                    > now + chrono::Duration::minutes(MAX_CLOCK_AHEAD_MINUTES)
+                {
+                    Some("time lies in the future; a description is dated when it was true".into())
                 } else {
-                    let reason = not_allowed(&described.source);
-                    outcome.reject(
+                    None
+                };
+                match refusal {
+                    None => descriptions.push((raw, described)),
+                    Some(reason) => outcome.reject(
                         raw,
                         Rejection {
                             source: Some(described.source),
                             event_id: Some(described.event_id),
                             reason,
                         },
-                    );
+                    ),
                 }
                 continue;
             }
@@ -199,7 +240,7 @@ pub fn store_batch(
         now,
     };
     store_or_split(conn, &candidates, letters, &context, &mut report)?;
-    describe_customers(conn, &profiles, &context, &mut report)?;
+    apply_descriptions(conn, &descriptions, rules, &context, &mut report)?;
     Ok(report)
 }
 
@@ -210,30 +251,31 @@ fn not_allowed(source: &str) -> String {
     )
 }
 
-/// Applies `einblick.customer.v1` events: each makes or updates one customer. In one
+/// Applies reference events (customers, business records, the employee directory), in one
 /// transaction; when the database refuses one, each is applied on its own and the refused one
 /// kept as a dead letter, as with access events.
-fn describe_customers(
+fn apply_descriptions(
     conn: &mut AnyConnection,
-    profiles: &[(&RawEvent<'_>, CustomerEvent)],
+    descriptions: &[(&RawEvent<'_>, ReferenceEvent)],
+    rules: &IngestRules<'_>,
     context: &Context<'_>,
     report: &mut IngestReport,
 ) -> Result<(), AppError> {
-    if profiles.is_empty() {
+    if descriptions.is_empty() {
         return Ok(());
     }
-    let error = match describe_group(conn, profiles, context) {
-        Ok(described) => {
-            report.add(described);
+    let error = match apply_group(conn, descriptions, rules, context) {
+        Ok(applied) => {
+            report.add(applied);
             return Ok(());
         }
         Err(error) if error.is_refusal_of_data() => error,
         Err(error) => return Err(error),
     };
-    tracing::warn!(error = %error, "the database refused a customer event; applying one by one");
-    for one in profiles {
-        match describe_group(conn, std::slice::from_ref(one), context) {
-            Ok(described) => report.add(described),
+    tracing::warn!(error = %error, "the database refused a reference event; applying one by one");
+    for one in descriptions {
+        match apply_group(conn, std::slice::from_ref(one), rules, context) {
+            Ok(applied) => report.add(applied),
             Err(error) if error.is_refusal_of_data() => {
                 let (raw, refused) = one;
                 let mut outcome = Outcome::new(context.transport, context.policy, context.now);
@@ -257,33 +299,114 @@ fn describe_customers(
     Ok(())
 }
 
-fn describe_group(
+/// Whether a description changed something, or was one seen (or superseded) already.
+fn counts(changed: bool) -> (usize, usize) {
+    if changed {
+        (1, 0)
+    } else {
+        (0, 1)
+    }
+}
+
+fn apply_group(
     conn: &mut AnyConnection,
-    profiles: &[(&RawEvent<'_>, CustomerEvent)],
+    descriptions: &[(&RawEvent<'_>, ReferenceEvent)],
+    rules: &IngestRules<'_>,
     context: &Context<'_>,
 ) -> Result<IngestReport, AppError> {
     crate::db::write_transaction(conn, |conn| {
         let mut report = IngestReport::default();
         let mut stats: BTreeMap<&str, i64> = BTreeMap::new();
-        for (_, described) in profiles {
-            let (_, provisioned) = customer::upsert_profile(
-                conn,
-                &described.profile,
-                described.described_at,
-                context.now,
-            )?;
-            match provisioned {
-                Provisioned::Created | Provisioned::Updated => {
-                    report.accepted += 1;
-                    *stats.entry(described.source.as_str()).or_default() += 1;
-                    let entry = report
-                        .accepted_by_source
-                        .entry(described.source.clone())
-                        .or_default();
-                    entry.0 += 1;
-                    entry.1 = entry.1.max(described.described_at.and_utc().timestamp());
+        let hash = |purpose: &str, value: &Option<String>, normalise: fn(&str) -> String| {
+            value
+                .as_deref()
+                .map(|v| rules.keys.matching_hash(purpose, &normalise(v)))
+        };
+        for (_, described) in descriptions {
+            let at = described.described_at;
+            let changed = match &described.description {
+                Description::Customer(profile) => {
+                    let (row, provisioned) =
+                        customer::upsert_profile(conn, profile, Some(at), context.now)?;
+                    let changed =
+                        matches!(provisioned, Provisioned::Created | Provisioned::Updated);
+                    if changed && (profile.surname.is_some() || profile.postcode.is_some()) {
+                        customer::set_matching_hashes(
+                            conn,
+                            row.id(),
+                            hash("surname", &profile.surname, normalise_surname),
+                            hash("postcode", &profile.postcode, normalise_postcode),
+                        )?;
+                    }
+                    if changed {
+                        // Being high-profile or sharing a name changes how accesses are judged.
+                        explanation::mark_customer_window(
+                            conn,
+                            profile.customer_ref.as_str(),
+                            at - chrono::Duration::days(365),
+                            context.now,
+                        )?;
+                    }
+                    changed
                 }
-                Provisioned::Repeated | Provisioned::Stale => report.duplicates += 1,
+                Description::Context(record) => {
+                    context::ensure_kind(conn, &record.kind)?;
+                    let (row, stored) = context::upsert(conn, record, &described.source, at)?;
+                    let changed =
+                        matches!(stored, context::Stored::Created | context::Stored::Updated);
+                    if changed {
+                        // A record that arrives (or closes) late still explains what it covers.
+                        let kinds = context::kinds(conn)?;
+                        let (before, after) = kinds
+                            .iter()
+                            .find(|k| k.code == row.kind)
+                            .map(|k| (i64::from(k.hours_before), i64::from(k.hours_after)))
+                            .unwrap_or((24, 72));
+                        let from = row.opened_at - chrono::Duration::hours(before);
+                        let to = row
+                            .closed_at
+                            .map_or(context.now, |closed| {
+                                closed + chrono::Duration::hours(after)
+                            })
+                            .max(context.now);
+                        explanation::mark_customer_window(conn, &row.customer_ref, from, to)?;
+                    }
+                    changed
+                }
+                Description::Employee(record) => {
+                    let row = EmployeeRow {
+                        employee_id: record.employee_id.clone(),
+                        surname_hash: hash("surname", &record.surname, normalise_surname),
+                        postcode_hash: hash("postcode", &record.postcode, normalise_postcode),
+                        team: record.team.clone(),
+                        shift_start: record.shift.map(|s| i16::from(s.start)),
+                        shift_end: record.shift.map(|s| i16::from(s.end)),
+                        active: record.active,
+                        customer_ref: record.customer.as_ref().map(|c| c.as_str().to_owned()),
+                        described_at: at,
+                    };
+                    let changed = employee::upsert(conn, &row)?;
+                    if changed {
+                        explanation::mark_employee_since(
+                            conn,
+                            &record.employee_id,
+                            context.now - chrono::Duration::days(90),
+                        )?;
+                    }
+                    changed
+                }
+            };
+            let (accepted, duplicates) = counts(changed);
+            report.accepted += accepted;
+            report.duplicates += duplicates;
+            if changed {
+                *stats.entry(described.source.as_str()).or_default() += 1;
+                let entry = report
+                    .accepted_by_source
+                    .entry(described.source.clone())
+                    .or_default();
+                entry.0 += 1;
+                entry.1 = entry.1.max(at.and_utc().timestamp());
             }
         }
         let minute = ingest_stats::minute_of(context.now);

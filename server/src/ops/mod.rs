@@ -21,6 +21,11 @@ pub fn routes(routes: &mut Routes) {
         event_data_schema,
     );
     routes.get(
+        "/api/v1/schemas/reference-event-data.json",
+        Access::Public,
+        reference_data_schema,
+    );
+    routes.get(
         "/api/v1/schemas/access-report.json",
         Access::Public,
         access_report_schema,
@@ -101,4 +106,12 @@ async fn event_data_schema() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/schema+json")
         .body(include_str!("../../contract/access-event-data.schema.json"))
+}
+
+async fn reference_data_schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .body(include_str!(
+            "../../contract/reference-event-data.schema.json"
+        ))
 }

@@ -47,9 +47,14 @@ pub async fn load_page(
 
             let lookups = lookup::load_all(conn)?;
             let labels = Labeller::new(&lookups, lang);
+            let mut explanations = crate::explain::text::views_for(conn, &rows, lang, time_zone)?;
             let entries = rows
                 .iter()
-                .map(|row| timeline_entry(row, &labels, time_zone))
+                .map(|row| {
+                    let mut entry = timeline_entry(row, &labels, time_zone);
+                    entry.explanation = explanations.remove(&row.id);
+                    entry
+                })
                 .collect();
             let coverage = LogCoverage {
                 since: lookups

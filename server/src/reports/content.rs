@@ -75,6 +75,8 @@ pub struct Access {
     pub reason_text: Option<String>,
     pub ticket: Option<String>,
     pub system: Option<String>,
+    /// Why the access happened as far as the retailer's records tell, or that it is reviewed.
+    pub explanation: app::dto::ExplanationView,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -162,10 +164,14 @@ pub fn build(
     let lookups = lookup::load_all(conn)?;
     let labels = Labeller::new(&lookups, lang);
 
+    let mut explanations = crate::explain::text::views_for(conn, &rows, lang, zone)?;
     let accesses: Vec<Access> = rows
         .iter()
         .map(|row| {
             let entry = timeline_entry(row, &labels, zone);
+            let explanation = explanations
+                .remove(&row.id)
+                .unwrap_or_else(|| crate::explain::text::view(row, None, None, lang, zone));
             Access {
                 local_time: format!("{} {}", entry.local_date, entry.local_time),
                 occurred_at: entry.occurred_at,
@@ -177,6 +183,7 @@ pub fn build(
                 reason_text: entry.reason_text,
                 ticket: entry.ticket,
                 system: entry.system,
+                explanation,
             }
         })
         .collect();

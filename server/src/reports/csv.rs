@@ -50,6 +50,8 @@ pub fn render(report: &AccessReport) -> String {
             "reason_text",
             "ticket",
             "system",
+            "explanation",
+            "explanation_text",
         ],
     );
     for access in &content.accesses {
@@ -66,6 +68,8 @@ pub fn render(report: &AccessReport) -> String {
                 access.reason_text.as_deref().unwrap_or(""),
                 access.ticket.as_deref().unwrap_or(""),
                 access.system.as_deref().unwrap_or(""),
+                &access.explanation.state,
+                &access.explanation.text,
             ],
         );
     }

@@ -90,6 +90,7 @@ pub fn render(report: &AccessReport) -> Vec<u8> {
         if let Some(system) = &access.system {
             details.push(format!("{}: {system}", texts.col_system));
         }
+        details.push(access.explanation.text.clone());
         doc.text(&details.join(" · "), REGULAR, 9.0, 12.0);
         doc.gap(4.0);
     }

@@ -49,6 +49,10 @@ fn report(lang: Lang) -> AccessReport {
             reason_text: Some(HOSTILE.into()),
             ticket: Some("=HYPERLINK(\"http://evil\")".into()),
             system: None,
+            explanation: app::dto::ExplanationView {
+                state: "unexplained".into(),
+                text: "Not explained".into(),
+            },
         }],
         information: Information {
             purposes: vec!["Ihre Anfrage".into()],

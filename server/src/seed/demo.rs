@@ -1,6 +1,9 @@
 //! `einblick seed-demo`: a retailer with ~20 roles, 60 employees, four customers with logins and
-//! ~5,000 access events over 18 months, including planted bad patterns. Deterministic: the
-//! same rows on every run and machine (own PRNG, fixed period).
+//! ~5,000 access events over 18 months, the business records that explain most of them
+//! (tickets, orders, returns, legal requests) and an employee directory, including planted bad
+//! patterns: looks without a reason, a support agent browsing the VIP's orders at night, an
+//! employee who shares a customer's surname and postcode. Deterministic: the same rows on every
+//! run and machine (own PRNG, fixed period).
 #![expect(
     clippy::expect_used,
     reason = "the demo's calendar, accounts and staff are constants: a failure is a bug in the \
@@ -11,12 +14,15 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use crate::db::access_event::{self, NewAccessEvent};
 use crate::db::customer::{self, NewCustomer};
+use crate::db::employee::{self, EmployeeRow};
 use crate::db::lookup::{self, DataCategoryRow, RoleRow, SourceSystemRow};
 use crate::db::staff_user::{self, NewStaffUser};
-use crate::db::{AnyConnection, Database};
+use crate::db::{context, AnyConnection, Database};
+use crate::domain::context::{normalise_postcode, normalise_surname, ContextRecord};
 use crate::domain::StaffRole;
 use crate::error::AppError;
 use crate::password;
+use crate::transparency::LogKeys;
 
 /// Every demo customer signs in with this password.
 pub const DEMO_PASSWORD: &str = "einblick-demo";
@@ -25,6 +31,7 @@ pub struct DemoCustomer {
     pub customer_ref: &'static str,
     pub email: &'static str,
     pub name: &'static str,
+    pub postcode: &'static str,
     pub time_zone: &'static str,
     pub vip: bool,
     /// How many access events the customer's timeline gets.
@@ -34,6 +41,7 @@ pub struct DemoCustomer {
 pub const DEMO_CUSTOMERS: [DemoCustomer; 4] = [
     DemoCustomer {
         customer_ref: "C-100042",
+        postcode: "10243",
         email: "anna@example.com",
         name: "Anna Schmidt",
         time_zone: "Europe/Berlin",
@@ -42,6 +50,7 @@ pub const DEMO_CUSTOMERS: [DemoCustomer; 4] = [
     },
     DemoCustomer {
         customer_ref: "C-100043",
+        postcode: "10115",
         email: "ben@example.com",
         name: "Ben Weber",
         time_zone: "Europe/Vienna",
@@ -50,6 +59,7 @@ pub const DEMO_CUSTOMERS: [DemoCustomer; 4] = [
     },
     DemoCustomer {
         customer_ref: "C-100001",
+        postcode: "14193",
         email: "mara@example.com",
         name: "Mara Sommer",
         time_zone: "Europe/Berlin",
@@ -58,6 +68,7 @@ pub const DEMO_CUSTOMERS: [DemoCustomer; 4] = [
     },
     DemoCustomer {
         customer_ref: "C-100099",
+        postcode: "8001",
         email: "lena@example.com",
         name: "Lena Neumann",
         time_zone: "Europe/Zurich",
@@ -129,8 +140,13 @@ fn period_end() -> NaiveDateTime {
         .expect("fixed date is valid")
 }
 
-/// Seeds the demo data unless it is already there. All or nothing: one transaction.
-pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
+/// The employee whose surname and postcode are a customer's (Ben Weber's).
+pub const NEIGHBOUR_EMPLOYEE: &str = "E-1003";
+
+/// Seeds the demo data unless it is already there, then judges every access. The data is all
+/// or nothing (one transaction). With `keys`, surnames and postcodes are kept as their keyed
+/// hashes, so the shared-surname rule has something to match.
+pub fn seed(db: &Database, keys: Option<&LogKeys>) -> Result<SeedOutcome, AppError> {
     let mut conn = db.get()?;
     let already = customer::find_by_email(
         &mut conn,
@@ -150,7 +166,7 @@ pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
     // One hash serves every demo account: Argon2 is slow on purpose.
     let hash = password::hash(DEMO_PASSWORD)?;
     let hashes = vec![hash.clone(); DEMO_CUSTOMERS.len()];
-    let events = generate_events();
+    let (events, records) = generate();
     let count = events.len();
     diesel::Connection::transaction(&mut *conn, |conn: &mut AnyConnection| {
         lookup::insert_retailer_lookups(conn, &roles(), &categories(), &systems())?;
@@ -171,14 +187,71 @@ pub fn seed(db: &Database) -> Result<SeedOutcome, AppError> {
             )?;
         }
         access_event::insert_new(conn, &events)?;
+        for (record, described_at) in &records {
+            context::upsert(conn, record, "/demo/records", *described_at)?;
+        }
+        seed_directory(conn, keys)?;
         seed_staff(conn, &hash)?;
         seed_disputes(conn)?;
         Ok::<_, AppError>(())
     })?;
+    let now = period_end() + Duration::days(1);
+    crate::explain::run::learn_baselines(&mut conn, now)?;
+    crate::explain::run::settle(&mut conn, chrono::Utc::now().naive_utc())?;
     Ok(SeedOutcome::Seeded {
         customers: DEMO_CUSTOMERS.len(),
         events: count,
     })
+}
+
+/// Surnames for the directory, one per employee in order; the fourth employee's is a
+/// customer's.
+const SURNAMES: [&str; 12] = [
+    "Bauer", "Yilmaz", "Weber", "Hoffmann", "Costa", "Nowak", "Schulz", "Krüger", "Silva",
+    "Wagner", "Becker", "Kowalski",
+];
+
+fn seed_directory(conn: &mut AnyConnection, keys: Option<&LogKeys>) -> Result<(), AppError> {
+    let hash = |purpose: &str, value: String| keys.map(|k| k.matching_hash(purpose, &value));
+    for (index, person) in employees().iter().enumerate() {
+        let on_call = matches!(person.role, "sre_oncall" | "support_engineer");
+        let neighbour = person.id == NEIGHBOUR_EMPLOYEE;
+        let (surname, postcode) = if neighbour {
+            ("Weber".to_owned(), "10115".to_owned())
+        } else {
+            (
+                format!("{}-{}", SURNAMES[index % SURNAMES.len()], index),
+                format!("{:05}", 20000 + index * 37),
+            )
+        };
+        employee::upsert(
+            conn,
+            &EmployeeRow {
+                employee_id: person.id.clone(),
+                surname_hash: hash("surname", normalise_surname(&surname)),
+                postcode_hash: hash("postcode", normalise_postcode(&postcode)),
+                team: Some(person.team.to_owned()),
+                shift_start: Some(if on_call { 0 } else { 7 }),
+                shift_end: Some(if on_call { 24 } else { 20 }),
+                active: true,
+                customer_ref: None,
+                described_at: period_start(),
+            },
+        )?;
+    }
+    for demo in &DEMO_CUSTOMERS {
+        let Some(found) = customer::find_by_ref(conn, demo.customer_ref)? else {
+            continue;
+        };
+        let surname = demo.name.rsplit(' ').next().unwrap_or(demo.name);
+        customer::set_matching_hashes(
+            conn,
+            found.id(),
+            hash("surname", normalise_surname(surname)),
+            hash("postcode", normalise_postcode(demo.postcode)),
+        )?;
+    }
+    Ok(())
 }
 
 fn seed_staff(conn: &mut AnyConnection, hash: &str) -> Result<(), AppError> {
@@ -558,6 +631,9 @@ struct Generator {
     staff: Vec<Employee>,
     events: Vec<NewAccessEvent>,
     next_ticket: u32,
+    /// The business records behind the episodes, with when they were described.
+    records: Vec<(ContextRecord, NaiveDateTime)>,
+    record_keys: std::collections::HashSet<(String, String)>,
 }
 
 impl Generator {
@@ -623,6 +699,56 @@ impl Generator {
         self.events.push(event);
     }
 
+    /// A business record; the first one of a (kind, reference) counts, as in the retailer's
+    /// systems.
+    fn record(
+        &mut self,
+        kind: &str,
+        reference: &str,
+        customer_ref: &str,
+        opened_at: NaiveDateTime,
+        open_for: Duration,
+        assigned: Option<usize>,
+    ) {
+        if !self
+            .record_keys
+            .insert((kind.to_owned(), reference.to_owned()))
+        {
+            return;
+        }
+        let closed_at = (opened_at + open_for).min(period_end());
+        self.records.push((
+            ContextRecord {
+                kind: kind.to_owned(),
+                reference: reference.to_owned(),
+                customer: crate::domain::CustomerRef::parse(customer_ref).expect("demo reference"),
+                opened_at,
+                closed_at: Some(closed_at.max(opened_at)),
+                assigned_team: assigned.map(|i| self.staff[i].team.to_owned()),
+                assigned_employee_id: assigned.map(|i| self.staff[i].id.clone()),
+            },
+            closed_at.max(opened_at),
+        ));
+    }
+
+    /// A reference derived from the next event's position: no randomness is drawn, so the
+    /// accesses stay the same as without records.
+    fn next_reference(&self, prefix: &str) -> String {
+        format!("{prefix}-{}", 700_000 + self.events.len())
+    }
+
+    /// The planted snooper looks only at the VIP: a random pick that lands on them takes the
+    /// next employee of the role instead (without drawing again).
+    fn not_the_snooper(&self, picked: usize, role: &str) -> usize {
+        if self.staff[picked].id != SNOOPING_EMPLOYEE {
+            return picked;
+        }
+        (1..self.staff.len())
+            .map(|step| (picked + step) % self.staff.len())
+            .find(|&i| self.staff[i].role == role)
+            .unwrap_or(picked)
+    }
+
     fn ticket(&mut self) -> String {
         self.next_ticket += 1 + self.rng.below(40) as u32;
         format!("T-{}", self.next_ticket)
@@ -634,6 +760,15 @@ impl Generator {
         let minutes = |n: i64| Duration::minutes(n);
         match self.rng.below(100) {
             0..=34 => {
+                let order = self.next_reference("O");
+                self.record(
+                    "order",
+                    &order,
+                    customer_ref,
+                    at - minutes(30),
+                    Duration::days(3),
+                    None,
+                );
                 let picker = self.employee_with_role("wh_fulfilment_agent");
                 self.push(
                     customer_ref,
@@ -692,6 +827,14 @@ impl Generator {
                 } else {
                     self.employee_with_role("cs_agent_t1")
                 };
+                self.record(
+                    "support_ticket",
+                    &ticket,
+                    customer_ref,
+                    at - minutes(10),
+                    Duration::days(1),
+                    Some(agent),
+                );
                 self.push(
                     customer_ref,
                     agent,
@@ -766,6 +909,15 @@ impl Generator {
                 }
             }
             65..=77 => {
+                let reference = self.next_reference("R");
+                self.record(
+                    "return",
+                    &reference,
+                    customer_ref,
+                    at - Duration::days(2),
+                    Duration::days(3),
+                    None,
+                );
                 let returns = self.employee_with_role("wh_returns_agent");
                 self.push(
                     customer_ref,
@@ -844,6 +996,14 @@ impl Generator {
                 ]);
                 let legal = self.employee_with_role(role);
                 let case = format!("L-{}", 300 + self.rng.below(600));
+                self.record(
+                    "legal_request",
+                    &case,
+                    customer_ref,
+                    at - Duration::days(1),
+                    Duration::days(14),
+                    None,
+                );
                 self.push(
                     customer_ref,
                     legal,
@@ -857,6 +1017,15 @@ impl Generator {
                 );
             }
             93..=95 => {
+                let order = self.next_reference("O");
+                self.record(
+                    "order",
+                    &order,
+                    customer_ref,
+                    at - minutes(5),
+                    Duration::days(3),
+                    None,
+                );
                 let credit = self.employee_with_role("credit_risk_analyst");
                 self.push(
                     customer_ref,
@@ -879,6 +1048,7 @@ impl Generator {
                     "data_engineer",
                 ]);
                 let anyone = self.employee_with_role(role);
+                let anyone = self.not_the_snooper(anyone, role);
                 let system = if role == "data_engineer" {
                     "data-warehouse"
                 } else {
@@ -938,11 +1108,18 @@ impl Generator {
 }
 
 pub fn generate_events() -> Vec<NewAccessEvent> {
+    generate().0
+}
+
+/// The demo's accesses and the business records behind them.
+pub fn generate() -> (Vec<NewAccessEvent>, Vec<(ContextRecord, NaiveDateTime)>) {
     let mut generator = Generator {
         rng: DemoRng::new(0x00E1_B11C),
         staff: employees(),
         events: Vec::new(),
         next_ticket: 48_000,
+        records: Vec::new(),
+        record_keys: std::collections::HashSet::new(),
     };
     for demo in &DEMO_CUSTOMERS {
         let start = generator.events.len();
@@ -960,7 +1137,7 @@ pub fn generate_events() -> Vec<NewAccessEvent> {
         generator.episode(&other);
     }
     generator.events.truncate(start + OTHER_CUSTOMER_EVENTS);
-    generator.events
+    (generator.events, generator.records)
 }
 
 #[cfg(test)]

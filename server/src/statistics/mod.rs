@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
 
-use app::dto::statistics::{AccessFigures, Combination, Count, DisputeFigures, StatisticsFigures};
+use app::dto::statistics::{
+    AccessFigures, Combination, Count, DisputeFigures, RoleExplanation, StatisticsFigures,
+};
 use app::i18n::Lang;
 
 use crate::db::{access_event, dispute, lookup, AnyConnection};
@@ -81,7 +83,40 @@ pub fn build(
         counts
     };
     let permille = |part: u64| (part * 1000).checked_div(total).unwrap_or(0);
+    // Judged accesses only: one not judged yet is neither explained nor flagged.
+    let mut judged: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+    for (role, state, n) in crate::db::explanation::counts_by_role(conn, start, end)? {
+        let n = u64::try_from(n).unwrap_or(0);
+        let entry = judged.entry(role).or_default();
+        entry.0 += n;
+        match state.as_str() {
+            "explained" | "appropriate" => entry.1 += n,
+            "flagged" | "violation" => entry.2 += n,
+            _ => {}
+        }
+    }
+    let (judged_total, explained_total) = judged
+        .values()
+        .fold((0, 0), |(t, e), (n, explained, _)| (t + n, e + explained));
+    let mut explanation_by_role: Vec<RoleExplanation> = judged
+        .into_iter()
+        .map(|(role, (n, explained, flagged))| RoleExplanation {
+            role: labels.role(&role).0,
+            accesses: n,
+            explained_permille: (explained * 1000).checked_div(n).unwrap_or(0),
+            flags_per_thousand: (flagged * 1000).checked_div(n).unwrap_or(0),
+        })
+        .collect();
+    explanation_by_role.sort_by(|a, b| {
+        b.flags_per_thousand
+            .cmp(&a.flags_per_thousand)
+            .then_with(|| a.role.label.cmp(&b.role.label))
+    });
     let accesses = AccessFigures {
+        explained_permille: (explained_total * 1000)
+            .checked_div(judged_total)
+            .unwrap_or(0),
+        explanation_by_role,
         total,
         without_reason,
         without_reason_permille: permille(without_reason),

@@ -120,6 +120,18 @@ impl LogKeys {
         mac.update(customer_ref.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+
+    /// A keyed hash for matching people's details (surnames, postcodes) without keeping them:
+    /// the same value maps to the same hash, and the purpose keeps one kind of value from
+    /// matching another (and from matching a log leaf's customer hash).
+    pub fn matching_hash(&self, purpose: &str, normalised: &str) -> String {
+        let mut mac = self.customer_mac.clone();
+        mac.update(b"einblick-matching\0");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(normalised.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
 }
 
 /// Derives the public verifier key from the private one (the format puts the public key's id,

@@ -160,6 +160,23 @@ pub fn timeline_page(
     if let Some(reason) = &filter.reason {
         query = query.filter(ae::reason_code.eq(reason.clone()));
     }
+    if let Some(explanation) = filter.explanation {
+        use super::schema::access_explanations as ax;
+        use diesel::dsl::{exists, not};
+        let states = explanation.states();
+        let in_states = exists(
+            ax::table
+                .filter(ax::access_event_id.eq(ae::id))
+                .filter(ax::state.eq_any(states.clone())),
+        );
+        // An access not judged yet counts as not explained.
+        let unjudged = not(exists(ax::table.filter(ax::access_event_id.eq(ae::id))));
+        query = if states.contains(&"unexplained") {
+            query.filter(in_states.or(unjudged))
+        } else {
+            query.filter(in_states)
+        };
+    }
     if let Some(cursor) = filter.cursor {
         // (occurred_at, id) < cursor, written so both backends can seek the index: the first
         // term bounds the range, the second breaks ties within the same instant.

@@ -1,0 +1,12 @@
+DROP TABLE role_baselines;
+DROP TABLE detection_rules;
+DROP TABLE explanation_progress;
+DROP TABLE access_explanations;
+DROP TABLE investigation_history;
+DROP TABLE investigations;
+ALTER TABLE customers DROP COLUMN postcode_hash;
+ALTER TABLE customers DROP COLUMN surname_hash;
+DROP TABLE employees;
+DROP TABLE role_context_fit;
+DROP TABLE context_records;
+DROP TABLE context_kinds;

@@ -1,0 +1,300 @@
+//! `access_explanations` (one state per access), `explanation_progress` (how far evaluation
+//! got), `detection_rules` and `role_baselines`.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{
+    access_events, access_explanations, detection_rules, explanation_progress, role_baselines,
+};
+use super::AnyConnection;
+
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    access_events::role_code,
+    access_explanations::state,
+);
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = access_explanations)]
+#[diesel(treat_none_as_null = true)]
+pub struct ExplanationRow {
+    pub access_event_id: i64,
+    pub state: String,
+    pub context_id: Option<i64>,
+    /// The rules that fired, comma-separated codes.
+    pub rules: String,
+    pub score: i32,
+    pub investigation_id: Option<i64>,
+    pub evaluated_at: NaiveDateTime,
+}
+
+impl ExplanationRow {
+    pub fn rule_codes(&self) -> impl Iterator<Item = &str> {
+        self.rules.split(',').filter(|r| !r.is_empty())
+    }
+}
+
+/// Writes these states (new rows or replacing the old ones).
+pub fn store(conn: &mut AnyConnection, rows: &[ExplanationRow]) -> QueryResult<()> {
+    use access_explanations as ax;
+    use diesel::upsert::excluded;
+    macro_rules! upsert {
+        ($values:expr, $c:expr) => {
+            diesel::insert_into(ax::table)
+                .values($values)
+                .on_conflict(ax::access_event_id)
+                .do_update()
+                .set((
+                    ax::state.eq(excluded(ax::state)),
+                    ax::context_id.eq(excluded(ax::context_id)),
+                    ax::rules.eq(excluded(ax::rules)),
+                    ax::score.eq(excluded(ax::score)),
+                    ax::investigation_id.eq(excluded(ax::investigation_id)),
+                    ax::evaluated_at.eq(excluded(ax::evaluated_at)),
+                ))
+                .execute($c)
+        };
+    }
+    match conn {
+        // A chunk per statement.
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(pg) => {
+            for chunk in rows.chunks(500) {
+                upsert!(chunk, pg)?;
+            }
+        }
+        // One row at a time: SQLite has no multi-row upsert in diesel, and inside the caller's
+        // transaction each is cheap.
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(c) => {
+            for row in rows {
+                upsert!(row, c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The stored states of these accesses.
+pub fn for_events(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<HashMap<i64, ExplanationRow>> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for row in access_explanations::table
+            .filter(access_explanations::access_event_id.eq_any(chunk))
+            .select(ExplanationRow::as_select())
+            .load(conn)?
+        {
+            found.insert(row.access_event_id, row);
+        }
+    }
+    Ok(found)
+}
+
+/// The last access evaluated once, with the progress row locked until the transaction ends
+/// (several processes take turns; SQLite's writes take turns anyway).
+pub fn lock_progress(conn: &mut AnyConnection) -> QueryResult<i64> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(pg) => explanation_progress::table
+            .find(1)
+            .select(explanation_progress::last_event_id)
+            .for_update()
+            .first(pg),
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(c) => explanation_progress::table
+            .find(1)
+            .select(explanation_progress::last_event_id)
+            .first(c),
+    }
+}
+
+pub fn set_progress(conn: &mut AnyConnection, last_event_id: i64) -> QueryResult<usize> {
+    diesel::update(explanation_progress::table.find(1))
+        .set(explanation_progress::last_event_id.eq(last_event_id))
+        .execute(conn)
+}
+
+/// Ids of accesses waiting to be evaluated again, oldest first.
+pub fn pending(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<i64>> {
+    access_explanations::table
+        .filter(access_explanations::state.eq("pending"))
+        .order(access_explanations::access_event_id)
+        .select(access_explanations::access_event_id)
+        .limit(limit)
+        .load(conn)
+}
+
+/// Marks a customer's accesses in `[from, to]` for evaluation again (new context arrived),
+/// except those the privacy team decided.
+pub fn mark_customer_window(
+    conn: &mut AnyConnection,
+    customer_ref: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<usize> {
+    let ids = access_events::table
+        .filter(access_events::customer_ref.eq(customer_ref))
+        .filter(access_events::occurred_at.ge(from))
+        .filter(access_events::occurred_at.le(to))
+        .select(access_events::id);
+    diesel::update(
+        access_explanations::table
+            .filter(access_explanations::access_event_id.eq_any(ids))
+            .filter(access_explanations::state.ne_all(["appropriate", "violation"])),
+    )
+    .set(access_explanations::state.eq("pending"))
+    .execute(conn)
+}
+
+/// Marks an employee's accesses since `since` for evaluation again (their directory entry
+/// changed), except those the privacy team decided.
+pub fn mark_employee_since(
+    conn: &mut AnyConnection,
+    employee_id: &str,
+    since: NaiveDateTime,
+) -> QueryResult<usize> {
+    let ids = access_events::table
+        .filter(access_events::employee_id.eq(employee_id))
+        .filter(access_events::occurred_at.ge(since))
+        .select(access_events::id);
+    diesel::update(
+        access_explanations::table
+            .filter(access_explanations::access_event_id.eq_any(ids))
+            .filter(access_explanations::state.ne_all(["appropriate", "violation"])),
+    )
+    .set(access_explanations::state.eq("pending"))
+    .execute(conn)
+}
+
+/// Marks every undecided access for evaluation again (a rule was changed).
+pub fn mark_all_undecided(conn: &mut AnyConnection) -> QueryResult<usize> {
+    diesel::update(
+        access_explanations::table.filter(access_explanations::state.ne_all([
+            "appropriate",
+            "violation",
+            "pending",
+        ])),
+    )
+    .set(access_explanations::state.eq("pending"))
+    .execute(conn)
+}
+
+/// The accesses of one investigation.
+pub fn in_investigation(
+    conn: &mut AnyConnection,
+    investigation_id: i64,
+) -> QueryResult<Vec<ExplanationRow>> {
+    access_explanations::table
+        .filter(access_explanations::investigation_id.eq(investigation_id))
+        .order(access_explanations::access_event_id)
+        .select(ExplanationRow::as_select())
+        .load(conn)
+}
+
+/// Sets the decided state of an investigation's accesses.
+pub fn decide_investigation(
+    conn: &mut AnyConnection,
+    investigation_id: i64,
+    state: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        access_explanations::table
+            .filter(access_explanations::investigation_id.eq(investigation_id)),
+    )
+    .set((
+        access_explanations::state.eq(state),
+        access_explanations::evaluated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// Per role: accesses, explained ones (by a record or the privacy team) and flagged ones
+/// (flagged or found a violation), for accesses in `[start, end)`.
+pub fn counts_by_role(
+    conn: &mut AnyConnection,
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+) -> QueryResult<Vec<(String, String, i64)>> {
+    use diesel::dsl::count_star;
+    access_events::table
+        .inner_join(access_explanations::table)
+        .filter(access_events::occurred_at.ge(start))
+        .filter(access_events::occurred_at.lt(end))
+        .group_by((access_events::role_code, access_explanations::state))
+        .select((
+            access_events::role_code,
+            access_explanations::state,
+            count_star(),
+        ))
+        .load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = detection_rules)]
+pub struct RuleRow {
+    pub code: String,
+    pub enabled: bool,
+    pub threshold: Option<f64>,
+    pub updated_at: Option<NaiveDateTime>,
+    pub updated_by: Option<i64>,
+}
+
+pub fn rules(conn: &mut AnyConnection) -> QueryResult<Vec<RuleRow>> {
+    detection_rules::table
+        .order(detection_rules::code)
+        .select(RuleRow::as_select())
+        .load(conn)
+}
+
+pub fn set_rule(
+    conn: &mut AnyConnection,
+    code: &str,
+    enabled: bool,
+    threshold: Option<f64>,
+    by: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(detection_rules::table.find(code))
+        .set((
+            detection_rules::enabled.eq(enabled),
+            detection_rules::threshold.eq(threshold),
+            detection_rules::updated_at.eq(now),
+            detection_rules::updated_by.eq(by),
+        ))
+        .execute(conn)
+}
+
+pub fn baselines(conn: &mut AnyConnection) -> QueryResult<HashMap<String, f64>> {
+    Ok(role_baselines::table
+        .select((
+            role_baselines::role_code,
+            role_baselines::customers_per_hour_p99,
+        ))
+        .load::<(String, f64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+pub fn replace_baselines(
+    conn: &mut AnyConnection,
+    baselines: &[(String, f64)],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(role_baselines::table).execute(conn)?;
+    for (role, p99) in baselines {
+        diesel::insert_into(role_baselines::table)
+            .values((
+                role_baselines::role_code.eq(role),
+                role_baselines::customers_per_hour_p99.eq(p99),
+                role_baselines::computed_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,366 @@
+//! Evaluating accesses against the database: new ones once (`catch_up`, from a watermark), and
+//! again when something they depend on changed (`reevaluate_pending`). Each batch is one write
+//! transaction; several processes take turns on the watermark's row.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::evaluate::{self, CustomerFacts, Evidence, Judgement, Look, Setup};
+use crate::db::access_event::AccessEventRow;
+use crate::db::explanation::{self, ExplanationRow};
+use crate::db::schema::{access_events, access_explanations, customers};
+use crate::db::{context, employee, investigation, lookup, AnyConnection};
+use crate::domain::explanation::{ExplanationState, Rule};
+use crate::error::AppError;
+
+/// Accesses judged in one transaction.
+pub const BATCH: i64 = 2000;
+
+/// Loads what judging needs beside the accesses themselves.
+pub fn load_setup(conn: &mut AnyConnection) -> Result<Setup, AppError> {
+    let windows = context::kinds(conn)?
+        .into_iter()
+        .map(|k| {
+            (
+                k.code,
+                (i64::from(k.hours_before), i64::from(k.hours_after)),
+            )
+        })
+        .collect();
+    let mut fit: HashMap<String, HashSet<String>> = HashMap::new();
+    for (role, kind) in context::fit(conn)? {
+        fit.entry(role).or_default().insert(kind);
+    }
+    let departments = lookup::load_all(conn)?
+        .roles
+        .into_iter()
+        .map(|r| (r.code, r.department))
+        .collect();
+    let rules = explanation::rules(conn)?
+        .into_iter()
+        .filter(|r| r.enabled)
+        .filter_map(|r| Rule::parse(&r.code).map(|rule| (rule, r.threshold)))
+        .collect();
+    Ok(Setup {
+        windows,
+        fit,
+        departments,
+        rules,
+        baselines: explanation::baselines(conn)?,
+        zone: Some(crate::domain::time::FALLBACK_TIME_ZONE),
+    })
+}
+
+/// Judges accesses not judged yet, at most `limit`; returns how many.
+pub fn catch_up(
+    conn: &mut AnyConnection,
+    limit: i64,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    crate::db::write_transaction(conn, |conn| {
+        let last = explanation::lock_progress(conn)?;
+        let events: Vec<AccessEventRow> = access_events::table
+            .filter(access_events::id.gt(last))
+            .order(access_events::id)
+            .limit(limit)
+            .select(AccessEventRow::as_select())
+            .load(conn)?;
+        let Some(newest) = events.last().map(|e| e.id) else {
+            return Ok(0);
+        };
+        let setup = load_setup(conn)?;
+        judge_and_store(conn, &events, &setup, now)?;
+        explanation::set_progress(conn, newest)?;
+        Ok(events.len())
+    })
+}
+
+/// Judges again the accesses marked pending, at most `limit`; returns how many.
+pub fn reevaluate_pending(
+    conn: &mut AnyConnection,
+    limit: i64,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    crate::db::write_transaction(conn, |conn| {
+        // The watermark's lock serialises this with catch_up in other processes.
+        explanation::lock_progress(conn)?;
+        let ids = explanation::pending(conn, limit)?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let events = crate::db::access_event::find_many(conn, &ids)?;
+        let setup = load_setup(conn)?;
+        judge_and_store(conn, &events, &setup, now)?;
+        Ok(events.len())
+    })
+}
+
+/// Judges everything outstanding, batch after batch (the demo seed, the command line, tests).
+pub fn settle(conn: &mut AnyConnection, now: NaiveDateTime) -> Result<usize, AppError> {
+    let mut total = 0;
+    loop {
+        let done = catch_up(conn, BATCH, now)? + reevaluate_pending(conn, BATCH, now)?;
+        if done == 0 {
+            return Ok(total);
+        }
+        total += done;
+    }
+}
+
+/// Loads the evidence for `events` and judges them (without storing): the backtest uses this.
+pub fn judge_events(
+    conn: &mut AnyConnection,
+    events: &[AccessEventRow],
+    setup: &Setup,
+) -> Result<Vec<Judgement>, AppError> {
+    let customer_refs: Vec<String> = unique(events.iter().map(|e| e.customer_ref.clone()));
+    let employee_ids: Vec<String> = unique(events.iter().map(|e| e.employee_id.clone()));
+    let records = context::for_customers(conn, &customer_refs)?;
+    let directory = employee::find_many(conn, &employee_ids)?;
+    let facts = customer_facts(conn, &customer_refs)?;
+    let looks = employee_looks(conn, events, &employee_ids)?;
+
+    let mut contexts: HashMap<&str, Vec<&context::ContextRecordRow>> = HashMap::new();
+    for record in &records {
+        contexts
+            .entry(record.customer_ref.as_str())
+            .or_default()
+            .push(record);
+    }
+    let employees = directory
+        .iter()
+        .map(|e| (e.employee_id.as_str(), e))
+        .collect();
+    let evidence = Evidence {
+        contexts: &contexts,
+        employees: &employees,
+        customers: facts
+            .iter()
+            .map(|(customer, facts)| (customer.as_str(), facts.clone()))
+            .collect(),
+        looks: looks
+            .iter()
+            .map(|(employee, list)| (employee.as_str(), list.clone()))
+            .collect(),
+    };
+    Ok(evaluate::judge(events, &evidence, setup))
+}
+
+fn judge_and_store(
+    conn: &mut AnyConnection,
+    events: &[AccessEventRow],
+    setup: &Setup,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let judgements = judge_events(conn, events, setup)?;
+    let before = explanation::for_events(conn, &events.iter().map(|e| e.id).collect::<Vec<_>>())?;
+    let employee_of: HashMap<i64, &str> = events
+        .iter()
+        .map(|e| (e.id, e.employee_id.as_str()))
+        .collect();
+    let mut touched: HashSet<i64> = HashSet::new();
+    let mut rows = Vec::with_capacity(judgements.len());
+    for judgement in judgements {
+        let previous = before.get(&judgement.event_id);
+        let investigation_id = if judgement.state == ExplanationState::Flagged {
+            match previous.and_then(|p| p.investigation_id) {
+                Some(id) => Some(id),
+                None => {
+                    let employee = employee_of
+                        .get(&judgement.event_id)
+                        .copied()
+                        .unwrap_or_default();
+                    Some(investigation::open_for(conn, employee, now)?.id)
+                }
+            }
+        } else {
+            None
+        };
+        touched.extend(investigation_id);
+        touched.extend(previous.and_then(|p| p.investigation_id));
+        rows.push(ExplanationRow {
+            access_event_id: judgement.event_id,
+            state: judgement.state.code().to_owned(),
+            context_id: judgement.context_id,
+            rules: judgement
+                .rules
+                .iter()
+                .map(|r| r.code())
+                .collect::<Vec<_>>()
+                .join(","),
+            score: judgement.score,
+            investigation_id,
+            evaluated_at: now,
+        });
+    }
+    explanation::store(conn, &rows)?;
+    for id in touched {
+        investigation::recount(conn, id, now)?;
+    }
+    Ok(())
+}
+
+fn unique(items: impl Iterator<Item = String>) -> Vec<String> {
+    let set: HashSet<String> = items.collect();
+    set.into_iter().collect()
+}
+
+/// High-profile flag and matching hashes of these customers (those Einblick knows).
+fn customer_facts(
+    conn: &mut AnyConnection,
+    refs: &[String],
+) -> Result<HashMap<String, CustomerFacts>, AppError> {
+    let mut facts = HashMap::new();
+    for chunk in refs.chunks(500) {
+        let rows: Vec<(String, bool, Option<String>, Option<String>)> = customers::table
+            .filter(customers::customer_ref.eq_any(chunk))
+            .select((
+                customers::customer_ref,
+                customers::is_vip,
+                customers::surname_hash,
+                customers::postcode_hash,
+            ))
+            .load(conn)?;
+        for (customer, high_profile, surname_hash, postcode_hash) in rows {
+            facts.insert(
+                customer,
+                CustomerFacts {
+                    high_profile,
+                    surname_hash,
+                    postcode_hash,
+                },
+            );
+        }
+    }
+    Ok(facts)
+}
+
+/// The stored looks the rules compare with: each employee's looks in the hours around the
+/// batch (volume), and their earlier looks at the same customers within `REPEAT_DAYS`
+/// (repetition), with whether each was explained. Both are served by the (employee_id,
+/// occurred_at) index and stay small for a batch of recent accesses.
+fn employee_looks(
+    conn: &mut AnyConnection,
+    events: &[AccessEventRow],
+    employee_ids: &[String],
+) -> Result<HashMap<String, Vec<Look>>, AppError> {
+    let (Some(first), Some(last)) = (
+        events.iter().map(|e| e.occurred_at).min(),
+        events.iter().map(|e| e.occurred_at).max(),
+    ) else {
+        return Ok(HashMap::new());
+    };
+    let customer_refs: Vec<String> = unique(events.iter().map(|e| e.customer_ref.clone()));
+    let mut seen: HashSet<i64> = HashSet::new();
+    let mut looks: HashMap<String, Vec<Look>> = HashMap::new();
+    let mut add = |rows: Vec<(i64, String, String, NaiveDateTime, Option<String>)>| {
+        for (id, employee, customer_ref, occurred_at, state) in rows {
+            if !seen.insert(id) {
+                continue;
+            }
+            let explained = matches!(state.as_deref(), Some("explained") | Some("appropriate"));
+            looks.entry(employee).or_default().push(Look {
+                event_id: id,
+                customer_ref,
+                occurred_at,
+                explained,
+            });
+        }
+    };
+    for employees in employee_ids.chunks(400) {
+        let around: Vec<(i64, String, String, NaiveDateTime, Option<String>)> =
+            access_events::table
+                .left_join(access_explanations::table)
+                .filter(access_events::employee_id.eq_any(employees))
+                .filter(access_events::occurred_at.ge(first - Duration::hours(1)))
+                .filter(access_events::occurred_at.le(last + Duration::hours(1)))
+                .select((
+                    access_events::id,
+                    access_events::employee_id,
+                    access_events::customer_ref,
+                    access_events::occurred_at,
+                    access_explanations::state.nullable(),
+                ))
+                .load(conn)?;
+        add(around);
+        for customers in customer_refs.chunks(400) {
+            let earlier: Vec<(i64, String, String, NaiveDateTime, Option<String>)> =
+                access_events::table
+                    .left_join(access_explanations::table)
+                    .filter(access_events::employee_id.eq_any(employees))
+                    .filter(access_events::customer_ref.eq_any(customers))
+                    .filter(
+                        access_events::occurred_at
+                            .ge(first - Duration::days(evaluate::REPEAT_DAYS)),
+                    )
+                    .filter(access_events::occurred_at.le(last))
+                    .select((
+                        access_events::id,
+                        access_events::employee_id,
+                        access_events::customer_ref,
+                        access_events::occurred_at,
+                        access_explanations::state.nullable(),
+                    ))
+                    .load(conn)?;
+            add(earlier);
+        }
+    }
+    Ok(looks)
+}
+
+/// Learns each role's usual number of distinct customers an employee looks at in an hour (the
+/// 99th percentile of busy hours over the last 90 days) for the volume rule.
+pub fn learn_baselines(conn: &mut AnyConnection, now: NaiveDateTime) -> Result<usize, AppError> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+
+    #[derive(QueryableByName)]
+    struct BusyHour {
+        #[diesel(sql_type = Text)]
+        role_code: String,
+        #[diesel(sql_type = BigInt)]
+        customers: i64,
+    }
+    let since = now - Duration::days(90);
+    // Counted in the database: only one row per employee-hour comes back.
+    let hours: Vec<BusyHour> = match conn {
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(pg) => diesel::sql_query(
+            "SELECT role_code, count(DISTINCT customer_ref) AS customers FROM access_events \
+             WHERE occurred_at >= $1 \
+             GROUP BY role_code, employee_id, date_trunc('hour', occurred_at)",
+        )
+        .bind::<Timestamp, _>(since)
+        .load(pg)?,
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(c) => diesel::sql_query(
+            "SELECT role_code, count(DISTINCT customer_ref) AS customers FROM access_events \
+             WHERE occurred_at >= ? \
+             GROUP BY role_code, employee_id, strftime('%Y-%m-%d %H', occurred_at)",
+        )
+        .bind::<Timestamp, _>(since)
+        .load(c)?,
+    };
+    let mut by_role: HashMap<String, Vec<i64>> = HashMap::new();
+    for hour in hours {
+        by_role
+            .entry(hour.role_code)
+            .or_default()
+            .push(hour.customers);
+    }
+    let baselines: Vec<(String, f64)> = by_role
+        .into_iter()
+        .map(|(role, mut counts)| {
+            counts.sort_unstable();
+            let index = ((counts.len() as f64) * 0.99).ceil() as usize;
+            let p99 = counts[index.clamp(1, counts.len()) - 1] as f64;
+            (role, p99)
+        })
+        .collect();
+    crate::db::write_transaction(conn, |conn| {
+        explanation::replace_baselines(conn, &baselines, now)?;
+        Ok(())
+    })?;
+    Ok(baselines.len())
+}

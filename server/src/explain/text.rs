@@ -1,0 +1,101 @@
+//! An access's explanation in the customer's words: the state, and the business record that
+//! explains it ("your support ticket T-1234, opened 3 March 2026"). Never the employee, never
+//! which rule fired.
+
+use std::collections::HashMap;
+
+use chrono_tz::Tz;
+
+use app::dto::ExplanationView;
+use app::i18n::Lang;
+
+use super::evaluate::OWN_LOOKS_SOURCE;
+use crate::db::access_event::AccessEventRow;
+use crate::db::context::{self, ContextKindRow, ContextRecordRow};
+use crate::db::{explanation, AnyConnection};
+use crate::domain::explanation::ExplanationState;
+use crate::domain::time::local_date;
+use crate::error::AppError;
+
+/// The customer's view of one access's explanation.
+pub fn view(
+    event: &AccessEventRow,
+    state: Option<ExplanationState>,
+    record: Option<(&ContextRecordRow, &ContextKindRow)>,
+    lang: Lang,
+    zone: Tz,
+) -> ExplanationView {
+    let texts = lang.explanations();
+    let (state, text) = match state {
+        Some(ExplanationState::Explained) if event.source == OWN_LOOKS_SOURCE => {
+            ("explained", texts.own_review.to_owned())
+        }
+        Some(ExplanationState::Explained) => {
+            let what = match record {
+                Some((record, kind)) => {
+                    let phrase = if lang == Lang::De {
+                        &kind.phrase_de
+                    } else {
+                        &kind.phrase_en
+                    };
+                    phrase.replace("{reference}", &record.reference).replace(
+                        "{date}",
+                        &lang.texts().long_date(local_date(record.opened_at, zone)),
+                    )
+                }
+                None => String::new(),
+            };
+            ("explained", texts.explained.replace("{what}", &what))
+        }
+        Some(ExplanationState::Flagged) => ("flagged", texts.flagged.to_owned()),
+        Some(ExplanationState::Appropriate) => ("appropriate", texts.appropriate.to_owned()),
+        Some(ExplanationState::Violation) => ("violation", texts.violation.to_owned()),
+        Some(ExplanationState::Unexplained) => ("unexplained", texts.unexplained.to_owned()),
+        // Judged within seconds of arriving; until then it is not explained.
+        Some(ExplanationState::Pending) | None => ("unexplained", texts.not_checked.to_owned()),
+    };
+    ExplanationView {
+        state: state.to_owned(),
+        text,
+    }
+}
+
+/// The views of these accesses' explanations, by access id.
+pub fn views_for(
+    conn: &mut AnyConnection,
+    events: &[AccessEventRow],
+    lang: Lang,
+    zone: Tz,
+) -> Result<HashMap<i64, ExplanationView>, AppError> {
+    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+    let stored = explanation::for_events(conn, &ids)?;
+    let record_ids: Vec<i64> = stored.values().filter_map(|r| r.context_id).collect();
+    let records: HashMap<i64, ContextRecordRow> = if record_ids.is_empty() {
+        HashMap::new()
+    } else {
+        context::find_many(conn, &record_ids)?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect()
+    };
+    let kinds: HashMap<String, ContextKindRow> = if records.is_empty() {
+        HashMap::new()
+    } else {
+        context::kinds(conn)?
+            .into_iter()
+            .map(|k| (k.code.clone(), k))
+            .collect()
+    };
+    Ok(events
+        .iter()
+        .map(|event| {
+            let row = stored.get(&event.id);
+            let state = row.and_then(|r| ExplanationState::parse(&r.state));
+            let record = row
+                .and_then(|r| r.context_id)
+                .and_then(|id| records.get(&id))
+                .and_then(|record| kinds.get(&record.kind).map(|kind| (record, kind)));
+            (event.id, view(event, state, record, lang, zone))
+        })
+        .collect())
+}
