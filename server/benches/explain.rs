@@ -283,7 +283,7 @@ fn backtest(backend: &str, accesses: usize) {
         "backtest data stored in {:.0} s",
         loading.elapsed().as_secs_f64()
     );
-    let (from, to) = (feed.start, feed.start + chrono::Duration::days(DAYS + 8));
+    let (from, to) = (feed.start, feed.start + chrono::Duration::days(DAYS + 15));
     let started = Instant::now();
     einblick::explain::run::learn_baselines(&mut conn, to).unwrap();
     let learned = started.elapsed().as_secs_f64();
@@ -383,8 +383,9 @@ struct Feed {
 impl Feed {
     fn generate(accesses: usize, seed: u64) -> Feed {
         let mut rng = StdRng::seed_from_u64(seed);
-        // Four weeks ending a week ago: records are closed up to a week after they open.
-        let start = (chrono::Utc::now().naive_utc() - chrono::Duration::days(DAYS + 7))
+        // Four weeks ending a fortnight ago: records close up to two weeks after they open, and
+        // nothing may be described as happening in the future.
+        let start = (chrono::Utc::now().naive_utc() - chrono::Duration::days(DAYS + 15))
             .with_hour(0)
             .unwrap();
         let departments: [(&[&str], &[&str], usize); 5] = [

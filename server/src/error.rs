@@ -187,6 +187,26 @@ impl AppError {
         false
     }
 
+    /// Whether the transaction lost a race with a concurrent one (a deadlock, a serialization
+    /// failure): running it again is the cure, and it says nothing about the data.
+    pub fn is_lost_race(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind as Kind, Error as DieselError};
+        let mut source = self
+            .cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static));
+        while let Some(error) = source {
+            if let Some(DieselError::DatabaseError(kind, info)) =
+                error.downcast_ref::<DieselError>()
+            {
+                return matches!(kind, Kind::SerializationFailure)
+                    || info.message().to_ascii_lowercase().contains("deadlock");
+            }
+            source = error.source();
+        }
+        false
+    }
+
     /// The cause and every source under it, outermost first.
     fn cause_chain(&self) -> String {
         let Some(cause) = &self.cause else {

@@ -189,12 +189,17 @@ fn pattern(
     now: NaiveDateTime,
 ) -> Result<EmployeePattern, AppError> {
     let directory = employee::find(conn, employee_id)?;
-    let window = access_event::employee_window(conn, employee_id, now - Duration::days(3650), now)?;
-    let latest = window.iter().map(|(_, at)| *at).max().unwrap_or(now);
-    let recent: Vec<&(String, NaiveDateTime)> = window
-        .iter()
-        .filter(|(_, at)| *at >= latest - Duration::days(30))
-        .collect();
+    // The 30 days up to the employee's latest access (an index range, however long their
+    // history).
+    let latest = access_event::latest_of_employee(conn, employee_id, now)?;
+    let latest = latest.unwrap_or(now);
+    let window = access_event::employee_window(
+        conn,
+        employee_id,
+        latest - Duration::days(30),
+        latest + Duration::seconds(1),
+    )?;
+    let recent: Vec<&(String, NaiveDateTime)> = window.iter().collect();
     let mut per_day: BTreeMap<chrono::NaiveDate, HashSet<&str>> = BTreeMap::new();
     let mut hours: BTreeMap<u32, usize> = BTreeMap::new();
     for (customer, at) in &recent {

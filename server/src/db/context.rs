@@ -95,49 +95,48 @@ pub fn upsert(
     source: &str,
     described_at: NaiveDateTime,
 ) -> QueryResult<(ContextRecordRow, Stored)> {
-    let existing = context_records::table
-        .filter(context_records::kind.eq(&record.kind))
-        .filter(context_records::reference.eq(&record.reference))
-        .select(ContextRecordRow::as_select())
-        .first(conn)
-        .optional()?;
-    let values = (
-        context_records::customer_ref.eq(record.customer.as_str()),
-        context_records::opened_at.eq(record.opened_at),
-        context_records::closed_at.eq(record.closed_at),
-        context_records::assigned_team.eq(record.assigned_team.as_deref()),
-        context_records::assigned_employee_id.eq(record.assigned_employee_id.as_deref()),
-        context_records::source.eq(source),
-        context_records::described_at.eq(described_at),
-    );
-    let stored = match existing {
-        Some(row) if row.described_at > described_at => return Ok((row, Stored::Stale)),
-        Some(row) => {
-            diesel::update(context_records::table.find(row.id))
-                .set(values)
-                .execute(conn)?;
-            if row.described_at == described_at {
-                Stored::Repeated
-            } else {
-                Stored::Updated
-            }
-        }
-        None => {
-            diesel::insert_into(context_records::table)
-                .values((
-                    context_records::kind.eq(&record.kind),
-                    context_records::reference.eq(&record.reference),
-                    values,
-                ))
-                .execute(conn)?;
-            Stored::Created
+    let values = || {
+        (
+            context_records::customer_ref.eq(record.customer.as_str()),
+            context_records::opened_at.eq(record.opened_at),
+            context_records::closed_at.eq(record.closed_at),
+            context_records::assigned_team.eq(record.assigned_team.as_deref()),
+            context_records::assigned_employee_id.eq(record.assigned_employee_id.as_deref()),
+            context_records::source.eq(source),
+            context_records::described_at.eq(described_at),
+        )
+    };
+    let this = || {
+        context_records::table
+            .filter(context_records::kind.eq(&record.kind))
+            .filter(context_records::reference.eq(&record.reference))
+    };
+    // Two batches describing one record at once (opened in one, closed in the next) must not
+    // refuse each other: the insert waits for the other's and then does nothing, and the update
+    // checks the description's age in the same statement that writes.
+    let kind = context_records::kind.eq(&record.kind);
+    let reference = context_records::reference.eq(&record.reference);
+    let created = crate::with_backend!(conn, |c| {
+        diesel::insert_into(context_records::table)
+            .values((kind, reference, values()))
+            .on_conflict((context_records::kind, context_records::reference))
+            .do_nothing()
+            .execute(c)
+    })? == 1;
+    let stored = if created {
+        Stored::Created
+    } else {
+        let before: NaiveDateTime = this().select(context_records::described_at).first(conn)?;
+        let updated = diesel::update(this().filter(context_records::described_at.le(described_at)))
+            .set(values())
+            .execute(conn)?;
+        match (updated, before == described_at) {
+            (0, _) => Stored::Stale,
+            (_, true) => Stored::Repeated,
+            (_, false) => Stored::Updated,
         }
     };
-    let row = context_records::table
-        .filter(context_records::kind.eq(&record.kind))
-        .filter(context_records::reference.eq(&record.reference))
-        .select(ContextRecordRow::as_select())
-        .first(conn)?;
+    let row = this().select(ContextRecordRow::as_select()).first(conn)?;
     Ok((row, stored))
 }
 

@@ -24,26 +24,25 @@ pub struct EmployeeRow {
 
 /// Stores the description unless a newer one is stored; `true` when something was written.
 pub fn upsert(conn: &mut AnyConnection, row: &EmployeeRow) -> QueryResult<bool> {
-    let stored: Option<NaiveDateTime> = employees::table
-        .find(&row.employee_id)
-        .select(employees::described_at)
-        .first(conn)
-        .optional()?;
-    match stored {
-        Some(at) if at > row.described_at => Ok(false),
-        Some(_) => {
-            diesel::update(employees::table.find(&row.employee_id))
-                .set(row)
-                .execute(conn)?;
-            Ok(true)
-        }
-        None => {
-            diesel::insert_into(employees::table)
-                .values(row)
-                .execute(conn)?;
-            Ok(true)
-        }
+    // Race-free with a concurrent batch describing the same employee (see context::upsert).
+    let created = crate::with_backend!(conn, |c| {
+        diesel::insert_into(employees::table)
+            .values(row)
+            .on_conflict(employees::employee_id)
+            .do_nothing()
+            .execute(c)
+    })? == 1;
+    if created {
+        return Ok(true);
     }
+    let updated = diesel::update(
+        employees::table
+            .find(&row.employee_id)
+            .filter(employees::described_at.le(row.described_at)),
+    )
+    .set(row)
+    .execute(conn)?;
+    Ok(updated > 0)
 }
 
 pub fn find_many(conn: &mut AnyConnection, ids: &[String]) -> QueryResult<Vec<EmployeeRow>> {

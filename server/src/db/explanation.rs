@@ -151,6 +151,18 @@ pub fn mark_customer_window(
     .execute(conn)
 }
 
+/// Marks the accesses a record explains for evaluation again (it changed: it may now belong to
+/// another customer or cover less time), except those the privacy team decided.
+pub fn mark_explained_by(conn: &mut AnyConnection, context_id: i64) -> QueryResult<usize> {
+    diesel::update(
+        access_explanations::table
+            .filter(access_explanations::context_id.eq(context_id))
+            .filter(access_explanations::state.ne_all(["appropriate", "violation"])),
+    )
+    .set(access_explanations::state.eq("pending"))
+    .execute(conn)
+}
+
 /// Marks an employee's accesses since `since` for evaluation again (their directory entry
 /// changed), except those the privacy team decided.
 pub fn mark_employee_since(
@@ -203,9 +215,13 @@ pub fn decide_investigation(
     state: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    // Taken so the judge (which holds it while it writes) cannot overwrite the decision with a
+    // judgement it made before; accesses waiting to be judged again are left to the judge.
+    lock_progress(conn)?;
     diesel::update(
         access_explanations::table
-            .filter(access_explanations::investigation_id.eq(investigation_id)),
+            .filter(access_explanations::investigation_id.eq(investigation_id))
+            .filter(access_explanations::state.eq("flagged")),
     )
     .set((
         access_explanations::state.eq(state),

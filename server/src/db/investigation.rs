@@ -65,8 +65,8 @@ pub fn open_for(
     Ok(made)
 }
 
-/// Recounts an open investigation's flagged accesses and score; one left with none is
-/// `cleared`.
+/// Recounts an open investigation's flagged accesses and score; one left with none (and none
+/// waiting to be judged again) is `cleared`.
 pub fn recount(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
     use super::schema::access_explanations as ax;
     let rows: Vec<i32> = ax::table
@@ -89,16 +89,37 @@ pub fn recount(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryRe
             investigations::score.eq(score),
         ))
         .execute(conn)?;
-    if count == 0 {
-        diesel::update(investigations::table.find(id))
-            .set((
-                investigations::status.eq("cleared"),
-                investigations::decided_at.eq(now),
-            ))
-            .execute(conn)?;
-        add_history(conn, id, None, "cleared", None, now)?;
+    // Accesses still waiting to be judged again may be flagged again: not cleared before.
+    let waiting: i64 = ax::table
+        .filter(ax::investigation_id.eq(id))
+        .filter(ax::state.eq("pending"))
+        .count()
+        .get_result(conn)?;
+    if count == 0 && waiting == 0 {
+        let cleared = diesel::update(
+            investigations::table
+                .find(id)
+                .filter(investigations::status.eq("open")),
+        )
+        .set((
+            investigations::status.eq("cleared"),
+            investigations::decided_at.eq(now),
+        ))
+        .execute(conn)?;
+        if cleared == 1 {
+            add_history(conn, id, None, "cleared", None, now)?;
+        }
     }
     Ok(())
+}
+
+pub fn is_open(conn: &mut AnyConnection, id: i64) -> QueryResult<bool> {
+    let open: i64 = investigations::table
+        .find(id)
+        .filter(investigations::status.eq("open"))
+        .count()
+        .get_result(conn)?;
+    Ok(open == 1)
 }
 
 pub fn list(conn: &mut AnyConnection, status: Option<&str>) -> QueryResult<Vec<InvestigationRow>> {

@@ -164,8 +164,19 @@ fn judge_and_store(
     let mut rows = Vec::with_capacity(judgements.len());
     for judgement in judgements {
         let previous = before.get(&judgement.event_id);
+        // A decision of the privacy team stands; the judge never overwrites it.
+        if previous.is_some_and(|p| {
+            ExplanationState::parse(&p.state).is_some_and(|state| state.is_decided())
+        }) {
+            continue;
+        }
         let investigation_id = if judgement.state == ExplanationState::Flagged {
-            match previous.and_then(|p| p.investigation_id) {
+            // A flag joins its earlier case only while that case is open.
+            let earlier = match previous.and_then(|p| p.investigation_id) {
+                Some(id) if investigation::is_open(conn, id)? => Some(id),
+                _ => None,
+            };
+            match earlier {
                 Some(id) => Some(id),
                 None => {
                     let employee = employee_of

@@ -94,6 +94,8 @@ pub fn views_for(
             let record = row
                 .and_then(|r| r.context_id)
                 .and_then(|id| records.get(&id))
+                // A record moved to another customer since is not this customer's to read.
+                .filter(|record| record.customer_ref == event.customer_ref)
                 .and_then(|record| kinds.get(&record.kind).map(|kind| (record, kind)));
             (event.id, view(event, state, record, lang, zone))
         })

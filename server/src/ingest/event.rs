@@ -169,6 +169,9 @@ fn object<'a, T: Deserialize<'a>>(
 }
 
 /// Parses one access event's raw bytes; any other type is refused.
+/// The sources of the looks Einblick logs itself; no feed may use them.
+pub const RESERVED_SOURCE_PREFIX: &str = "/einblick/";
+
 pub fn parse(raw: &[u8]) -> Result<AccessEvent, Rejection> {
     match parse_feed(raw)? {
         FeedEvent::Access(event) => Ok(event),
@@ -230,6 +233,13 @@ pub fn parse_feed(raw: &[u8]) -> Result<FeedEvent, Rejection> {
     let source = required_text(envelope.source.as_ref(), "source", 256).map_err(fail)?;
     if source.as_str().chars().any(char::is_whitespace) {
         return Err(fail_with("source must not contain spaces".into()));
+    }
+    // Einblick's own looks (the back office, regulators) are explained by being its own; a feed
+    // event that claimed such a source would escape every rule.
+    if source.as_str().starts_with(RESERVED_SOURCE_PREFIX) {
+        return Err(fail_with(format!(
+            "sources starting with {RESERVED_SOURCE_PREFIX} are Einblick's own"
+        )));
     }
     let event_type = match envelope.event_type.as_ref().and_then(|v| v.as_str()) {
         Some(
@@ -748,5 +758,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn einblicks_own_sources_are_refused() {
+        for source in [
+            "/einblick/back-office",
+            "/einblick/regulator",
+            "/einblick/x",
+        ] {
+            let mut event = valid();
+            event["source"] = source.into();
+            let rejection = parse(event.to_string().as_bytes()).unwrap_err();
+            assert!(rejection.reason.contains("Einblick's own"), "{rejection:?}");
+        }
+        let mut event = valid();
+        event["source"] = "/einblicker/feed".into();
+        assert!(parse(event.to_string().as_bytes()).is_ok());
     }
 }

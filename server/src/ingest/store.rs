@@ -244,6 +244,24 @@ pub fn store_batch(
     Ok(report)
 }
 
+/// Runs one transaction again (up to four times, after a short pause) when it lost a race with
+/// a concurrent batch: two batches describing one record, or marking one customer's accesses,
+/// can deadlock on PostgreSQL, and the loser should be stored, not answered with an error.
+fn with_retries<T>(mut attempt: impl FnMut() -> Result<T, AppError>) -> Result<T, AppError> {
+    let mut pause = std::time::Duration::from_millis(5);
+    for _ in 0..4 {
+        match attempt() {
+            Err(error) if error.is_lost_race() => {
+                tracing::info!(error = %error, "a batch lost a race with another; trying again");
+                std::thread::sleep(pause);
+                pause *= 4;
+            }
+            done => return done,
+        }
+    }
+    attempt()
+}
+
 fn not_allowed(source: &str) -> String {
     format!(
         "source {source:?} is not allowed on the channel this event came in on (its feed token \
@@ -264,7 +282,7 @@ fn apply_descriptions(
     if descriptions.is_empty() {
         return Ok(());
     }
-    let error = match apply_group(conn, descriptions, rules, context) {
+    let error = match with_retries(|| apply_group(conn, descriptions, rules, context)) {
         Ok(applied) => {
             report.add(applied);
             return Ok(());
@@ -274,7 +292,7 @@ fn apply_descriptions(
     };
     tracing::warn!(error = %error, "the database refused a reference event; applying one by one");
     for one in descriptions {
-        match apply_group(conn, std::slice::from_ref(one), rules, context) {
+        match with_retries(|| apply_group(conn, std::slice::from_ref(one), rules, context)) {
             Ok(applied) => report.add(applied),
             Err(error) if error.is_refusal_of_data() => {
                 let (raw, refused) = one;
@@ -370,6 +388,9 @@ fn apply_group(
                             })
                             .max(context.now);
                         explanation::mark_customer_window(conn, &row.customer_ref, from, to)?;
+                        if stored == context::Stored::Updated {
+                            explanation::mark_explained_by(conn, row.id)?;
+                        }
                     }
                     changed
                 }
@@ -447,7 +468,7 @@ fn store_or_split(
     context: &Context<'_>,
     report: &mut IngestReport,
 ) -> Result<(), AppError> {
-    let error = match store_group(conn, group, &letters, context) {
+    let error = match with_retries(|| store_group(conn, group, &letters, context)) {
         Ok(stored) => {
             report.add(stored);
             return Ok(());

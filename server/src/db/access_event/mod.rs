@@ -304,6 +304,19 @@ pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<Acces
 }
 
 /// Whom an employee looked at, and when, in `[from, to)`: the case view's context figures.
+/// The time of an employee's latest access up to `now`.
+pub fn latest_of_employee(
+    conn: &mut AnyConnection,
+    employee_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    access_events::table
+        .filter(access_events::employee_id.eq(employee_id))
+        .filter(access_events::occurred_at.le(now))
+        .select(diesel::dsl::max(access_events::occurred_at))
+        .first(conn)
+}
+
 pub fn employee_window(
     conn: &mut AnyConnection,
     employee_id: &str,
