@@ -58,6 +58,11 @@ fn main() {
     let backtest_accesses = number("EINBLICK_BENCH_BACKTEST_EVENTS", 1_000_000);
     let rounds = number("EINBLICK_BENCH_ROUNDS", 3).max(1);
 
+    // The server's own warnings and errors explain a failed request.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_writer(std::io::stderr)
+        .try_init();
     let feed = Feed::generate(accesses, 7);
     println!(
         "{backend}: {} accesses, {} records and directory entries ({} lines), {rounds} rounds",
@@ -153,6 +158,7 @@ fn http_ingest(backend: &str, feed: &Feed, judge: bool) -> Run {
     let (db, _guard) = common::scratch_database(backend, if judge { "judge" } else { "nojudge" });
     let token = {
         let mut conn = db.get().unwrap();
+        retailer_roles(&mut conn);
         einblick::ingest::token::create(
             &mut conn,
             "bench",
@@ -187,7 +193,12 @@ fn http_ingest(backend: &str, feed: &Feed, judge: bool) -> Run {
                         .set("Authorization", &format!("Bearer {token}"))
                         .set("Content-Type", "application/cloudevents-batch+json")
                         .send_string(body)
-                        .unwrap()
+                        .unwrap_or_else(|e| match e {
+                            ureq::Error::Status(code, answer) => {
+                                panic!("{code}: {}", answer.into_string().unwrap_or_default())
+                            }
+                            other => panic!("{other}"),
+                        })
                         .into_json()
                         .unwrap();
                     assert_eq!(report["rejected"].as_u64(), Some(0), "{report}");
@@ -246,7 +257,8 @@ fn states(conn: &mut AnyConnection) -> BTreeMap<String, i64> {
 fn backtest(backend: &str, accesses: usize) {
     let feed = Feed::generate(accesses, 11);
     let (db, _guard) = common::scratch_database(backend, "backtest");
-    let keys = LogKeys::load_or_create(&common::log_key_dir(), "bench.example/log").unwrap();
+    retailer_roles(&mut db.get().unwrap());
+    let keys = LogKeys::load_or_create(&common::log_key_dir(), "127.0.0.1:3000/log").unwrap();
     let mut conn = db.get().unwrap();
     let loading = Instant::now();
     for (n, chunk) in feed.lines.chunks(2 * BATCH).enumerate() {
@@ -309,6 +321,19 @@ fn backtest(backend: &str, accesses: usize) {
             result.share(figures.fired)
         );
     }
+}
+
+/// The retailer's roles with their departments, as a deployment configures them: a role's
+/// department decides which kinds of record explain it.
+fn retailer_roles(conn: &mut AnyConnection) {
+    use einblick::seed::demo;
+    einblick::db::lookup::insert_retailer_lookups(
+        conn,
+        &demo::roles(),
+        &demo::categories(),
+        &demo::systems(),
+    )
+    .unwrap();
 }
 
 fn settings(db: &Database) -> Settings {

@@ -129,38 +129,96 @@ pub fn pending(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<i64>> {
         .load(conn)
 }
 
-/// Marks a customer's accesses in `[from, to]` for evaluation again (new context arrived),
-/// except those the privacy team decided.
-pub fn mark_customer_window(
-    conn: &mut AnyConnection,
-    customer_ref: &str,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-) -> QueryResult<usize> {
-    let ids = access_events::table
-        .filter(access_events::customer_ref.eq(customer_ref))
-        .filter(access_events::occurred_at.ge(from))
-        .filter(access_events::occurred_at.le(to))
-        .select(access_events::id);
-    diesel::update(
-        access_explanations::table
-            .filter(access_explanations::access_event_id.eq_any(ids))
-            .filter(access_explanations::state.ne_all(["appropriate", "violation"])),
-    )
-    .set(access_explanations::state.eq("pending"))
-    .execute(conn)
+/// Accesses to judge again, gathered while a batch of descriptions is applied and marked
+/// pending at its end in one pass, in id order (the order the judge writes them in).
+#[derive(Default)]
+pub struct Recheck {
+    ids: std::collections::BTreeSet<i64>,
 }
 
-/// Marks the accesses a record explains for evaluation again (it changed: it may now belong to
-/// another customer or cover less time), except those the privacy team decided.
-pub fn mark_explained_by(conn: &mut AnyConnection, context_id: i64) -> QueryResult<usize> {
-    diesel::update(
-        access_explanations::table
+/// Which of a customer's accesses a change can affect.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Affected {
+    /// A new or longer record explains only what is not explained yet.
+    NotExplained,
+    /// A changed customer (high-profile, name, postcode) may turn any judgement.
+    Undecided,
+}
+
+impl Recheck {
+    pub fn customer_window(
+        &mut self,
+        conn: &mut AnyConnection,
+        customer_ref: &str,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+        affected: Affected,
+    ) -> QueryResult<()> {
+        let states: &[&str] = match affected {
+            Affected::NotExplained => &["unexplained", "flagged"],
+            Affected::Undecided => &["unexplained", "flagged", "explained"],
+        };
+        let ids: Vec<i64> = access_events::table
+            .inner_join(access_explanations::table)
+            .filter(access_events::customer_ref.eq(customer_ref))
+            .filter(access_events::occurred_at.ge(from))
+            .filter(access_events::occurred_at.le(to))
+            .filter(access_explanations::state.eq_any(states))
+            .select(access_events::id)
+            .load(conn)?;
+        self.ids.extend(ids);
+        Ok(())
+    }
+
+    /// The accesses a record explains (it changed: it may belong to another customer now, or
+    /// cover less time).
+    pub fn explained_by(&mut self, conn: &mut AnyConnection, context_id: i64) -> QueryResult<()> {
+        let ids: Vec<i64> = access_explanations::table
             .filter(access_explanations::context_id.eq(context_id))
-            .filter(access_explanations::state.ne_all(["appropriate", "violation"])),
-    )
-    .set(access_explanations::state.eq("pending"))
-    .execute(conn)
+            .filter(access_explanations::state.eq("explained"))
+            .select(access_explanations::access_event_id)
+            .load(conn)?;
+        self.ids.extend(ids);
+        Ok(())
+    }
+
+    /// An employee's accesses since `since` (their directory entry changed).
+    pub fn employee_since(
+        &mut self,
+        conn: &mut AnyConnection,
+        employee_id: &str,
+        since: NaiveDateTime,
+    ) -> QueryResult<()> {
+        let ids: Vec<i64> = access_events::table
+            .inner_join(access_explanations::table)
+            .filter(access_events::employee_id.eq(employee_id))
+            .filter(access_events::occurred_at.ge(since))
+            .filter(access_explanations::state.eq_any(["unexplained", "flagged", "explained"]))
+            .select(access_events::id)
+            .load(conn)?;
+        self.ids.extend(ids);
+        Ok(())
+    }
+
+    /// Marks them pending (never one the privacy team decided); returns how many.
+    pub fn mark(self, conn: &mut AnyConnection) -> QueryResult<usize> {
+        let ids: Vec<i64> = self.ids.into_iter().collect();
+        let mut marked = 0;
+        for chunk in ids.chunks(500) {
+            marked += diesel::update(
+                access_explanations::table
+                    .filter(access_explanations::access_event_id.eq_any(chunk))
+                    .filter(access_explanations::state.eq_any([
+                        "unexplained",
+                        "flagged",
+                        "explained",
+                    ])),
+            )
+            .set(access_explanations::state.eq("pending"))
+            .execute(conn)?;
+        }
+        Ok(marked)
+    }
 }
 
 /// Marks an employee's accesses since `since` for evaluation again (their directory entry

@@ -119,6 +119,8 @@ pub fn import(db: &Database, path: &Path, keys: &LogKeys) -> Result<DirectoryImp
     let mut conn = db.get()?;
     let now = Utc::now().naive_utc();
     crate::db::write_transaction(&mut conn, |conn| {
+        // As for the feed's descriptions: take turns with the judge (see ingest::store).
+        explanation::lock_progress(conn)?;
         for record in &records {
             let hash = |purpose: &str, value: &Option<String>, normalise: fn(&str) -> String| {
                 value

@@ -333,6 +333,11 @@ fn apply_group(
     context: &Context<'_>,
 ) -> Result<IngestReport, AppError> {
     crate::db::write_transaction(conn, |conn| {
+        // Descriptions mark accesses for judging again, rows the judge writes too; without
+        // taking turns on the judge's lock, concurrent batches and the judge deadlocked
+        // repeatedly on PostgreSQL (measured with the explain benchmark).
+        explanation::lock_progress(conn)?;
+        let mut recheck = explanation::Recheck::default();
         let mut report = IngestReport::default();
         let mut stats: BTreeMap<&str, i64> = BTreeMap::new();
         let hash = |purpose: &str, value: &Option<String>, normalise: fn(&str) -> String| {
@@ -358,11 +363,12 @@ fn apply_group(
                     }
                     if changed {
                         // Being high-profile or sharing a name changes how accesses are judged.
-                        explanation::mark_customer_window(
+                        recheck.customer_window(
                             conn,
                             profile.customer_ref.as_str(),
                             at - chrono::Duration::days(365),
                             context.now,
+                            explanation::Affected::Undecided,
                         )?;
                     }
                     changed
@@ -387,9 +393,15 @@ fn apply_group(
                                 closed + chrono::Duration::hours(after)
                             })
                             .max(context.now);
-                        explanation::mark_customer_window(conn, &row.customer_ref, from, to)?;
+                        recheck.customer_window(
+                            conn,
+                            &row.customer_ref,
+                            from,
+                            to,
+                            explanation::Affected::NotExplained,
+                        )?;
                         if stored == context::Stored::Updated {
-                            explanation::mark_explained_by(conn, row.id)?;
+                            recheck.explained_by(conn, row.id)?;
                         }
                     }
                     changed
@@ -408,7 +420,7 @@ fn apply_group(
                     };
                     let changed = employee::upsert(conn, &row)?;
                     if changed {
-                        explanation::mark_employee_since(
+                        recheck.employee_since(
                             conn,
                             &record.employee_id,
                             context.now - chrono::Duration::days(90),
@@ -430,6 +442,7 @@ fn apply_group(
                 entry.1 = entry.1.max(at.and_utc().timestamp());
             }
         }
+        recheck.mark(conn)?;
         let minute = ingest_stats::minute_of(context.now);
         let rows: Vec<NewIngestStat> = stats
             .into_iter()
