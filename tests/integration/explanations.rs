@@ -15,6 +15,8 @@ both_backends!(
     records_that_arrive_late_still_explain_and_updates_are_idempotent,
     new_routes_follow_the_role_matrix,
     changed_rules_are_applied_to_history,
+    descriptions_sent_at_once_never_refuse_each_other,
+    each_rule_fires_on_its_planted_case_and_not_on_a_near_miss,
 );
 
 /// Waits (as a person would) until `check` holds; the judge runs seconds after ingest.
@@ -285,6 +287,14 @@ fn records_that_arrive_late_still_explain_and_updates_are_idempotent(backend: Ba
     eventually("the late ticket explains the access", || {
         state_of(&app, "late-1").as_deref() == Some("explained")
     });
+    // Looked at again three days later, while the ticket is still open: explained by it too.
+    let mut later = access.clone();
+    later["id"] = json!("late-2");
+    later["time"] = json!("2026-11-29T10:00:00Z");
+    assert_eq!(send(&app, &token, &later)["accepted"], 1);
+    eventually("the open ticket explains the later access", || {
+        state_of(&app, "late-2").as_deref() == Some("explained")
+    });
     // The same description again changes nothing.
     let again = send(&app, &token, &opened);
     assert_eq!(
@@ -298,9 +308,12 @@ fn records_that_arrive_late_still_explain_and_updates_are_idempotent(backend: Ba
         Some("2026-11-26T12:00:00Z"),
     );
     assert_eq!(send(&app, &token, &closed)["accepted"], 1);
-    eventually("the closed ticket still explains the access", || {
-        state_of(&app, "late-1").as_deref() == Some("explained")
-    });
+    // Closed on the 26th, it explains up to 48 hours after: the look on the 29th no longer.
+    eventually(
+        "the closed ticket no longer explains the later access",
+        || state_of(&app, "late-2").as_deref() == Some("flagged"),
+    );
+    assert_eq!(state_of(&app, "late-1").as_deref(), Some("explained"));
     let stale = ticket("ctx-0", "2026-11-25T09:00:00Z", None);
     assert_eq!(send(&app, &token, &stale)["duplicates"], 1);
     let (count, closed_at): (i64, Option<chrono::NaiveDateTime>) = app
@@ -332,6 +345,371 @@ fn records_that_arrive_late_still_explain_and_updates_are_idempotent(backend: Ba
         .as_str()
         .unwrap()
         .contains("closed_at"));
+}
+
+/// Two systems describe the same records at once (one opens them, the other closes them, in the
+/// opposite order, under a kind nobody named before) while accesses to those customers arrive:
+/// every event is stored, none refused or left as a dead letter, and the newer description wins.
+fn descriptions_sent_at_once_never_refuse_each_other(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("EINBLICK_REFERENCE_SOURCES", RECORDS)], true);
+    let token = feed(&app);
+    let record = |id: String, round: usize, n: usize, time: &str, closed: Option<&str>| {
+        json!({
+            "specversion": "1.0", "id": id, "source": RECORDS, "type": "einblick.context.v1",
+            "time": time,
+            "data": {
+                "customer_ref": format!("C-9{round:02}{n:02}"), "kind": format!("claim_{round}"),
+                "reference": format!("RACE-{round}-{n}"),
+                "opened_at": "2026-11-20T09:00:00Z", "closed_at": closed
+            }
+        })
+    };
+    let access = |round: usize, n: usize| {
+        json!({
+            "specversion": "1.0", "id": format!("race-{round}-{n}"), "source": CRM,
+            "type": "einblick.access.v1", "time": "2026-11-20T09:30:00Z",
+            "data": {
+                "customer_ref": format!("C-9{round:02}{n:02}"),
+                "actor": { "employee_id": "E-1001", "role": "cs_agent_t1" },
+                "data_category": "purchase_history", "action": "view",
+                "reason": { "code": "customer_request" }
+            }
+        })
+    };
+    let post = |events: &[Value]| {
+        let response = app.client().post_raw(
+            "/api/v1/feed/events",
+            "application/cloudevents-batch+json",
+            Value::Array(events.to_vec()).to_string().as_bytes(),
+            &[("Authorization", &format!("Bearer {token}"))],
+        );
+        assert_eq!(response.status, 200, "{}", response.body);
+        let report: Value = response.json();
+        assert_eq!(report["rejected"], 0, "{report}");
+    };
+    const ROUNDS: usize = 8;
+    const RECORDS_PER_ROUND: usize = 15;
+    for round in 0..ROUNDS {
+        let opening: Vec<Value> = (0..RECORDS_PER_ROUND)
+            .flat_map(|n| {
+                [
+                    record(
+                        format!("open-{round}-{n}"),
+                        round,
+                        n,
+                        "2026-11-20T09:00:00Z",
+                        None,
+                    ),
+                    access(round, n),
+                ]
+            })
+            .collect();
+        let closing: Vec<Value> = (0..RECORDS_PER_ROUND)
+            .rev()
+            .map(|n| {
+                record(
+                    format!("close-{round}-{n}"),
+                    round,
+                    n,
+                    "2026-11-21T09:00:00Z",
+                    Some("2026-11-21T09:00:00Z"),
+                )
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            scope.spawn(|| post(&opening));
+            scope.spawn(|| post(&closing));
+        });
+    }
+    let (records, closed, letters) = app
+        .with_connection(|conn| {
+            use einblick::db::schema::dead_letters;
+            let records: i64 = context_records::table
+                .filter(context_records::reference.like("RACE-%"))
+                .count()
+                .get_result(conn)?;
+            let closed: i64 = context_records::table
+                .filter(context_records::reference.like("RACE-%"))
+                .filter(context_records::closed_at.is_not_null())
+                .count()
+                .get_result(conn)?;
+            let letters: i64 = dead_letters::table.count().get_result(conn)?;
+            diesel::QueryResult::Ok((records, closed, letters))
+        })
+        .unwrap();
+    let expected = (ROUNDS * RECORDS_PER_ROUND) as i64;
+    assert_eq!((records, closed, letters), (expected, expected, 0));
+    // Whatever order the batches took, every access ends up judged, none left pending.
+    eventually("every access is judged", || {
+        (0..ROUNDS).all(|round| {
+            (0..RECORDS_PER_ROUND).all(|n| {
+                state_of(&app, &format!("race-{round}-{n}")).is_some_and(|state| state != "pending")
+            })
+        })
+    });
+}
+
+/// The rules fired on an access, once it is judged.
+fn rules_of(app: &TestApp, event_id: &str) -> Option<Vec<String>> {
+    use einblick::db::schema::access_events;
+    app.with_connection(|conn| {
+        access_events::table
+            .inner_join(access_explanations::table)
+            .filter(access_events::event_id.eq(event_id))
+            .filter(access_explanations::state.ne("pending"))
+            .select(access_explanations::rules)
+            .first::<String>(conn)
+            .optional()
+    })
+    .unwrap()
+    .map(|rules| {
+        rules
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
+/// Every rule, through the real feed and judge: it fires on a planted case and stays silent on
+/// the near-miss beside it (a ticket that explains, a name that differs, a look in the shift,
+/// one look fewer, a few customers fewer).
+fn each_rule_fires_on_its_planted_case_and_not_on_a_near_miss(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("EINBLICK_REFERENCE_SOURCES", RECORDS)], true);
+    let token = feed(&app);
+    // 24 November 2026, 10:00 UTC is 11:00 in Berlin: inside an 08-17 shift.
+    let at = |minute: u32| format!("2026-11-24T10:{minute:02}:00Z");
+    let reference = |id: &str, kind: &str, data: Value| {
+        json!({
+            "specversion": "1.0", "id": id, "source": RECORDS, "type": kind,
+            "time": "2026-11-23T08:00:00Z", "data": data
+        })
+    };
+    let employee = |id: &str, data: Value| {
+        let mut data = data;
+        data["employee_id"] = json!(id);
+        data["team"] = json!("Support Berlin");
+        data["shift"] = json!("08-17");
+        reference(&format!("dir-{id}"), "einblick.employee.v1", data)
+    };
+    let customer = |customer_ref: &str, data: Value| {
+        let mut data = data;
+        data["customer_ref"] = json!(customer_ref);
+        reference(
+            &format!("cust-{customer_ref}"),
+            "einblick.customer.v1",
+            data,
+        )
+    };
+    let ticket = |customer_ref: &str, number: &str| {
+        reference(
+            &format!("ticket-{number}"),
+            "einblick.context.v1",
+            json!({
+                "customer_ref": customer_ref, "kind": "support_ticket", "reference": number,
+                "opened_at": "2026-11-23T08:00:00Z"
+            }),
+        )
+    };
+    let mut references = vec![
+        employee("E-7105", json!({ "customer_ref": "C-71009" })),
+        employee(
+            "E-7106",
+            json!({ "surname": "Kowalczyk", "postcode": "04109" }),
+        ),
+        employee("E-7110", json!({})),
+        customer("C-71007", json!({ "high_profile": true })),
+        customer("C-71008", json!({ "high_profile": true })),
+        customer("C-71011", json!({ "surname": "kowalczyk" })),
+        customer(
+            "C-71012",
+            json!({ "surname": "Kowalski", "postcode": "04110" }),
+        ),
+    ];
+    for (customer_ref, number) in [
+        ("C-71002", "T-71002"),
+        ("C-71004", "T-71004"),
+        ("C-71006", "T-71006"),
+        ("C-71008", "T-71008"),
+        ("C-71014", "T-71014"),
+    ] {
+        references.push(ticket(customer_ref, number));
+    }
+    let stored = |events: &[Value]| {
+        let response = app.client().post_raw(
+            "/api/v1/feed/events",
+            "application/cloudevents-batch+json",
+            Value::Array(events.to_vec()).to_string().as_bytes(),
+            &[("Authorization", &format!("Bearer {token}"))],
+        );
+        assert_eq!(response.status, 200, "{}", response.body);
+        let report: Value = response.json();
+        assert_eq!(report["rejected"], 0, "{report}");
+    };
+    stored(&references);
+
+    let access = |id: &str, employee: &str, customer_ref: &str, time: String, extra: Value| {
+        let mut data = json!({
+            "customer_ref": customer_ref,
+            "actor": { "employee_id": employee, "role": "cs_agent_t1", "team": "Support Berlin" },
+            "data_category": "purchase_history", "action": "view",
+            "reason": { "code": "customer_request", "ticket": format!("T-{}", &customer_ref[2..]) }
+        });
+        if let Value::Object(members) = extra {
+            for (key, value) in members {
+                data[key] = value;
+            }
+        }
+        json!({
+            "specversion": "1.0", "id": id, "source": CRM, "type": "einblick.access.v1",
+            "time": time, "data": data
+        })
+    };
+    let no_reason = json!({ "reason": { "code": "none" } });
+    let request_alone = json!({ "reason": { "code": "customer_request" } });
+    // (rule, planted case, near miss): events with a fixed id each.
+    let mut accesses = vec![
+        access(
+            "no-reason-hit",
+            "E-7101",
+            "C-71001",
+            at(0),
+            no_reason.clone(),
+        ),
+        access(
+            "no-reason-miss",
+            "E-7101",
+            "C-71002",
+            at(1),
+            no_reason.clone(),
+        ),
+        access(
+            "request-hit",
+            "E-7102",
+            "C-71003",
+            at(2),
+            request_alone.clone(),
+        ),
+        access(
+            "request-miss",
+            "E-7102",
+            "C-71004",
+            at(3),
+            request_alone.clone(),
+        ),
+        access(
+            "ticket-hit",
+            "E-7103",
+            "C-71005",
+            at(4),
+            json!({ "reason": { "code": "customer_request", "ticket": "T-NOPE" } }),
+        ),
+        access("ticket-miss", "E-7103", "C-71006", at(5), json!({})),
+        access("vip-hit", "E-7104", "C-71007", at(6), no_reason.clone()),
+        access("vip-miss", "E-7104", "C-71008", at(7), json!({})),
+        access("self-hit", "E-7105", "C-71009", at(8), json!({})),
+        access("self-miss", "E-7105", "C-71010", at(9), json!({})),
+        access("name-hit", "E-7106", "C-71011", at(10), json!({})),
+        access("name-miss", "E-7106", "C-71012", at(11), json!({})),
+        access(
+            "search-hit",
+            "E-7107",
+            "C-71013",
+            at(12),
+            json!({ "action": "search" }),
+        ),
+        access(
+            "search-miss",
+            "E-7107",
+            "C-71014",
+            at(13),
+            json!({ "action": "search" }),
+        ),
+        // 02:00 in Berlin, outside 08-17; and 11:00 inside.
+        access(
+            "shift-hit",
+            "E-7110",
+            "C-71015",
+            "2026-11-24T01:00:00Z".into(),
+            json!({}),
+        ),
+        access("shift-miss", "E-7110", "C-71016", at(15), json!({})),
+    ];
+    // Three unexplained looks at one customer (the third fires); two at another.
+    for n in 0..3 {
+        accesses.push(access(
+            &format!("repeat-hit-{n}"),
+            "E-7111",
+            "C-71020",
+            at(20 + n),
+            json!({}),
+        ));
+    }
+    for n in 0..2 {
+        accesses.push(access(
+            &format!("repeat-miss-{n}"),
+            "E-7112",
+            "C-71021",
+            at(20 + n),
+            json!({}),
+        ));
+    }
+    // Forty customers in one hour; eight in another employee's hour.
+    for n in 0..40 {
+        accesses.push(access(
+            &format!("volume-hit-{n}"),
+            "E-7108",
+            &format!("C-720{n:02}"),
+            at(n),
+            json!({}),
+        ));
+    }
+    for n in 0..8 {
+        accesses.push(access(
+            &format!("volume-miss-{n}"),
+            "E-7109",
+            &format!("C-730{n:02}"),
+            at(n),
+            json!({}),
+        ));
+    }
+    stored(&accesses);
+
+    let fired = |id: &str| -> Vec<String> {
+        let mut rules = None;
+        eventually(&format!("{id} is judged"), || {
+            rules = rules_of(&app, id);
+            rules.is_some()
+        });
+        rules.unwrap_or_default()
+    };
+    for (rule, hit, miss) in [
+        ("no_reason", "no-reason-hit", "no-reason-miss"),
+        ("request_without_ticket", "request-hit", "request-miss"),
+        ("unknown_ticket", "ticket-hit", "ticket-miss"),
+        ("high_profile", "vip-hit", "vip-miss"),
+        ("self_lookup", "self-hit", "self-miss"),
+        ("same_surname_or_postcode", "name-hit", "name-miss"),
+        ("search_unexplained", "search-hit", "search-miss"),
+        ("outside_shift", "shift-hit", "shift-miss"),
+        ("repeated_unexplained", "repeat-hit-2", "repeat-miss-1"),
+        ("unusual_volume", "volume-hit-39", "volume-miss-7"),
+    ] {
+        let planted = fired(hit);
+        assert!(
+            planted.iter().any(|r| r == rule),
+            "{rule} did not fire on {hit}: {planted:?}"
+        );
+        let near = fired(miss);
+        assert!(
+            !near.iter().any(|r| r == rule),
+            "{rule} fired on {miss}: {near:?}"
+        );
+    }
+    // The first two looks of the repetition are below the threshold.
+    assert!(!fired("repeat-hit-1")
+        .iter()
+        .any(|r| r == "repeated_unexplained"));
 }
 
 fn new_routes_follow_the_role_matrix(backend: Backend) {

@@ -117,6 +117,11 @@ fn seed(app: &TestApp) {
 fn the_figures_for_a_period_are_exact_in_every_format(backend: Backend) {
     let app = TestApp::spawn(backend);
     seed(&app);
+    // Every access judged, so the figures by explanation stay put between the formats.
+    app.with_connection(|conn| {
+        einblick::explain::run::settle(conn, chrono::Utc::now().naive_utc())
+    })
+    .unwrap();
     let mut lead = app.staff_signed_in(LEAD);
 
     let json = lead.get(&format!(
@@ -206,6 +211,28 @@ fn the_figures_for_a_period_are_exact_in_every_format(backend: Backend) {
     assert!(rows
         .iter()
         .any(|r| r.as_array().unwrap().len() == 7 && r[2] == "cs_agent_t1" && r[5] == "3"));
+    // Explanations by role: the same figures as the JSON, one row per role.
+    let by_role = a["explanation_by_role"].as_array().unwrap();
+    assert!(by_role
+        .iter()
+        .any(|r| r["role"]["code"] == "cs_agent_t1" && r["accesses"] == 3));
+    for role in by_role {
+        let explained = role["explained_permille"].as_u64().unwrap();
+        let expected = [
+            role["role"]["code"].as_str().unwrap().to_owned(),
+            role["accesses"].to_string(),
+            format!("{}.{}", explained / 10, explained % 10),
+            role["flags_per_thousand"].to_string(),
+        ];
+        assert!(
+            rows.iter().any(|r| {
+                let r = r.as_array().unwrap();
+                r.len() == 6 && r[2..].iter().zip(&expected).all(|(got, want)| got == want)
+            }),
+            "no CSV row {expected:?} in {rows:?}"
+        );
+    }
+    assert!(figure("accesses_explained_percent").as_str().is_some());
 
     // PDF: poppler reads the title and the period.
     let pdf = lead.get(&format!(
@@ -223,6 +250,10 @@ fn the_figures_for_a_period_are_exact_in_every_format(backend: Backend) {
     );
     assert!(text.contains("Transparenzstatistik"), "{text}");
     assert!(text.contains("2021-01-01 – 2021-01-31"), "{text}");
+    assert!(
+        text.contains("Erklärungen und Auffälligkeiten je Rolle"),
+        "{text}"
+    );
 
     let bad = lead.get("/staff/statistics/export?from=2021-02-01&to=2021-01-01&format=json");
     assert_eq!(bad.status, 400);

@@ -53,7 +53,7 @@ fn Queue(queue: InvestigationQueue) -> impl IntoView {
             } else {
                 view! {
                     <div class="table-scroll">
-                        <table class="queue investigations">
+                        <table class="queue investigations cards">
                             <thead>
                                 <tr>
                                     <th scope="col">{texts.col_reference}</th>
@@ -71,12 +71,12 @@ fn Queue(queue: InvestigationQueue) -> impl IntoView {
                                     view! {
                                         <tr data-investigation=case.reference.clone() data-employee=case.employee_id.clone()>
                                             <th scope="row"><a href=href>{case.reference.clone()}</a></th>
-                                            <td>{case.employee_id.clone()}</td>
-                                            <td class="number">{case.flagged}</td>
-                                            <td class="number">{case.customers}</td>
-                                            <td class="number">{case.score}</td>
-                                            <td>{case.opened_at.clone()}</td>
-                                            <td>{status_badge(&case.status)}</td>
+                                            <td data-label=texts.col_employee>{case.employee_id.clone()}</td>
+                                            <td class="number" data-label=texts.col_accesses>{case.flagged}</td>
+                                            <td class="number" data-label=texts.col_customers>{case.customers}</td>
+                                            <td class="number" data-label=texts.col_score>{case.score}</td>
+                                            <td data-label=texts.col_opened>{case.opened_at.clone()}</td>
+                                            <td data-label=texts.col_status>{status_badge(&case.status)}</td>
                                         </tr>
                                     }
                                 }).collect_view()}
@@ -154,7 +154,7 @@ fn Case(case: InvestigationView) -> impl IntoView {
             <section aria-labelledby="evidence-heading">
                 <h2 id="evidence-heading">{texts.evidence_heading}</h2>
                 <div class="table-scroll">
-                    <table class="queue evidence">
+                    <table class="queue evidence cards">
                         <thead>
                             <tr>
                                 <th scope="col">{texts.col_when}</th>
@@ -168,23 +168,23 @@ fn Case(case: InvestigationView) -> impl IntoView {
                         <tbody>
                             {case.accesses.into_iter().map(|access| view! {
                                 <tr data-access=access.id.clone()>
-                                    <td>{access.occurred_at.clone()}</td>
-                                    <td>
+                                    <td data-label=texts.col_when>{access.occurred_at.clone()}</td>
+                                    <td data-label=texts.col_customer>
                                         {access.customer_ref.clone()}
                                         {access.high_profile.then(|| view! { " " <span class="badge badge-vip">{backoffice.vip_badge}</span> })}
                                     </td>
-                                    <td>{access.role.clone()} ": " {access.action.clone()} " · " {access.data_category.clone()}</td>
-                                    <td>
+                                    <td data-label=texts.col_what>{access.role.clone()} ": " {access.action.clone()} " · " {access.data_category.clone()}</td>
+                                    <td data-label=lang.admin().col_reason>
                                         {access.reason.label.clone()}
                                         {access.ticket.clone().map(|t| view! { " (" {t} ")" })}
                                         {access.reason_text.clone().map(|t| view! { <q class="reason-text">{t}</q> })}
                                     </td>
-                                    <td>
+                                    <td data-label=texts.col_rules>
                                         <ul class="findings">
                                             {access.findings.into_iter().map(|f| view! { <li data-rule=f.code.clone()>{f.text}</li> }).collect_view()}
                                         </ul>
                                     </td>
-                                    <td>{access.record.clone().unwrap_or_else(|| texts.no_context.to_owned())}</td>
+                                    <td data-label=texts.col_context>{access.record.clone().unwrap_or_else(|| texts.no_context.to_owned())}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>

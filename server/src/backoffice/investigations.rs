@@ -69,13 +69,12 @@ pub async fn load_queue(
         .db
         .run(move |conn| {
             let rows = investigation::list(conn, (!all).then_some("open"))?;
-            let mut cases = Vec::with_capacity(rows.len());
-            for row in &rows {
-                let (_, events) = case_accesses(conn, row.id)?;
-                let customers: HashSet<&str> =
-                    events.iter().map(|e| e.customer_ref.as_str()).collect();
-                cases.push(summary(row, customers.len()));
-            }
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let customers = explanation::customers_per_investigation(conn, &ids)?;
+            let cases = rows
+                .iter()
+                .map(|row| summary(row, customers.get(&row.id).copied().unwrap_or(0)))
+                .collect();
             Ok(InvestigationQueue { viewer, cases, all })
         })
         .await
@@ -120,6 +119,16 @@ pub async fn load_case(
                     .into_iter()
                     .map(|r| (r.id, r))
                     .collect();
+            let kind_labels: HashMap<String, String> = context::kinds(conn)?
+                .into_iter()
+                .map(|k| {
+                    let label = match lang {
+                        Lang::De => k.label_de,
+                        Lang::En => k.label_en,
+                    };
+                    (k.code, label)
+                })
+                .collect();
             let accesses = events
                 .iter()
                 .map(|event| {
@@ -149,7 +158,10 @@ pub async fn load_case(
                         record: judged
                             .and_then(|j| j.context_id)
                             .and_then(|id| records.get(&id))
-                            .map(|r| format!("{} {}", r.kind, r.reference)),
+                            .map(|r| {
+                                let kind = kind_labels.get(&r.kind).unwrap_or(&r.kind);
+                                format!("{kind} {}", r.reference)
+                            }),
                     }
                 })
                 .collect();

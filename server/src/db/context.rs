@@ -20,7 +20,7 @@ pub struct ContextKindRow {
     pub hours_after: i32,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = context_records)]
 pub struct ContextRecordRow {
     pub id: i64,
@@ -61,26 +61,32 @@ pub fn set_window(
 pub fn ensure_kind(conn: &mut AnyConnection, code: &str) -> QueryResult<()> {
     let exists: i64 = context_kinds::table.find(code).count().get_result(conn)?;
     if exists == 0 {
-        diesel::insert_into(context_kinds::table)
-            .values((
-                context_kinds::code.eq(code),
-                context_kinds::label_de.eq(code),
-                context_kinds::label_en.eq(code),
-                context_kinds::phrase_de.eq(format!("{code} {{reference}} vom {{date}}")),
-                context_kinds::phrase_en.eq(format!("{code} {{reference}} of {{date}}")),
-                context_kinds::hours_before.eq(24),
-                context_kinds::hours_after.eq(72),
-            ))
-            .execute(conn)?;
+        // Two batches naming the same new kind at once must not refuse each other.
+        crate::with_backend!(conn, |c| {
+            diesel::insert_into(context_kinds::table)
+                .values((
+                    context_kinds::code.eq(code),
+                    context_kinds::label_de.eq(code),
+                    context_kinds::label_en.eq(code),
+                    context_kinds::phrase_de.eq(format!("{code} {{reference}} vom {{date}}")),
+                    context_kinds::phrase_en.eq(format!("{code} {{reference}} of {{date}}")),
+                    context_kinds::hours_before.eq(24),
+                    context_kinds::hours_after.eq(72),
+                ))
+                .on_conflict(context_kinds::code)
+                .do_nothing()
+                .execute(c)
+        })?;
     }
     Ok(())
 }
 
 /// What storing a record's description did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stored {
     Created,
-    Updated,
+    /// Changed; the record as it was before.
+    Updated(Box<ContextRecordRow>),
     /// The same description again.
     Repeated,
     /// A newer one is stored already.
@@ -126,14 +132,14 @@ pub fn upsert(
     let stored = if created {
         Stored::Created
     } else {
-        let before: NaiveDateTime = this().select(context_records::described_at).first(conn)?;
+        let before = this().select(ContextRecordRow::as_select()).first(conn)?;
         let updated = diesel::update(this().filter(context_records::described_at.le(described_at)))
             .set(values())
             .execute(conn)?;
-        match (updated, before == described_at) {
+        match (updated, before.described_at == described_at) {
             (0, _) => Stored::Stale,
             (_, true) => Stored::Repeated,
-            (_, false) => Stored::Updated,
+            (_, false) => Stored::Updated(Box::new(before)),
         }
     };
     let row = this().select(ContextRecordRow::as_select()).first(conn)?;

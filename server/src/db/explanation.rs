@@ -129,11 +129,14 @@ pub fn pending(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<i64>> {
         .load(conn)
 }
 
-/// Accesses to judge again, gathered while a batch of descriptions is applied and marked
-/// pending at its end in one pass, in id order (the order the judge writes them in).
+/// Accesses to judge again after a batch of descriptions: what each description touched is
+/// noted while the batch is applied, and found and marked pending at its end, in id order (the
+/// order the judge writes them in). The caller holds the judge's lock (`lock_progress`) for
+/// `mark` only: so the upserts before it do not wait for the judge, and nothing the judge
+/// committed before the lock is missed.
 #[derive(Default)]
 pub struct Recheck {
-    ids: std::collections::BTreeSet<i64>,
+    touched: Vec<Touched>,
 }
 
 /// Which of a customer's accesses a change can affect.
@@ -145,64 +148,107 @@ pub enum Affected {
     Undecided,
 }
 
+enum Touched {
+    CustomerWindow {
+        customer_ref: String,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+        affected: Affected,
+    },
+    ExplainedBy {
+        context_id: i64,
+        after: Option<NaiveDateTime>,
+    },
+    EmployeeSince {
+        employee_id: String,
+        since: NaiveDateTime,
+    },
+}
+
 impl Recheck {
+    /// A customer's accesses in `[from, to]`.
     pub fn customer_window(
         &mut self,
-        conn: &mut AnyConnection,
         customer_ref: &str,
         from: NaiveDateTime,
         to: NaiveDateTime,
         affected: Affected,
-    ) -> QueryResult<()> {
-        let states: &[&str] = match affected {
-            Affected::NotExplained => &["unexplained", "flagged"],
-            Affected::Undecided => &["unexplained", "flagged", "explained"],
-        };
-        let ids: Vec<i64> = access_events::table
-            .inner_join(access_explanations::table)
-            .filter(access_events::customer_ref.eq(customer_ref))
-            .filter(access_events::occurred_at.ge(from))
-            .filter(access_events::occurred_at.le(to))
-            .filter(access_explanations::state.eq_any(states))
-            .select(access_events::id)
-            .load(conn)?;
-        self.ids.extend(ids);
-        Ok(())
+    ) {
+        self.touched.push(Touched::CustomerWindow {
+            customer_ref: customer_ref.to_owned(),
+            from,
+            to,
+            affected,
+        });
     }
 
     /// The accesses a record explains (it changed: it may belong to another customer now, or
-    /// cover less time).
-    pub fn explained_by(&mut self, conn: &mut AnyConnection, context_id: i64) -> QueryResult<()> {
-        let ids: Vec<i64> = access_explanations::table
-            .filter(access_explanations::context_id.eq(context_id))
-            .filter(access_explanations::state.eq("explained"))
-            .select(access_explanations::access_event_id)
-            .load(conn)?;
-        self.ids.extend(ids);
-        Ok(())
+    /// cover less time), or only those after `after`.
+    pub fn explained_by(&mut self, context_id: i64, after: Option<NaiveDateTime>) {
+        self.touched
+            .push(Touched::ExplainedBy { context_id, after });
     }
 
     /// An employee's accesses since `since` (their directory entry changed).
-    pub fn employee_since(
-        &mut self,
-        conn: &mut AnyConnection,
-        employee_id: &str,
-        since: NaiveDateTime,
-    ) -> QueryResult<()> {
-        let ids: Vec<i64> = access_events::table
-            .inner_join(access_explanations::table)
-            .filter(access_events::employee_id.eq(employee_id))
-            .filter(access_events::occurred_at.ge(since))
-            .filter(access_explanations::state.eq_any(["unexplained", "flagged", "explained"]))
-            .select(access_events::id)
-            .load(conn)?;
-        self.ids.extend(ids);
-        Ok(())
+    pub fn employee_since(&mut self, employee_id: &str, since: NaiveDateTime) {
+        self.touched.push(Touched::EmployeeSince {
+            employee_id: employee_id.to_owned(),
+            since,
+        });
     }
 
-    /// Marks them pending (never one the privacy team decided); returns how many.
+    /// Finds the accesses noted and marks them pending (never one the privacy team decided);
+    /// returns how many.
     pub fn mark(self, conn: &mut AnyConnection) -> QueryResult<usize> {
-        let ids: Vec<i64> = self.ids.into_iter().collect();
+        let mut ids = std::collections::BTreeSet::new();
+        for touched in self.touched {
+            let found: Vec<i64> = match touched {
+                Touched::CustomerWindow {
+                    customer_ref,
+                    from,
+                    to,
+                    affected,
+                } => {
+                    let states: &[&str] = match affected {
+                        Affected::NotExplained => &["unexplained", "flagged"],
+                        Affected::Undecided => &["unexplained", "flagged", "explained"],
+                    };
+                    access_events::table
+                        .inner_join(access_explanations::table)
+                        .filter(access_events::customer_ref.eq(customer_ref))
+                        .filter(access_events::occurred_at.ge(from))
+                        .filter(access_events::occurred_at.le(to))
+                        .filter(access_explanations::state.eq_any(states))
+                        .select(access_events::id)
+                        .load(conn)?
+                }
+                Touched::ExplainedBy { context_id, after } => {
+                    let mut query = access_explanations::table
+                        .inner_join(access_events::table)
+                        .filter(access_explanations::context_id.eq(context_id))
+                        .filter(access_explanations::state.eq("explained"))
+                        .select(access_explanations::access_event_id)
+                        .into_boxed::<crate::db::MultiBackend>();
+                    if let Some(after) = after {
+                        query = query.filter(access_events::occurred_at.gt(after));
+                    }
+                    query.load(conn)?
+                }
+                Touched::EmployeeSince { employee_id, since } => access_events::table
+                    .inner_join(access_explanations::table)
+                    .filter(access_events::employee_id.eq(employee_id))
+                    .filter(access_events::occurred_at.ge(since))
+                    .filter(access_explanations::state.eq_any([
+                        "unexplained",
+                        "flagged",
+                        "explained",
+                    ]))
+                    .select(access_events::id)
+                    .load(conn)?,
+            };
+            ids.extend(found);
+        }
+        let ids: Vec<i64> = ids.into_iter().collect();
         let mut marked = 0;
         for chunk in ids.chunks(500) {
             marked += diesel::update(
@@ -252,6 +298,29 @@ pub fn mark_all_undecided(conn: &mut AnyConnection) -> QueryResult<usize> {
     )
     .set(access_explanations::state.eq("pending"))
     .execute(conn)
+}
+
+/// How many customers each of these investigations' accesses concern.
+pub fn customers_per_investigation(
+    conn: &mut AnyConnection,
+    investigation_ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, usize>> {
+    let mut counts = std::collections::HashMap::new();
+    for chunk in investigation_ids.chunks(500) {
+        let pairs: Vec<(Option<i64>, String)> = access_explanations::table
+            .inner_join(access_events::table)
+            .filter(access_explanations::investigation_id.eq_any(chunk))
+            .select((
+                access_explanations::investigation_id,
+                access_events::customer_ref,
+            ))
+            .distinct()
+            .load(conn)?;
+        for id in pairs.into_iter().filter_map(|(id, _)| id) {
+            *counts.entry(id).or_insert(0) += 1;
+        }
+    }
+    Ok(counts)
 }
 
 /// The accesses of one investigation.

@@ -1,12 +1,14 @@
 //! `einblick detect`: the rules run over history without changing anything, to see what they
 //! would flag — per rule how often it fires, its share of accesses, and, where the privacy team
-//! decided, how often it was right. Streams the accesses in time order and keeps each
-//! employee's recent looks in memory, so a million accesses take seconds, not a query each.
+//! decided, how often it was right. Streams the accesses in time order and keeps what the rules
+//! look back at in memory, indexed the way they ask (an employee's current hour, an employee's
+//! looks at one customer), so a million accesses take seconds, not a query or a scan each.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamp};
 
 use super::evaluate::{self, CustomerFacts, Evidence, Look};
 use super::run::load_setup;
@@ -106,7 +108,7 @@ pub fn backtest(
         .map(|rule| (*rule, RuleFigures::default()))
         .collect();
     let mut result = Backtest::default();
-    let mut recent: HashMap<String, VecDeque<Look>> = HashMap::new();
+    let mut memory = Memory::default();
     let mut after: Option<(NaiveDateTime, i64)> = None;
     loop {
         let mut query = access_events::table
@@ -114,12 +116,14 @@ pub fn backtest(
             .filter(access_events::occurred_at.lt(to))
             .into_boxed::<crate::db::MultiBackend>();
         if let Some((at, id)) = after {
+            // A row comparison, so the (occurred_at, id) index seeks to where the last chunk
+            // ended; `at > x OR (at = x AND id > y)` made each chunk read from the start again.
             query = query.filter(
-                access_events::occurred_at
-                    .gt(at)
-                    .or(access_events::occurred_at
-                        .eq(at)
-                        .and(access_events::id.gt(id))),
+                diesel::dsl::sql::<Bool>("(access_events.occurred_at, access_events.id) > (")
+                    .bind::<Timestamp, _>(at)
+                    .sql(", ")
+                    .bind::<BigInt, _>(id)
+                    .sql(")"),
             );
         }
         let chunk: Vec<AccessEventRow> = query
@@ -127,10 +131,11 @@ pub fn backtest(
             .limit(CHUNK)
             .select(AccessEventRow::as_select())
             .load(conn)?;
-        let Some(last) = chunk.last() else {
+        let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
             break;
         };
         after = Some((last.occurred_at, last.id));
+        memory.forget_before(evaluate::hour_of(first.occurred_at), last.occurred_at);
         let stored =
             explanation::for_events(conn, &chunk.iter().map(|e| e.id).collect::<Vec<_>>())?;
         let evidence = Evidence {
@@ -144,14 +149,7 @@ pub fn backtest(
                         .map(|f| (e.customer_ref.as_str(), f.clone()))
                 })
                 .collect(),
-            looks: chunk
-                .iter()
-                .filter_map(|e| {
-                    recent
-                        .get(&e.employee_id)
-                        .map(|list| (e.employee_id.as_str(), list.iter().cloned().collect()))
-                })
-                .collect(),
+            looks: memory.looks_for(&chunk),
         };
         let judgements = evaluate::judge(&chunk, &evidence, &setup);
         for (event, judgement) in chunk.iter().zip(&judgements) {
@@ -178,22 +176,16 @@ pub fn backtest(
                     }
                 }
             }
-            let list = recent.entry(event.employee_id.clone()).or_default();
-            list.push_back(Look {
-                event_id: event.id,
-                customer_ref: event.customer_ref.clone(),
-                occurred_at: event.occurred_at,
-                explained,
-            });
+            memory.remember(
+                &event.employee_id,
+                Look {
+                    event_id: event.id,
+                    customer_ref: event.customer_ref.clone(),
+                    occurred_at: event.occurred_at,
+                    explained,
+                },
+            );
         }
-        // Looks older than the repetition window are no longer needed.
-        let horizon = last.occurred_at - Duration::days(evaluate::REPEAT_DAYS) - Duration::hours(1);
-        for list in recent.values_mut() {
-            while list.front().is_some_and(|l| l.occurred_at < horizon) {
-                list.pop_front();
-            }
-        }
-        recent.retain(|_, list| !list.is_empty());
         if (chunk.len() as i64) < CHUNK {
             break;
         }
@@ -202,4 +194,88 @@ pub fn backtest(
     rules.sort_by_key(|(rule, _)| *rule);
     result.rules = rules;
     Ok(result)
+}
+
+/// The looks the rules look back at, as the backtest streams through time: each employee's
+/// looks since the start of the current chunk's first hour (volume), and each employee's looks
+/// at each customer within the repetition window (repetition).
+#[derive(Default)]
+struct Memory {
+    recent: HashMap<String, VecDeque<Look>>,
+    /// By (employee, customer), oldest first.
+    pairs: HashMap<(String, String), VecDeque<Look>>,
+    /// Looks remembered since the pairs were last swept of old ones.
+    since_sweep: usize,
+}
+
+impl Memory {
+    fn remember(&mut self, employee: &str, look: Look) {
+        self.pairs
+            .entry((employee.to_owned(), look.customer_ref.clone()))
+            .or_default()
+            .push_back(look.clone());
+        self.recent
+            .entry(employee.to_owned())
+            .or_default()
+            .push_back(look);
+        self.since_sweep += 1;
+    }
+
+    /// Forgets recent looks before `hour`, and (now and then) looks at a customer older than
+    /// the repetition window before `now`.
+    fn forget_before(&mut self, hour: NaiveDateTime, now: NaiveDateTime) {
+        for list in self.recent.values_mut() {
+            while list.front().is_some_and(|l| l.occurred_at < hour) {
+                list.pop_front();
+            }
+        }
+        self.recent.retain(|_, list| !list.is_empty());
+        // A sweep visits every pair: only after as many new looks as there are pairs, so the
+        // cost per look stays constant.
+        if self.since_sweep > self.pairs.len() {
+            let horizon = now - Duration::days(evaluate::REPEAT_DAYS) - Duration::hours(1);
+            for list in self.pairs.values_mut() {
+                while list.front().is_some_and(|l| l.occurred_at < horizon) {
+                    list.pop_front();
+                }
+            }
+            self.pairs.retain(|_, list| !list.is_empty());
+            self.since_sweep = 0;
+        }
+    }
+
+    /// What `chunk`'s employees did that its rules compare with: their recent looks, and their
+    /// earlier looks at the chunk's customers (each look once).
+    fn looks_for<'c>(&self, chunk: &'c [AccessEventRow]) -> HashMap<&'c str, Vec<Look>> {
+        let mut looks: HashMap<&str, Vec<Look>> = HashMap::new();
+        let mut pairs_done: HashSet<(&str, &str)> = HashSet::new();
+        for event in chunk {
+            let employee = event.employee_id.as_str();
+            if !looks.contains_key(employee) {
+                let recent = self.recent.get(employee).into_iter().flatten().cloned();
+                looks.insert(employee, recent.collect());
+            }
+            if !pairs_done.insert((employee, event.customer_ref.as_str())) {
+                continue;
+            }
+            let key = (event.employee_id.clone(), event.customer_ref.clone());
+            let Some(earlier) = self.pairs.get(&key) else {
+                continue;
+            };
+            // The recent ones are in already.
+            let cutoff = self
+                .recent
+                .get(employee)
+                .and_then(|list| list.front())
+                .map(|l| (l.occurred_at, l.event_id));
+            let list = looks.entry(employee).or_default();
+            list.extend(
+                earlier
+                    .iter()
+                    .filter(|l| cutoff.is_none_or(|c| (l.occurred_at, l.event_id) < c))
+                    .cloned(),
+            );
+        }
+        looks
+    }
 }

@@ -37,16 +37,14 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// The kinds that explain `role`: its own fit, else its department's defaults.
-    pub fn kinds_for(&self, role: &str) -> HashSet<String> {
+    /// Whether records of `kind` explain `role`: by the role's own fit, else by its department's
+    /// defaults.
+    pub fn explains(&self, role: &str, kind: &str) -> bool {
         if let Some(kinds) = self.fit.get(role) {
-            return kinds.clone();
+            return kinds.contains(kind);
         }
         let department = self.departments.get(role).map(String::as_str);
-        department_defaults(department.unwrap_or_default())
-            .iter()
-            .map(|k| (*k).to_owned())
-            .collect()
+        department_defaults(department.unwrap_or_default()).contains(&kind)
     }
 
     fn enabled(&self, rule: Rule) -> bool {
@@ -121,7 +119,6 @@ pub fn explaining_record<'a>(
     records: &[&'a ContextRecordRow],
     setup: &Setup,
 ) -> Option<&'a ContextRecordRow> {
-    let kinds = setup.kinds_for(&event.role_code);
     let covers = |record: &ContextRecordRow| {
         let (before, after) = setup.window(&record.kind);
         let from = record.opened_at - before;
@@ -152,7 +149,7 @@ pub fn explaining_record<'a>(
     };
     let fitting: Vec<&ContextRecordRow> = records
         .iter()
-        .filter(|r| kinds.contains(&r.kind) && covers(r) && assigned_here(r))
+        .filter(|r| setup.explains(&event.role_code, &r.kind) && covers(r) && assigned_here(r))
         .copied()
         .collect();
     fitting
@@ -307,12 +304,7 @@ fn fired_rules(
     let no_looks = Vec::new();
     let employee_looks = looks.get(event.employee_id.as_str()).unwrap_or(&no_looks);
     if setup.enabled(Rule::UnusualVolume) {
-        let hour_start = event
-            .occurred_at
-            .with_minute(0)
-            .and_then(|t| t.with_second(0))
-            .and_then(|t| t.with_nanosecond(0))
-            .unwrap_or(event.occurred_at);
+        let hour_start = hour_of(event.occurred_at);
         let hour_end = hour_start + Duration::hours(1);
         // The hour so far: what the employee had looked at by the time of this access, the same
         // whether the accesses arrive one by one or are judged again later.
@@ -352,6 +344,14 @@ fn fired_rules(
         check(Rule::RepeatedUnexplained, repeated as f64 >= threshold);
     }
     fired
+}
+
+/// The start of the clock hour `at` falls in (UTC, as stored): the volume rule's unit.
+pub fn hour_of(at: NaiveDateTime) -> NaiveDateTime {
+    at.with_minute(0)
+        .and_then(|t| t.with_second(0))
+        .and_then(|t| t.with_nanosecond(0))
+        .unwrap_or(at)
 }
 
 fn shift_of(employee: &EmployeeRow) -> Option<Shift> {

@@ -120,7 +120,7 @@ pub fn judge_events(
     let records = context::for_customers(conn, &customer_refs)?;
     let directory = employee::find_many(conn, &employee_ids)?;
     let facts = customer_facts(conn, &customer_refs)?;
-    let looks = employee_looks(conn, events, &employee_ids)?;
+    let looks = employee_looks(conn, events)?;
 
     let mut contexts: HashMap<&str, Vec<&context::ContextRecordRow>> = HashMap::new();
     for record in &records {
@@ -161,6 +161,8 @@ fn judge_and_store(
         .map(|e| (e.id, e.employee_id.as_str()))
         .collect();
     let mut touched: HashSet<i64> = HashSet::new();
+    // Each employee's open case, asked for once per batch.
+    let mut open_cases: HashMap<&str, i64> = HashMap::new();
     let mut rows = Vec::with_capacity(judgements.len());
     for judgement in judgements {
         let previous = before.get(&judgement.event_id);
@@ -183,7 +185,12 @@ fn judge_and_store(
                         .get(&judgement.event_id)
                         .copied()
                         .unwrap_or_default();
-                    Some(investigation::open_for(conn, employee, now)?.id)
+                    let id = match open_cases.get(employee) {
+                        Some(id) => *id,
+                        None => investigation::open_for(conn, employee, now)?.id,
+                    };
+                    open_cases.insert(employee, id);
+                    Some(id)
                 }
             }
         } else {
@@ -248,14 +255,16 @@ fn customer_facts(
     Ok(facts)
 }
 
-/// The stored looks the rules compare with: each employee's looks in the hours around the
-/// batch (volume), and their earlier looks at the same customers within `REPEAT_DAYS`
-/// (repetition), with whether each was explained. Both are served by the (employee_id,
-/// occurred_at) index and stay small for a batch of recent accesses.
+/// The stored looks the rules compare with: each employee's looks in the clock hours of the
+/// batch's accesses (volume), and the earlier looks at the same customers within `REPEAT_DAYS`
+/// (repetition), with whether each was explained. The hours are read per run of consecutive
+/// hours with only the employees active in them (the `(employee_id, occurred_at)` index), the
+/// repetitions per customer (the timeline's `(customer_ref, occurred_at)` index): neither reads
+/// more than the batch's employees and customers did in that time, so a batch costs the same
+/// on a small log as on a large one, and scattered accesses judged again read no long spans.
 fn employee_looks(
     conn: &mut AnyConnection,
     events: &[AccessEventRow],
-    employee_ids: &[String],
 ) -> Result<HashMap<String, Vec<Look>>, AppError> {
     let (Some(first), Some(last)) = (
         events.iter().map(|e| e.occurred_at).min(),
@@ -263,12 +272,11 @@ fn employee_looks(
     ) else {
         return Ok(HashMap::new());
     };
-    let customer_refs: Vec<String> = unique(events.iter().map(|e| e.customer_ref.clone()));
     let mut seen: HashSet<i64> = HashSet::new();
     let mut looks: HashMap<String, Vec<Look>> = HashMap::new();
-    let mut add = |rows: Vec<(i64, String, String, NaiveDateTime, Option<String>)>| {
+    let mut add = |rows: Vec<StoredLook>, wanted: &dyn Fn(&str) -> bool| {
         for (id, employee, customer_ref, occurred_at, state) in rows {
-            if !seen.insert(id) {
+            if !wanted(&employee) || !seen.insert(id) {
                 continue;
             }
             let explained = matches!(state.as_deref(), Some("explained") | Some("appropriate"));
@@ -280,45 +288,75 @@ fn employee_looks(
             });
         }
     };
-    for employees in employee_ids.chunks(400) {
-        let around: Vec<(i64, String, String, NaiveDateTime, Option<String>)> =
-            access_events::table
+    for (from, to, employees) in hour_runs(events) {
+        let employees: Vec<&str> = employees.into_iter().collect();
+        for chunk in employees.chunks(400) {
+            let rows: Vec<StoredLook> = access_events::table
                 .left_join(access_explanations::table)
-                .filter(access_events::employee_id.eq_any(employees))
-                .filter(access_events::occurred_at.ge(first - Duration::hours(1)))
-                .filter(access_events::occurred_at.le(last + Duration::hours(1)))
-                .select((
-                    access_events::id,
-                    access_events::employee_id,
-                    access_events::customer_ref,
-                    access_events::occurred_at,
-                    access_explanations::state.nullable(),
-                ))
+                .filter(access_events::employee_id.eq_any(chunk))
+                .filter(access_events::occurred_at.ge(from))
+                .filter(access_events::occurred_at.lt(to))
+                .select(look_columns())
                 .load(conn)?;
-        add(around);
-        for customers in customer_refs.chunks(400) {
-            let earlier: Vec<(i64, String, String, NaiveDateTime, Option<String>)> =
-                access_events::table
-                    .left_join(access_explanations::table)
-                    .filter(access_events::employee_id.eq_any(employees))
-                    .filter(access_events::customer_ref.eq_any(customers))
-                    .filter(
-                        access_events::occurred_at
-                            .ge(first - Duration::days(evaluate::REPEAT_DAYS)),
-                    )
-                    .filter(access_events::occurred_at.le(last))
-                    .select((
-                        access_events::id,
-                        access_events::employee_id,
-                        access_events::customer_ref,
-                        access_events::occurred_at,
-                        access_explanations::state.nullable(),
-                    ))
-                    .load(conn)?;
-            add(earlier);
+            add(rows, &|_| true);
         }
     }
+    let employees: HashSet<&str> = events.iter().map(|e| e.employee_id.as_str()).collect();
+    let customer_refs: Vec<String> = unique(events.iter().map(|e| e.customer_ref.clone()));
+    for customers in customer_refs.chunks(400) {
+        let rows: Vec<StoredLook> = access_events::table
+            .left_join(access_explanations::table)
+            .filter(access_events::customer_ref.eq_any(customers))
+            .filter(access_events::occurred_at.ge(first - Duration::days(evaluate::REPEAT_DAYS)))
+            .filter(access_events::occurred_at.le(last))
+            .select(look_columns())
+            .load(conn)?;
+        add(rows, &|employee| employees.contains(employee));
+    }
     Ok(looks)
+}
+
+/// A stored access as the rules see it: id, employee, customer, time, explanation state.
+type StoredLook = (i64, String, String, NaiveDateTime, Option<String>);
+
+#[allow(clippy::type_complexity)]
+fn look_columns() -> (
+    access_events::id,
+    access_events::employee_id,
+    access_events::customer_ref,
+    access_events::occurred_at,
+    diesel::dsl::Nullable<access_explanations::state>,
+) {
+    (
+        access_events::id,
+        access_events::employee_id,
+        access_events::customer_ref,
+        access_events::occurred_at,
+        access_explanations::state.nullable(),
+    )
+}
+
+/// The clock hours the events fall in, as runs of consecutive hours `[from, to)`, each with the
+/// employees active in it.
+fn hour_runs(events: &[AccessEventRow]) -> Vec<(NaiveDateTime, NaiveDateTime, HashSet<&str>)> {
+    let mut hours: std::collections::BTreeMap<NaiveDateTime, HashSet<&str>> = Default::default();
+    for event in events {
+        hours
+            .entry(evaluate::hour_of(event.occurred_at))
+            .or_default()
+            .insert(event.employee_id.as_str());
+    }
+    let mut runs: Vec<(NaiveDateTime, NaiveDateTime, HashSet<&str>)> = Vec::new();
+    for (hour, employees) in hours {
+        match runs.last_mut() {
+            Some((_, to, active)) if *to == hour => {
+                *to = hour + Duration::hours(1);
+                active.extend(employees);
+            }
+            _ => runs.push((hour, hour + Duration::hours(1), employees)),
+        }
+    }
+    runs
 }
 
 /// Learns each role's usual number of distinct customers an employee looks at in an hour (the

@@ -113,6 +113,31 @@ fn csv(figures: &StatisticsFigures) -> String {
         );
     }
     out.push_str("\r\n");
+    push_row(
+        &mut out,
+        &[
+            "period_from",
+            "period_to",
+            "role",
+            "accesses_judged",
+            "explained_percent",
+            "flagged_per_1000",
+        ],
+    );
+    for r in &figures.accesses.explanation_by_role {
+        push_row(
+            &mut out,
+            &[
+                from,
+                to,
+                &r.role.code,
+                &r.accesses.to_string(),
+                &tenths(r.explained_permille),
+                &r.flags_per_thousand.to_string(),
+            ],
+        );
+    }
+    out.push_str("\r\n");
     push_row(&mut out, &["figure", "value"]);
     let a = &figures.accesses;
     let d = &figures.disputes;
@@ -121,6 +146,7 @@ fn csv(figures: &StatisticsFigures) -> String {
         ("accesses_total", a.total.to_string()),
         ("accesses_without_reason", a.without_reason.to_string()),
         ("accesses_without_ticket", a.without_ticket.to_string()),
+        ("accesses_explained_percent", tenths(a.explained_permille)),
         ("disputes_opened", d.opened.to_string()),
         ("disputes_upheld", d.upheld.to_string()),
         ("disputes_rejected", d.rejected.to_string()),
@@ -180,6 +206,36 @@ fn pdf(figures: &StatisticsFigures, lang: Lang) -> Vec<u8> {
         ),
     ] {
         doc.text(&format!("{label}: {value}"), REGULAR, 10.0, 0.0);
+    }
+    doc.text(
+        &format!(
+            "{}: {} %",
+            texts.explained_share,
+            tenths(a.explained_permille)
+        ),
+        REGULAR,
+        10.0,
+        0.0,
+    );
+    if !a.explanation_by_role.is_empty() {
+        doc.heading(texts.explanation_heading);
+        for r in &a.explanation_by_role {
+            doc.text(
+                &format!(
+                    "{}: {} {} · {} {} % · {} {}",
+                    r.role.label,
+                    r.accesses,
+                    texts.col_accesses,
+                    texts.col_explained,
+                    tenths(r.explained_permille),
+                    texts.col_flags,
+                    r.flags_per_thousand
+                ),
+                REGULAR,
+                10.0,
+                0.0,
+            );
+        }
     }
     for (heading, counts) in [
         (texts.by_role, &a.by_role),
