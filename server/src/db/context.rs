@@ -132,7 +132,17 @@ pub fn upsert(
     let stored = if created {
         Stored::Created
     } else {
-        let before = this().select(ContextRecordRow::as_select()).first(conn)?;
+        // Locked, so a concurrent description of the same record is compared with what the
+        // other one wrote, not with what was there before it.
+        let before: ContextRecordRow = match conn {
+            #[cfg(feature = "postgres")]
+            AnyConnection::Postgresql(pg) => this()
+                .select(ContextRecordRow::as_select())
+                .for_update()
+                .first(pg)?,
+            #[cfg(feature = "sqlite")]
+            AnyConnection::Sqlite(c) => this().select(ContextRecordRow::as_select()).first(c)?,
+        };
         let updated = diesel::update(this().filter(context_records::described_at.le(described_at)))
             .set(values())
             .execute(conn)?;

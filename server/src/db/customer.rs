@@ -196,6 +196,10 @@ pub fn upsert_profile(
     if inserted == 1 {
         return Ok((stored, Provisioned::Created));
     }
+    // Two descriptions of one customer at once take turns here, so the age check below sees
+    // what the other wrote and an older one never overwrites a newer one.
+    lock(conn, stored.id())?;
+    let stored = find(conn, stored.id())?.ok_or(diesel::result::Error::NotFound)?;
     let outcome = match (stored.profile_updated_at, described_at) {
         (Some(at), Some(described)) if at > described => return Ok((stored, Provisioned::Stale)),
         (Some(at), Some(described)) if at == described => Provisioned::Repeated,

@@ -157,7 +157,6 @@ enum Touched {
     },
     ExplainedBy {
         context_id: i64,
-        after: Option<NaiveDateTime>,
     },
     EmployeeSince {
         employee_id: String,
@@ -183,10 +182,9 @@ impl Recheck {
     }
 
     /// The accesses a record explains (it changed: it may belong to another customer now, or
-    /// cover less time), or only those after `after`.
-    pub fn explained_by(&mut self, context_id: i64, after: Option<NaiveDateTime>) {
-        self.touched
-            .push(Touched::ExplainedBy { context_id, after });
+    /// cover another time).
+    pub fn explained_by(&mut self, context_id: i64) {
+        self.touched.push(Touched::ExplainedBy { context_id });
     }
 
     /// An employee's accesses since `since` (their directory entry changed).
@@ -222,18 +220,11 @@ impl Recheck {
                         .select(access_events::id)
                         .load(conn)?
                 }
-                Touched::ExplainedBy { context_id, after } => {
-                    let mut query = access_explanations::table
-                        .inner_join(access_events::table)
-                        .filter(access_explanations::context_id.eq(context_id))
-                        .filter(access_explanations::state.eq("explained"))
-                        .select(access_explanations::access_event_id)
-                        .into_boxed::<crate::db::MultiBackend>();
-                    if let Some(after) = after {
-                        query = query.filter(access_events::occurred_at.gt(after));
-                    }
-                    query.load(conn)?
-                }
+                Touched::ExplainedBy { context_id } => access_explanations::table
+                    .filter(access_explanations::context_id.eq(context_id))
+                    .filter(access_explanations::state.eq("explained"))
+                    .select(access_explanations::access_event_id)
+                    .load(conn)?,
                 Touched::EmployeeSince { employee_id, since } => access_events::table
                     .inner_join(access_explanations::table)
                     .filter(access_events::employee_id.eq(employee_id))

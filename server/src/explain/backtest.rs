@@ -135,7 +135,7 @@ pub fn backtest(
             break;
         };
         after = Some((last.occurred_at, last.id));
-        memory.forget_before(evaluate::hour_of(first.occurred_at), last.occurred_at);
+        memory.forget_before(evaluate::hour_of(first.occurred_at), first.occurred_at);
         let stored =
             explanation::for_events(conn, &chunk.iter().map(|e| e.id).collect::<Vec<_>>())?;
         let evidence = Evidence {
@@ -222,7 +222,7 @@ impl Memory {
     }
 
     /// Forgets recent looks before `hour`, and (now and then) looks at a customer older than
-    /// the repetition window before `now`.
+    /// the repetition window before `now` (the chunk's first access: the earliest that asks).
     fn forget_before(&mut self, hour: NaiveDateTime, now: NaiveDateTime) {
         for list in self.recent.values_mut() {
             while list.front().is_some_and(|l| l.occurred_at < hour) {

@@ -119,8 +119,7 @@ pub fn import(db: &Database, path: &Path, keys: &LogKeys) -> Result<DirectoryImp
     let mut conn = db.get()?;
     let now = Utc::now().naive_utc();
     crate::db::write_transaction(&mut conn, |conn| {
-        // As for the feed's descriptions: take turns with the judge (see ingest::store).
-        explanation::lock_progress(conn)?;
+        let mut changed = Vec::new();
         for record in &records {
             let hash = |purpose: &str, value: &Option<String>, normalise: fn(&str) -> String| {
                 value
@@ -163,8 +162,14 @@ pub fn import(db: &Database, path: &Path, keys: &LogKeys) -> Result<DirectoryImp
                 continue;
             }
             employee::upsert(conn, &row)?;
-            explanation::mark_employee_since(conn, &record.employee_id, now - Duration::days(90))?;
+            changed.push(&record.employee_id);
             report.stored += 1;
+        }
+        // As for the feed's descriptions: write first, then take turns with the judge to mark
+        // (see ingest::store; the same order everywhere, so the two never wait for each other).
+        explanation::lock_progress(conn)?;
+        for employee_id in changed {
+            explanation::mark_employee_since(conn, employee_id, now - Duration::days(90))?;
         }
         Ok(())
     })?;

@@ -416,21 +416,32 @@ fn apply_group(
                         );
                     }
                     if let context::Stored::Updated(previous) = &stored {
-                        // What it explained may be explained no longer. When only its end moved
-                        // (a ticket closed), that is only what now lies past its new end.
+                        // What it explained may be explained no longer, and what it covered may
+                        // now have no ticket (a rule asks for any ticket in the window). When
+                        // only its end moved (a ticket closed), that is only what lies past its
+                        // new end.
                         let only_closed = context::ContextRecordRow {
                             closed_at: row.closed_at,
                             source: row.source.clone(),
                             described_at: row.described_at,
                             ..(**previous).clone()
                         } == row;
-                        let after_end = if only_closed {
-                            explained_until(&row)
-                        } else {
-                            None
-                        };
-                        if !only_closed || after_end.is_some() {
-                            recheck.explained_by(row.id, after_end);
+                        let old_end = explained_until(previous).unwrap_or(context.now);
+                        if !only_closed {
+                            recheck.explained_by(row.id);
+                            recheck.customer_window(
+                                &previous.customer_ref,
+                                previous.opened_at - Duration::hours(before),
+                                old_end.max(context.now),
+                                explanation::Affected::Undecided,
+                            );
+                        } else if let Some(new_end) = explained_until(&row) {
+                            recheck.customer_window(
+                                &row.customer_ref,
+                                new_end,
+                                old_end,
+                                explanation::Affected::Undecided,
+                            );
                         }
                     }
                     matches!(
