@@ -133,12 +133,14 @@ pub fn upsert(
         Stored::Created
     } else {
         // Locked, so a concurrent description of the same record is compared with what the
-        // other one wrote, not with what was there before it.
+        // other one wrote, not with what was there before it. FOR NO KEY UPDATE: the judge's
+        // explanations point at the record (a foreign key takes KEY SHARE), and with FOR UPDATE
+        // the judge, holding its lock, waited for this batch while it waited for that lock.
         let before: ContextRecordRow = match conn {
             #[cfg(feature = "postgres")]
             AnyConnection::Postgresql(pg) => this()
                 .select(ContextRecordRow::as_select())
-                .for_update()
+                .for_no_key_update()
                 .first(pg)?,
             #[cfg(feature = "sqlite")]
             AnyConnection::Sqlite(c) => this().select(ContextRecordRow::as_select()).first(c)?,

@@ -247,6 +247,7 @@ pub fn mark_signed_in(
 
 /// Holds the customer's row until the transaction ends, so two requests about the same
 /// customer (two reset links at once) take turns. SQLite needs nothing: its writes take turns.
+/// FOR NO KEY UPDATE, so rows that point at the customer (sessions, links) can still be written.
 pub fn lock(conn: &mut AnyConnection, id: CustomerId) -> QueryResult<()> {
     match conn {
         #[cfg(feature = "postgres")]
@@ -254,7 +255,7 @@ pub fn lock(conn: &mut AnyConnection, id: CustomerId) -> QueryResult<()> {
             customers::table
                 .find(id.0)
                 .select(customers::id)
-                .for_update()
+                .for_no_key_update()
                 .first::<i64>(pg)?;
         }
         #[cfg(feature = "sqlite")]
