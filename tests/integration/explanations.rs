@@ -295,6 +295,24 @@ fn records_that_arrive_late_still_explain_and_updates_are_idempotent(backend: Ba
     eventually("the open ticket explains the later access", || {
         state_of(&app, "late-2").as_deref() == Some("explained")
     });
+    // A look on the 29th explained by a return opened on the 27th: a request naming no ticket,
+    // and the customer has one open.
+    let return_record = json!({
+        "specversion": "1.0", "id": "ctx-return", "source": RECORDS, "type": "einblick.context.v1",
+        "time": "2026-11-27T09:00:00Z",
+        "data": {
+            "customer_ref": "C-555", "kind": "return", "reference": "R-555",
+            "opened_at": "2026-11-27T09:00:00Z"
+        }
+    });
+    assert_eq!(send(&app, &token, &return_record)["accepted"], 1);
+    let mut by_return = access.clone();
+    by_return["id"] = json!("late-3");
+    by_return["time"] = json!("2026-11-29T11:00:00Z");
+    assert_eq!(send(&app, &token, &by_return)["accepted"], 1);
+    eventually("the return explains the third access", || {
+        state_of(&app, "late-3").as_deref() == Some("explained")
+    });
     // The same description again changes nothing.
     let again = send(&app, &token, &opened);
     assert_eq!(
@@ -332,6 +350,11 @@ fn records_that_arrive_late_still_explain_and_updates_are_idempotent(backend: Ba
     assert_eq!(count, 1);
     assert!(closed_at.is_some(), "the close was lost");
     assert_eq!(state_of(&app, "late-1").as_deref(), Some("explained"));
+    // The return still explains the third look, but the request now had no ticket open.
+    eventually(
+        "the closed ticket leaves the third access without a ticket",
+        || state_of(&app, "late-3").as_deref() == Some("flagged"),
+    );
 
     // A malformed record is refused with the member named and kept.
     let mut bad = ticket(

@@ -157,6 +157,12 @@ enum Touched {
     },
     ExplainedBy {
         context_id: i64,
+        after: Option<NaiveDateTime>,
+    },
+    TicketlessRequests {
+        customer_ref: String,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
     },
     EmployeeSince {
         employee_id: String,
@@ -182,9 +188,24 @@ impl Recheck {
     }
 
     /// The accesses a record explains (it changed: it may belong to another customer now, or
-    /// cover another time).
-    pub fn explained_by(&mut self, context_id: i64) {
-        self.touched.push(Touched::ExplainedBy { context_id });
+    /// cover less time), or only those after `after`.
+    pub fn explained_by(&mut self, context_id: i64, after: Option<NaiveDateTime>) {
+        self.touched
+            .push(Touched::ExplainedBy { context_id, after });
+    }
+
+    /// A customer's requests in `[from, to]` that name no ticket: a ticket there changed.
+    pub fn ticketless_requests(
+        &mut self,
+        customer_ref: &str,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) {
+        self.touched.push(Touched::TicketlessRequests {
+            customer_ref: customer_ref.to_owned(),
+            from,
+            to,
+        });
     }
 
     /// An employee's accesses since `since` (their directory entry changed).
@@ -220,10 +241,35 @@ impl Recheck {
                         .select(access_events::id)
                         .load(conn)?
                 }
-                Touched::ExplainedBy { context_id } => access_explanations::table
-                    .filter(access_explanations::context_id.eq(context_id))
-                    .filter(access_explanations::state.eq("explained"))
-                    .select(access_explanations::access_event_id)
+                Touched::ExplainedBy { context_id, after } => {
+                    let mut query = access_explanations::table
+                        .inner_join(access_events::table)
+                        .filter(access_explanations::context_id.eq(context_id))
+                        .filter(access_explanations::state.eq("explained"))
+                        .select(access_explanations::access_event_id)
+                        .into_boxed::<crate::db::MultiBackend>();
+                    if let Some(after) = after {
+                        query = query.filter(access_events::occurred_at.gt(after));
+                    }
+                    query.load(conn)?
+                }
+                Touched::TicketlessRequests {
+                    customer_ref,
+                    from,
+                    to,
+                } => access_events::table
+                    .inner_join(access_explanations::table)
+                    .filter(access_events::customer_ref.eq(customer_ref))
+                    .filter(access_events::occurred_at.ge(from))
+                    .filter(access_events::occurred_at.le(to))
+                    .filter(access_events::reason_code.eq("customer_request"))
+                    .filter(access_events::ticket_ref.is_null())
+                    .filter(access_explanations::state.eq_any([
+                        "unexplained",
+                        "flagged",
+                        "explained",
+                    ]))
+                    .select(access_events::id)
                     .load(conn)?,
                 Touched::EmployeeSince { employee_id, since } => access_events::table
                     .inner_join(access_explanations::table)

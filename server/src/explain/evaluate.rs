@@ -18,6 +18,8 @@ pub const OWN_LOOKS_SOURCE: &str = "/einblick/back-office";
 pub const MIN_VOLUME: f64 = 10.0;
 /// How far back repeated unexplained looks are counted.
 pub const REPEAT_DAYS: i64 = 30;
+/// The kind of record a customer's request should have (`request_without_ticket`).
+pub const TICKET_KIND: &str = "support_ticket";
 
 /// Which kinds of record explain which roles, and for how long around a record.
 #[derive(Clone, Debug, Default)]
@@ -257,7 +259,7 @@ fn fired_rules(
 
     check(Rule::NoReason, event.reason_code == "none" && !explained);
     let has_ticket_in_window = records.iter().any(|r| {
-        r.kind == "support_ticket" && {
+        r.kind == TICKET_KIND && {
             let (before, after) = setup.window(&r.kind);
             event.occurred_at >= r.opened_at - before
                 && r.closed_at

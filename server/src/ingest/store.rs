@@ -416,10 +416,8 @@ fn apply_group(
                         );
                     }
                     if let context::Stored::Updated(previous) = &stored {
-                        // What it explained may be explained no longer, and what it covered may
-                        // now have no ticket (a rule asks for any ticket in the window). When
-                        // only its end moved (a ticket closed), that is only what lies past its
-                        // new end.
+                        // What it explained may be explained no longer. When only its end moved
+                        // (a ticket closed), that is only what lies past its new end.
                         let only_closed = context::ContextRecordRow {
                             closed_at: row.closed_at,
                             source: row.source.clone(),
@@ -427,21 +425,23 @@ fn apply_group(
                             ..(**previous).clone()
                         } == row;
                         let old_end = explained_until(previous).unwrap_or(context.now);
+                        // A ticket's window also answers whether a request naming no ticket
+                        // had one (`request_without_ticket`).
+                        let ticket = row.kind == crate::explain::evaluate::TICKET_KIND;
                         if !only_closed {
-                            recheck.explained_by(row.id);
-                            recheck.customer_window(
-                                &previous.customer_ref,
-                                previous.opened_at - Duration::hours(before),
-                                old_end.max(context.now),
-                                explanation::Affected::Undecided,
-                            );
+                            recheck.explained_by(row.id, None);
+                            if ticket {
+                                recheck.ticketless_requests(
+                                    &previous.customer_ref,
+                                    previous.opened_at - Duration::hours(before),
+                                    old_end.max(context.now),
+                                );
+                            }
                         } else if let Some(new_end) = explained_until(&row) {
-                            recheck.customer_window(
-                                &row.customer_ref,
-                                new_end,
-                                old_end,
-                                explanation::Affected::Undecided,
-                            );
+                            recheck.explained_by(row.id, Some(new_end));
+                            if ticket {
+                                recheck.ticketless_requests(&row.customer_ref, new_end, old_end);
+                            }
                         }
                     }
                     matches!(
