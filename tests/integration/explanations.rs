@@ -239,6 +239,19 @@ fn send(app: &TestApp, token: &str, event: &Value) -> Value {
     response.json()
 }
 
+/// Sends `events` as one batch; none may be refused.
+fn send_batch(app: &TestApp, token: &str, events: &[Value]) {
+    let response = app.client().post_raw(
+        "/api/v1/feed/events",
+        "application/cloudevents-batch+json",
+        Value::Array(events.to_vec()).to_string().as_bytes(),
+        &[("Authorization", &format!("Bearer {token}"))],
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    let report: Value = response.json();
+    assert_eq!(report["rejected"], 0, "{report}");
+}
+
 fn state_of(app: &TestApp, event_id: &str) -> Option<String> {
     use einblick::db::schema::access_events;
     app.with_connection(|conn| {
@@ -399,17 +412,6 @@ fn descriptions_sent_at_once_never_refuse_each_other(backend: Backend) {
             }
         })
     };
-    let post = |events: &[Value]| {
-        let response = app.client().post_raw(
-            "/api/v1/feed/events",
-            "application/cloudevents-batch+json",
-            Value::Array(events.to_vec()).to_string().as_bytes(),
-            &[("Authorization", &format!("Bearer {token}"))],
-        );
-        assert_eq!(response.status, 200, "{}", response.body);
-        let report: Value = response.json();
-        assert_eq!(report["rejected"], 0, "{report}");
-    };
     const ROUNDS: usize = 8;
     const RECORDS_PER_ROUND: usize = 15;
     for round in 0..ROUNDS {
@@ -440,8 +442,8 @@ fn descriptions_sent_at_once_never_refuse_each_other(backend: Backend) {
             })
             .collect();
         std::thread::scope(|scope| {
-            scope.spawn(|| post(&opening));
-            scope.spawn(|| post(&closing));
+            scope.spawn(|| send_batch(&app, &token, &opening));
+            scope.spawn(|| send_batch(&app, &token, &closing));
         });
     }
     let (records, closed, letters) = app
@@ -558,18 +560,7 @@ fn each_rule_fires_on_its_planted_case_and_not_on_a_near_miss(backend: Backend) 
     ] {
         references.push(ticket(customer_ref, number));
     }
-    let stored = |events: &[Value]| {
-        let response = app.client().post_raw(
-            "/api/v1/feed/events",
-            "application/cloudevents-batch+json",
-            Value::Array(events.to_vec()).to_string().as_bytes(),
-            &[("Authorization", &format!("Bearer {token}"))],
-        );
-        assert_eq!(response.status, 200, "{}", response.body);
-        let report: Value = response.json();
-        assert_eq!(report["rejected"], 0, "{report}");
-    };
-    stored(&references);
+    send_batch(&app, &token, &references);
 
     let access = |id: &str, employee: &str, customer_ref: &str, time: String, extra: Value| {
         let mut data = json!({
@@ -696,7 +687,7 @@ fn each_rule_fires_on_its_planted_case_and_not_on_a_near_miss(backend: Backend) 
             json!({}),
         ));
     }
-    stored(&accesses);
+    send_batch(&app, &token, &accesses);
 
     let fired = |id: &str| -> Vec<String> {
         let mut rules = None;

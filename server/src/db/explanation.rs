@@ -139,6 +139,9 @@ pub struct Recheck {
     touched: Vec<Touched>,
 }
 
+/// The states the judge may change: everything but pending and the privacy team's decisions.
+const UNDECIDED: [&str; 3] = ["unexplained", "flagged", "explained"];
+
 /// Which of a customer's accesses a change can affect.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Affected {
@@ -230,7 +233,7 @@ impl Recheck {
                 } => {
                     let states: &[&str] = match affected {
                         Affected::NotExplained => &["unexplained", "flagged"],
-                        Affected::Undecided => &["unexplained", "flagged", "explained"],
+                        Affected::Undecided => &UNDECIDED,
                     };
                     access_events::table
                         .inner_join(access_explanations::table)
@@ -264,22 +267,14 @@ impl Recheck {
                     .filter(access_events::occurred_at.le(to))
                     .filter(access_events::reason_code.eq("customer_request"))
                     .filter(access_events::ticket_ref.is_null())
-                    .filter(access_explanations::state.eq_any([
-                        "unexplained",
-                        "flagged",
-                        "explained",
-                    ]))
+                    .filter(access_explanations::state.eq_any(UNDECIDED))
                     .select(access_events::id)
                     .load(conn)?,
                 Touched::EmployeeSince { employee_id, since } => access_events::table
                     .inner_join(access_explanations::table)
                     .filter(access_events::employee_id.eq(employee_id))
                     .filter(access_events::occurred_at.ge(since))
-                    .filter(access_explanations::state.eq_any([
-                        "unexplained",
-                        "flagged",
-                        "explained",
-                    ]))
+                    .filter(access_explanations::state.eq_any(UNDECIDED))
                     .select(access_events::id)
                     .load(conn)?,
             };
@@ -291,11 +286,7 @@ impl Recheck {
             marked += diesel::update(
                 access_explanations::table
                     .filter(access_explanations::access_event_id.eq_any(chunk))
-                    .filter(access_explanations::state.eq_any([
-                        "unexplained",
-                        "flagged",
-                        "explained",
-                    ])),
+                    .filter(access_explanations::state.eq_any(UNDECIDED)),
             )
             .set(access_explanations::state.eq("pending"))
             .execute(conn)?;
