@@ -10,6 +10,7 @@ use actix_web::http::header::HeaderMap;
 use crate::dto::admin::{DeadLetterDetail, FeedAdmin, StaffAccounts};
 use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
+use crate::dto::notifications::NotificationSettings;
 use crate::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use crate::dto::reports::ReportForm;
 use crate::dto::statistics::StatisticsPage;
@@ -81,6 +82,13 @@ pub trait PortalBackend: Send + Sync + 'static {
 
     /// The access report form: the default period on the customer's calendar.
     async fn report_form(&self, caller: Caller) -> Result<ReportForm, PortalError>;
+
+    /// The signed-in customer's notification settings.
+    async fn notification_settings(
+        &self,
+        caller: Caller,
+        lang: Lang,
+    ) -> Result<NotificationSettings, PortalError>;
 
     async fn dispute(
         &self,

@@ -8,6 +8,7 @@ pub mod backoffice;
 pub mod disputes;
 pub mod ids;
 pub mod investigations;
+pub mod notifications;
 pub mod regulator;
 pub mod reports;
 pub mod statistics;

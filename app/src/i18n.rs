@@ -8,6 +8,7 @@ pub mod admin;
 pub mod backoffice;
 pub mod disputes;
 pub mod explanations;
+pub mod notifications;
 pub mod regulator;
 pub mod reports;
 pub mod statistics;
@@ -93,6 +94,13 @@ impl Lang {
         match self {
             Lang::De => &statistics::DE,
             Lang::En => &statistics::EN,
+        }
+    }
+
+    pub fn notifications(self) -> &'static notifications::NotificationTexts {
+        match self {
+            Lang::De => &notifications::DE,
+            Lang::En => &notifications::EN,
         }
     }
 

@@ -28,6 +28,7 @@ use crate::pages::{
     login::LoginPage,
     my_disputes::MyDisputesPage,
     not_found::NotFound,
+    notification_settings::NotificationSettingsPage,
     regulator::{RegulatorCasePage, RegulatorCasesPage},
     reports::ReportsPage,
     staff_case::StaffCasePage,
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async />
                 <Route path=path!("/disputes") view=MyDisputesPage ssr=SsrMode::Async />
                 <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
+                <Route path=path!("/settings/notifications") view=NotificationSettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/disputes/new") view=DisputeNewPage ssr=SsrMode::Async />
                 <Route path=path!("/disputes/:reference") view=DisputeDetailPage ssr=SsrMode::Async />
                 <Route path=path!("/staff/login") view=StaffLoginPage ssr=SsrMode::Async />

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::dto::admin::{DeadLetterDetail, FeedAdmin, StaffAccounts};
 use crate::dto::backoffice::{CaseView, QueuePage, QueueQuery};
 use crate::dto::disputes::{DisputeDetail, DisputeDraft, MyDisputes};
+use crate::dto::notifications::NotificationSettings;
 use crate::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use crate::dto::reports::ReportForm;
 use crate::dto::statistics::StatisticsPage;
@@ -79,6 +80,13 @@ pub async fn load_statistics(
 pub async fn load_report_form() -> Result<Result<ReportForm, PortalError>, ServerFnError> {
     let c = request_context()?;
     Ok(c.backend.0.report_form(c.caller).await)
+}
+
+#[server(prefix = "/rpc", endpoint = "notification-settings")]
+pub async fn load_notification_settings(
+) -> Result<Result<NotificationSettings, PortalError>, ServerFnError> {
+    let c = request_context()?;
+    Ok(c.backend.0.notification_settings(c.caller, c.lang).await)
 }
 
 #[server(prefix = "/rpc", endpoint = "my-disputes")]

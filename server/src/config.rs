@@ -165,6 +165,13 @@ pub struct Settings {
     pub mail_from: String,
     /// SMTP server for customer emails; `None`: emails only go to the outbox.
     pub smtp_url: Option<Secret>,
+    /// Whether this process composes and sends access alerts and digests (one sender at a time
+    /// across processes all the same, by a lease in the database).
+    pub notifier: bool,
+    /// At most one alert email per customer in this many minutes; a burst is gathered into it.
+    pub alert_window_minutes: u32,
+    /// The first retry of an email that failed waits this long; each further one twice as long.
+    pub email_retry_seconds: u32,
     pub transparency: TransparencySettings,
     /// Proxies whose `Forwarded`/`X-Forwarded-*` headers are believed.
     pub trusted_proxies: Vec<IpRange>,
@@ -507,6 +514,21 @@ const KEYS: &[Key] = &[
         default: "",
     },
     Key {
+        file_key: "notifier",
+        env: &["EINBLICK_NOTIFIER"],
+        default: "true",
+    },
+    Key {
+        file_key: "alert_window_minutes",
+        env: &["EINBLICK_ALERT_WINDOW_MINUTES"],
+        default: "15",
+    },
+    Key {
+        file_key: "email_retry_seconds",
+        env: &["EINBLICK_EMAIL_RETRY_SECONDS"],
+        default: "60",
+    },
+    Key {
         file_key: "log_key_dir",
         env: &["EINBLICK_LOG_KEY_DIR"],
         default: "data/log-keys",
@@ -831,6 +853,9 @@ impl Settings {
         let trusted_proxies = parse_with(get("trusted_proxies"), parse_ip_ranges)?;
         let password_hash_concurrency = parse_number(get("password_hash_concurrency"), 1, 64)?;
         let page_timeout_seconds = parse_number(get("page_timeout_seconds"), 0, 3600)?;
+        let notifier = parse_with(get("notifier"), parse_bool)?;
+        let alert_window_minutes = parse_number(get("alert_window_minutes"), 0, 1440)?;
+        let email_retry_seconds = parse_number(get("email_retry_seconds"), 1, 86_400)?;
         let metrics_token = match get("metrics_token").value.trim() {
             "" => None,
             token if token.len() < 16 => {
@@ -923,6 +948,9 @@ impl Settings {
             trusted_proxies,
             password_hash_concurrency,
             page_timeout_seconds,
+            notifier,
+            alert_window_minutes,
+            email_retry_seconds,
             metrics_token,
             metrics_allow,
             staff_sso,

@@ -25,6 +25,7 @@ pub mod explain;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod notifications;
 pub mod oidc;
 pub mod ops;
 pub mod password;

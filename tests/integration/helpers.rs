@@ -203,6 +203,9 @@ impl TestApp {
         }
         env.insert("EINBLICK_DB_POOL_SIZE".into(), "4".into());
         env.insert("EINBLICK_LOG".into(), "warn".into());
+        // Tests that are about notifications switch the sender on; others count their emails.
+        env.entry("EINBLICK_NOTIFIER".into())
+            .or_insert_with(|| "false".into());
         env.entry("EINBLICK_OUTBOX_DIR".into())
             .or_insert_with(|| outbox.0.display().to_string());
         let log_keys = tempfile_dir::TempDir::new(&format!("{}_log_keys", unique_name()));

@@ -22,6 +22,7 @@ mod feed_nats;
 mod hardening_feed;
 mod hardening_web;
 mod login;
+mod notifications;
 mod oidc;
 mod regulators;
 mod reports;

@@ -53,6 +53,7 @@ pub fn SiteHeader(
                 <a href="/timeline">{disputes.nav_timeline}</a>
                 <a href="/disputes">{disputes.nav_disputes}</a>
                 <a href="/reports">{lang.reports().nav_report}</a>
+                <a href="/settings/notifications">{lang.notifications().nav_settings}</a>
                 {account_url
                     .map(|url| {
                         view! {

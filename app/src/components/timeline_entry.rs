@@ -29,7 +29,7 @@ pub fn TimelineEntryItem(
     };
 
     view! {
-        <li class="entry" class:entry-no-reason=no_reason data-entry-id=entry.id.clone()>
+        <li class="entry" class:entry-no-reason=no_reason id=format!("entry-{}", entry.id) data-entry-id=entry.id.clone()>
             <time class="entry-time" datetime=entry.occurred_at.clone()>
                 {entry.local_time.clone()}
             </time>

@@ -91,6 +91,21 @@ pub struct FeedAdmin {
     pub unknown_codes: Vec<UnknownCode>,
     pub tokens: Vec<FeedTokenSummary>,
     pub service_tokens: Vec<ServiceTokenSummary>,
+    /// Notification emails per day, newest first (the last 14 days).
+    pub email_days: Vec<EmailDay>,
+    /// When the oldest email still waiting to be sent was queued (Berlin time); `None`: none.
+    pub oldest_unsent: Option<String>,
+}
+
+/// One day of notification emails (UTC day).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailDay {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub queued: i64,
+    pub sent: i64,
+    /// Given up on after every retry.
+    pub failed: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -114,6 +114,44 @@ fn Feed(feed: FeedAdmin) -> impl IntoView {
                 }}
             </section>
 
+            <section aria-labelledby="emails-heading">
+                <h2 id="emails-heading">{texts.emails_heading}</h2>
+                <p class="small">{texts.emails_intro}</p>
+                <p class="oldest-unsent" class:overdue=feed.oldest_unsent.is_some()>
+                    {match feed.oldest_unsent.clone() {
+                        Some(at) => format!("{} {at}", texts.oldest_unsent),
+                        None => texts.nothing_unsent.to_owned(),
+                    }}
+                </p>
+                {if feed.email_days.is_empty() {
+                    view! { <p class="empty-state">{texts.emails_empty}</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="queue email-days">
+                            <thead><tr>
+                                <th scope="col">{texts.col_day}</th>
+                                <th scope="col">{texts.col_queued}</th>
+                                <th scope="col">{texts.col_sent}</th>
+                                <th scope="col">{texts.col_failed}</th>
+                            </tr></thead>
+                            <tbody>
+                                {feed.email_days.into_iter().map(|d| {
+                                    let failing = d.failed > 0;
+                                    view! {
+                                    <tr data-day=d.day.clone()>
+                                        <th scope="row"><time datetime=d.day.clone()>{d.day.clone()}</time></th>
+                                        <td class="queued">{d.queued}</td>
+                                        <td class="sent">{d.sent}</td>
+                                        <td class="failed" class:overdue=failing>{d.failed}</td>
+                                    </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </section>
+
             <section aria-labelledby="unknown-heading">
                 <h2 id="unknown-heading">{texts.unknown_heading}</h2>
                 <p class="small">{texts.unknown_intro}</p>

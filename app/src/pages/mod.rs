@@ -7,6 +7,7 @@ pub mod investigations;
 pub mod login;
 pub mod my_disputes;
 pub mod not_found;
+pub mod notification_settings;
 pub mod regulator;
 pub mod reports;
 pub mod staff_case;

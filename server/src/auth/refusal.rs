@@ -35,6 +35,7 @@ fn return_page(path: &str) -> Option<String> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     Some(match segments[..] {
         ["reports", ..] => "/reports".to_owned(),
+        ["settings", "notifications", ..] => "/settings/notifications".to_owned(),
         ["disputes", reference, _, ..] => format!("/disputes/{reference}"),
         _ => "/timeline".to_owned(),
     })

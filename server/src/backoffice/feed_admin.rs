@@ -6,14 +6,15 @@ use base64::Engine;
 use chrono::{Duration, Utc};
 
 use app::dto::admin::{
-    DeadLetterDetail, DeadLetterSummary, FeedAdmin, FeedTokenSummary, SourceHealth, UnknownCode,
+    DeadLetterDetail, DeadLetterSummary, EmailDay, FeedAdmin, FeedTokenSummary, SourceHealth,
+    UnknownCode,
 };
 
 use app::dto::ids::{DeadLetterId, FeedTokenId};
 
 use crate::auth::{may, StaffSession};
 use crate::db::dead_letter::{self, DeadLetterRow};
-use crate::db::{feed_token, ingest_stats, unknown_code};
+use crate::db::{email_outbox, feed_token, ingest_stats, unknown_code};
 use crate::domain::time::{local_date_time, FALLBACK_TIME_ZONE};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
@@ -91,7 +92,24 @@ pub async fn load(
                     revoked: t.revoked_at.is_some(),
                 })
                 .collect();
+            let since = (Utc::now() - chrono::Duration::days(13))
+                .date_naive()
+                .and_time(chrono::NaiveTime::MIN);
+            let outbox = email_outbox::figures_since(conn, since)?;
+            let email_days = outbox
+                .days
+                .into_iter()
+                .rev()
+                .map(|(day, figures)| EmailDay {
+                    day: day.to_string(),
+                    queued: figures.queued,
+                    sent: figures.sent,
+                    failed: figures.failed,
+                })
+                .collect();
             Ok(FeedAdmin {
+                email_days,
+                oldest_unsent: outbox.oldest_unsent.map(berlin),
                 service_tokens,
                 viewer,
                 sources,

@@ -116,6 +116,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    digest_progress (week_start) {
+        week_start -> Date,
+        last_customer_id -> Int8,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     dispute_events (dispute_id, access_event_id) {
         dispute_id -> Int8,
         access_event_id -> Int8,
@@ -151,6 +159,24 @@ diesel::table! {
         decision_explanation -> Nullable<Text>,
         internal_note -> Nullable<Text>,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_outbox (id) {
+        id -> Int8,
+        customer_id -> Nullable<Int8>,
+        kind -> Text,
+        dedupe_key -> Nullable<Text>,
+        recipient -> Text,
+        message -> Text,
+        queued_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
     }
 }
 
@@ -255,6 +281,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_categories (customer_id, category_code) {
+        customer_id -> Int8,
+        category_code -> Text,
+    }
+}
+
+diesel::table! {
+    notification_preferences (customer_id) {
+        customer_id -> Int8,
+        mode -> Text,
+        quiet_weeks -> Bool,
+        changed_at -> Timestamp,
+        last_alert_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     oidc_logins (state_hash) {
         state_hash -> Text,
         purpose -> Text,
@@ -273,6 +316,14 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    pending_alerts (access_event_id) {
+        access_event_id -> Int8,
+        customer_id -> Int8,
+        queued_at -> Timestamp,
     }
 }
 
@@ -417,6 +468,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    worker_leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(access_explanations -> access_events (access_event_id));
 diesel::joinable!(access_explanations -> context_records (context_id));
 diesel::joinable!(access_explanations -> investigations (investigation_id));
@@ -427,10 +486,15 @@ diesel::joinable!(dispute_history -> disputes (dispute_id));
 diesel::joinable!(dispute_history -> staff_users (staff_user_id));
 diesel::joinable!(disputes -> customers (customer_id));
 diesel::joinable!(disputes -> staff_users (assignee_id));
+diesel::joinable!(email_outbox -> customers (customer_id));
 diesel::joinable!(investigation_history -> investigations (investigation_id));
 diesel::joinable!(investigation_history -> staff_users (staff_user_id));
 diesel::joinable!(investigations -> staff_users (decided_by));
+diesel::joinable!(notification_categories -> customers (customer_id));
+diesel::joinable!(notification_preferences -> customers (customer_id));
 diesel::joinable!(password_links -> customers (customer_id));
+diesel::joinable!(pending_alerts -> access_events (access_event_id));
+diesel::joinable!(pending_alerts -> customers (customer_id));
 diesel::joinable!(regulator_actions -> regulator_cases (case_id));
 diesel::joinable!(regulator_actions -> staff_users (staff_user_id));
 diesel::joinable!(regulator_cases -> customers (customer_id));
@@ -447,9 +511,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     data_categories,
     dead_letters,
     detection_rules,
+    digest_progress,
     dispute_events,
     dispute_history,
     disputes,
+    email_outbox,
     employees,
     explanation_progress,
     feed_tokens,
@@ -460,8 +526,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     log_sequence,
     log_tiles,
     login_failures,
+    notification_categories,
+    notification_preferences,
     oidc_logins,
     password_links,
+    pending_alerts,
     portal_links,
     reason_codes,
     regulator_actions,
@@ -475,4 +544,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_users,
     trusted_devices,
     unknown_codes,
+    worker_leases,
 );

@@ -8,6 +8,7 @@ pub mod dispute;
 pub mod email_address;
 pub mod explanation;
 pub mod ids;
+pub mod notification;
 pub mod report_period;
 pub mod staff_role;
 pub mod time;

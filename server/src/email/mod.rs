@@ -2,6 +2,7 @@
 //! English, written to the outbox directory as `.eml` files.
 
 pub mod account;
+pub mod alert;
 pub mod smtp;
 pub mod texts;
 
@@ -248,7 +249,7 @@ async fn send_all(settings: std::sync::Arc<crate::config::Settings>, emails: Vec
 
 fn deliver(settings: &crate::config::Settings, email: &Outgoing) {
     let domain = email.to.rsplit('@').next().unwrap_or("");
-    let message = rfc5322_message(&settings.mail_from, email);
+    let message = rfc5322_message(&settings.mail_from, email, "");
     if let Some(smtp_url) = &settings.smtp_url {
         match smtp::send(smtp_url.expose(), &settings.mail_from, &email.to, &message) {
             Ok(()) => {
@@ -267,7 +268,14 @@ fn deliver(settings: &crate::config::Settings, email: &Outgoing) {
             ),
         }
     }
-    match write_to_outbox(&settings.outbox_dir, email, &message) {
+    let name = format!(
+        "{}-{}-{}-{}.eml",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
+        email.reference,
+        email.notice,
+        &crate::auth::session::new_token()[..6]
+    );
+    match write_to_outbox(&settings.outbox_dir, &name, &message) {
         Ok(()) => tracing::info!(
             notice = email.notice,
             recipient_domain = domain,
@@ -282,12 +290,67 @@ fn deliver(settings: &crate::config::Settings, email: &Outgoing) {
     }
 }
 
-/// One RFC 5322 message, text and HTML as alternatives.
-fn rfc5322_message(from: &str, email: &Outgoing) -> String {
+/// A notification (alert or digest) as the durable outbox keeps it: the whole message, with
+/// the one-click unsubscribe headers of RFC 8058 and a Message-ID that lets a receiver drop the
+/// copy a crash between sending and marking it sent could cause.
+pub fn notification_message(
+    settings: &crate::config::Settings,
+    to: &str,
+    kind: &'static str,
+    rendered: RenderedEmail,
+    unsubscribe_link: &str,
+) -> String {
+    let host = settings
+        .public_url
+        .split("://")
+        .nth(1)
+        .unwrap_or("einblick.invalid")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("einblick.invalid");
+    let headers = format!(
+        "Message-ID: <{kind}.{token}@{host}>\r\nList-Unsubscribe: <{link}>\r\n\
+         List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\
+         Auto-Submitted: auto-generated\r\n",
+        token = crate::auth::session::new_token(),
+        link = unsubscribe_link.replace(['\r', '\n', '>'], ""),
+    );
+    let outgoing = Outgoing {
+        to: to.to_owned(),
+        notice: kind,
+        reference: kind.to_owned(),
+        rendered,
+    };
+    rfc5322_message(&settings.mail_from, &outgoing, &headers)
+}
+
+/// Why a queued message was not delivered (addresses reduced to their domain).
+pub type DeliveryError = String;
+
+/// Delivers a message from the durable outbox: over SMTP when configured (an error is returned
+/// for a later retry), else as `{name}.eml` in the outbox directory, written whole or not at all
+/// (the same name again after a crash replaces the file, it does not add a second).
+pub fn deliver_queued(
+    settings: &crate::config::Settings,
+    to: &str,
+    name: &str,
+    message: &str,
+) -> Result<(), DeliveryError> {
+    match &settings.smtp_url {
+        Some(url) => {
+            smtp::send(url.expose(), &settings.mail_from, to, message).map_err(|e| e.to_string())
+        }
+        None => write_to_outbox(&settings.outbox_dir, &format!("{name}.eml"), message)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// One RFC 5322 message, text and HTML as alternatives; `extra_headers` are whole lines.
+fn rfc5322_message(from: &str, email: &Outgoing, extra_headers: &str) -> String {
     let now = chrono::Utc::now();
     let boundary = format!("einblick-{}", crate::auth::session::new_token());
     format!(
-        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMIME-Version: 1.0\r\n\
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMIME-Version: 1.0\r\n{extra_headers}\
          X-Einblick-Notice: {notice}\r\nX-Einblick-Reference: {reference}\r\n\
          Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
          --{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{text}\r\n\
@@ -304,16 +367,9 @@ fn rfc5322_message(from: &str, email: &Outgoing) -> String {
 }
 
 /// One message per `.eml` file, readable with any mail client.
-fn write_to_outbox(dir: &Path, email: &Outgoing, message: &str) -> Result<(), AppError> {
+fn write_to_outbox(dir: &Path, name: &str, message: &str) -> Result<(), AppError> {
     let io = |e: std::io::Error| AppError::internal(format!("outbox {}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
-    let name = format!(
-        "{}-{}-{}-{}.eml",
-        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
-        email.reference,
-        email.notice,
-        &crate::auth::session::new_token()[..6]
-    );
     let partial = dir.join(format!(".{name}.partial"));
     let mut file = std::fs::File::create(&partial).map_err(io)?;
     file.write_all(message.as_bytes()).map_err(io)?;

@@ -71,8 +71,8 @@ fn a_written_email_hides_header_injection_and_encodes_umlauts() {
         reference: hostile.reference.clone(),
         rendered: hostile.render("https://einblick.example").unwrap(),
     };
-    let message = rfc5322_message("Einblick <privacy@example.org>", &outgoing);
-    write_to_outbox(&dir, &outgoing, &message).unwrap();
+    let message = rfc5322_message("Einblick <privacy@example.org>", &outgoing, "");
+    write_to_outbox(&dir, "hostile.eml", &message).unwrap();
     let file = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -82,4 +82,110 @@ fn a_written_email_hides_header_injection_and_encodes_umlauts() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(!message.contains("\r\nBcc:"), "{message}");
     assert!(message.contains("Subject: =?UTF-8?B?"), "{message}");
+}
+
+fn access_line(reason: &str) -> alert::AccessLine {
+    alert::AccessLine {
+        when: "Montag, 30. November 2026, 14:05 (Europe/Berlin)".into(),
+        what: "Kundenservice · angesehen · Bestellhistorie".into(),
+        reason: reason.into(),
+        explanation: "Kein Vorgang erklärt diesen Zugriff.".into(),
+        state: "unexplained".into(),
+        timeline_link: "https://einblick.example/timeline?from=2026-11-30&to=2026-11-30#entry-7"
+            .into(),
+        dispute_link: "https://einblick.example/disputes/new?event=7".into(),
+    }
+}
+
+fn footer() -> alert::Footer {
+    alert::Footer {
+        settings_link: "https://einblick.example/settings/notifications".into(),
+        unsubscribe_link: "https://einblick.example/unsubscribe?token=42.1.abc".into(),
+    }
+}
+
+#[test]
+fn alerts_and_digests_in_both_languages_match_their_snapshots() {
+    for lang in Lang::ALL {
+        let one = alert::AlertEmail {
+            lang,
+            customer_name: "Anna Schmidt".into(),
+            accesses: vec![access_line(
+                "Ihre Anfrage an uns – „Rückfrage zu Bestellung 1234“",
+            )],
+            footer: footer(),
+        };
+        check_snapshot(
+            &format!("alert_one_{}", lang.code()),
+            &one.render("Bestellhistorie").unwrap(),
+        );
+        let burst = alert::AlertEmail {
+            accesses: vec![access_line("Ihre Anfrage an uns"); 3],
+            ..one
+        };
+        check_snapshot(
+            &format!("alert_burst_{}", lang.code()),
+            &burst.render("Bestellhistorie").unwrap(),
+        );
+        let digest = alert::DigestEmail {
+            lang,
+            customer_name: "Anna Schmidt".into(),
+            from: "23. November 2026".into(),
+            to: "29. November 2026".into(),
+            total: 25,
+            by_role: vec![
+                alert::Count {
+                    label: "Kundenservice".into(),
+                    count: 20,
+                },
+                alert::Count {
+                    label: "Betrugsprävention".into(),
+                    count: 5,
+                },
+            ],
+            by_category: vec![alert::Count {
+                label: "Bestellhistorie".into(),
+                count: 25,
+            }],
+            unexplained: vec![access_line("Kein Grund angegeben")],
+            unexplained_total: 22,
+            week_link: "https://einblick.example/timeline?from=2026-11-23&to=2026-11-29".into(),
+            footer: footer(),
+        };
+        check_snapshot(
+            &format!("digest_{}", lang.code()),
+            &digest.render().unwrap(),
+        );
+        let quiet = alert::DigestEmail {
+            total: 0,
+            by_role: Vec::new(),
+            by_category: Vec::new(),
+            unexplained: Vec::new(),
+            unexplained_total: 0,
+            ..digest
+        };
+        check_snapshot(
+            &format!("digest_quiet_{}", lang.code()),
+            &quiet.render().unwrap(),
+        );
+    }
+}
+
+#[test]
+fn an_alert_escapes_what_an_employee_typed() {
+    let rendered = alert::AlertEmail {
+        lang: Lang::En,
+        customer_name: HOSTILE.into(),
+        accesses: vec![access_line(HOSTILE)],
+        footer: footer(),
+    }
+    .render(HOSTILE)
+    .unwrap();
+    assert!(!rendered.html.contains("<script>"), "{}", rendered.html);
+    assert!(
+        rendered.html.contains("&#60;script&#62;"),
+        "{}",
+        rendered.html
+    );
+    check_snapshot("alert_hostile_en", &rendered);
 }

@@ -72,6 +72,8 @@ pub fn catch_up(
         };
         let setup = load_setup(conn)?;
         judge_and_store(conn, &events, &setup, now)?;
+        // Noted with the judgement, so an alert is never lost between the two.
+        crate::db::notification::note_alert_candidates(conn, &events, now)?;
         explanation::set_progress(conn, newest)?;
         Ok(events.len())
     })

@@ -104,6 +104,15 @@ impl PortalBackend for Portal {
         Ok(reports::form::load(session))
     }
 
+    async fn notification_settings(
+        &self,
+        caller: Caller,
+        lang: Lang,
+    ) -> Result<app::dto::notifications::NotificationSettings, PortalError> {
+        let session = self.customer(&caller).await?;
+        Ok(crate::notifications::preferences::load(&self.state, session, lang).await?)
+    }
+
     async fn staff_queue(
         &self,
         caller: Caller,

@@ -23,8 +23,8 @@ use crate::config::Settings;
 use crate::state::AppState;
 use crate::web::routes::Routes;
 use crate::{
-    auth, backoffice, disputes, ingest, ops, portal, public_log, regulators, reports, statistics,
-    transparency,
+    auth, backoffice, disputes, ingest, notifications, ops, portal, public_log, regulators,
+    reports, statistics, transparency,
 };
 
 /// Every route the features serve (the Leptos pages and server functions come on top).
@@ -42,6 +42,7 @@ pub fn route_table() -> Routes {
     ingest::routes(&mut routes);
     public_log::routes(&mut routes);
     ops::routes(&mut routes);
+    notifications::routes(&mut routes);
     routes
 }
 
@@ -68,6 +69,7 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
         actix_web::rt::spawn(crate::ingest::nats::run(state.clone(), nats));
     }
     actix_web::rt::spawn(state.explainer.clone().run(state.db.clone()));
+    actix_web::rt::spawn(notifications::run(state.clone()));
     actix_web::rt::spawn(transparency::checkpoint::run_cadence(
         state.db.clone(),
         state.settings.transparency.clone(),

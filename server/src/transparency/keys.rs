@@ -132,6 +132,28 @@ impl LogKeys {
         mac.update(normalised.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+
+    /// A keyed signature of `message` for links that act without signing in (unsubscribing);
+    /// `purpose` keeps a signature for one kind of link from being valid for another.
+    pub fn link_signature(&self, purpose: &str, message: &str) -> String {
+        hex::encode(self.link_mac(purpose, message).finalize().into_bytes())
+    }
+
+    /// Whether `signature` is [`LogKeys::link_signature`] of `message`, compared in constant
+    /// time.
+    pub fn link_signature_matches(&self, purpose: &str, message: &str, signature: &str) -> bool {
+        hex::decode(signature)
+            .is_ok_and(|bytes| self.link_mac(purpose, message).verify_slice(&bytes).is_ok())
+    }
+
+    fn link_mac(&self, purpose: &str, message: &str) -> Hmac<Sha256> {
+        let mut mac = self.customer_mac.clone();
+        mac.update(b"einblick-link\0");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(message.as_bytes());
+        mac
+    }
 }
 
 /// Derives the public verifier key from the private one (the format puts the public key's id,
