@@ -221,14 +221,27 @@ pub fn note_alert_candidates(
     })
 }
 
-/// Customers with accesses waiting since `noted_before` or earlier, at most `limit`.
+/// Customers after `after` (id order, at most `limit`) with accesses waiting since
+/// `noted_before` or earlier whose last alert was queued no later than `told_before`.
 pub fn customers_waiting(
     conn: &mut AnyConnection,
+    after: CustomerId,
     noted_before: NaiveDateTime,
+    told_before: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<CustomerId>> {
     Ok(pending_alerts::table
+        .inner_join(
+            notification_preferences::table
+                .on(notification_preferences::customer_id.eq(pending_alerts::customer_id)),
+        )
+        .filter(pending_alerts::customer_id.gt(after.0))
         .filter(pending_alerts::queued_at.le(noted_before))
+        .filter(
+            notification_preferences::last_alert_at
+                .is_null()
+                .or(notification_preferences::last_alert_at.le(told_before)),
+        )
         .select(pending_alerts::customer_id)
         .distinct()
         .order(pending_alerts::customer_id)

@@ -22,8 +22,8 @@ use crate::transparency::LogKeys;
 /// An access waits this long before it is told, so the rest of a burst arriving with it is
 /// told in the same email.
 pub const GATHER_SECONDS: i64 = 5;
-/// Customers handled in one round.
-const CUSTOMERS_PER_ROUND: i64 = 500;
+/// Customers read at a time.
+const CUSTOMERS_PER_PAGE: i64 = 500;
 
 /// Queues the alert emails that are due at `now`; returns how many.
 pub fn queue_due(
@@ -32,18 +32,28 @@ pub fn queue_due(
     keys: &LogKeys,
     now: NaiveDateTime,
 ) -> Result<usize, AppError> {
-    let waiting = notification::customers_waiting(
-        conn,
-        now - Duration::seconds(GATHER_SECONDS),
-        CUSTOMERS_PER_ROUND,
-    )?;
+    let window = Duration::minutes(i64::from(settings.alert_window_minutes));
     let mut queued = 0;
-    for customer in waiting {
-        queued += crate::db::write_transaction(conn, |conn| {
-            queue_for(conn, settings, keys, customer, now)
-        })?;
+    let mut after = CustomerId(0);
+    // Page by customer, so customers still waiting for a judgement never crowd out the rest.
+    loop {
+        let waiting = notification::customers_waiting(
+            conn,
+            after,
+            now - Duration::seconds(GATHER_SECONDS),
+            now - window,
+            CUSTOMERS_PER_PAGE,
+        )?;
+        let Some(last) = waiting.last().copied() else {
+            return Ok(queued);
+        };
+        for customer in waiting {
+            queued += crate::db::write_transaction(conn, |conn| {
+                queue_for(conn, settings, keys, customer, now)
+            })?;
+        }
+        after = last;
     }
-    Ok(queued)
 }
 
 /// The links at the foot of every notification email to `customer`.

@@ -54,6 +54,12 @@ pub struct Round {
     pub failed: usize,
 }
 
+impl Round {
+    pub fn did_work(&self) -> bool {
+        self.alerts_queued + self.digests_queued + self.sent > 0
+    }
+}
+
 /// Composes and sends until the process ends (when `EINBLICK_NOTIFIER` is on).
 pub async fn run(state: AppState) {
     if !state.settings.notifier {
@@ -72,7 +78,7 @@ pub async fn run(state: AppState) {
             .db
             .run(move |conn| round(conn, &settings, &keys, &holder, Utc::now().naive_utc()))
             .await;
-        match done {
+        match &done {
             Ok(round) if round.sent + round.failed > 0 => tracing::info!(
                 alerts = round.alerts_queued,
                 digests = round.digests_queued,
@@ -83,7 +89,10 @@ pub async fn run(state: AppState) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "notification round failed; trying again"),
         }
-        actix_web::rt::time::sleep(INTERVAL).await;
+        // A round that found work goes on at once: a backlog is sent as fast as SMTP takes it.
+        if !done.is_ok_and(|round| round.did_work()) {
+            actix_web::rt::time::sleep(INTERVAL).await;
+        }
     }
 }
 
