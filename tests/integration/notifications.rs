@@ -13,8 +13,8 @@ use chrono::Utc;
 use diesel::prelude::*;
 use einblick::config::Settings;
 use einblick::db::schema::{access_events, access_explanations, customers, email_outbox};
-use einblick::domain::notification::UnsubscribeToken;
 use einblick::domain::CustomerId;
+use einblick::notifications::token::UnsubscribeToken;
 use einblick::transparency::LogKeys;
 use serde_json::{json, Value};
 
@@ -589,11 +589,23 @@ fn changed_or_expired_unsubscribe_links_are_refused(backend: Backend) {
     );
     assert_eq!(response.status, 200, "{}", response.body);
     assert_eq!(mode_of(&app, ANNA), "off");
-    // The page's undo restores the previous choice.
-    let response = app.client().post_form(
+    // The page's undo restores the previous choice, and only that.
+    let undo = response
+        .body
+        .split(r#"name="token" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an undo button")
+        .to_owned();
+    let widened = app.client().post_form(
         "/unsubscribe/undo",
         &[("token", valid.as_str()), ("mode", "every_access")],
     );
+    assert_eq!(widened.status, 400, "the unsubscribe link is no undo token");
+    assert_eq!(mode_of(&app, ANNA), "off");
+    let response = app
+        .client()
+        .post_form("/unsubscribe/undo", &[("token", undo.as_str())]);
     assert_eq!(response.status, 200, "{}", response.body);
     assert_eq!(mode_of(&app, ANNA), "every_access");
 }
@@ -682,7 +694,7 @@ fn a_sender_killed_mid_batch_loses_no_email(backend: Backend) {
             .get_result::<i64>(&mut conn)
             .unwrap()
     };
-    eventually("the second sender sends the rest", 90, || {
+    eventually("the second sender sends the rest", 150, || {
         sent() == count as i64
     });
     let ids: Vec<String> = smtp

@@ -66,6 +66,28 @@ pub fn due(
         .load(conn)
 }
 
+/// Claims a due email for one sender until `until`: `false` when another sender claimed it (or
+/// it was sent or cancelled) since it was read. A sender killed mid-delivery leaves the claim
+/// to run out, after which the email is due again.
+pub fn claim(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<bool> {
+    let claimed = diesel::update(
+        email_outbox::table
+            .find(id)
+            .filter(email_outbox::sent_at.is_null())
+            .filter(email_outbox::failed_at.is_null())
+            .filter(email_outbox::cancelled_at.is_null())
+            .filter(email_outbox::next_attempt_at.le(now)),
+    )
+    .set(email_outbox::next_attempt_at.eq(until))
+    .execute(conn)?;
+    Ok(claimed == 1)
+}
+
 /// Marks an email sent; `false` when it was sent (or cancelled) already.
 pub fn mark_sent(conn: &mut AnyConnection, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
     let changed = diesel::update(
@@ -105,7 +127,7 @@ pub fn mark_failed_attempt(
     }
 }
 
-/// Cancels the customer's unsent alerts of `kind` (they unsubscribed).
+/// Cancels every notification to the customer not sent yet (they turned notifications off).
 pub fn cancel_unsent(
     conn: &mut AnyConnection,
     customer: CustomerId,

@@ -252,12 +252,17 @@ pub fn customers_waiting(
         .collect())
 }
 
-/// The ids of a customer's waiting accesses.
-pub fn waiting_for(conn: &mut AnyConnection, customer: CustomerId) -> QueryResult<Vec<i64>> {
+/// The ids of a customer's waiting accesses, the oldest `limit`.
+pub fn waiting_for(
+    conn: &mut AnyConnection,
+    customer: CustomerId,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
     pending_alerts::table
         .filter(pending_alerts::customer_id.eq(customer.0))
         .order(pending_alerts::access_event_id)
         .select(pending_alerts::access_event_id)
+        .limit(limit)
         .load(conn)
 }
 

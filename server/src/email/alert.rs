@@ -40,7 +40,11 @@ pub struct Footer {
 pub struct AlertEmail {
     pub lang: Lang,
     pub customer_name: String,
+    /// The accesses listed one by one.
     pub accesses: Vec<AccessLine>,
+    /// Further accesses in the same email, counted, not listed.
+    pub unlisted: usize,
+    pub timeline_link: String,
     pub footer: Footer,
 }
 
@@ -80,6 +84,7 @@ struct Words {
     alert_subject_many: &'static str,
     alert_intro_one: &'static str,
     alert_intro_many: &'static str,
+    alert_more: &'static str,
     reason_label: &'static str,
     explanation_label: &'static str,
     timeline_label: &'static str,
@@ -106,6 +111,7 @@ static DE: Words = Words {
     alert_subject_many: "{count} Zugriffe auf Ihre Daten",
     alert_intro_one: "ein Mitarbeiter hat auf Ihre Daten zugegriffen. Sie haben darum gebeten, davon zu erfahren.",
     alert_intro_many: "Mitarbeiter haben {count}-mal auf Ihre Daten zugegriffen. Sie haben darum gebeten, davon zu erfahren.",
+    alert_more: "… und {count} weitere Zugriffe im Zugriffsprotokoll:",
     reason_label: "Angegebener Grund",
     explanation_label: "Einordnung",
     timeline_label: "Im Zugriffsprotokoll ansehen",
@@ -132,6 +138,7 @@ static EN: Words = Words {
     alert_subject_many: "{count} accesses to your data",
     alert_intro_one: "an employee accessed your data. You asked to be told.",
     alert_intro_many: "employees accessed your data {count} times. You asked to be told.",
+    alert_more: "… and {count} more accesses in your access log:",
     reason_label: "Reason given",
     explanation_label: "What we know",
     timeline_label: "See it in your access log",
@@ -166,6 +173,8 @@ struct AlertText<'a> {
     greeting: &'a str,
     intro: &'a str,
     accesses: &'a [AccessLine],
+    more: Option<String>,
+    timeline_link: &'a str,
     footer: &'a Footer,
 }
 
@@ -178,6 +187,8 @@ struct AlertHtml<'a> {
     greeting: &'a str,
     intro: &'a str,
     accesses: &'a [AccessLine],
+    more: Option<String>,
+    timeline_link: &'a str,
     footer: &'a Footer,
 }
 
@@ -211,8 +222,11 @@ impl AlertEmail {
     /// `category` names the data of a single access in the subject.
     pub fn render(&self, category: &str) -> Result<RenderedEmail, AppError> {
         let w = words(self.lang);
-        let count = self.accesses.len().to_string();
-        let (subject, intro) = if self.accesses.len() == 1 {
+        let total = self.accesses.len() + self.unlisted;
+        let count = total.to_string();
+        let more = (self.unlisted > 0)
+            .then(|| w.alert_more.replace("{count}", &self.unlisted.to_string()));
+        let (subject, intro) = if total == 1 {
             (
                 w.alert_subject_one.replace("{category}", category),
                 w.alert_intro_one.to_owned(),
@@ -229,6 +243,8 @@ impl AlertEmail {
             greeting: &greeting,
             intro: &intro,
             accesses: &self.accesses,
+            more: more.clone(),
+            timeline_link: &self.timeline_link,
             footer: &self.footer,
         }
         .render()
@@ -240,6 +256,8 @@ impl AlertEmail {
             greeting: &greeting,
             intro: &intro,
             accesses: &self.accesses,
+            more,
+            timeline_link: &self.timeline_link,
             footer: &self.footer,
         }
         .render()

@@ -113,6 +113,8 @@ fn alerts_and_digests_in_both_languages_match_their_snapshots() {
             accesses: vec![access_line(
                 "Ihre Anfrage an uns – „Rückfrage zu Bestellung 1234“",
             )],
+            unlisted: 0,
+            timeline_link: "https://einblick.example/timeline".into(),
             footer: footer(),
         };
         check_snapshot(
@@ -121,6 +123,7 @@ fn alerts_and_digests_in_both_languages_match_their_snapshots() {
         );
         let burst = alert::AlertEmail {
             accesses: vec![access_line("Ihre Anfrage an uns"); 3],
+            unlisted: 120,
             ..one
         };
         check_snapshot(
@@ -177,6 +180,8 @@ fn an_alert_escapes_what_an_employee_typed() {
         lang: Lang::En,
         customer_name: HOSTILE.into(),
         accesses: vec![access_line(HOSTILE)],
+        unlisted: 0,
+        timeline_link: "https://einblick.example/timeline".into(),
         footer: footer(),
     }
     .render(HOSTILE)

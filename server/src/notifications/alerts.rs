@@ -9,11 +9,12 @@ use chrono::{Duration, NaiveDateTime};
 use app::i18n::Lang;
 
 use super::lines::Teller;
+use super::token::UnsubscribeToken;
 use crate::config::Settings;
 use crate::db::email_outbox::{self, NewOutboxEmail};
 use crate::db::{access_event, customer, explanation, notification, AnyConnection};
 use crate::domain::explanation::ExplanationState;
-use crate::domain::notification::{worth_an_alert, NotificationMode, UnsubscribeToken};
+use crate::domain::notification::{worth_an_alert, NotificationMode};
 use crate::domain::CustomerId;
 use crate::email::alert::{AlertEmail, Footer};
 use crate::error::AppError;
@@ -22,6 +23,11 @@ use crate::transparency::LogKeys;
 /// An access waits this long before it is told, so the rest of a burst arriving with it is
 /// told in the same email.
 pub const GATHER_SECONDS: i64 = 5;
+/// Accesses one alert email takes off the waiting list; the first [`LISTED`] are listed and
+/// the rest counted, with a link to the timeline.
+const PER_EMAIL: i64 = 1000;
+/// Accesses an alert lists one by one.
+pub const LISTED: usize = 100;
 /// Customers read at a time.
 const CUSTOMERS_PER_PAGE: i64 = 500;
 
@@ -48,9 +54,13 @@ pub fn queue_due(
             return Ok(queued);
         };
         for customer in waiting {
-            queued += crate::db::write_transaction(conn, |conn| {
+            // One customer's failure is logged and retried next round; the rest go on.
+            match crate::db::write_transaction(conn, |conn| {
                 queue_for(conn, settings, keys, customer, now)
-            })?;
+            }) {
+                Ok(count) => queued += count,
+                Err(e) => tracing::error!(error = %e, "an alert could not be composed"),
+            }
         }
         after = last;
     }
@@ -100,7 +110,7 @@ fn queue_for(
     let always: HashSet<&str> = preferences.always.iter().map(String::as_str).collect();
     let mode: NotificationMode = preferences.mode;
 
-    let ids = notification::waiting_for(conn, customer)?;
+    let ids = notification::waiting_for(conn, customer, PER_EMAIL)?;
     let events = access_event::find_many(conn, &ids)?;
     let states = explanation::for_events(conn, &ids)?;
     let mut settled: Vec<i64> = ids
@@ -141,13 +151,18 @@ fn queue_for(
     }
     let lang = Lang::parse(&row.lang).unwrap_or(Lang::De);
     let teller = Teller::new(conn, lang, row.time_zone(), &settings.public_url)?;
-    let accesses = teller.lines(conn, &tell)?;
     let category = teller.labels().category(&tell[0].data_category).label;
+    let told = tell.len();
+    tell.sort_by_key(|e| (e.occurred_at, e.id));
+    tell.truncate(LISTED);
+    let accesses = teller.lines(conn, &tell)?;
     let footer = footer(settings, keys, customer, now);
     let email = AlertEmail {
         lang,
         customer_name: row.display_name.clone(),
         accesses,
+        unlisted: told.saturating_sub(LISTED),
+        timeline_link: format!("{}/timeline", settings.public_url),
         footer: footer.clone(),
     };
     let rendered = email.render(&category)?;

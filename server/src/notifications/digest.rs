@@ -53,25 +53,45 @@ pub fn queue_due(
     let week = due_week(now);
     let mut queued = 0;
     for _ in 0..CHUNKS_PER_ROUND {
-        let chunk = crate::db::write_transaction(conn, |conn| {
-            queue_chunk(conn, settings, keys, week, now)
+        // Read and rendered outside the write transaction: on SQLite that lock is the feed's
+        // and the judge's too. The dedupe key keeps a digest one row however often it is made.
+        let Some(chunk) = render_chunk(conn, settings, keys, week, now)? else {
+            break;
+        };
+        queued += crate::db::write_transaction(conn, |conn| {
+            let mut queued = 0;
+            for email in &chunk.emails {
+                if email_outbox::queue(conn, email)? {
+                    queued += 1;
+                }
+            }
+            save_progress(conn, week, chunk.last, chunk.finished.then_some(now))?;
+            Ok(queued)
         })?;
-        match chunk {
-            Some(count) => queued += count,
-            None => break,
+        if chunk.finished {
+            break;
         }
     }
     Ok(queued)
 }
 
-/// One chunk of customers; `None` when the week is done.
-fn queue_chunk(
+/// One chunk of customers' digests, ready to queue.
+struct Chunk {
+    emails: Vec<NewOutboxEmail>,
+    /// Where the next chunk starts.
+    last: CustomerId,
+    /// No customers were left: the week is done.
+    finished: bool,
+}
+
+/// The next chunk of the week's digests; `None` when the week was done before.
+fn render_chunk(
     conn: &mut AnyConnection,
     settings: &Settings,
     keys: &LogKeys,
     week: NaiveDate,
     now: NaiveDateTime,
-) -> Result<Option<usize>, AppError> {
+) -> Result<Option<Chunk>, AppError> {
     let progress: Option<(i64, Option<NaiveDateTime>)> = digest_progress::table
         .find(week)
         .select((
@@ -87,8 +107,11 @@ fn queue_chunk(
     let notification::DigestChunk { readers, last } =
         notification::digest_readers(conn, after, CHUNK)?;
     let Some(last) = last else {
-        save_progress(conn, week, after, Some(now))?;
-        return Ok(None);
+        return Ok(Some(Chunk {
+            emails: Vec::new(),
+            last: after,
+            finished: true,
+        }));
     };
     let start = week.and_time(NaiveTime::MIN);
     let end = start + Duration::days(7);
@@ -116,7 +139,8 @@ fn queue_chunk(
                 .push(event);
         }
     }
-    let mut queued = 0;
+    let mut tellers: HashMap<(Lang, String), Teller> = HashMap::new();
+    let mut emails = Vec::new();
     for (customer, quiet_weeks) in &readers {
         let events = by_customer
             .remove(&customer.customer_ref)
@@ -124,12 +148,26 @@ fn queue_chunk(
         if events.is_empty() && !quiet_weeks {
             continue;
         }
-        if queue_one(conn, settings, keys, customer, &events, week, now)? {
-            queued += 1;
+        let lang = Lang::parse(&customer.lang).unwrap_or(Lang::De);
+        let teller = match tellers.entry((lang, customer.time_zone.clone())) {
+            std::collections::hash_map::Entry::Occupied(found) => found.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => slot.insert(Teller::new(
+                conn,
+                lang,
+                customer.time_zone(),
+                &settings.public_url,
+            )?),
+        };
+        if let Some(email) = render_one(conn, settings, keys, teller, customer, &events, week, now)?
+        {
+            emails.push(email);
         }
     }
-    save_progress(conn, week, last, None)?;
-    Ok(Some(queued))
+    Ok(Some(Chunk {
+        emails,
+        last,
+        finished: false,
+    }))
 }
 
 fn save_progress(
@@ -156,21 +194,22 @@ fn save_progress(
     Ok(())
 }
 
-/// Renders and queues one customer's digest; `false` when it was queued already.
-fn queue_one(
+/// One customer's digest as an outbox row; `None` for a customer without an address.
+#[allow(clippy::too_many_arguments)]
+fn render_one(
     conn: &mut AnyConnection,
     settings: &Settings,
     keys: &LogKeys,
+    teller: &Teller,
     customer: &CustomerRow,
     events: &[AccessEventRow],
     week: NaiveDate,
     now: NaiveDateTime,
-) -> Result<bool, AppError> {
+) -> Result<Option<NewOutboxEmail>, AppError> {
     let Some(address) = customer.email.clone() else {
-        return Ok(false);
+        return Ok(None);
     };
     let lang = Lang::parse(&customer.lang).unwrap_or(Lang::De);
-    let teller = Teller::new(conn, lang, customer.time_zone(), &settings.public_url)?;
     let labels = teller.labels();
     let count_by = |label_of: &dyn Fn(&AccessEventRow) -> String| {
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
@@ -225,16 +264,13 @@ fn queue_one(
         digest.render()?,
         &footer.unsubscribe_link,
     );
-    Ok(email_outbox::queue(
-        conn,
-        &NewOutboxEmail {
-            customer_id: Some(customer.id),
-            kind: "digest".into(),
-            dedupe_key: Some(format!("digest:{}:{week}", customer.id)),
-            recipient: address,
-            message,
-            queued_at: now,
-            next_attempt_at: now,
-        },
-    )?)
+    Ok(Some(NewOutboxEmail {
+        customer_id: Some(customer.id),
+        kind: "digest".into(),
+        dedupe_key: Some(format!("digest:{}:{week}", customer.id)),
+        recipient: address,
+        message,
+        queued_at: now,
+        next_attempt_at: now,
+    }))
 }

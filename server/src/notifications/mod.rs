@@ -12,6 +12,7 @@ pub mod digest;
 pub mod lines;
 pub mod preferences;
 pub mod sender;
+pub mod token;
 pub mod unsubscribe;
 
 use std::time::Duration;
@@ -108,8 +109,16 @@ pub fn round(
     if !hold_lease(conn, holder, now)? {
         return Ok(Round::default());
     }
-    let alerts_queued = alerts::queue_due(conn, settings, keys, now)?;
-    let digests_queued = digest::queue_due(conn, settings, keys, now)?;
+    // Composing that fails (for one customer or all) never keeps what is queued from going out.
+    let alerts_queued = alerts::queue_due(conn, settings, keys, now).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "alerts could not be composed");
+        0
+    });
+    let digests_queued = digest::queue_due(conn, settings, keys, now).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "digests could not be composed");
+        0
+    });
+    hold_lease(conn, holder, Utc::now().naive_utc())?;
     let (sent, failed) = sender::send_due(conn, settings, holder)?;
     Ok(Round {
         held_lease: true,

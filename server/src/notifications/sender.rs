@@ -16,6 +16,9 @@ use crate::error::AppError;
 pub const MAX_ATTEMPTS: i32 = 12;
 /// Emails sent per round.
 const BATCH: i64 = 50;
+/// How long a sender's claim on one email lasts: longer than any delivery (lettre gives each
+/// SMTP step 10 s), so no second sender takes an email that is still being handed over.
+const CLAIM_SECONDS: i64 = 60;
 /// The longest pause between two tries.
 const MAX_PAUSE_SECONDS: i64 = 6 * 3600;
 
@@ -35,8 +38,12 @@ pub fn send_due(
     let (mut sent, mut failed) = (0, 0);
     for email in email_outbox::due(conn, Utc::now().naive_utc(), BATCH)? {
         // Renewed before each email: a sender that stalled past its lease stops here.
-        if !super::hold_lease(conn, holder, Utc::now().naive_utc())? {
+        let now = Utc::now().naive_utc();
+        if !super::hold_lease(conn, holder, now)? {
             break;
+        }
+        if !email_outbox::claim(conn, email.id, now, now + Duration::seconds(CLAIM_SECONDS))? {
+            continue;
         }
         let name = format!(
             "{}-{}-{}",

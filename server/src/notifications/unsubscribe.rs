@@ -1,9 +1,9 @@
 //! Unsubscribing without signing in, from the signed link every notification email carries:
-//! `GET /unsubscribe?token=…` (the link in the email, one click), `POST /unsubscribe?token=…`
-//! (RFC 8058 one-click from the mail client, body `List-Unsubscribe=One-Click`), and
-//! `POST /unsubscribe/undo` (the page's undo button, with the previous choice). The token
-//! names the customer and expires; a changed or expired one is refused with a page that says
-//! so.
+//! `GET /unsubscribe?token=…` (the link in the email, one click, as the customer was promised),
+//! `POST /unsubscribe?token=…` (RFC 8058 one-click from the mail client, body
+//! `List-Unsubscribe=One-Click`), and `POST /unsubscribe/undo` (the page's undo button, whose
+//! own short-lived token restores exactly the previous choice). A changed or expired token is
+//! refused with a page that says so.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -13,8 +13,9 @@ use chrono::Utc;
 use app::i18n::Lang;
 
 use super::preferences::{store, Choice};
-use crate::db::{customer, lookup, notification};
-use crate::domain::notification::{NotificationMode, TokenRefusal, UnsubscribeToken};
+use super::token::{TokenRefusal, UndoToken, UnsubscribeToken, UNDO_MINUTES};
+use crate::db::{customer, notification};
+use crate::domain::notification::NotificationMode;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::forms::Form;
@@ -33,12 +34,9 @@ struct UnsubscribePage<'a> {
     settings_label: &'a str,
 }
 
-/// The choice before unsubscribing, for the undo button.
+/// The undo button's signed token.
 struct Undo {
     token: String,
-    mode: &'static str,
-    always: Vec<String>,
-    quiet_weeks: bool,
 }
 
 /// What happened, for the page.
@@ -112,10 +110,14 @@ async fn unsubscribe(state: &AppState, raw_token: String) -> Result<Outcome, App
             tracing::info!("a customer unsubscribed from notifications by link");
             let already_off = before.mode == NotificationMode::Off && before.always.is_empty();
             let undo = (!already_off).then(|| Undo {
-                token: raw_token.trim().to_owned(),
-                mode: before.mode.code(),
-                always: before.always,
-                quiet_weeks: before.quiet_weeks,
+                token: UndoToken {
+                    customer: token.customer,
+                    mode: before.mode,
+                    always: before.always,
+                    quiet_weeks: before.quiet_weeks,
+                    expires_at: now + chrono::Duration::minutes(UNDO_MINUTES),
+                }
+                .encode(&keys),
             });
             Ok(Outcome::Unsubscribed(
                 Lang::parse(&row.lang).unwrap_or(Lang::De),
@@ -145,8 +147,8 @@ pub async fn one_click(
     by_link(request, state).await
 }
 
-/// `POST /unsubscribe/undo`: the previous choice again (fields as on the settings form, plus
-/// `token`).
+/// `POST /unsubscribe/undo`: the choice before unsubscribing again (field `token`, the undo
+/// token the page carries).
 pub async fn undo(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -157,23 +159,20 @@ pub async fn undo(
         .db
         .write(move |conn| {
             let now = Utc::now().naive_utc();
-            let token =
-                match UnsubscribeToken::parse(form.get("token").unwrap_or_default(), &keys, now) {
-                    Ok(token) => token,
-                    Err(refusal) => return Ok(Outcome::Refused(refusal)),
-                };
-            let Some(row) = customer::find(conn, token.customer)? else {
+            let raw = form.get("token").unwrap_or_default();
+            let undo = match UndoToken::parse(raw, &keys, now) {
+                Ok(undo) => undo,
+                Err(refusal) => return Ok(Outcome::Refused(refusal)),
+            };
+            let Some(row) = customer::find(conn, undo.customer)? else {
                 return Ok(Outcome::Refused(TokenRefusal::Invalid));
             };
-            let known: Vec<String> = lookup::load_all(conn)?
-                .categories
-                .into_iter()
-                .map(|c| c.code)
-                .collect();
-            let Ok(choice) = Choice::parse(&form, &known) else {
-                return Ok(Outcome::Refused(TokenRefusal::Invalid));
+            let choice = Choice {
+                mode: undo.mode,
+                always: undo.always,
+                quiet_weeks: undo.quiet_weeks,
             };
-            store(conn, token.customer, &choice)?;
+            store(conn, undo.customer, &choice)?;
             Ok(Outcome::Restored(
                 Lang::parse(&row.lang).unwrap_or(Lang::De),
             ))

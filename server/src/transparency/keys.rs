@@ -20,6 +20,9 @@ pub struct LogKeys {
     verifier_key: String,
     /// HMAC-SHA256 keyed with the customer-reference key, cloned for each use.
     customer_mac: Hmac<Sha256>,
+    /// HMAC-SHA256 keyed with a key derived from the customer-reference key for links, so no
+    /// value the public log shows can ever be a valid link signature.
+    link_mac: Hmac<Sha256>,
     origin: String,
 }
 
@@ -91,11 +94,17 @@ impl LogKeys {
             }
             Err(e) => return Err(fail(&customer_path, format!("cannot read ({e})"))),
         };
+        let customer_mac = Hmac::<Sha256>::new_from_slice(&customer_key)
+            .map_err(|e| fail(&customer_path, format!("cannot be used ({e})")))?;
+        let mut derive = customer_mac.clone();
+        derive.update(b"einblick-link-key");
+        let link_mac = Hmac::<Sha256>::new_from_slice(&derive.finalize().into_bytes())
+            .map_err(|e| fail(&customer_path, format!("cannot be used ({e})")))?;
         Ok(LogKeys {
             signer,
             verifier_key,
-            customer_mac: Hmac::<Sha256>::new_from_slice(&customer_key)
-                .map_err(|e| fail(&customer_path, format!("cannot be used ({e})")))?,
+            customer_mac,
+            link_mac,
             origin: origin.to_owned(),
         })
     }
@@ -147,8 +156,7 @@ impl LogKeys {
     }
 
     fn link_mac(&self, purpose: &str, message: &str) -> Hmac<Sha256> {
-        let mut mac = self.customer_mac.clone();
-        mac.update(b"einblick-link\0");
+        let mut mac = self.link_mac.clone();
         mac.update(purpose.as_bytes());
         mac.update(b"\0");
         mac.update(message.as_bytes());
