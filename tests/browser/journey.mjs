@@ -313,6 +313,25 @@ async function reportPages(browser, javaScript) {
     if (javaScript) await accessible(page, 'report HTML');
     await context.close();
   });
+  await check(`${label}: a customer chooses her notifications and they apply at once`, async () => {
+    const context = await browser.newContext({ javaScriptEnabled: javaScript, locale: 'de-DE', extraHTTPHeaders: { 'Accept-Language': 'de-DE,de;q=0.9' } });
+    const page = await context.newPage();
+    // One customer per run: each starts from the quiet default.
+    await signIn(page, javaScript ? 'ben@example.com' : 'lena@example.com');
+    await page.click('nav.main-nav a[href="/settings/notifications"]');
+    await page.waitForURL(/\/settings\/notifications$/);
+    if (javaScript) await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    assert(await page.isChecked('#mode-weekly_digest'), 'the quiet default is chosen');
+    await page.check(javaScript ? '#mode-unexplained_only' : '#mode-every_access');
+    await page.check('#always-payment_methods');
+    await Promise.all([page.waitForURL(/notice=saved/), page.click('.settings-form button[type=submit]')]);
+    assert((await page.locator('.notice').textContent()).includes('gespeichert'), 'the saved notice');
+    assert(await page.isChecked(javaScript ? '#mode-unexplained_only' : '#mode-every_access'), 'the choice is kept');
+    assert(await page.isChecked('#always-payment_methods'), 'the exception is kept');
+    assert((await page.locator('.settings-form').textContent()).includes('Zuletzt geändert'), 'when it changed');
+    if (javaScript) await accessible(page, 'notification settings');
+    await context.close();
+  });
   if (!javaScript) return;
   await check('regulator: opens a case, sees its log and the statistics with charts', async () => {
     const context = await browser.newContext({ locale: 'en-GB', extraHTTPHeaders: { 'Accept-Language': 'en-GB,en;q=0.9' } });
@@ -377,6 +396,10 @@ async function mobile(browser) {
     let overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 1, `report form is ${overflow}px wider than the screen`);
     await page.screenshot({ path: join(artifacts, 'report-form-mobile.png'), fullPage: true });
+    await page.goto(`${base}/settings/notifications`);
+    overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `notification settings are ${overflow}px wider than the screen`);
+    await page.screenshot({ path: join(artifacts, 'notifications-mobile.png'), fullPage: true });
     await staffSignIn(page, 'lead@einblick.example');
     await page.goto(`${base}/staff/statistics`);
     await page.waitForSelector('#chart-role');

@@ -239,19 +239,6 @@ fn send(app: &TestApp, token: &str, event: &Value) -> Value {
     response.json()
 }
 
-/// Sends `events` as one batch; none may be refused.
-fn send_batch(app: &TestApp, token: &str, events: &[Value]) {
-    let response = app.client().post_raw(
-        "/api/v1/feed/events",
-        "application/cloudevents-batch+json",
-        Value::Array(events.to_vec()).to_string().as_bytes(),
-        &[("Authorization", &format!("Bearer {token}"))],
-    );
-    assert_eq!(response.status, 200, "{}", response.body);
-    let report: Value = response.json();
-    assert_eq!(report["rejected"], 0, "{report}");
-}
-
 fn state_of(app: &TestApp, event_id: &str) -> Option<String> {
     use einblick::db::schema::access_events;
     app.with_connection(|conn| {

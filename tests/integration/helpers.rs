@@ -698,3 +698,17 @@ pub fn metric(app: &TestApp, name: &str) -> f64 {
         .parse()
         .unwrap()
 }
+
+/// Sends `events` to the feed as one batch with `token`; none may be refused.
+pub fn send_batch(app: &TestApp, token: &str, events: &[serde_json::Value]) {
+    let response = app.client().post_raw(
+        "/api/v1/feed/events",
+        "application/cloudevents-batch+json",
+        serde_json::Value::Array(events.to_vec())
+            .to_string()
+            .as_bytes(),
+        &[("Authorization", &format!("Bearer {token}"))],
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.json()["rejected"], 0, "{}", response.body);
+}

@@ -199,17 +199,6 @@ fn feed(app: &TestApp) -> String {
     .1
 }
 
-fn send_batch(app: &TestApp, token: &str, events: &[Value]) {
-    let response = app.client().post_raw(
-        "/api/v1/feed/events",
-        "application/cloudevents-batch+json",
-        Value::Array(events.to_vec()).to_string().as_bytes(),
-        &[("Authorization", &format!("Bearer {token}"))],
-    );
-    assert_eq!(response.status, 200, "{}", response.body);
-    assert_eq!(response.json()["rejected"], 0, "{}", response.body);
-}
-
 /// An access to `customer_ref`'s `category` a minute ago (or at `time`).
 fn access(id: &str, customer_ref: &str, category: &str, time: Option<&str>) -> Value {
     let time = time.map_or_else(

@@ -122,6 +122,9 @@ pub fn SiteHeader(
             </nav>
         </header>
     }
+    // Erased: the header sits in every page's view type, and without this the deepest pages'
+    // types exceed the compiler's query depth in release builds.
+    .into_any()
 }
 
 #[component]
