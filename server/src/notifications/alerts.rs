@@ -28,6 +28,8 @@ pub const GATHER_SECONDS: i64 = 5;
 const PER_EMAIL: i64 = 1000;
 /// Accesses an alert lists one by one.
 pub const LISTED: usize = 100;
+/// Customers whose alerts are queued in one commit.
+const CUSTOMERS_PER_COMMIT: usize = 50;
 /// Customers read at a time.
 const CUSTOMERS_PER_PAGE: i64 = 500;
 
@@ -53,14 +55,22 @@ pub fn queue_due(
         let Some(last) = waiting.last().copied() else {
             return Ok(queued);
         };
-        for customer in waiting {
-            // One customer's failure is logged and retried next round; the rest go on.
-            match crate::db::write_transaction(conn, |conn| {
-                queue_for(conn, settings, keys, customer, now)
-            }) {
-                Ok(count) => queued += count,
-                Err(e) => tracing::error!(error = %e, "an alert could not be composed"),
-            }
+        // A few customers per commit (SQLite has one writer, the feed's and the judge's too);
+        // each in its own savepoint, so one customer's failure is logged and retried next round
+        // while the rest go on.
+        for group in waiting.chunks(CUSTOMERS_PER_COMMIT) {
+            queued += crate::db::write_transaction(conn, |conn| {
+                let mut queued = 0;
+                for &customer in group {
+                    match crate::db::write_transaction(conn, |conn| {
+                        queue_for(conn, settings, keys, customer, now)
+                    }) {
+                        Ok(count) => queued += count,
+                        Err(e) => tracing::error!(error = %e, "an alert could not be composed"),
+                    }
+                }
+                Ok(queued)
+            })?;
         }
         after = last;
     }

@@ -106,7 +106,8 @@ pub fn round(
     holder: &str,
     now: NaiveDateTime,
 ) -> Result<Round, AppError> {
-    if !hold_lease(conn, holder, now)? {
+    // Every write goes through write_transaction: on SQLite that is the process's one writer.
+    if !crate::db::write_transaction(conn, |conn| hold_lease(conn, holder, now))? {
         return Ok(Round::default());
     }
     // Composing that fails (for one customer or all) never keeps what is queued from going out.
@@ -118,7 +119,6 @@ pub fn round(
         tracing::error!(error = %e, "digests could not be composed");
         0
     });
-    hold_lease(conn, holder, Utc::now().naive_utc())?;
     let (sent, failed) = sender::send_due(conn, settings, holder)?;
     Ok(Round {
         held_lease: true,

@@ -37,13 +37,20 @@ pub fn send_due(
 ) -> Result<(usize, usize), AppError> {
     let (mut sent, mut failed) = (0, 0);
     for email in email_outbox::due(conn, Utc::now().naive_utc(), BATCH)? {
-        // Renewed before each email: a sender that stalled past its lease stops here.
+        // The lease is renewed with each claim, in one short write: a sender that stalled past
+        // its lease stops here.
         let now = Utc::now().naive_utc();
-        if !super::hold_lease(conn, holder, now)? {
-            break;
-        }
-        if !email_outbox::claim(conn, email.id, now, now + Duration::seconds(CLAIM_SECONDS))? {
-            continue;
+        let claimed = crate::db::write_transaction(conn, |conn| {
+            if !super::hold_lease(conn, holder, now)? {
+                return Ok(None);
+            }
+            let until = now + Duration::seconds(CLAIM_SECONDS);
+            Ok(Some(email_outbox::claim(conn, email.id, now, until)?))
+        })?;
+        match claimed {
+            None => break,
+            Some(false) => continue,
+            Some(true) => {}
         }
         let name = format!(
             "{}-{}-{}",
@@ -57,7 +64,9 @@ pub fn send_due(
         let domain = email.recipient.rsplit('@').next().unwrap_or("");
         match delivered {
             Ok(()) => {
-                email_outbox::mark_sent(conn, email.id, now)?;
+                crate::db::write_transaction(conn, |conn| {
+                    Ok(email_outbox::mark_sent(conn, email.id, now)?)
+                })?;
                 sent += 1;
                 tracing::info!(
                     kind = email.kind,
@@ -69,7 +78,11 @@ pub fn send_due(
                 let attempt = email.attempts + 1;
                 let retry_at = (attempt < MAX_ATTEMPTS)
                     .then(|| now + pause_after(settings.email_retry_seconds, attempt));
-                email_outbox::mark_failed_attempt(conn, email.id, &error, retry_at, now)?;
+                crate::db::write_transaction(conn, |conn| {
+                    Ok(email_outbox::mark_failed_attempt(
+                        conn, email.id, &error, retry_at, now,
+                    )?)
+                })?;
                 failed += 1;
                 tracing::warn!(
                     kind = email.kind,
