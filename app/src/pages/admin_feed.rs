@@ -127,6 +127,7 @@ fn Feed(feed: FeedAdmin) -> impl IntoView {
                     view! { <p class="empty-state">{texts.emails_empty}</p> }.into_any()
                 } else {
                     view! {
+                        <div class="table-scroll">
                         <table class="queue email-days">
                             <thead><tr>
                                 <th scope="col">{texts.col_day}</th>
@@ -148,6 +149,7 @@ fn Feed(feed: FeedAdmin) -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </div>
                     }.into_any()
                 }}
             </section>
