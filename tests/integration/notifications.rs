@@ -29,6 +29,8 @@ both_backends!(
     changed_or_expired_unsubscribe_links_are_refused,
     emails_wait_while_smtp_is_down_and_go_out_when_it_is_back,
     a_sender_killed_mid_batch_loses_no_email,
+    sent_emails_are_emptied_after_thirty_days,
+    an_address_the_server_refuses_is_given_up_at_once,
 );
 
 const CRM: &str = "/crm/support-console";
@@ -50,6 +52,17 @@ class Keep:
         return "250 OK"
 controller = Controller(Keep(), hostname="127.0.0.1", port=port)
 controller.start()
+time.sleep(3600)
+"#;
+
+/// An aiosmtpd server that refuses every recipient for good (550).
+const REFUSING_SMTP: &str = r#"
+import sys, time
+from aiosmtpd.controller import Controller
+class Refuse:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "550 5.1.1 Recipient address rejected"
+Controller(Refuse(), hostname="127.0.0.1", port=int(sys.argv[1])).start()
 time.sleep(3600)
 "#;
 
@@ -701,4 +714,106 @@ fn a_sender_killed_mid_batch_loses_no_email(backend: Backend) {
         ids.len() <= count + 1,
         "at most the email in flight is sent twice: {ids:?}"
     );
+}
+
+fn sent_emails_are_emptied_after_thirty_days(backend: Backend) {
+    use einblick::db::email_outbox::{self as outbox, NewOutboxEmail};
+    let app = TestApp::spawn_with(backend, &[], false);
+    let now = Utc::now().naive_utc();
+    let long_ago = now - chrono::Duration::days(31);
+    let rows = app.with_connection(|conn| {
+        for (n, queued_at) in [long_ago, long_ago, now].into_iter().enumerate() {
+            outbox::queue(
+                conn,
+                &NewOutboxEmail {
+                    customer_id: None,
+                    kind: "alert".into(),
+                    dedupe_key: None,
+                    recipient: format!("old-{n}@example.org"),
+                    message: format!("Message {n}"),
+                    queued_at,
+                    next_attempt_at: queued_at,
+                },
+            )
+            .unwrap();
+        }
+        let ids: Vec<i64> = email_outbox::table
+            .order(email_outbox::id)
+            .select(email_outbox::id)
+            .load(conn)
+            .unwrap();
+        // The first was sent a month ago, the second is still waiting, the third was sent now.
+        outbox::mark_sent(conn, ids[0], long_ago).unwrap();
+        outbox::mark_sent(conn, ids[2], now).unwrap();
+        let forgotten = outbox::forget_old(
+            conn,
+            now - chrono::Duration::days(einblick::notifications::KEEP_SENT_DAYS),
+        )
+        .unwrap();
+        assert_eq!(forgotten, 1);
+        email_outbox::table
+            .order(email_outbox::id)
+            .select((email_outbox::recipient, email_outbox::message))
+            .load::<(String, String)>(conn)
+            .unwrap()
+    });
+    assert_eq!(
+        rows[0],
+        (String::new(), String::new()),
+        "sent a month ago: emptied"
+    );
+    assert_eq!(rows[1].1, "Message 1", "still waiting: kept");
+    assert_eq!(rows[2].1, "Message 2", "sent today: kept");
+}
+
+fn an_address_the_server_refuses_is_given_up_at_once(backend: Backend) {
+    let port = free_port();
+    let mut refusing = Command::new("python3")
+        .args(["-c", REFUSING_SMTP, &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 with aiosmtpd (bash .ci/setup --test installs it)");
+    eventually("the refusing server listens", 20, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let app = notifying_app(
+        backend,
+        Some(&format!("smtp://127.0.0.1:{port}")),
+        &[("EINBLICK_EMAIL_RETRY_SECONDS", "1")],
+    );
+    let token = feed(&app);
+    choose(&app, ANNA, &[("mode", "every_access")]);
+    send_batch(
+        &app,
+        &token,
+        &[access("refused-1", ANNA_REF, "purchase_history", None)],
+    );
+    let state = || {
+        app.with_connection(|conn| {
+            email_outbox::table
+                .select((
+                    email_outbox::attempts,
+                    email_outbox::failed_at.is_not_null(),
+                    email_outbox::last_error,
+                ))
+                .load::<(i32, bool, Option<String>)>(conn)
+        })
+        .unwrap()
+    };
+    eventually("the refusal is recorded", 60, || {
+        state().first().is_some_and(|(_, failed, _)| *failed)
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let rows = state();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0, 1, "not tried again");
+    let error = rows[0].2.clone().unwrap_or_default();
+    assert!(error.contains("550"), "{error}");
+    assert!(
+        !error.contains("anna@"),
+        "the address is not kept in the error: {error}"
+    );
+    let _ = refusing.kill();
+    let _ = refusing.wait();
 }

@@ -127,6 +127,24 @@ pub fn mark_failed_attempt(
     }
 }
 
+/// Empties the message and the address of every email sent, given up on or cancelled before
+/// `before`: what it said is the customer's timeline's to keep, not the outbox's. The row stays
+/// for the figures.
+pub fn forget_old(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        email_outbox::table
+            .filter(email_outbox::message.ne(""))
+            .filter(
+                email_outbox::sent_at
+                    .lt(before)
+                    .or(email_outbox::failed_at.lt(before))
+                    .or(email_outbox::cancelled_at.lt(before)),
+            ),
+    )
+    .set((email_outbox::message.eq(""), email_outbox::recipient.eq("")))
+    .execute(conn)
+}
+
 /// Cancels every notification to the customer not sent yet (they turned notifications off).
 pub fn cancel_unsent(
     conn: &mut AnyConnection,

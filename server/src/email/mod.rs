@@ -325,7 +325,12 @@ pub fn notification_message(
 }
 
 /// Why a queued message was not delivered (addresses reduced to their domain).
-pub type DeliveryError = String;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryError {
+    pub reason: String,
+    /// Trying again changes nothing (the SMTP server refused for good).
+    pub permanent: bool,
+}
 
 /// Delivers a message from the durable outbox: over SMTP when configured (an error is returned
 /// for a later retry), else as `{name}.eml` in the outbox directory, written whole or not at all
@@ -338,10 +343,19 @@ pub fn deliver_queued(
 ) -> Result<(), DeliveryError> {
     match &settings.smtp_url {
         Some(url) => {
-            smtp::send(url.expose(), &settings.mail_from, to, message).map_err(|e| e.to_string())
+            smtp::send(url.expose(), &settings.mail_from, to, message).map_err(|e| DeliveryError {
+                permanent: e.permanent,
+                reason: e.to_string(),
+            })
         }
-        None => write_to_outbox(&settings.outbox_dir, &format!("{name}.eml"), message)
-            .map_err(|e| e.to_string()),
+        None => {
+            write_to_outbox(&settings.outbox_dir, &format!("{name}.eml"), message).map_err(|e| {
+                DeliveryError {
+                    reason: e.to_string(),
+                    permanent: false,
+                }
+            })
+        }
     }
 }
 

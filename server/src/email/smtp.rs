@@ -12,12 +12,35 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// Why an email was not delivered: the transport's words, with every address reduced to its
 /// domain (see [`without_local_parts`]).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct SendError(String);
+#[error("{reason}")]
+pub struct SendError {
+    reason: String,
+    /// The server refused for good (a 5xx reply, an address that cannot be one): trying again
+    /// changes nothing.
+    pub permanent: bool,
+}
 
 impl SendError {
     fn new(what: impl std::fmt::Display) -> Self {
-        Self(without_local_parts(&what.to_string()))
+        Self {
+            reason: without_local_parts(&what.to_string()),
+            permanent: false,
+        }
+    }
+
+    fn permanent(what: impl std::fmt::Display) -> Self {
+        Self {
+            permanent: true,
+            ..Self::new(what)
+        }
+    }
+
+    fn of_transport(error: lettre::transport::smtp::Error) -> Self {
+        if error.is_permanent() {
+            Self::permanent(error)
+        } else {
+            Self::new(error)
+        }
     }
 }
 
@@ -31,14 +54,14 @@ pub fn send(url: &str, from: &str, to: &str, message: &str) -> Result<(), SendEr
         .map_err(|e| SendError::new(format!("sender address: {e}")))?;
     let to: Address = to
         .parse()
-        .map_err(|e| SendError::new(format!("recipient address: {e}")))?;
+        .map_err(|e| SendError::permanent(format!("recipient address: {e}")))?;
     let envelope = Envelope::new(Some(from), vec![to]).map_err(SendError::new)?;
     transport
         .send_raw(&envelope, message.as_bytes())
         .map(|_| ())
         // A server's reply often quotes the recipient ("550 <anna@example.com> unknown"): the
         // log keeps the domain only.
-        .map_err(SendError::new)
+        .map_err(SendError::of_transport)
 }
 
 /// `text` with the part before the `@` of every email address in it replaced by `…`.

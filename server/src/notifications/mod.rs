@@ -20,7 +20,7 @@ use std::time::Duration;
 use chrono::{NaiveDateTime, Utc};
 
 use crate::config::Settings;
-use crate::db::{lease, AnyConnection};
+use crate::db::{email_outbox, lease, AnyConnection};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::transparency::LogKeys;
@@ -41,6 +41,10 @@ pub fn routes(routes: &mut Routes) {
 pub const LEASE: &str = "notifications";
 /// How long the lease holds without renewal; a killed sender's work resumes after this.
 pub const LEASE_SECONDS: i64 = 20;
+/// Days a sent (or given up, or cancelled) email's text and address are kept.
+pub const KEEP_SENT_DAYS: i64 = 30;
+/// How often old emails are emptied.
+const FORGET_INTERVAL: Duration = Duration::from_secs(3600);
 /// How often the worker looks for work.
 const INTERVAL: Duration = Duration::from_secs(2);
 
@@ -71,7 +75,21 @@ pub async fn run(state: AppState) {
         std::process::id(),
         &crate::auth::session::new_token()[..8]
     );
+    let mut last_forgotten: Option<std::time::Instant> = None;
     loop {
+        if last_forgotten.is_none_or(|at| at.elapsed() >= FORGET_INTERVAL) {
+            last_forgotten = Some(std::time::Instant::now());
+            let forgotten = state
+                .db
+                .write(|conn| {
+                    let before = Utc::now().naive_utc() - chrono::Duration::days(KEEP_SENT_DAYS);
+                    Ok(email_outbox::forget_old(conn, before)?)
+                })
+                .await;
+            if let Err(e) = forgotten {
+                tracing::warn!(error = %e, "old notification emails could not be emptied");
+            }
+        }
         let settings = state.settings.clone();
         let keys = state.log_keys.clone();
         let holder = holder.clone();

@@ -1,7 +1,8 @@
 //! Sends what the outbox holds: over SMTP, or as `.eml` files when no SMTP server is
 //! configured. Each email is marked sent once, right after the server took it; a failure is
 //! tried again later, each time after twice the pause (from `EINBLICK_EMAIL_RETRY_SECONDS`, at
-//! most 6 hours), and given up on after [`MAX_ATTEMPTS`]. Killed between handing an email over
+//! most 6 hours), and given up on after [`MAX_ATTEMPTS`] or at once when the SMTP server refused
+//! it for good (a 5xx reply). Killed between handing an email over
 //! and marking it, the next sender hands it over again: SMTP's own at-least-once, with the same
 //! Message-ID.
 
@@ -76,11 +77,15 @@ pub fn send_due(
             }
             Err(error) => {
                 let attempt = email.attempts + 1;
-                let retry_at = (attempt < MAX_ATTEMPTS)
+                let retry_at = (attempt < MAX_ATTEMPTS && !error.permanent)
                     .then(|| now + pause_after(settings.email_retry_seconds, attempt));
                 crate::db::write_transaction(conn, |conn| {
                     Ok(email_outbox::mark_failed_attempt(
-                        conn, email.id, &error, retry_at, now,
+                        conn,
+                        email.id,
+                        &error.reason,
+                        retry_at,
+                        now,
                     )?)
                 })?;
                 failed += 1;
@@ -88,8 +93,9 @@ pub fn send_due(
                     kind = email.kind,
                     recipient_domain = domain,
                     attempt,
-                    error = %error,
-                    "notification not sent; it is tried again later"
+                    error = %error.reason,
+                    permanent = error.permanent,
+                    "notification not sent"
                 );
             }
         }
