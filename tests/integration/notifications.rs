@@ -612,8 +612,9 @@ fn changed_or_expired_unsubscribe_links_are_refused(backend: Backend) {
     assert_eq!(mode_of(&app, ANNA), "every_access");
 }
 
-fn emails_wait_while_smtp_is_down_and_go_out_when_it_is_back(backend: Backend) {
-    let port = free_port();
+/// A server sending over SMTP at `port`, retrying after a second, with Anna on `every_access`
+/// and one access to her data sent as `event_id`.
+fn anna_alerted_over(backend: Backend, port: u16, event_id: &str) -> TestApp {
     let app = notifying_app(
         backend,
         Some(&format!("smtp://127.0.0.1:{port}")),
@@ -624,8 +625,14 @@ fn emails_wait_while_smtp_is_down_and_go_out_when_it_is_back(backend: Backend) {
     send_batch(
         &app,
         &token,
-        &[access("down-1", ANNA_REF, "purchase_history", None)],
+        &[access(event_id, ANNA_REF, "purchase_history", None)],
     );
+    app
+}
+
+fn emails_wait_while_smtp_is_down_and_go_out_when_it_is_back(backend: Backend) {
+    let port = free_port();
+    let app = anna_alerted_over(backend, port, "down-1");
     let attempts = || {
         app.with_connection(|conn| {
             email_outbox::table
@@ -777,18 +784,7 @@ fn an_address_the_server_refuses_is_given_up_at_once(backend: Backend) {
     eventually("the refusing server listens", 20, || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
-    let app = notifying_app(
-        backend,
-        Some(&format!("smtp://127.0.0.1:{port}")),
-        &[("EINBLICK_EMAIL_RETRY_SECONDS", "1")],
-    );
-    let token = feed(&app);
-    choose(&app, ANNA, &[("mode", "every_access")]);
-    send_batch(
-        &app,
-        &token,
-        &[access("refused-1", ANNA_REF, "purchase_history", None)],
-    );
+    let app = anna_alerted_over(backend, port, "refused-1");
     let state = || {
         app.with_connection(|conn| {
             email_outbox::table
