@@ -39,11 +39,7 @@ pub fn preferences_of(conn: &mut AnyConnection, customer: CustomerId) -> QueryRe
         .select(PreferenceRow::as_select())
         .first(conn)
         .optional()?;
-    let always = notification_categories::table
-        .filter(notification_categories::customer_id.eq(customer.0))
-        .order(notification_categories::category_code)
-        .select(notification_categories::category_code)
-        .load(conn)?;
+    let always = always_of(conn, customer)?;
     Ok(match row {
         Some(row) => Preferences {
             mode: NotificationMode::from_stored(&row.mode),
@@ -58,6 +54,15 @@ pub fn preferences_of(conn: &mut AnyConnection, customer: CustomerId) -> QueryRe
             changed_at: None,
         },
     })
+}
+
+/// The data categories the customer is always alerted of.
+pub fn always_of(conn: &mut AnyConnection, customer: CustomerId) -> QueryResult<Vec<String>> {
+    notification_categories::table
+        .filter(notification_categories::customer_id.eq(customer.0))
+        .order(notification_categories::category_code)
+        .select(notification_categories::category_code)
+        .load(conn)
 }
 
 /// Stores the customer's choice, replacing the previous one, dated `now`. The alert window

@@ -116,9 +116,10 @@ fn queue_for(
         notification::forget_all_waiting(conn, customer)?;
         return Ok(0);
     };
-    let preferences = notification::preferences_of(conn, customer)?;
-    let always: HashSet<&str> = preferences.always.iter().map(String::as_str).collect();
-    let mode: NotificationMode = preferences.mode;
+    // The locked row is the choice; only the exceptions are read beside it.
+    let exceptions = notification::always_of(conn, customer)?;
+    let always: HashSet<&str> = exceptions.iter().map(String::as_str).collect();
+    let mode = NotificationMode::from_stored(&choice.mode);
 
     let ids = notification::waiting_for(conn, customer, PER_EMAIL)?;
     let events = access_event::find_many(conn, &ids)?;
