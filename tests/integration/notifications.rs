@@ -413,18 +413,37 @@ fn each_preference_decides_what_is_told(backend: Backend) {
     choose(&app, LENA, &[("mode", "off")]);
     let ben_ref = "C-100043";
     let lena_ref = "C-100099";
-    // Ben's ticket explains one look; the other names no ticket and has none.
+    // Ben's ticket explains one look; the other names no ticket and has none. The explained
+    // look is in the employee's shift (the latest 09:00 UTC past), whenever the test runs: at
+    // night it would be flagged as outside the shift.
+    let today_nine = Utc::now()
+        .date_naive()
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_utc();
+    let in_shift = if today_nine < Utc::now() - chrono::Duration::minutes(5) {
+        today_nine
+    } else {
+        today_nine - chrono::Duration::days(1)
+    };
+    let opened = (in_shift - chrono::Duration::hours(2)).to_rfc3339();
     let ticket = json!({
         "specversion": "1.0", "id": "ctx-ben", "source": RECORDS, "type": "einblick.context.v1",
-        "time": (Utc::now() - chrono::Duration::hours(2)).to_rfc3339(),
+        "time": opened,
         "data": {
             "customer_ref": ben_ref, "kind": "support_ticket", "reference": "T-4242",
-            "opened_at": (Utc::now() - chrono::Duration::hours(2)).to_rfc3339(),
+            "opened_at": opened,
             "assigned_team": "Support Berlin"
         }
     });
     send_batch(&app, &token, &[ticket]);
-    let mut explained = access("ben-explained", ben_ref, "purchase_history", None);
+    let in_shift = in_shift.to_rfc3339();
+    let mut explained = access(
+        "ben-explained",
+        ben_ref,
+        "purchase_history",
+        Some(&in_shift),
+    );
     explained["data"]["ticket_ref"] = json!("T-4242");
     send_batch(
         &app,
