@@ -202,6 +202,9 @@ pub struct Texts {
     /// The link to an entry's proof bundle, and what it proves.
     pub verify_entry: &'static str,
     pub verify_entry_hint: &'static str,
+    /// The link to the whole timeline's proof bundle, and what it proves.
+    pub verify_timeline: &'static str,
+    pub verify_timeline_hint: &'static str,
     pub no_reason_given: &'static str,
     pub unknown_role: &'static str,
     pub unknown_category: &'static str,
@@ -328,6 +331,8 @@ pub static DE: Texts = Texts {
     role_more: "Was macht diese Rolle?",
     verify_entry: "Nachweis herunterladen",
     verify_entry_hint: "Ein Nachweis, den jede und jeder prüfen kann: Dieser Eintrag steht unverändert im signierten, nur fortschreibbaren Zugriffsprotokoll.",
+    verify_timeline: "Nachweis der ganzen Historie herunterladen",
+    verify_timeline_hint: "Ein Nachweis, dass Ihre Zugriffshistorie vollständig ist: Jeder Eintrag nennt den vorherigen, so fällt ein fehlender auf.",
     no_reason_given: "Kein Grund angegeben",
     unknown_role: "Rolle ohne Beschreibung ({code})",
     unknown_category: "Sonstige Daten ({code})",
@@ -412,6 +417,8 @@ pub static EN: Texts = Texts {
     role_more: "What does this role do?",
     verify_entry: "Download proof",
     verify_entry_hint: "A proof anyone can check: this entry is in the signed, append-only access log, unchanged.",
+    verify_timeline: "Download proof of the whole history",
+    verify_timeline_hint: "A proof that your access history is complete: each entry names the one before it, so a missing one shows.",
     no_reason_given: "No reason given",
     unknown_role: "Role without description ({code})",
     unknown_category: "Other data ({code})",

@@ -28,7 +28,7 @@ fn main() {
 
     let (db, _cleanup) = common::scratch_database(&backend, "flood");
     let location = db.location().clone();
-    demo::seed(&db, None).expect("demo data");
+    demo::seed(&db, &bench_events::server_keys()).expect("demo data");
     let server = bench_events::start_server(db, location);
     let base = format!("http://{}", server.addr);
     let cookie = sign_in(&base);

@@ -28,7 +28,7 @@ fn main() {
 
     let (db, _cleanup) = common::scratch_database(&backend, "reports");
     let location = db.location().clone();
-    demo::seed(&db, None).expect("demo data");
+    demo::seed(&db, &bench_events::server_keys()).expect("demo data");
     let started = Instant::now();
     let already = access_event::count(&mut db.get().unwrap()).unwrap() as usize;
     bench_events::load_events(

@@ -30,7 +30,7 @@ fn main() {
 
     let (db, _cleanup) = common::scratch_database(&backend, "timeline");
     let location = db.location().clone();
-    demo::seed(&db, None).expect("demo data");
+    demo::seed(&db, &bench_events::server_keys()).expect("demo data");
 
     let started = Instant::now();
     let already = db

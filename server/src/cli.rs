@@ -1,6 +1,6 @@
 //! The `einblick` command line: `serve`, `migrate`, `seed-demo`, `import`, `token`,
-//! `service-token`, `staff`, `customers`, `directory`, `detect`, `verify`, `audit`,
-//! `checkpoint`.
+//! `service-token`, `staff`, `customers`, `directory`, `detect`, `verify`, `verify-timeline`,
+//! `audit`, `checkpoint`.
 
 use std::path::PathBuf;
 
@@ -102,6 +102,19 @@ pub enum Command {
         #[arg(long)]
         key: String,
     },
+    /// Check a whole-timeline bundle (downloaded at /timeline/proof) offline: that the chain of
+    /// the customer's entries is unbroken from the first to the newest, and that the newest is
+    /// in a signed checkpoint. Needs no database. Exit status 1 if it fails.
+    VerifyTimeline {
+        /// The timeline bundle (JSON).
+        bundle: PathBuf,
+        /// The log's public key (`origin+keyid+base64`), or a file holding it.
+        #[arg(long)]
+        key: String,
+        /// A timeline bundle downloaded before: every entry of it must still be in this one.
+        #[arg(long, value_name = "BUNDLE")]
+        earlier: Option<PathBuf>,
+    },
     /// Recompute the verifiable log from the database and report any access event that was
     /// changed or removed after it was logged, and any checkpoint that no longer holds.
     /// Exit status 1 if anything is found.
@@ -190,6 +203,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(Command::Verify { bundle, key }) = &cli.command {
         return verify_bundle(bundle, key);
     }
+    if let Some(Command::VerifyTimeline {
+        bundle,
+        key,
+        earlier,
+    }) = &cli.command
+    {
+        return verify_timeline(bundle, key, earlier.as_deref());
+    }
     let settings = Settings::load(cli.config.as_deref())?;
     init_logging(&settings.log_filter);
     let db = Database::connect(settings.database.clone(), settings.db_pool_size)?;
@@ -266,7 +287,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             db.migrate()?;
             detect(&db, &from, &to, rule.as_deref())?;
         }
-        Command::Verify { .. } => unreachable!("handled before settings are loaded"),
+        Command::Verify { .. } | Command::VerifyTimeline { .. } => {
+            unreachable!("handled before settings are loaded")
+        }
         Command::Audit => {
             db.migrate()?;
             let keys = log_keys(&settings)?;
@@ -341,7 +364,7 @@ fn refuse_demo_accounts(db: &Database) -> Result<(), CliError> {
 #[cfg(feature = "demo")]
 fn seed_demo(db: &Database, settings: &Settings) -> Result<(), CliError> {
     let keys = log_keys(settings)?;
-    report_seed(demo::seed(db, Some(&keys))?);
+    report_seed(demo::seed(db, &keys)?);
     Ok(())
 }
 
@@ -635,19 +658,75 @@ fn log_keys(settings: &Settings) -> Result<crate::transparency::LogKeys, CliErro
     .map_err(|e| CliError::refused(e.to_string()))
 }
 
-fn verify_bundle(bundle: &std::path::Path, key: &str) -> Result<(), CliError> {
-    let bytes = std::fs::read(bundle).map_err(|e| {
-        CliError::refused(format!("cannot read the bundle {}: {e}", bundle.display()))
-    })?;
-    // `--key` is a file holding the key if such a file exists, else the key itself.
-    let key = match std::fs::read_to_string(key) {
+fn read_bundle(bundle: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(bundle)
+        .map_err(|e| CliError::refused(format!("cannot read the bundle {}: {e}", bundle.display())))
+}
+
+/// `--key` is a file holding the key if such a file exists, else the key itself.
+fn key_argument(key: &str) -> String {
+    match std::fs::read_to_string(key) {
         Ok(text) => text,
         Err(_) => key.to_owned(),
-    };
+    }
+}
+
+fn verify_timeline(
+    bundle: &std::path::Path,
+    key: &str,
+    earlier: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    use crate::transparency::timeline_bundle::{compare_with_earlier, describe, verify_timeline};
+    let key = key_argument(key);
+    let verified = verify_timeline(&read_bundle(bundle)?, &key)?;
+    if let Some(earlier) = earlier {
+        let before = verify_timeline(&read_bundle(earlier)?, &key)?;
+        compare_with_earlier(&before, &verified)?;
+    }
+    let held_back = verified
+        .entries
+        .iter()
+        .filter(|entry| entry.access.is_null())
+        .count();
+    println!(
+        "VERIFIED: the customer's timeline of {} chained entries is complete from their first \
+         entry up to the newest in this bundle (leaf {}), which is in the log {}, whose \
+         checkpoint of {} entries (root {}) is signed by the key.",
+        verified.entries.len(),
+        verified
+            .entries
+            .last()
+            .map_or_else(|| "-".to_owned(), |entry| entry.leaf_index.to_string()),
+        verified.origin,
+        verified.tree_size,
+        verified.root
+    );
+    if held_back > 0 {
+        println!("  {held_back} of them held back from the timeline for now:");
+        for entry in verified.entries.iter().filter(|e| e.access.is_null()) {
+            println!("    leaf {}: {}", entry.leaf_index, describe(entry));
+        }
+    }
+    if verified.unchained > 0 {
+        println!(
+            "  plus {} entries logged before chaining (format v1): each is in the log, but their \
+             completeness cannot be shown and their text is withheld (it names the employee)",
+            verified.unchained
+        );
+    }
+    if earlier.is_some() {
+        println!("  every entry of the earlier bundle is still there, unchanged");
+    }
+    Ok(())
+}
+
+fn verify_bundle(bundle: &std::path::Path, key: &str) -> Result<(), CliError> {
+    let bytes = read_bundle(bundle)?;
+    let key = key_argument(key);
     let verified = crate::transparency::bundle::verify(&bytes, &key)?;
     let field = |path: &[&str]| {
         path.iter()
-            .try_fold(&verified.leaf, |value, key| value.get(key))
+            .try_fold(&verified.access, |value, key| value.get(key))
             .and_then(|value| value.as_str())
             .unwrap_or("-")
             .to_owned()
@@ -656,6 +735,16 @@ fn verify_bundle(bundle: &std::path::Path, key: &str) -> Result<(), CliError> {
         "VERIFIED: this access is entry {} of the log {}, whose checkpoint of {} entries (root {}) is signed by the key.",
         verified.leaf_index, verified.origin, verified.tree_size, verified.root
     );
+    if verified.access.is_null() {
+        println!(
+            "  The entry was logged in format v1, which names the employee: the bundle holds its \
+             hash only, so its place in the log is proven but its text is not shown."
+        );
+        return Ok(());
+    }
+    if let Some(entry) = verified.leaf["customer_entry"].as_i64() {
+        println!("  entry {entry} of this customer's chained timeline");
+    }
     println!("  when:      {}", field(&["time"]));
     println!("  role:      {}", field(&["data", "actor", "role"]));
     println!(
@@ -688,6 +777,8 @@ pub enum CliError {
     App(#[from] AppError),
     #[error("NOT VERIFIED: {0}")]
     NotVerified(#[from] crate::transparency::bundle::VerifyError),
+    #[error("NOT VERIFIED: {0}")]
+    TimelineNotVerified(#[from] crate::transparency::timeline_bundle::TimelineError),
     #[error("{0}")]
     Refused(String),
 }

@@ -464,7 +464,7 @@ fn an_older_demo_database_gets_the_demo_staff_and_cases(backend: Backend) {
     })
     .unwrap();
     assert_eq!(
-        einblick::seed::demo::seed(&app.db, None).unwrap(),
+        einblick::seed::demo::seed(&app.db, &app.keys).unwrap(),
         einblick::seed::demo::SeedOutcome::AlreadyPresent
     );
     let counts: (i64, i64) = app.with_connection(|conn| {

@@ -155,6 +155,8 @@ pub struct TestApp {
     pub outbox: std::path::PathBuf,
     /// Where the server keeps the verifiable log's keys.
     pub log_key_dir: std::path::PathBuf,
+    /// The server's log keys: what a test needs to write events as the server would.
+    pub keys: std::sync::Arc<einblick::transparency::LogKeys>,
     _server: BackgroundServer,
     _database: FreshDatabase,
     _outbox: tempfile_dir::TempDir,
@@ -222,15 +224,17 @@ impl TestApp {
                 &settings.transparency.origin,
             )
             .expect("log keys");
-            demo::seed(&db, Some(&keys)).expect("seed demo data");
+            demo::seed(&db, &keys).expect("seed demo data");
         }
         let state = AppState::new(db.clone(), settings).expect("log keys");
+        let keys = state.log_keys.clone();
         let server = BackgroundServer::start(state).expect("server starts");
         TestApp {
             base_url: format!("http://{}", server.addr),
             db,
             outbox: outbox.0.clone(),
             log_key_dir: log_keys.0.clone(),
+            keys,
             _server: server,
             _database: database,
             _outbox: outbox,
@@ -583,7 +587,8 @@ pub fn insert_event(
         visible_from,
     };
     event.compute_content_hash();
-    app.with_connection(|conn| einblick::db::access_event::insert_new(conn, &[event]))
+    let hasher = einblick::transparency::leaf::chain_hasher(&app.keys);
+    app.with_connection(|conn| einblick::db::access_event::insert_new(conn, &[event], &hasher))
         .expect("insert event");
 }
 

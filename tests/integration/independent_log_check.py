@@ -34,6 +34,14 @@ checkpoint = Checkpoint.from_text(bundle["checkpoint"])
 checkpoint.verify(vkey)
 leaf = bundle["leaf"].encode()
 assert rfc8785.dumps(json.loads(leaf)) == leaf, "leaf is not RFC 8785 canonical JSON"
+leaf_value = json.loads(leaf)
+if leaf_value["format"] == "einblick.access-leaf.v2":
+    # A v2 leaf commits to the access document by its SHA-256; the document is canonical too.
+    access = bundle["access"].encode()
+    assert rfc8785.dumps(json.loads(access)) == access, "access is not RFC 8785 canonical JSON"
+    assert leaf_value["access"] == "sha256:" + hashlib.sha256(access).hexdigest(), "access differs"
+    assert "employee_id" not in json.loads(access)["data"]["actor"], "the employee is named"
+    print("access document matches its leaf")
 leaf_hash = hashlib.sha256(b"\x00" + leaf).digest()
 path = [base64.b64decode(h) for h in bundle["inclusion_proof"]]
 InclusionProof(bundle["leaf_index"], checkpoint.size, path).check(leaf_hash, checkpoint.root_hash)

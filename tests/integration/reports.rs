@@ -69,7 +69,8 @@ fn seed_january(app: &TestApp) {
         embargoed,
         event(BEN_REF, "r-ben", "2021-01-10 09:00:00", Some("Ben only")),
     ];
-    app.with_connection(|conn| access_event::insert_new(conn, &events))
+    let hasher = einblick::transparency::leaf::chain_hasher(&app.keys);
+    app.with_connection(|conn| access_event::insert_new(conn, &events, &hasher))
         .expect("insert events");
 }
 

@@ -88,7 +88,8 @@ fn seed(app: &TestApp) {
             None,
         ),
     ];
-    app.with_connection(|conn| access_event::insert_new(conn, &events))
+    let hasher = einblick::transparency::leaf::chain_hasher(&app.keys);
+    app.with_connection(|conn| access_event::insert_new(conn, &events, &hasher))
         .expect("insert events");
     app.with_connection(|conn| {
         let anna: i64 = einblick::db::schema::customers::table

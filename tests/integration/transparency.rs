@@ -14,7 +14,8 @@ both_backends!(
     a_customer_proves_an_entry_is_in_the_signed_log,
     proofs_are_only_for_the_entrys_owner,
     audit_catches_an_edited_or_deleted_event,
-    tiles_and_checkpoints_are_served_per_c2sp
+    tiles_and_checkpoints_are_served_per_c2sp,
+    a_whole_timeline_shows_a_missing_entry
 );
 
 const CHECKER: &str = concat!(
@@ -61,10 +62,17 @@ fn a_customer_proves_an_entry_is_in_the_signed_log(backend: Backend) {
         .unwrap()
         .starts_with("attachment"));
     let bundle = response.json();
-    assert_eq!(bundle["format"], "einblick.proof-bundle.v1");
+    assert_eq!(bundle["format"], "einblick.proof-bundle.v2");
     let leaf: serde_json::Value = serde_json::from_str(bundle["leaf"].as_str().unwrap()).unwrap();
-    assert_eq!(leaf["format"], "einblick.access-leaf.v1");
-    assert!(leaf["data"]["customer"]
+    assert_eq!(leaf["format"], "einblick.access-leaf.v2");
+    assert!(leaf["customer"]
+        .as_str()
+        .unwrap()
+        .starts_with("hmac-sha256:"));
+    assert!(leaf["customer_entry"].as_i64().unwrap() >= 1);
+    let access: serde_json::Value =
+        serde_json::from_str(bundle["access"].as_str().unwrap()).unwrap();
+    assert!(access["data"]["actor"]["employee"]
         .as_str()
         .unwrap()
         .starts_with("hmac-sha256:"));
@@ -72,6 +80,12 @@ fn a_customer_proves_an_entry_is_in_the_signed_log(backend: Backend) {
         !response.body.contains("C-100042"),
         "the customer number is never in the log"
     );
+    for secret in ["employee_id", "\"team\"", "\"country\"", "E-10"] {
+        assert!(
+            !response.body.contains(secret),
+            "a customer's bundle never names the employee: {secret}"
+        );
+    }
     let public_key = anna.get("/log/key").body;
     assert_eq!(
         public_key.trim(),
@@ -97,7 +111,7 @@ fn a_customer_proves_an_entry_is_in_the_signed_log(backend: Backend) {
     let leaf_text = bundle["leaf"]
         .as_str()
         .unwrap()
-        .replace("access-leaf.v1", "access-leaf.v2");
+        .replace("access-leaf.v2", "access-leaf.v1");
     tampered["leaf"] = leaf_text.into();
     let tampered_path = write_temp(&dir, "tampered.json", tampered.to_string().as_bytes());
     let output = einblick(&app)
@@ -390,4 +404,196 @@ fn tlog_leaf_hash(leaf: &[u8]) -> Vec<u8> {
     hasher.update([0u8]);
     hasher.update(leaf);
     hasher.finalize().to_vec()
+}
+
+/// Writes `bundle` to `dir` and runs `einblick verify-timeline` on it (with an earlier bundle if
+/// given): (succeeded, what it printed).
+fn verify_timeline(
+    app: &TestApp,
+    dir: &tempfile_dir::TempDir,
+    name: &str,
+    bundle: &[u8],
+    earlier: Option<&str>,
+) -> (bool, String) {
+    let path = write_temp(dir, name, bundle);
+    let key = app.client().get("/log/key").body;
+    let mut command = einblick(app);
+    command.args(["verify-timeline", &path, "--key", key.trim()]);
+    if let Some(earlier) = earlier {
+        command.args(["--earlier", earlier]);
+    }
+    let output = command.output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), said)
+}
+
+fn timeline_bundle(client: &mut Client) -> Response {
+    let response = client.get("/timeline/proof");
+    assert_eq!(response.status, 200, "{}", response.body);
+    response
+}
+
+/// Deletes an event as someone with database access would: its dependent rows first.
+fn delete_event(app: &TestApp, event_id: &str) {
+    app.with_connection(|conn| {
+        use diesel::prelude::*;
+        use einblick::db::schema::access_events::dsl as ae;
+        use einblick::db::schema::access_explanations::dsl as ax;
+        use einblick::db::schema::pending_alerts::dsl as pa;
+        let id: i64 = ae::access_events
+            .filter(ae::event_id.eq(event_id))
+            .select(ae::id)
+            .first(conn)?;
+        diesel::delete(ax::access_explanations.filter(ax::access_event_id.eq(id))).execute(conn)?;
+        diesel::delete(pa::pending_alerts.filter(pa::access_event_id.eq(id))).execute(conn)?;
+        diesel::delete(ae::access_events.filter(ae::id.eq(id))).execute(conn)
+    })
+    .unwrap();
+}
+
+fn move_event(app: &TestApp, event_id: &str, customer_ref: &str) {
+    app.with_connection(|conn| {
+        use diesel::prelude::*;
+        use einblick::db::schema::access_events::dsl as ae;
+        diesel::update(ae::access_events.filter(ae::event_id.eq(event_id)))
+            .set(ae::customer_ref.eq(customer_ref))
+            .execute(conn)
+    })
+    .unwrap();
+}
+
+fn a_whole_timeline_shows_a_missing_entry(backend: Backend) {
+    let app = spawn(backend);
+    let now = Utc::now().naive_utc();
+    for (offset, id, held_back) in [
+        (4, "t-first", false),
+        (3, "t-held", true),
+        (2, "t-middle", false),
+        (1, "t-late", false),
+        (0, "t-newest", false),
+    ] {
+        let at = now - Duration::minutes(offset);
+        let until = held_back.then(|| now + Duration::days(30));
+        insert_event(&app, "C-100042", id, "cs_agent_t1", at, until);
+    }
+    let mut anna = app.signed_in("anna@example.com");
+    let before = timeline_bundle(&mut anna);
+    let bundle = before.json();
+    assert_eq!(bundle["format"], "einblick.timeline-bundle.v1");
+    let entries = bundle["entries"].as_array().unwrap();
+    let stored: i64 = app
+        .with_connection(|conn| {
+            use diesel::prelude::*;
+            use einblick::db::schema::access_events::dsl as ae;
+            ae::access_events
+                .filter(ae::customer_ref.eq("C-100042"))
+                .count()
+                .get_result(conn)
+        })
+        .unwrap();
+    assert_eq!(
+        entries.len() as i64,
+        stored,
+        "every entry, held back ones too"
+    );
+    let held: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|entry| entry.get("held_back_until").is_some())
+        .collect();
+    assert_eq!(held.len(), 1);
+    assert!(
+        held[0].get("access").is_none(),
+        "a held-back entry shows no content"
+    );
+    for secret in ["C-100042", "E-9999", "Test Team", "employee_id", "t-held"] {
+        assert!(!before.body.contains(secret), "{secret} in the bundle");
+    }
+    let dir = tempfile_dir::TempDir::new(&format!("{}_timeline", unique_name()));
+    let (verified, said) = verify_timeline(&app, &dir, "before.json", &before.bytes, None);
+    assert!(verified, "{said}");
+    assert!(
+        said.contains(&format!("timeline of {stored} chained entries is complete")),
+        "{said}"
+    );
+    assert!(said.contains("1 of them held back"), "{said}");
+    let before_path = dir.0.join("before.json").display().to_string();
+
+    // Ben's bundle is Ben's alone: another customer hash, none of Anna's entries.
+    let ben = timeline_bundle(&mut app.signed_in("ben@example.com")).json();
+    assert_ne!(ben["customer"], bundle["customer"]);
+    assert!(ben["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|entry| !before.body.contains(entry["leaf"].as_str().unwrap())));
+    assert!(app.client().get("/timeline/proof").status != 200);
+
+    // The newest entry deleted: the later bundle is a whole chain, one entry shorter; only the
+    // earlier download shows what went missing.
+    delete_event(&app, "t-newest");
+    let after = timeline_bundle(&mut anna);
+    let (verified, said) = verify_timeline(&app, &dir, "after-delete.json", &after.bytes, None);
+    assert!(verified, "{said}");
+    let (verified, said) = verify_timeline(
+        &app,
+        &dir,
+        "after-delete.json",
+        &after.bytes,
+        Some(&before_path),
+    );
+    assert!(!verified, "{said}");
+    assert!(
+        said.contains("NOT VERIFIED") && said.contains("is not in this one"),
+        "{said}"
+    );
+
+    // An entry in the middle hidden from the timeline (moved to another customer): the chain
+    // breaks at the entry after it.
+    move_event(&app, "t-middle", "C-100043");
+    let after = timeline_bundle(&mut anna);
+    let (verified, said) = verify_timeline(&app, &dir, "after-hide.json", &after.bytes, None);
+    assert!(!verified, "{said}");
+    assert!(said.contains("an entry is missing"), "{said}");
+    // `einblick audit` sees the broken link too.
+    assert!(einblick(&app).arg("checkpoint").status().unwrap().success());
+    let audit = einblick(&app).arg("audit").output().unwrap();
+    let found = String::from_utf8_lossy(&audit.stdout);
+    assert!(!audit.status.success(), "{found}");
+    assert!(
+        found.contains("link to the customer's previous entry"),
+        "{found}"
+    );
+    move_event(&app, "t-middle", "C-100042");
+
+    // An entry in the middle deleted: the same.
+    delete_event(&app, "t-first");
+    let after = timeline_bundle(&mut anna);
+    let (verified, said) = verify_timeline(&app, &dir, "after-middle.json", &after.bytes, None);
+    assert!(!verified, "{said}");
+    assert!(said.contains("an entry is missing"), "{said}");
+
+    // The earlier bundle still proves what was there.
+    let (verified, said) = verify_timeline(&app, &dir, "before.json", &before.bytes, None);
+    assert!(verified, "{said}");
+
+    // A changed byte anywhere in a leaf or an access fails.
+    let mut tampered = bundle.clone();
+    let access = tampered["entries"][0]["access"].as_str().unwrap().replacen(
+        "\"time\":\"2",
+        "\"time\":\"1",
+        1,
+    );
+    tampered["entries"][0]["access"] = access.into();
+    let (verified, said) = verify_timeline(
+        &app,
+        &dir,
+        "tampered.json",
+        tampered.to_string().as_bytes(),
+        None,
+    );
+    assert!(!verified && said.contains("access document"), "{said}");
 }

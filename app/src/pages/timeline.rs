@@ -131,6 +131,16 @@ fn TimelineView(page: Page, query: TimelineQuery, pending: ReadSignal<bool>) -> 
                 {(!is_first_page).then(|| view! { <A href=newest_href>{texts.back_to_newest}</A> })}
                 {older_href.map(|href| view! { <A href=href attr:class="button">{texts.show_older}</A> })}
             </nav>
+            <p class="small timeline-proof">
+                <a
+                    href="/timeline/proof"
+                    rel="external nofollow"
+                    download="einblick-timeline-proof.json"
+                    title=texts.verify_timeline_hint
+                >
+                    {texts.verify_timeline}
+                </a>
+            </p>
         </main>
     }
 }

@@ -42,6 +42,19 @@ pub(crate) fn start_server(db: Database, location: DatabaseLocation) -> Backgrou
     BackgroundServer::start(AppState::new(db, settings).expect("log keys")).expect("server starts")
 }
 
+/// The keys the bench server signs with (its origin is the default public URL's), so the
+/// chains of events written beside it hold.
+pub(crate) fn server_keys() -> einblick::transparency::LogKeys {
+    einblick::transparency::LogKeys::load_or_create(
+        &crate::common::log_key_dir(),
+        &Settings::from_sources(&BTreeMap::new(), &BTreeMap::new())
+            .unwrap()
+            .transparency
+            .origin,
+    )
+    .expect("log keys")
+}
+
 pub(crate) fn customer_event_count(db: &Database, customer: &str) -> i64 {
     use diesel::prelude::*;
     use einblick::db::schema::access_events::dsl::*;
@@ -56,6 +69,7 @@ pub(crate) fn customer_event_count(db: &Database, customer: &str) -> i64 {
 /// Tops `customer` up to `customer_events` events and spreads the rest over 200,000 others.
 pub(crate) fn load_events(db: &Database, count: usize, customer: &str, customer_events: usize) {
     let mut rng = DemoRng::new(42);
+    let keys = server_keys();
     let customer_missing =
         customer_events.saturating_sub(customer_event_count(db, customer) as usize);
     let start = demo::period_start();
@@ -114,7 +128,8 @@ pub(crate) fn load_events(db: &Database, count: usize, customer: &str, customer_
             })
             .collect();
         let mut conn = db.get().unwrap();
-        conn.transaction(|c| access_event::insert_new(c, &batch))
+        let hasher = einblick::transparency::leaf::chain_hasher(&keys);
+        conn.transaction(|c| access_event::insert_new(c, &batch, &hasher))
             .expect("insert batch");
         produced += batch.len();
     }

@@ -21,6 +21,8 @@ use crate::domain::time::{local_date, local_date_time, FALLBACK_TIME_ZONE};
 use crate::domain::{DisputeReference, StaffPermission, StaffRole};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
+use crate::transparency::leaf::chain_hasher;
+use crate::transparency::LogKeys;
 use crate::web::client::DeliberateLook;
 
 /// The `source` of the access events Einblick writes about its own staff.
@@ -38,6 +40,7 @@ pub async fn load(
 ) -> Result<CaseView, AppError> {
     let viewer = session.viewer();
     let (staff, role) = (session.staff, session.role);
+    let keys = state.log_keys.clone();
     state
         .db
         .write(move |conn| {
@@ -50,6 +53,7 @@ pub async fn load(
             let now = Utc::now().naive_utc();
             record_staff_look(
                 conn,
+                &keys,
                 &staff,
                 role,
                 &customer.customer_ref,
@@ -132,6 +136,7 @@ pub async fn load(
 /// staff role, the legal obligation to answer as the reason and the case as the ticket.
 pub(super) fn record_staff_look(
     conn: &mut AnyConnection,
+    keys: &LogKeys,
     staff: &StaffUserRow,
     role: StaffRole,
     customer_ref: &str,
@@ -158,7 +163,7 @@ pub(super) fn record_staff_look(
         visible_from: None,
     };
     look.compute_content_hash();
-    access_event::insert_new(conn, &[look])?;
+    access_event::insert_new(conn, &[look], &chain_hasher(keys))?;
     Ok(())
 }
 

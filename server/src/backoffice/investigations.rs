@@ -89,6 +89,7 @@ pub async fn load_case(
 ) -> Result<InvestigationView, AppError> {
     let viewer = session.viewer();
     let (staff, role) = (session.staff, session.role);
+    let keys = state.log_keys.clone();
     state
         .db
         .write(move |conn| {
@@ -104,7 +105,7 @@ pub async fn load_case(
                 .into_iter()
                 .collect();
             for customer_ref in &customers {
-                record_staff_look(conn, &staff, role, customer_ref, &row.reference, now)?;
+                record_staff_look(conn, &keys, &staff, role, customer_ref, &row.reference, now)?;
             }
             let lookups = lookup::load_all(conn)?;
             let labels = Labeller::new(&lookups, lang);

@@ -1,12 +1,14 @@
 //! The verifiable access log's tables: the leaf sequence, the hash tiles and the signed
 //! checkpoints. What they mean is in `crate::transparency`.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{access_events, log_checkpoints, log_sequence, log_tiles};
+use super::schema::{access_events, log_checkpoints, log_customer_heads, log_sequence, log_tiles};
 use super::AnyConnection;
-use crate::db::access_event::AccessEventRow;
+use crate::db::access_event::{AccessEventRow, CustomerHead};
 
 /// Reads the next free leaf index and locks it until the surrounding transaction ends, so
 /// concurrent writers take leaf indices one after the other, in commit order.
@@ -176,6 +178,97 @@ pub fn lock_checkpointing(conn: &mut AnyConnection) -> QueryResult<()> {
         AnyConnection::Sqlite(c) => {
             diesel::sql_query("UPDATE log_sequence SET next_leaf = next_leaf WHERE id = 1")
                 .execute(c)?;
+        }
+    }
+    Ok(())
+}
+
+/// The chain heads of these customers that have one (`log_customer_heads`).
+pub fn customer_heads(
+    conn: &mut AnyConnection,
+    customers: &[&str],
+) -> QueryResult<HashMap<String, CustomerHead>> {
+    use log_customer_heads::dsl as lh;
+    let mut heads = HashMap::with_capacity(customers.len());
+    // Chunks keep SQLite's `IN` list inside its parameter limit; PostgreSQL binds one array.
+    for chunk in customers.chunks(10_000) {
+        let rows: Vec<(String, i64, Vec<u8>, i64)> = lh::log_customer_heads
+            .filter(lh::customer_ref.eq_any(chunk))
+            .select((
+                lh::customer_ref,
+                lh::last_leaf,
+                lh::last_leaf_hash,
+                lh::entries,
+            ))
+            .load(conn)?;
+        for (customer, last_leaf, hash, entries) in rows {
+            let last_leaf_hash = hash.try_into().map_err(|_| {
+                diesel::result::Error::DeserializationError(
+                    "a chain head's leaf hash is not 32 bytes".into(),
+                )
+            })?;
+            heads.insert(
+                customer,
+                CustomerHead {
+                    last_leaf,
+                    last_leaf_hash,
+                    entries,
+                },
+            );
+        }
+    }
+    Ok(heads)
+}
+
+/// Writes the new chain heads of these customers.
+pub fn store_customer_heads(
+    conn: &mut AnyConnection,
+    heads: &[(&String, &CustomerHead)],
+) -> QueryResult<()> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(pg) => {
+            use diesel::sql_types::{Array, BigInt, Binary, Text};
+            if heads.is_empty() {
+                return Ok(());
+            }
+            let customers: Vec<&str> = heads.iter().map(|(c, _)| c.as_str()).collect();
+            let leaves: Vec<i64> = heads.iter().map(|(_, h)| h.last_leaf).collect();
+            let hashes: Vec<&[u8]> = heads.iter().map(|(_, h)| &h.last_leaf_hash[..]).collect();
+            let entries: Vec<i64> = heads.iter().map(|(_, h)| h.entries).collect();
+            diesel::sql_query(
+                "INSERT INTO log_customer_heads (customer_ref, last_leaf, last_leaf_hash, entries) \
+                 SELECT * FROM unnest($1::text[], $2::int8[], $3::bytea[], $4::int8[]) \
+                 ON CONFLICT (customer_ref) DO UPDATE SET last_leaf = excluded.last_leaf, \
+                 last_leaf_hash = excluded.last_leaf_hash, entries = excluded.entries",
+            )
+            .bind::<Array<Text>, _>(customers)
+            .bind::<Array<BigInt>, _>(leaves)
+            .bind::<Array<Binary>, _>(hashes)
+            .bind::<Array<BigInt>, _>(entries)
+            .execute(pg)?;
+        }
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(c) => {
+            use log_customer_heads::dsl as lh;
+            for (customer, head) in heads {
+                let values = (
+                    lh::customer_ref.eq(customer.as_str()),
+                    lh::last_leaf.eq(head.last_leaf),
+                    lh::last_leaf_hash.eq(&head.last_leaf_hash[..]),
+                    lh::entries.eq(head.entries),
+                );
+                diesel::insert_into(lh::log_customer_heads)
+                    .values(values)
+                    .on_conflict(lh::customer_ref)
+                    .do_update()
+                    .set((
+                        lh::last_leaf.eq(head.last_leaf),
+                        lh::last_leaf_hash.eq(&head.last_leaf_hash[..]),
+                        lh::entries.eq(head.entries),
+                    ))
+                    .execute(c)?;
+            }
         }
     }
     Ok(())

@@ -21,6 +21,10 @@ diesel::table! {
         content_sha256 -> Text,
         visible_from -> Nullable<Timestamp>,
         leaf_index -> Int8,
+        leaf_format -> Int2,
+        customer_previous_leaf -> Nullable<Int8>,
+        customer_previous_hash -> Nullable<Binary>,
+        customer_entry -> Nullable<Int8>,
     }
 }
 
@@ -254,6 +258,15 @@ diesel::table! {
         root_hash -> Binary,
         note -> Text,
         issued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    log_customer_heads (customer_ref) {
+        customer_ref -> Text,
+        last_leaf -> Int8,
+        last_leaf_hash -> Binary,
+        entries -> Int8,
     }
 }
 
@@ -523,6 +536,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     investigation_history,
     investigations,
     log_checkpoints,
+    log_customer_heads,
     log_sequence,
     log_tiles,
     login_failures,

@@ -402,6 +402,10 @@ mod tests {
             content_sha256: String::new(),
             visible_from: None,
             leaf_index: id,
+            leaf_format: 2,
+            customer_previous_leaf: None,
+            customer_previous_hash: None,
+            customer_entry: Some(1),
         }
     }
 

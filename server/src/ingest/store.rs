@@ -22,6 +22,7 @@ use crate::db::AnyConnection;
 use crate::db::{context, explanation};
 use crate::domain::context::{normalise_postcode, normalise_surname};
 use crate::error::AppError;
+use crate::transparency::leaf::chain_hasher;
 use crate::transparency::LogKeys;
 
 /// How the events arrived; recorded with every dead letter.
@@ -173,6 +174,12 @@ pub fn store_batch(
     rules: &IngestRules<'_>,
     now: NaiveDateTime,
 ) -> Result<IngestReport, AppError> {
+    // As the database keeps it, so rows need no copy to be logged (`access_event::insert_new`).
+    let now = {
+        use chrono::Timelike;
+        now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+            .unwrap_or(now)
+    };
     let mut outcome = Outcome::new(transport, policy, now);
     // Parse, check the source, and settle duplicates inside the batch itself: CPU work, done
     // before the transaction so concurrent batches do it side by side.
@@ -238,6 +245,7 @@ pub fn store_batch(
         transport,
         policy,
         now,
+        keys: rules.keys,
     };
     store_or_split(conn, &candidates, letters, &context, &mut report)?;
     apply_descriptions(conn, &descriptions, rules, &context, &mut report)?;
@@ -512,6 +520,7 @@ struct Context<'p> {
     transport: Transport,
     policy: &'p SourcePolicy,
     now: NaiveDateTime,
+    keys: &'p LogKeys,
 }
 
 /// Stores `group` (and `letters`) in one transaction. If the database refuses it for a reason
@@ -592,7 +601,8 @@ fn store_group(
         }
 
         let rows: Vec<NewAccessEvent> = new_events.iter().map(|(_, e)| (*e).clone()).collect();
-        let inserted = access_event::insert_new(conn, &rows)?;
+        let hasher = chain_hasher(context.keys);
+        let inserted = access_event::insert_new(conn, &rows, &hasher)?;
         outcome.report.accepted += inserted;
         if inserted == rows.len() {
             for row in &rows {

@@ -1,5 +1,6 @@
-//! `GET /timeline/{entry}/proof`: the proof bundle of one of the signed-in customer's own,
-//! visible timeline entries, as a download. Anyone else's entry is "not found".
+//! The proof downloads: `GET /timeline/{entry}/proof`, the bundle of one of the signed-in
+//! customer's own, visible timeline entries (anyone else's entry is "not found"), and
+//! `GET /timeline/proof`, the bundle of their whole timeline.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -9,7 +10,7 @@ use crate::auth::CustomerSession;
 use crate::db::access_event;
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
-use crate::transparency::bundle::how_to_verify;
+use crate::transparency::bundle::{how_to_verify, how_to_verify_timeline};
 use crate::transparency::proof;
 
 /// `GET /timeline/{entry}/proof`: the proof bundle of one of the signed-in customer's own,
@@ -50,6 +51,35 @@ pub async fn entry_proof(
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"einblick-proof-{entry_id}.json\""),
+        ))
+        .body(body))
+}
+
+/// `GET /timeline/proof`: the signed-in customer's whole timeline as one bundle, to check
+/// offline that no entry is missing (`einblick verify-timeline`).
+pub async fn timeline_proof(
+    request: HttpRequest,
+    session: CustomerSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let keys = state.log_keys.clone();
+    let customer = session.customer_ref()?;
+    let mut bundle = state
+        .db
+        .run(move |conn| proof::timeline_bundle(conn, &keys, &customer, Utc::now().naive_utc()))
+        .await?;
+    bundle.how_to_verify = how_to_verify_timeline(
+        app::lang_of_request(&request),
+        &format!("{}/log/key", state.settings.public_url),
+    );
+    let body = serde_json::to_vec_pretty(&bundle)
+        .map_err(|e| AppError::internal(format!("timeline bundle: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"einblick-timeline-proof.json\"",
         ))
         .body(body))
 }

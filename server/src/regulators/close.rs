@@ -20,6 +20,7 @@ pub async fn close(
     form: Form,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    let keys = state.log_keys.clone();
     staff_post(request, session, state, form, move |conn, staff, _, now| {
         let case = own_case(conn, staff, &id)?;
         if case.closed_at.is_some() {
@@ -33,7 +34,7 @@ pub async fn close(
         regulator_case::close(conn, case.id, now)?;
         // The "closed" look of a confidential case is held back like the others and released
         // with them on the next line.
-        record(conn, staff, &case, &subject, "closed", None, now)?;
+        record(conn, &keys, staff, &case, &subject, "closed", None, now)?;
         release_held_back(conn, &case, &subject, now)?;
         Ok(Answer::Redirect(format!(
             "/staff/regulator/cases/{}?notice=closed",

@@ -21,6 +21,8 @@ use crate::db::staff_user::StaffUserRow;
 use crate::db::AnyConnection;
 use crate::domain::RegulatorCaseId;
 use crate::error::{AppError, ErrorKind};
+use crate::transparency::leaf::chain_hasher;
+use crate::transparency::LogKeys;
 use crate::web::routes::{Access, Routes};
 
 pub fn routes(routes: &mut Routes) {
@@ -72,8 +74,13 @@ pub fn own_case(
 
 /// What one regulator action leaves behind: a row in the case's log and an access event in the
 /// subject's timeline (held back while a confidential case is open).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each is one fact of the look; a struct would only rename them at every call"
+)]
 pub fn record(
     conn: &mut AnyConnection,
+    keys: &LogKeys,
     staff: &StaffUserRow,
     case: &RegulatorCaseRow,
     subject: &CustomerRow,
@@ -118,7 +125,7 @@ pub fn record(
         visible_from: held_back.then(held_back_until),
     };
     look.compute_content_hash();
-    access_event::insert_new(conn, &[look])?;
+    access_event::insert_new(conn, &[look], &chain_hasher(keys))?;
     Ok(())
 }
 

@@ -27,6 +27,7 @@ pub async fn open(
     state: web::Data<AppState>,
     form: Form,
 ) -> Result<HttpResponse, AppError> {
+    let keys = state.log_keys.clone();
     staff_post(
         request,
         session,
@@ -103,7 +104,7 @@ pub async fn open(
             )?;
             let case = regulator_case::find_for_authority(conn, RegulatorCaseId(id), &authority)?
                 .ok_or_else(|| AppError::internal("the new case is not there"))?;
-            record(conn, staff, &case, &subject, "opened", None, now)?;
+            record(conn, &keys, staff, &case, &subject, "opened", None, now)?;
             tracing::info!(staff_user = staff.id, case = id, "regulator case opened");
             Ok(Answer::Redirect(format!("/staff/regulator/cases/{id}")))
         },

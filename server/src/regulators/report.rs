@@ -46,6 +46,7 @@ pub async fn download(
             let report = content::build(conn, &log_keys, &subject, period, lang, now)?;
             record(
                 conn,
+                &log_keys,
                 &staff,
                 &case,
                 &subject,

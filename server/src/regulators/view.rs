@@ -62,6 +62,7 @@ pub async fn case(
 ) -> Result<RegulatorCaseView, AppError> {
     let viewer = session.viewer();
     let staff = session.staff;
+    let keys = state.log_keys.clone();
     state
         .db
         .write(move |conn| {
@@ -69,7 +70,7 @@ pub async fn case(
             let subject = customer::find(conn, CustomerId(case.customer_id))?
                 .ok_or_else(|| AppError::internal("case without subject"))?;
             let now = Utc::now().naive_utc();
-            record(conn, &staff, &case, &subject, "viewed", None, now)?;
+            record(conn, &keys, &staff, &case, &subject, "viewed", None, now)?;
 
             let period = ReportPeriod {
                 from: case.period_from,

@@ -22,6 +22,7 @@ use crate::domain::context::{normalise_postcode, normalise_surname, ContextRecor
 use crate::domain::StaffRole;
 use crate::error::AppError;
 use crate::password;
+use crate::transparency::leaf::chain_hasher;
 use crate::transparency::LogKeys;
 
 /// Every demo customer signs in with this password.
@@ -146,7 +147,7 @@ pub const NEIGHBOUR_EMPLOYEE: &str = "E-1003";
 /// Seeds the demo data unless it is already there, then judges every access. The data is all
 /// or nothing (one transaction). With `keys`, surnames and postcodes are kept as their keyed
 /// hashes, so the shared-surname rule has something to match.
-pub fn seed(db: &Database, keys: Option<&LogKeys>) -> Result<SeedOutcome, AppError> {
+pub fn seed(db: &Database, keys: &LogKeys) -> Result<SeedOutcome, AppError> {
     let mut conn = db.get()?;
     let already = customer::find_by_email(
         &mut conn,
@@ -186,11 +187,11 @@ pub fn seed(db: &Database, keys: Option<&LogKeys>) -> Result<SeedOutcome, AppErr
                 },
             )?;
         }
-        access_event::insert_new(conn, &events)?;
+        access_event::insert_new(conn, &events, &chain_hasher(keys))?;
         for (record, described_at) in &records {
             context::upsert(conn, record, "/demo/records", *described_at)?;
         }
-        seed_directory(conn, keys)?;
+        seed_directory(conn, Some(keys))?;
         seed_staff(conn, &hash)?;
         seed_disputes(conn)?;
         Ok::<_, AppError>(())

@@ -10,8 +10,9 @@ use signed_note::{Note, StandardVerifier, VerifierList};
 use tlog_tiles::{node_hash, record_hash, Hash, HASH_SIZE};
 
 use super::keys::LogKeys;
-use super::leaf::leaf_bytes;
+use super::leaf::{leaf_bytes, V2};
 use super::tiles::{stored_tiles, TILE_WIDTH};
+use crate::db::access_event::AccessEventRow;
 use crate::db::log::{self, CheckpointRow};
 use crate::db::AnyConnection;
 use crate::error::AppError;
@@ -43,6 +44,9 @@ pub enum Finding {
     BadCheckpoint { tree_size: i64, problem: String },
     /// The tiles served to monitors do not reproduce the latest signed root.
     TilesDiffer { tree_size: i64 },
+    /// A v2 leaf's link to the customer's previous entry (index, hash or count) is not the
+    /// previous entry the database holds for that customer.
+    ChainBroken { leaf_index: i64 },
 }
 
 impl std::fmt::Display for Finding {
@@ -66,6 +70,11 @@ impl std::fmt::Display for Finding {
             Finding::BadCheckpoint { tree_size, problem } => {
                 write!(f, "checkpoint {tree_size}: {problem}")
             }
+            Finding::ChainBroken { leaf_index } => write!(
+                f,
+                "leaf {leaf_index}: its link to the customer's previous entry does not match the \
+                 events (one was removed, moved to another customer or changed)"
+            ),
             Finding::TilesDiffer { tree_size } => write!(
                 f,
                 "checkpoint {tree_size}: the published tiles do not reproduce the signed root"
@@ -94,6 +103,8 @@ pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, Ap
         .collect();
     let mut tree = CompactRange::default();
     let mut leaf_tile: Option<(i64, Vec<u8>)> = None;
+    // Each customer's last chained entry so far: leaf index, leaf hash, count.
+    let mut chains: HashMap<String, (i64, Hash, i64)> = HashMap::new();
     let mut next = 0i64;
     while next < covered {
         let chunk_end = (next + READ_CHUNK).min(covered);
@@ -105,6 +116,9 @@ pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, Ap
                 Some(event) => {
                     report.events_checked += 1;
                     let hash = record_hash(&leaf_bytes(keys, &event));
+                    if event.leaf_format == V2 && !links_up(&mut chains, &event, hash) {
+                        report.findings.push(Finding::ChainBroken { leaf_index });
+                    }
                     if published.is_some_and(|p| p != hash) {
                         report.findings.push(Finding::Changed {
                             leaf_index,
@@ -146,6 +160,27 @@ pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, Ap
         }
     }
     Ok(report)
+}
+
+/// Whether a v2 event links to the customer's previous chained entry as the database holds it;
+/// it becomes the customer's last entry either way, so one break is reported once.
+fn links_up(
+    chains: &mut HashMap<String, (i64, Hash, i64)>,
+    event: &AccessEventRow,
+    hash: Hash,
+) -> bool {
+    let entry = event.customer_entry.unwrap_or_default();
+    let claimed = event
+        .customer_previous_leaf
+        .zip(event.customer_previous_hash.as_deref());
+    let holds = match chains.get(&event.customer_ref) {
+        None => entry == 1 && claimed.is_none(),
+        Some((leaf, last_hash, count)) => {
+            claimed == Some((*leaf, last_hash.0.as_slice())) && Some(entry) == count.checked_add(1)
+        }
+    };
+    chains.insert(event.customer_ref.clone(), (event.leaf_index, hash, entry));
+    holds
 }
 
 /// Each stored checkpoint must carry a valid signature of this log's key over its own size and

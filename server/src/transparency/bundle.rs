@@ -1,6 +1,8 @@
 //! The proof bundle a customer downloads for one timeline entry, and its offline check
 //! (`einblick verify`): the checkpoint's signature against a public key the checker trusts, the
-//! leaf's hash, and the RFC 6962 inclusion path from the leaf to the checkpoint's root.
+//! leaf's hash, the RFC 6962 inclusion path from the leaf to the checkpoint's root, and for a v2
+//! leaf the access document it commits to. A v1 leaf names the employee, so a bundle for one
+//! carries only its hash: the entry's place in the log is proven, its logged text is not shown.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -8,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use signed_note::{Note, StandardVerifier, VerifierList};
 use tlog_tiles::{record_hash, Checkpoint, Hash};
 
-pub const BUNDLE_FORMAT: &str = "einblick.proof-bundle.v1";
+pub const BUNDLE_FORMAT: &str = "einblick.proof-bundle.v2";
+/// Bundles downloaded before v2 leaves: still checked.
+pub const BUNDLE_FORMAT_V1: &str = "einblick.proof-bundle.v1";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProofBundle {
@@ -21,9 +25,17 @@ pub struct ProofBundle {
     /// The signed checkpoint (C2SP tlog-checkpoint in a C2SP signed note), verbatim.
     pub checkpoint: String,
     pub leaf_index: u64,
-    /// The leaf: canonical JSON (RFC 8785) of the access; its RFC 6962 leaf hash is
-    /// SHA-256(0x00 ‖ these UTF-8 bytes).
+    /// The leaf: canonical JSON (RFC 8785); its RFC 6962 leaf hash is SHA-256(0x00 ‖ these
+    /// UTF-8 bytes). Empty when the leaf is withheld (format v1, which names the employee).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub leaf: String,
+    /// The RFC 6962 leaf hash, hex, when the leaf itself is withheld.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf_hash: Option<String>,
+    /// The access document a v2 leaf commits to (its SHA-256 is the leaf's `access`): canonical
+    /// JSON of what happened, the employee as a keyed hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
     /// The inclusion proof (RFC 6962 audit path), base64 hashes from the leaf up.
     pub inclusion_proof: Vec<String>,
     /// For the person who downloaded it: how to check it. Not part of what is verified.
@@ -52,6 +64,28 @@ pub fn how_to_verify(lang: app::i18n::Lang, key_url: &str) -> String {
     }
 }
 
+/// What the whole-timeline bundle's `how_to_verify` says, in the customer's language.
+pub fn how_to_verify_timeline(lang: app::i18n::Lang, key_url: &str) -> String {
+    match lang {
+        app::i18n::Lang::De => format!(
+            "Diese Datei enthält Ihre gesamte Zugriffshistorie als Kette: Jeder Eintrag nennt \
+             den vorherigen mit dessen Hash und zählt mit. Prüfen: einblick verify-timeline \
+             DATEI --key SCHLÜSSEL, mit dem öffentlichen Schlüssel von {key_url}. Fehlt ein \
+             Eintrag oder wurde einer geändert, schlägt die Prüfung fehl. Mit --earlier \
+             ÄLTERE_DATEI wird außerdem geprüft, dass jeder Eintrag einer früher geladenen \
+             Datei noch da ist. Zurückgehaltene Einträge stehen ohne Inhalt in der Kette."
+        ),
+        app::i18n::Lang::En => format!(
+            "This file holds your whole access history as a chain: each entry names the one \
+             before it by its hash and counts on. To check it: einblick verify-timeline FILE \
+             --key KEY, with the public key from {key_url}. If an entry is missing or changed, \
+             the check fails. With --earlier OLDER_FILE it also checks that every entry of a \
+             file you downloaded before is still there. Held-back entries are in the chain \
+             without their content."
+        ),
+    }
+}
+
 /// What a bundle proves once it checks out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
@@ -59,7 +93,10 @@ pub struct Verified {
     pub tree_size: u64,
     pub root: String,
     pub leaf_index: u64,
+    /// The leaf, or `Null` when it was withheld.
     pub leaf: serde_json::Value,
+    /// The access (v2: the access document; v1: the leaf itself), or `Null` when withheld.
+    pub access: serde_json::Value,
 }
 
 /// Which check a bundle failed, said for a person.
@@ -90,17 +127,62 @@ pub enum VerifyError {
     LeafNotJson,
     #[error("the leaf is not in canonical JSON form (RFC 8785)")]
     NotCanonical,
+    #[error("the bundle holds neither a leaf nor a leaf hash")]
+    NoLeaf,
+    #[error("the access document is not the one the leaf commits to")]
+    AccessDiffers,
+    #[error("a v2 leaf comes with its access document, which is missing")]
+    NoAccess,
 }
 
 /// Checks `bundle` (JSON) against `public_key` (a signed-note verifier key,
 /// `origin+keyid+base64`).
 pub fn verify(bundle: &[u8], public_key: &str) -> Result<Verified, VerifyError> {
     let bundle: ProofBundle = serde_json::from_slice(bundle).map_err(VerifyError::NotABundle)?;
-    if bundle.format != BUNDLE_FORMAT {
+    if bundle.format != BUNDLE_FORMAT && bundle.format != BUNDLE_FORMAT_V1 {
         return Err(VerifyError::UnknownFormat(bundle.format));
     }
+    let checkpoint = verify_checkpoint(&bundle.checkpoint, public_key)?;
+    let proof = decode_hashes(&bundle.inclusion_proof)?;
+    let leaf_hash = match (bundle.leaf.is_empty(), &bundle.leaf_hash) {
+        (false, _) => record_hash(bundle.leaf.as_bytes()),
+        (true, Some(hash)) => parse_hex_hash(hash)?,
+        (true, None) => return Err(VerifyError::NoLeaf),
+    };
+    tlog_tiles::check_record(
+        &proof,
+        checkpoint.size(),
+        *checkpoint.hash(),
+        bundle.leaf_index,
+        leaf_hash,
+    )
+    .map_err(|_| VerifyError::NotIncluded(bundle.leaf_index))?;
+    let (leaf, access) = if bundle.leaf.is_empty() {
+        (serde_json::Value::Null, serde_json::Value::Null)
+    } else {
+        let leaf = canonical(&bundle.leaf)?;
+        let access = if leaf["format"] == super::leaf::LEAF_FORMAT_V2 {
+            let access = bundle.access.as_deref().ok_or(VerifyError::NoAccess)?;
+            check_access(&leaf, access)?
+        } else {
+            leaf.clone()
+        };
+        (leaf, access)
+    };
+    Ok(Verified {
+        origin: checkpoint.origin().to_owned(),
+        tree_size: checkpoint.size(),
+        root: checkpoint.hash().to_string(),
+        leaf_index: bundle.leaf_index,
+        leaf,
+        access,
+    })
+}
+
+/// The checkpoint in a signed note, once the log's signature on it checks out.
+pub fn verify_checkpoint(note: &str, public_key: &str) -> Result<Checkpoint, VerifyError> {
     let verifier = StandardVerifier::new(public_key.trim()).map_err(|_| VerifyError::BadKey)?;
-    let note = Note::from_bytes(bundle.checkpoint.as_bytes()).map_err(|_| VerifyError::BadNote)?;
+    let note = Note::from_bytes(note.as_bytes()).map_err(|_| VerifyError::BadNote)?;
     note.verify(&VerifierList::new(vec![Box::new(verifier)]))
         .map_err(|_| VerifyError::BadSignature)?;
     let checkpoint =
@@ -112,33 +194,47 @@ pub fn verify(bundle: &[u8], public_key: &str) -> Result<Verified, VerifyError> 
             key: key_name.to_owned(),
         });
     }
-    let proof = bundle
-        .inclusion_proof
+    Ok(checkpoint)
+}
+
+/// The JSON value of `text`, which must be canonical (RFC 8785).
+pub fn canonical(text: &str) -> Result<serde_json::Value, VerifyError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|_| VerifyError::LeafNotJson)?;
+    let canonical = crate::canonical_json::to_canonical_string(&value).ok();
+    if canonical.as_deref() != Some(text) {
+        return Err(VerifyError::NotCanonical);
+    }
+    Ok(value)
+}
+
+/// The access document, checked against the v2 leaf's `access` digest.
+pub fn check_access(
+    leaf: &serde_json::Value,
+    access: &str,
+) -> Result<serde_json::Value, VerifyError> {
+    use sha2::{Digest, Sha256};
+    let expected = format!("sha256:{}", hex::encode(Sha256::digest(access.as_bytes())));
+    if leaf["access"].as_str() != Some(expected.as_str()) {
+        return Err(VerifyError::AccessDiffers);
+    }
+    canonical(access)
+}
+
+pub fn decode_hashes(hashes: &[String]) -> Result<Vec<Hash>, VerifyError> {
+    hashes
         .iter()
         .map(|hash| Hash::parse_hash(hash))
         .collect::<Result<Vec<Hash>, _>>()
-        .map_err(|_| VerifyError::BadHash)?;
-    tlog_tiles::check_record(
-        &proof,
-        checkpoint.size(),
-        *checkpoint.hash(),
-        bundle.leaf_index,
-        record_hash(bundle.leaf.as_bytes()),
-    )
-    .map_err(|_| VerifyError::NotIncluded(bundle.leaf_index))?;
-    let leaf: serde_json::Value =
-        serde_json::from_str(&bundle.leaf).map_err(|_| VerifyError::LeafNotJson)?;
-    let canonical = crate::canonical_json::to_canonical_string(&leaf).ok();
-    if canonical.as_deref() != Some(bundle.leaf.as_str()) {
-        return Err(VerifyError::NotCanonical);
-    }
-    Ok(Verified {
-        origin: checkpoint.origin().to_owned(),
-        tree_size: checkpoint.size(),
-        root: checkpoint.hash().to_string(),
-        leaf_index: bundle.leaf_index,
-        leaf,
-    })
+        .map_err(|_| VerifyError::BadHash)
+}
+
+pub fn parse_hex_hash(hex_hash: &str) -> Result<Hash, VerifyError> {
+    hex::decode(hex_hash)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .map(Hash)
+        .ok_or(VerifyError::BadHash)
 }
 
 pub fn encode_hashes(hashes: &[Hash]) -> Vec<String> {
@@ -187,6 +283,8 @@ mod tests {
             checkpoint: signed_checkpoint(&keys, 1000, root).unwrap(),
             leaf_index: 517,
             leaf: leaves[517].clone(),
+            leaf_hash: None,
+            access: None,
             inclusion_proof: encode_hashes(&proof),
             how_to_verify: String::new(),
         };

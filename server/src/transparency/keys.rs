@@ -130,6 +130,32 @@ impl LogKeys {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// HMAC-SHA256 of the employee with their team and office country, hex: what a v2 leaf
+    /// shows instead of who looked. The log commits to all three without naming any; the
+    /// purpose prefix and NUL separators keep it from ever equalling a customer hash or another
+    /// split of the same text.
+    pub fn employee_hash(
+        &self,
+        employee_id: &str,
+        team: Option<&str>,
+        office_country: Option<&str>,
+    ) -> String {
+        let mut mac = self.customer_mac.clone();
+        mac.update(b"einblick-employee\0");
+        mac.update(employee_id.as_bytes());
+        for part in [team, office_country] {
+            // Absent and empty differ: a 0x00 marker, then 0x01 and the text for a present one.
+            match part {
+                None => mac.update(b"\0\0"),
+                Some(text) => {
+                    mac.update(b"\0\x01");
+                    mac.update(text.as_bytes());
+                }
+            }
+        }
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// A keyed hash for matching people's details (surnames, postcodes) without keeping them:
     /// the same value maps to the same hash, and the purpose keeps one kind of value from
     /// matching another (and from matching a log leaf's customer hash).

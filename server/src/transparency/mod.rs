@@ -13,5 +13,6 @@ pub mod keys;
 pub mod leaf;
 pub mod proof;
 pub mod tiles;
+pub mod timeline_bundle;
 
 pub use keys::LogKeys;

@@ -3,16 +3,21 @@
 //! against the signed root before it leaves, so corrupted tiles fail loudly instead of handing
 //! out proofs that do not verify.
 
+use chrono::Datelike;
 use tlog_tiles::{record_hash, Hash};
 
 use super::bundle::{encode_hashes, ProofBundle, BUNDLE_FORMAT};
 use super::keys::LogKeys;
-use super::leaf::leaf_bytes;
+use super::leaf::{access_document, leaf_bytes, AccessFields};
 use super::tiles::stored_tiles;
-use crate::db::access_event::AccessEventRow;
+use super::timeline_bundle::{
+    TimelineBundle, TimelineEntry, UnchainedEntry, TIMELINE_FORMAT, UNTIL_FURTHER_NOTICE,
+};
+use crate::db::access_event::{self, AccessEventRow};
 use crate::db::log::{self, CheckpointRow};
 use crate::db::AnyConnection;
-use crate::error::AppError;
+use crate::domain::CustomerRef;
+use crate::error::{AppError, ErrorKind};
 
 /// The bundle for `event`, against the latest checkpoint; one is signed first if none covers the
 /// event yet, so a customer never waits for the cadence.
@@ -22,37 +27,136 @@ pub fn inclusion_bundle(
     event: &AccessEventRow,
     now: chrono::NaiveDateTime,
 ) -> Result<ProofBundle, AppError> {
-    let mut checkpoint = log::latest_checkpoint(conn)?;
-    // Another server may sign first, over fewer events: then try again.
-    for _ in 0..3 {
-        if checkpoint
-            .as_ref()
-            .is_some_and(|c| c.tree_size > event.leaf_index)
-        {
-            break;
-        }
-        super::checkpoint::issue(conn, keys, now)?;
-        checkpoint = log::latest_checkpoint(conn)?;
-    }
-    let checkpoint = checkpoint
-        .filter(|c| c.tree_size > event.leaf_index)
-        .ok_or_else(|| AppError::internal("no checkpoint covers this event"))?;
-    let leaf = leaf_bytes(keys, event);
-    let proof = inclusion_proof(
-        conn,
-        &checkpoint,
-        event.leaf_index as u64,
-        record_hash(&leaf),
-    )?;
+    let checkpoint = checkpoint_covering(conn, keys, event.leaf_index, now)?;
+    let shown = shown_leaf(keys, event)?;
+    let proof = inclusion_proof(conn, &checkpoint, event.leaf_index as u64, shown.hash)?;
+    let leaf_hash = shown.leaf.is_empty().then(|| hex::encode(shown.hash.0));
     Ok(ProofBundle {
         format: BUNDLE_FORMAT.to_owned(),
         log_origin: keys.origin().to_owned(),
         log_public_key: keys.verifier_key().to_owned(),
         checkpoint: checkpoint.note.clone(),
         leaf_index: event.leaf_index as u64,
-        leaf: String::from_utf8(leaf).map_err(|e| AppError::context("a leaf is not UTF-8", e))?,
+        leaf: shown.leaf,
+        leaf_hash,
+        access: shown.access,
         inclusion_proof: encode_hashes(&proof),
         how_to_verify: String::new(),
+    })
+}
+
+/// The latest checkpoint, if it covers leaf `leaf_index`; else one is signed now.
+fn checkpoint_covering(
+    conn: &mut AnyConnection,
+    keys: &LogKeys,
+    leaf_index: i64,
+    now: chrono::NaiveDateTime,
+) -> Result<CheckpointRow, AppError> {
+    let mut checkpoint = log::latest_checkpoint(conn)?;
+    // Another server may sign first, over fewer events: then try again.
+    for _ in 0..3 {
+        if checkpoint
+            .as_ref()
+            .is_some_and(|c| c.tree_size > leaf_index)
+        {
+            break;
+        }
+        super::checkpoint::issue(conn, keys, now)?;
+        checkpoint = log::latest_checkpoint(conn)?;
+    }
+    checkpoint
+        .filter(|c| c.tree_size > leaf_index)
+        .ok_or_else(|| AppError::internal("no checkpoint covers this event"))
+}
+
+/// The bundle of the customer's whole timeline: every chained entry (held-back ones by their
+/// leaf only), the newest one's inclusion proof, and each unchained (v1) entry's hash and
+/// inclusion proof.
+pub fn timeline_bundle(
+    conn: &mut AnyConnection,
+    keys: &LogKeys,
+    customer: &CustomerRef,
+    now: chrono::NaiveDateTime,
+) -> Result<TimelineBundle, AppError> {
+    let events = access_event::all_of_customer_in_log_order(conn, customer)?;
+    let newest = events.last().map_or(0, |event| event.leaf_index);
+    let checkpoint = match events.is_empty() {
+        // Nothing of the customer's to prove; an empty log has nothing to sign either.
+        true => log::latest_checkpoint(conn)?.ok_or_else(|| AppError::new(ErrorKind::NotFound))?,
+        false => checkpoint_covering(conn, keys, newest, now)?,
+    };
+    let mut bundle = TimelineBundle {
+        format: TIMELINE_FORMAT.to_owned(),
+        log_origin: keys.origin().to_owned(),
+        log_public_key: keys.verifier_key().to_owned(),
+        checkpoint: checkpoint.note.clone(),
+        customer: format!("hmac-sha256:{}", keys.customer_hash(customer.as_str())),
+        entries: Vec::new(),
+        newest_inclusion_proof: Vec::new(),
+        unchained_entries: Vec::new(),
+        how_to_verify: String::new(),
+    };
+    let mut newest_chained = None;
+    for event in &events {
+        let shown = shown_leaf(keys, event)?;
+        if shown.leaf.is_empty() {
+            let proof = inclusion_proof(conn, &checkpoint, event.leaf_index as u64, shown.hash)?;
+            bundle.unchained_entries.push(UnchainedEntry {
+                leaf_index: event.leaf_index as u64,
+                leaf_hash: hex::encode(shown.hash.0),
+                inclusion_proof: encode_hashes(&proof),
+            });
+            continue;
+        }
+        let held_back_until = event
+            .visible_from
+            .filter(|from| *from > now)
+            .map(|from| match from.and_utc().year() {
+                9999 => UNTIL_FURTHER_NOTICE.to_owned(),
+                _ => from.and_utc().format("%Y-%m-%d").to_string(),
+            });
+        newest_chained = Some((event.leaf_index, shown.hash));
+        bundle.entries.push(TimelineEntry {
+            leaf_index: event.leaf_index as u64,
+            leaf: shown.leaf,
+            access: shown.access.filter(|_| held_back_until.is_none()),
+            held_back_until,
+        });
+    }
+    if let Some((index, hash)) = newest_chained {
+        let proof = inclusion_proof(conn, &checkpoint, index as u64, hash)?;
+        bundle.newest_inclusion_proof = encode_hashes(&proof);
+    }
+    Ok(bundle)
+}
+
+/// What a customer may see of an event's leaf: a v2 leaf and its access document; of a v1
+/// leaf, which names the employee, only its hash.
+pub struct ShownLeaf {
+    pub hash: Hash,
+    /// Empty when withheld.
+    pub leaf: String,
+    pub access: Option<String>,
+}
+
+pub fn shown_leaf(keys: &LogKeys, event: &AccessEventRow) -> Result<ShownLeaf, AppError> {
+    let leaf = leaf_bytes(keys, event);
+    let hash = record_hash(&leaf);
+    if event.leaf_format == super::leaf::V1 {
+        return Ok(ShownLeaf {
+            hash,
+            leaf: String::new(),
+            access: None,
+        });
+    }
+    let utf8 = |bytes: Vec<u8>| {
+        String::from_utf8(bytes).map_err(|e| AppError::context("a leaf is not UTF-8", e))
+    };
+    let access = access_document(keys, &AccessFields::from(event));
+    Ok(ShownLeaf {
+        hash,
+        leaf: utf8(leaf)?,
+        access: Some(utf8(access)?),
     })
 }
 

@@ -44,6 +44,98 @@ pub struct AccessEventRow {
     pub visible_from: Option<NaiveDateTime>,
     /// Position in the verifiable log (`crate::transparency`), in commit order from 0.
     pub leaf_index: i64,
+    /// 1 or 2: which leaf format (`crate::transparency::leaf`) the log holds this event in.
+    pub leaf_format: i16,
+    /// The customer's chain (v2 leaves): the previous entry's leaf index and leaf hash.
+    pub customer_previous_leaf: Option<i64>,
+    pub customer_previous_hash: Option<Vec<u8>>,
+    /// How many chained entries the customer has, this one included.
+    pub customer_entry: Option<i64>,
+}
+
+/// Where a new leaf sits in its customer's chain: their how-manyth entry it is, and the leaf
+/// index and leaf hash of the one before (none for the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerLink {
+    pub entry: i64,
+    pub previous: Option<(i64, [u8; 32])>,
+}
+
+/// Computes the leaf hash of a new event at its place in the chain (`crate::transparency::leaf`
+/// knows the format and holds the keys; this layer only keeps the chain).
+pub type LeafHasher<'a> = &'a dyn Fn(&NewAccessEvent, &CustomerLink) -> [u8; 32];
+
+/// The rows with their times as the database keeps them: to the microsecond (PostgreSQL rounds
+/// finer digits, SQLite keeps them), a leap second as the microsecond before. A leaf's hash is
+/// computed here from the row as given and later from the row as stored: they must agree.
+fn as_stored(rows: &[NewAccessEvent]) -> std::borrow::Cow<'_, [NewAccessEvent]> {
+    use chrono::Timelike;
+    fn stored(at: NaiveDateTime) -> NaiveDateTime {
+        let nanos = at.nanosecond().min(999_999_999) / 1_000 * 1_000;
+        at.with_nanosecond(nanos).unwrap_or(at)
+    }
+    let exact = |row: &NewAccessEvent| {
+        stored(row.occurred_at) == row.occurred_at && stored(row.received_at) == row.received_at
+    };
+    if rows.iter().all(exact) {
+        return std::borrow::Cow::Borrowed(rows);
+    }
+    std::borrow::Cow::Owned(
+        rows.iter()
+            .map(|row| NewAccessEvent {
+                occurred_at: stored(row.occurred_at),
+                received_at: stored(row.received_at),
+                ..row.clone()
+            })
+            .collect(),
+    )
+}
+
+/// The leaf format every new row is logged in (`crate::transparency::leaf`).
+pub const NEW_LEAF_FORMAT: i16 = 2;
+
+/// Assigns leaf indices from `first_leaf` and chain links to `rows` in order, advancing `heads`.
+#[cfg(feature = "postgres")]
+fn link_rows(
+    rows: &[NewAccessEvent],
+    first_leaf: i64,
+    heads: &mut HashMap<String, CustomerHead>,
+    hasher: LeafHasher<'_>,
+) -> Vec<CustomerLink> {
+    (first_leaf..)
+        .zip(rows)
+        .map(|(leaf_index, row)| {
+            let link = next_link(heads.get(&row.customer_ref));
+            let head = CustomerHead {
+                last_leaf: leaf_index,
+                last_leaf_hash: hasher(row, &link),
+                entries: link.entry,
+            };
+            heads.insert(row.customer_ref.clone(), head);
+            link
+        })
+        .collect()
+}
+
+pub(super) fn next_link(head: Option<&CustomerHead>) -> CustomerLink {
+    match head {
+        Some(head) => CustomerLink {
+            entry: head.entries + 1,
+            previous: Some((head.last_leaf, head.last_leaf_hash)),
+        },
+        None => CustomerLink {
+            entry: 1,
+            previous: None,
+        },
+    }
+}
+
+/// A customer's newest chained leaf, as `log_customer_heads` keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerHead {
+    pub last_leaf: i64,
+    pub last_leaf_hash: [u8; 32],
+    pub entries: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -275,20 +367,41 @@ pub fn existing_hashes(
 /// Inserts rows whose key is not stored yet, inside the caller's transaction; a row whose key
 /// exists (e.g. it lost a race with a concurrent writer) is skipped and left to the caller to
 /// classify. Returns how many were stored. Each stored row takes the next leaf index of the
-/// verifiable log, so the log has no gaps and follows commit order. Bulk insert and upsert are
-/// where the backends differ.
-pub fn insert_new(conn: &mut AnyConnection, rows: &[NewAccessEvent]) -> QueryResult<usize> {
+/// verifiable log, so the log has no gaps and follows commit order, and the next link of its
+/// customer's chain (`hasher` gives each new leaf's hash, for the next link). Bulk insert and
+/// upsert are where the backends differ.
+pub fn insert_new(
+    conn: &mut AnyConnection,
+    rows: &[NewAccessEvent],
+    hasher: LeafHasher<'_>,
+) -> QueryResult<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
+    let rows = as_stored(rows);
+    let rows = rows.as_ref();
     conn.transaction(|conn| {
         let first_leaf = super::log::lock_next_leaf(conn)?;
+        let mut customers: Vec<&str> = rows.iter().map(|row| row.customer_ref.as_str()).collect();
+        customers.sort_unstable();
+        customers.dedup();
+        let mut heads = super::log::customer_heads(conn, &customers)?;
+        let before = heads.clone();
         let inserted = match conn {
             #[cfg(feature = "postgres")]
-            AnyConnection::Postgresql(pg) => postgres::insert_from_leaf(pg, rows, first_leaf)?,
+            AnyConnection::Postgresql(pg) => {
+                postgres::insert_from_leaf(pg, rows, first_leaf, &mut heads, hasher)?
+            }
             #[cfg(feature = "sqlite")]
-            AnyConnection::Sqlite(c) => sqlite::insert_from_leaf(c, rows, first_leaf)?,
+            AnyConnection::Sqlite(c) => {
+                sqlite::insert_from_leaf(c, rows, first_leaf, &mut heads, hasher)?
+            }
         };
+        let moved: Vec<(&String, &CustomerHead)> = heads
+            .iter()
+            .filter(|(customer, head)| before.get(*customer) != Some(*head))
+            .collect();
+        super::log::store_customer_heads(conn, &moved)?;
         super::log::set_next_leaf(conn, first_leaf + inserted as i64)?;
         Ok(inserted)
     })
@@ -328,5 +441,19 @@ pub fn employee_window(
         .filter(access_events::occurred_at.ge(from))
         .filter(access_events::occurred_at.lt(to))
         .select((access_events::customer_ref, access_events::occurred_at))
+        .load(conn)
+}
+
+/// Every event of the customer, held back or not, in log order: what the whole-timeline proof
+/// bundle is built from.
+pub fn all_of_customer_in_log_order(
+    conn: &mut AnyConnection,
+    customer: &CustomerRef,
+) -> QueryResult<Vec<AccessEventRow>> {
+    use access_events::dsl as ae;
+    ae::access_events
+        .select(AccessEventRow::as_select())
+        .filter(ae::customer_ref.eq(customer.as_str()))
+        .order(ae::leaf_index.asc())
         .load(conn)
 }

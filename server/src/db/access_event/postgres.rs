@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::PgConnection;
 
-use super::NewAccessEvent;
+use super::{link_rows, CustomerHead, CustomerLink, LeafHasher, NewAccessEvent, NEW_LEAF_FORMAT};
 use crate::db::schema::access_events;
 
 /// [`existing_hashes`] on PostgreSQL, for the keys as two arrays. One lookup in the
@@ -55,11 +55,19 @@ pub(super) fn insert_from_leaf(
     conn: &mut PgConnection,
     rows: &[NewAccessEvent],
     first_leaf: i64,
+    heads: &mut HashMap<String, CustomerHead>,
+    hasher: LeafHasher<'_>,
 ) -> QueryResult<usize> {
     use diesel::result::{DatabaseErrorKind, Error};
-    match conn.transaction(|c| copy_rows(c, rows, first_leaf)) {
+    let mut linked = heads.clone();
+    let links = link_rows(rows, first_leaf, &mut linked, hasher);
+    match conn.transaction(|c| copy_rows(c, rows, &links, first_leaf)) {
         Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
-        settled => return settled,
+        Ok(stored) => {
+            *heads = linked;
+            return Ok(stored);
+        }
+        Err(e) => return Err(e),
     }
     // Holding the leaf lock, no other writer can add keys now: what is not stored is new.
     let keys: Vec<(String, String)> = rows
@@ -72,7 +80,8 @@ pub(super) fn insert_from_leaf(
         .filter(|row| !stored.contains_key(&(row.source.clone(), row.event_id.clone())))
         .cloned()
         .collect();
-    copy_rows(conn, &fresh, first_leaf)
+    let links = link_rows(&fresh, first_leaf, heads, hasher);
+    copy_rows(conn, &fresh, &links, first_leaf)
 }
 
 /// `COPY access_events (…) FROM STDIN (FORMAT csv)`: every column but the id; leaf indices
@@ -80,6 +89,7 @@ pub(super) fn insert_from_leaf(
 fn copy_rows(
     conn: &mut diesel::PgConnection,
     rows: &[NewAccessEvent],
+    links: &[CustomerLink],
     first_leaf: i64,
 ) -> QueryResult<usize> {
     use access_events::dsl as ae;
@@ -107,12 +117,16 @@ fn copy_rows(
                 ae::content_sha256,
                 ae::visible_from,
                 ae::leaf_index,
+                ae::leaf_format,
+                ae::customer_previous_leaf,
+                ae::customer_previous_hash,
+                ae::customer_entry,
             ),
             |out| {
                 let mut line = String::with_capacity(512);
-                for (leaf_index, row) in (first_leaf..).zip(rows) {
+                for ((leaf_index, row), link) in (first_leaf..).zip(rows).zip(links) {
                     line.clear();
-                    csv_row(&mut line, row, leaf_index);
+                    csv_row(&mut line, row, leaf_index, link);
                     out.write_all(line.as_bytes())
                         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
                 }
@@ -124,7 +138,7 @@ fn copy_rows(
 }
 
 /// One CSV line in the column order of [`copy_rows`]: text quoted, NULL as an empty field.
-fn csv_row(line: &mut String, row: &NewAccessEvent, leaf_index: i64) {
+fn csv_row(line: &mut String, row: &NewAccessEvent, leaf_index: i64, link: &CustomerLink) {
     use std::fmt::Write;
     fn text(line: &mut String, value: &str) {
         line.push('"');
@@ -172,5 +186,12 @@ fn csv_row(line: &mut String, row: &NewAccessEvent, leaf_index: i64) {
     if let Some(visible_from) = row.visible_from {
         let _ = write!(line, "{visible_from}");
     }
-    let _ = writeln!(line, ",{leaf_index}");
+    let _ = write!(line, ",{leaf_index},{NEW_LEAF_FORMAT},");
+    if let Some((index, hash)) = &link.previous {
+        // bytea in hex input form: `\x…`, quoted.
+        let _ = write!(line, "{index},\"\\x{}\"", hex::encode(hash));
+    } else {
+        line.push(',');
+    }
+    let _ = writeln!(line, ",{}", link.entry);
 }

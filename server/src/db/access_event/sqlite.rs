@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use diesel::prelude::*;
 use diesel::SqliteConnection;
 
-use super::NewAccessEvent;
+use super::{next_link, CustomerHead, LeafHasher, NewAccessEvent, NEW_LEAF_FORMAT};
 use crate::db::schema::access_events;
 
 /// The stored content hash of each of these keys that exists. Chunks keep the `IN` lists inside
@@ -43,14 +43,38 @@ pub(super) fn insert_from_leaf(
     conn: &mut SqliteConnection,
     rows: &[NewAccessEvent],
     first_leaf: i64,
+    heads: &mut HashMap<String, CustomerHead>,
+    hasher: LeafHasher<'_>,
 ) -> QueryResult<usize> {
+    use access_events::dsl as ae;
     let mut next_leaf = first_leaf;
     for row in rows {
-        next_leaf += diesel::insert_into(access_events::table)
-            .values((row, access_events::leaf_index.eq(next_leaf)))
-            .on_conflict((access_events::source, access_events::event_id))
+        let link = next_link(heads.get(&row.customer_ref));
+        let leaf_hash = hasher(row, &link);
+        let (previous_leaf, previous_hash) = link.previous.map_or((None, None), |(index, hash)| {
+            (Some(index), Some(hash.to_vec()))
+        });
+        let stored = diesel::insert_into(access_events::table)
+            .values((
+                row,
+                ae::leaf_index.eq(next_leaf),
+                ae::leaf_format.eq(NEW_LEAF_FORMAT),
+                ae::customer_previous_leaf.eq(previous_leaf),
+                ae::customer_previous_hash.eq(previous_hash),
+                ae::customer_entry.eq(link.entry),
+            ))
+            .on_conflict((ae::source, ae::event_id))
             .do_nothing()
-            .execute(conn)? as i64;
+            .execute(conn)?;
+        if stored == 1 {
+            let head = CustomerHead {
+                last_leaf: next_leaf,
+                last_leaf_hash: leaf_hash,
+                entries: link.entry,
+            };
+            heads.insert(row.customer_ref.clone(), head);
+            next_leaf += 1;
+        }
     }
     Ok((next_leaf - first_leaf) as usize)
 }
