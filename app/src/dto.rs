@@ -207,6 +207,10 @@ pub struct Labelled {
 pub struct LogCoverage {
     pub since: Option<NaiveDate>,
     pub systems: Vec<String>,
+    /// The witnesses whose cosignatures make the log's newest witnessed checkpoint count under
+    /// the witness policy; empty when the log has no witnesses (yet).
+    #[serde(default)]
+    pub witnessed_by: Vec<String>,
 }
 
 /// The values the filter form offers.

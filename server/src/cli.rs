@@ -1,6 +1,6 @@
 //! The `einblick` command line: `serve`, `migrate`, `seed-demo`, `import`, `token`,
 //! `service-token`, `staff`, `customers`, `directory`, `detect`, `verify`, `verify-timeline`,
-//! `audit`, `checkpoint`.
+//! `audit`, `checkpoint`, `witness serve`.
 
 use std::path::PathBuf;
 
@@ -101,6 +101,10 @@ pub enum Command {
         /// holding it. Get it from the log operator or a monitor, not from the bundle.
         #[arg(long)]
         key: String,
+        /// A witness policy (C2SP tlog-policy syntax): the checkpoint must carry enough valid
+        /// cosignatures of its witnesses.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
     },
     /// Check a whole-timeline bundle (downloaded at /timeline/proof) offline: that the chain of
     /// the customer's entries is unbroken from the first to the newest, and that the newest is
@@ -114,6 +118,10 @@ pub enum Command {
         /// A timeline bundle downloaded before: every entry of it must still be in this one.
         #[arg(long, value_name = "BUNDLE")]
         earlier: Option<PathBuf>,
+        /// A witness policy (C2SP tlog-policy syntax): the checkpoint must carry enough valid
+        /// cosignatures of its witnesses.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
     },
     /// Recompute the verifiable log from the database and report any access event that was
     /// changed or removed after it was logged, and any checkpoint that no longer holds.
@@ -121,6 +129,42 @@ pub enum Command {
     Audit,
     /// Sign a checkpoint now over every committed event (`serve` does this on a cadence).
     Checkpoint,
+    /// Run a witness for other Einblick logs (C2SP tlog-witness).
+    Witness {
+        #[command(subcommand)]
+        action: WitnessAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WitnessAction {
+    /// Cosign the checkpoints of the logs it trusts, each only if it extends what it cosigned
+    /// before (C2SP tlog-witness `POST /add-checkpoint`). Needs no database.
+    Serve {
+        /// Where it listens.
+        #[arg(
+            long,
+            env = "EINBLICK_WITNESS_LISTEN",
+            default_value = "127.0.0.1:7380"
+        )]
+        listen: String,
+        /// Its key (created at first start) and what it cosigned of each log.
+        #[arg(long, env = "EINBLICK_WITNESS_DIR", default_value = "data/witness")]
+        dir: PathBuf,
+        /// Its name in cosignatures, like `authority.example/witness`; needed at first start,
+        /// then taken from its key.
+        #[arg(long, env = "EINBLICK_WITNESS_NAME")]
+        name: Option<String>,
+        /// A log it witnesses: the log's public key (`origin+keyid+base64`, as served at
+        /// /log/key) or a file holding one key a line. Repeat for more logs.
+        #[arg(
+            long = "log",
+            env = "EINBLICK_WITNESS_LOGS",
+            value_delimiter = ',',
+            required = true
+        )]
+        logs: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -200,16 +244,34 @@ pub enum StaffAction {
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
     // Offline: no settings, no database.
-    if let Some(Command::Verify { bundle, key }) = &cli.command {
-        return verify_bundle(bundle, key);
+    if let Some(Command::Verify {
+        bundle,
+        key,
+        policy,
+    }) = &cli.command
+    {
+        return verify_bundle(bundle, key, policy.as_deref());
     }
     if let Some(Command::VerifyTimeline {
         bundle,
         key,
         earlier,
+        policy,
     }) = &cli.command
     {
-        return verify_timeline(bundle, key, earlier.as_deref());
+        return verify_timeline(bundle, key, earlier.as_deref(), policy.as_deref());
+    }
+    if let Some(Command::Witness {
+        action:
+            WitnessAction::Serve {
+                listen,
+                dir,
+                name,
+                logs,
+            },
+    }) = &cli.command
+    {
+        return serve_witness(listen, dir, name.as_deref(), logs);
     }
     let settings = Settings::load(cli.config.as_deref())?;
     init_logging(&settings.log_filter);
@@ -287,7 +349,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             db.migrate()?;
             detect(&db, &from, &to, rule.as_deref())?;
         }
-        Command::Verify { .. } | Command::VerifyTimeline { .. } => {
+        Command::Verify { .. } | Command::VerifyTimeline { .. } | Command::Witness { .. } => {
             unreachable!("handled before settings are loaded")
         }
         Command::Audit => {
@@ -675,10 +737,15 @@ fn verify_timeline(
     bundle: &std::path::Path,
     key: &str,
     earlier: Option<&std::path::Path>,
+    policy: Option<&std::path::Path>,
 ) -> Result<(), CliError> {
     use crate::transparency::timeline_bundle::{compare_with_earlier, describe, verify_timeline};
     let key = key_argument(key);
-    let verified = verify_timeline(&read_bundle(bundle)?, &key)?;
+    let bytes = read_bundle(bundle)?;
+    let verified = verify_timeline(&bytes, &key)?;
+    let witnessed = policy
+        .map(|policy| check_witnesses(&bytes, &key, policy))
+        .transpose()?;
     if let Some(earlier) = earlier {
         let before = verify_timeline(&read_bundle(earlier)?, &key)?;
         compare_with_earlier(&before, &verified)?;
@@ -717,13 +784,85 @@ fn verify_timeline(
     if earlier.is_some() {
         println!("  every entry of the earlier bundle is still there, unchanged");
     }
+    if let Some(witnessed) = witnessed {
+        println!("{witnessed}");
+    }
     Ok(())
 }
 
-fn verify_bundle(bundle: &std::path::Path, key: &str) -> Result<(), CliError> {
+/// Checks the cosignatures on a bundle's checkpoint against the witness policy in `policy`:
+/// what to print when they make a quorum, else why not.
+fn check_witnesses(bundle: &[u8], key: &str, policy: &std::path::Path) -> Result<String, CliError> {
+    use crate::transparency::witness::Policy;
+    let text = std::fs::read_to_string(policy).map_err(|e| {
+        CliError::refused(format!(
+            "cannot read the witness policy {}: {e}",
+            policy.display()
+        ))
+    })?;
+    let policy = Policy::parse(&text).map_err(|e| CliError::refused(e.to_string()))?;
+    if !policy.logs.is_empty() && !policy.logs.iter().any(|log| log == key.trim()) {
+        return Err(CliError::refused(
+            "NOT VERIFIED: the witness policy does not list this log's key",
+        ));
+    }
+    let checkpoint = serde_json::from_slice::<serde_json::Value>(bundle)
+        .ok()
+        .and_then(|bundle| bundle["checkpoint"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let witnessed = policy
+        .check(checkpoint.as_bytes())
+        .map_err(|e| CliError::refused(format!("NOT VERIFIED: {e}")))?;
+    let names = match witnessed.by.is_empty() {
+        true => "no witness of the policy".to_owned(),
+        false => witnessed.by.join(", "),
+    };
+    if !witnessed.satisfies_policy {
+        return Err(CliError::refused(format!(
+            "NOT VERIFIED: the checkpoint is cosigned by {names}, which is not enough for the \
+             witness policy"
+        )));
+    }
+    Ok(format!(
+        "WITNESSED: the checkpoint is cosigned by {names}, as the witness policy requires"
+    ))
+}
+
+fn serve_witness(
+    listen: &str,
+    dir: &std::path::Path,
+    name: Option<&str>,
+    logs: &[String],
+) -> Result<(), CliError> {
+    init_logging("info");
+    let keys: Vec<String> = logs
+        .iter()
+        .flat_map(|log| {
+            key_argument(log)
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty() && !line.starts_with('#'))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let witness = crate::transparency::witness::serve::Witness::open(dir, name, &keys)
+        .map_err(|e| CliError::refused(e.to_string()))?;
+    crate::transparency::witness::serve::serve(witness, listen)
+        .map_err(|e| CliError::refused(format!("the witness cannot serve on {listen}: {e}")))
+}
+
+fn verify_bundle(
+    bundle: &std::path::Path,
+    key: &str,
+    policy: Option<&std::path::Path>,
+) -> Result<(), CliError> {
     let bytes = read_bundle(bundle)?;
     let key = key_argument(key);
     let verified = crate::transparency::bundle::verify(&bytes, &key)?;
+    let witnessed = policy
+        .map(|policy| check_witnesses(&bytes, &key, policy))
+        .transpose()?;
     let field = |path: &[&str]| {
         path.iter()
             .try_fold(&verified.access, |value, key| value.get(key))
@@ -735,6 +874,9 @@ fn verify_bundle(bundle: &std::path::Path, key: &str) -> Result<(), CliError> {
         "VERIFIED: this access is entry {} of the log {}, whose checkpoint of {} entries (root {}) is signed by the key.",
         verified.leaf_index, verified.origin, verified.tree_size, verified.root
     );
+    if let Some(witnessed) = witnessed {
+        println!("{witnessed}");
+    }
     if verified.access.is_null() {
         println!(
             "  The entry was logged in format v1, which names the employee: the bundle holds its \

@@ -388,6 +388,9 @@ pub struct TransparencySettings {
     pub checkpoint_every_events: u32,
     /// …or this many seconds after the first event the last checkpoint does not cover.
     pub checkpoint_every_seconds: u32,
+    /// A witness policy file (C2SP tlog-policy syntax): the witnesses each checkpoint is sent
+    /// to and how many must cosign it. None: checkpoints are not witnessed.
+    pub witness_policy: Option<PathBuf>,
 }
 
 /// A setting that may hold a password: `Debug` never prints it.
@@ -547,6 +550,11 @@ const KEYS: &[Key] = &[
         file_key: "checkpoint_every_seconds",
         env: &["EINBLICK_CHECKPOINT_EVERY_SECONDS"],
         default: "30",
+    },
+    Key {
+        file_key: "witness_policy",
+        env: &["EINBLICK_WITNESS_POLICY"],
+        default: "",
     },
     Key {
         file_key: "trusted_proxies",
@@ -810,6 +818,9 @@ impl Settings {
             origin: log_origin,
             checkpoint_every_events: parse_number(get("checkpoint_every_events"), 1, 1_000_000)?,
             checkpoint_every_seconds: parse_number(get("checkpoint_every_seconds"), 1, 86_400)?,
+            witness_policy: Some(get("witness_policy").value.trim())
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
         };
 
         let nats = if get("nats_url").value.trim().is_empty() {

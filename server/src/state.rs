@@ -10,6 +10,7 @@ use crate::explain::Explainer;
 use crate::metrics::Metrics;
 use crate::oidc::OidcProvider;
 use crate::password::PasswordHasher;
+use crate::transparency::witness::submit::Witnessing;
 use crate::transparency::LogKeys;
 
 #[derive(Clone)]
@@ -27,6 +28,9 @@ pub struct AppState {
     pub customer_oidc: Option<OidcProvider>,
     /// Judges new accesses in the background; nudged after each stored batch.
     pub explainer: Explainer,
+    /// The witnesses checkpoints go to and the policy that counts their cosignatures, when
+    /// configured (`EINBLICK_WITNESS_POLICY`).
+    pub witnessing: Option<Arc<Witnessing>>,
 }
 
 impl AppState {
@@ -37,6 +41,10 @@ impl AppState {
             &settings.transparency.origin,
         )
         .map_err(|e| AppError::internal(e.to_string()))?;
+        let witnessing = match &settings.transparency.witness_policy {
+            Some(path) => Some(Arc::new(Witnessing::load(path)?)),
+            None => None,
+        };
         let metrics = Arc::new(Metrics::default());
         let staff_sso = settings
             .staff_sso
@@ -48,6 +56,7 @@ impl AppState {
             .map(|oidc| OidcProvider::new(oidc.oidc.clone()));
         Ok(Self {
             explainer: Explainer::default(),
+            witnessing,
             staff_sso,
             customer_oidc,
             db,

@@ -99,8 +99,13 @@ async function journey(browser, javaScript) {
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     assert(/^einblick-proof-\d+\.json$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
     const bundle = JSON.parse(readFileSync(await download.path(), 'utf8'));
-    assert(bundle.format === 'einblick.proof-bundle.v1', 'a proof bundle');
-    assert(JSON.parse(bundle.leaf).data.customer.startsWith('hmac-sha256:'), 'no customer number in the leaf');
+    assert(bundle.format === 'einblick.proof-bundle.v2', `a proof bundle (${bundle.format})`);
+    const leaf = JSON.parse(bundle.leaf);
+    assert(leaf.format === 'einblick.access-leaf.v2', `a v2 leaf (${leaf.format})`);
+    assert(leaf.customer.startsWith('hmac-sha256:'), 'no customer number in the leaf');
+    const access = JSON.parse(bundle.access);
+    assert(access.actor.employee.startsWith('hmac-sha256:'), 'the employee only as a keyed hash');
+    assert(!JSON.stringify(bundle).includes('employee_id'), 'no employee id anywhere in the bundle');
     assert(bundle.inclusion_proof.length > 5, 'an inclusion path');
     assert(page.url().includes('/timeline'), 'still on the timeline');
   });

@@ -31,3 +31,4 @@ mod security;
 mod statistics;
 mod timeline_page;
 mod transparency;
+mod witnesses;

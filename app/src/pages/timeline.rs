@@ -155,6 +155,11 @@ fn CoverageNote(coverage: crate::dto::LogCoverage, time_zone: String) -> impl In
         None => texts.coverage_empty.to_owned(),
     };
     let systems = coverage.systems.join(", ");
+    let witnessed = (!coverage.witnessed_by.is_empty()).then(|| {
+        texts
+            .witnessed_by
+            .replace("{names}", &coverage.witnessed_by.join(", "))
+    });
     view! {
         <section class="coverage" aria-label=texts.coverage_systems>
             <p>
@@ -171,6 +176,7 @@ fn CoverageNote(coverage: crate::dto::LogCoverage, time_zone: String) -> impl In
             <p class="small">
                 {texts.times_in_zone.replace("{zone}", &time_zone)} " " {texts.roles_not_names}
             </p>
+            {witnessed.map(|text| view! { <p class="small witnessed">{text}</p> })}
         </section>
     }
 }

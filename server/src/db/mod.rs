@@ -28,6 +28,7 @@ pub mod session;
 pub mod staff_user;
 pub mod trusted_device;
 pub mod unknown_code;
+pub mod witness;
 
 use std::time::Duration;
 

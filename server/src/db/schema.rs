@@ -262,6 +262,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    log_cosignatures (tree_size, witness) {
+        tree_size -> Int8,
+        witness -> Text,
+        signature_line -> Text,
+        cosigned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     log_customer_heads (customer_ref) {
         customer_ref -> Text,
         last_leaf -> Int8,
@@ -282,6 +291,13 @@ diesel::table! {
         level -> Int2,
         tile_index -> Int8,
         hashes -> Binary,
+    }
+}
+
+diesel::table! {
+    log_witness_sizes (witness) {
+        witness -> Text,
+        cosigned_size -> Int8,
     }
 }
 
@@ -536,9 +552,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     investigation_history,
     investigations,
     log_checkpoints,
+    log_cosignatures,
     log_customer_heads,
     log_sequence,
     log_tiles,
+    log_witness_sizes,
     login_failures,
     notification_categories,
     notification_preferences,

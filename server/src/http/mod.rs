@@ -74,6 +74,7 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
         state.db.clone(),
         state.settings.transparency.clone(),
         state.log_keys.clone(),
+        state.witnessing.clone(),
     ));
     let listener = TcpListener::bind(state.settings.site_addr)?;
     let addr = listener.local_addr()?;

@@ -15,4 +15,9 @@ pub fn routes(routes: &mut Routes) {
         Access::Customer,
         proof::entry_proof,
     );
+    routes.get(
+        "/timeline/{entry}/tlog-proof",
+        Access::Customer,
+        proof::entry_tlog_proof,
+    );
 }

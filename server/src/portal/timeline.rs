@@ -13,6 +13,23 @@ use crate::domain::time::local_date;
 use crate::domain::{AccessEventId, TimelineCursor, TimelineFilter};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::transparency::witness::cosignature::with_cosignatures;
+use crate::transparency::witness::submit::newest_witnessed;
+
+/// Who cosigned the log's newest checkpoint that the witness policy counts as witnessed.
+fn witnessed_by(
+    conn: &mut crate::db::AnyConnection,
+    policy: &crate::transparency::witness::Policy,
+) -> Result<Vec<String>, AppError> {
+    let Some((checkpoint, lines)) = newest_witnessed(conn, policy, -1)? else {
+        return Ok(Vec::new());
+    };
+    let note = with_cosignatures(&checkpoint.note, &lines);
+    Ok(policy
+        .check(note.as_bytes())
+        .map(|w| w.by)
+        .unwrap_or_default())
+}
 
 #[tracing::instrument(skip_all)]
 pub async fn load_page(
@@ -24,6 +41,7 @@ pub async fn load_page(
     let customer_ref = session.customer_ref()?;
     let viewer = session.viewer();
     let customer = session.customer;
+    let witnessing = state.witnessing.clone();
     state
         .db
         .run(move |conn| {
@@ -64,6 +82,10 @@ pub async fn load_page(
                     .min()
                     .map(|t| local_date(t, time_zone)),
                 systems: lookups.systems.iter().map(|s| s.label.clone()).collect(),
+                witnessed_by: match &witnessing {
+                    Some(witnessing) => witnessed_by(conn, &witnessing.policy)?,
+                    None => Vec::new(),
+                },
             };
             let filter_options = FilterOptions {
                 categories: labels

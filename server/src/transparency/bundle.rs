@@ -22,7 +22,8 @@ pub struct ProofBundle {
     /// The key the log says it signs with. A checker should compare it with the key the log
     /// publishes, or better one obtained elsewhere, rather than trust the bundle.
     pub log_public_key: String,
-    /// The signed checkpoint (C2SP tlog-checkpoint in a C2SP signed note), verbatim.
+    /// The signed checkpoint (C2SP tlog-checkpoint in a C2SP signed note), verbatim, with the
+    /// witnesses' cosignatures (C2SP tlog-cosignature) as further signature lines.
     pub checkpoint: String,
     pub leaf_index: u64,
     /// The leaf: canonical JSON (RFC 8785); its RFC 6962 leaf hash is SHA-256(0x00 ‖ these
@@ -38,6 +39,10 @@ pub struct ProofBundle {
     pub access: Option<String>,
     /// The inclusion proof (RFC 6962 audit path), base64 hashes from the leaf up.
     pub inclusion_proof: Vec<String>,
+    /// The witnesses (by the names of the log's witness policy) whose cosignatures are on the
+    /// checkpoint. For people; a checker counts the cosignatures it can verify itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub witnessed_by: Vec<String>,
     /// For the person who downloaded it: how to check it. Not part of what is verified.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub how_to_verify: String,
@@ -286,6 +291,7 @@ mod tests {
             leaf_hash: None,
             access: None,
             inclusion_proof: encode_hashes(&proof),
+            witnessed_by: Vec::new(),
             how_to_verify: String::new(),
         };
         Fixture {

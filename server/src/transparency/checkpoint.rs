@@ -11,6 +11,7 @@ use tlog_tiles::{record_hash, Hash};
 use super::keys::LogKeys;
 use super::leaf::leaf_bytes;
 use super::tiles::TreeBuilder;
+use super::witness::submit::{newest_witnessed, witness_in_background, Witnessing};
 use crate::config::TransparencySettings;
 use crate::db::log::{self, CheckpointRow};
 use crate::db::{AnyConnection, Database};
@@ -21,6 +22,8 @@ use crate::error::AppError;
 const MAX_NEW_LEAVES: i64 = 100_000;
 /// Events read from the database at a time while extending the tree.
 const READ_CHUNK: i64 = 5_000;
+/// How often a latest checkpoint the witnesses did not all cosign is sent to them again.
+const WITNESS_RETRY: Duration = Duration::from_secs(30);
 
 /// Extends the tree to the committed leaves (up to [`MAX_NEW_LEAVES`] more) and signs a
 /// checkpoint of it. `None` when the last checkpoint already covers every leaf, or when another
@@ -74,6 +77,27 @@ pub fn issue(
     })
 }
 
+/// Sends the latest checkpoint (of `size`) to the witnesses again unless the policy already
+/// counts it as witnessed.
+async fn rewitness_latest(db: &Database, witnessing: &Arc<Witnessing>, size: i64) {
+    let policy_witnessing = witnessing.clone();
+    let pending = db
+        .run(move |conn| {
+            if newest_witnessed(conn, &policy_witnessing.policy, size - 1)?.is_some() {
+                return Ok(None);
+            }
+            Ok(log::checkpoint_of_size(conn, size)?)
+        })
+        .await;
+    match pending {
+        Ok(Some(checkpoint)) => {
+            witness_in_background(db.clone(), witnessing.clone(), checkpoint).await;
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the latest checkpoint's cosignatures"),
+    }
+}
+
 fn missing_leaf(leaf: i64) -> AppError {
     AppError::internal(format!(
         "leaf {leaf} of the access log has no access event any more; no checkpoint is signed \
@@ -93,11 +117,19 @@ pub fn signed_checkpoint(keys: &LogKeys, size: u64, root: Hash) -> Result<String
 }
 
 /// Runs for the life of the server: signs a checkpoint when the cadence says so.
-pub async fn run_cadence(db: Database, settings: TransparencySettings, keys: Arc<LogKeys>) {
+/// Each checkpoint it signs goes to the witnesses, if any; a latest checkpoint the witnesses did
+/// not make count (one was down) is sent again every [`WITNESS_RETRY`] while no new one is due.
+pub async fn run_cadence(
+    db: Database,
+    settings: TransparencySettings,
+    keys: Arc<LogKeys>,
+    witnessing: Option<Arc<Witnessing>>,
+) {
     let every_events = i64::from(settings.checkpoint_every_events);
     let every = Duration::from_secs(u64::from(settings.checkpoint_every_seconds));
     let tick = every.min(Duration::from_secs(1));
     let mut uncovered_since: Option<Instant> = None;
+    let mut last_witnessing = Instant::now();
     loop {
         actix_web::rt::time::sleep(tick).await;
         let counts = db
@@ -115,6 +147,12 @@ pub async fn run_cadence(db: Database, settings: TransparencySettings, keys: Arc
         };
         if committed <= covered {
             uncovered_since = None;
+            if let Some(witnessing) = &witnessing {
+                if covered > 0 && last_witnessing.elapsed() >= WITNESS_RETRY {
+                    last_witnessing = Instant::now();
+                    rewitness_latest(&db, witnessing, covered).await;
+                }
+            }
             continue;
         }
         let since = *uncovered_since.get_or_insert_with(Instant::now);
@@ -132,6 +170,10 @@ pub async fn run_cadence(db: Database, settings: TransparencySettings, keys: Arc
                     tree_size = checkpoint.tree_size,
                     "signed a checkpoint of the access log"
                 );
+                if let Some(witnessing) = &witnessing {
+                    last_witnessing = Instant::now();
+                    witness_in_background(db.clone(), witnessing.clone(), checkpoint).await;
+                }
             }
             Ok(None) => uncovered_since = None,
             Err(e) => tracing::error!(error = %e, "cannot sign a checkpoint of the access log"),

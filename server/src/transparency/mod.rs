@@ -14,5 +14,7 @@ pub mod leaf;
 pub mod proof;
 pub mod tiles;
 pub mod timeline_bundle;
+pub mod tlog_proof;
+pub mod witness;
 
 pub use keys::LogKeys;

@@ -13,6 +13,9 @@ use super::tiles::stored_tiles;
 use super::timeline_bundle::{
     TimelineBundle, TimelineEntry, UnchainedEntry, TIMELINE_FORMAT, UNTIL_FURTHER_NOTICE,
 };
+use super::witness::cosignature::with_cosignatures;
+use super::witness::submit::{cosignature_lines, newest_witnessed};
+use super::witness::Policy;
 use crate::db::access_event::{self, AccessEventRow};
 use crate::db::log::{self, CheckpointRow};
 use crate::db::AnyConnection;
@@ -21,13 +24,17 @@ use crate::error::{AppError, ErrorKind};
 
 /// The bundle for `event`, against the latest checkpoint; one is signed first if none covers the
 /// event yet, so a customer never waits for the cadence.
+///
+/// With a witness `policy`, the newest checkpoint it counts as witnessed is used if one covers
+/// the event, with its cosignatures ([`super::witness::submit::ensure_witnessed`] makes one).
 pub fn inclusion_bundle(
     conn: &mut AnyConnection,
     keys: &LogKeys,
     event: &AccessEventRow,
     now: chrono::NaiveDateTime,
+    policy: Option<&Policy>,
 ) -> Result<ProofBundle, AppError> {
-    let checkpoint = checkpoint_covering(conn, keys, event.leaf_index, now)?;
+    let (checkpoint, witnessed) = proving_checkpoint(conn, keys, event.leaf_index, now, policy)?;
     let shown = shown_leaf(keys, event)?;
     let proof = inclusion_proof(conn, &checkpoint, event.leaf_index as u64, shown.hash)?;
     let leaf_hash = shown.leaf.is_empty().then(|| hex::encode(shown.hash.0));
@@ -35,18 +42,59 @@ pub fn inclusion_bundle(
         format: BUNDLE_FORMAT.to_owned(),
         log_origin: keys.origin().to_owned(),
         log_public_key: keys.verifier_key().to_owned(),
-        checkpoint: checkpoint.note.clone(),
+        checkpoint: witnessed.note,
         leaf_index: event.leaf_index as u64,
         leaf: shown.leaf,
         leaf_hash,
         access: shown.access,
         inclusion_proof: encode_hashes(&proof),
+        witnessed_by: witnessed.by,
         how_to_verify: String::new(),
     })
 }
 
+/// A checkpoint's note with the cosignatures the policy knows, and who they are from.
+pub struct WitnessedNote {
+    pub note: String,
+    pub by: Vec<String>,
+}
+
+/// The checkpoint a proof for leaf `leaf_index` is made against: the newest witnessed one that
+/// covers it, else the latest (signed now if none covers the leaf) with whatever cosignatures
+/// it has.
+pub fn proving_checkpoint(
+    conn: &mut AnyConnection,
+    keys: &LogKeys,
+    leaf_index: i64,
+    now: chrono::NaiveDateTime,
+    policy: Option<&Policy>,
+) -> Result<(CheckpointRow, WitnessedNote), AppError> {
+    let Some(policy) = policy else {
+        let checkpoint = checkpoint_covering(conn, keys, leaf_index, now)?;
+        let note = WitnessedNote {
+            note: checkpoint.note.clone(),
+            by: Vec::new(),
+        };
+        return Ok((checkpoint, note));
+    };
+    let (checkpoint, lines) = match newest_witnessed(conn, policy, leaf_index)? {
+        Some(found) => found,
+        None => {
+            let checkpoint = checkpoint_covering(conn, keys, leaf_index, now)?;
+            let lines = cosignature_lines(conn, policy, checkpoint.tree_size)?;
+            (checkpoint, lines)
+        }
+    };
+    let note = with_cosignatures(&checkpoint.note, &lines);
+    let by = policy
+        .check(note.as_bytes())
+        .map_err(|e| AppError::internal(format!("a stored cosignature: {e}")))?
+        .by;
+    Ok((checkpoint, WitnessedNote { note, by }))
+}
+
 /// The latest checkpoint, if it covers leaf `leaf_index`; else one is signed now.
-fn checkpoint_covering(
+pub fn checkpoint_covering(
     conn: &mut AnyConnection,
     keys: &LogKeys,
     leaf_index: i64,
@@ -77,23 +125,25 @@ pub fn timeline_bundle(
     keys: &LogKeys,
     customer: &CustomerRef,
     now: chrono::NaiveDateTime,
+    policy: Option<&Policy>,
 ) -> Result<TimelineBundle, AppError> {
     let events = access_event::all_of_customer_in_log_order(conn, customer)?;
-    let newest = events.last().map_or(0, |event| event.leaf_index);
-    let checkpoint = match events.is_empty() {
+    if events.is_empty() && log::latest_checkpoint(conn)?.is_none() {
         // Nothing of the customer's to prove; an empty log has nothing to sign either.
-        true => log::latest_checkpoint(conn)?.ok_or_else(|| AppError::new(ErrorKind::NotFound))?,
-        false => checkpoint_covering(conn, keys, newest, now)?,
-    };
+        return Err(AppError::new(ErrorKind::NotFound));
+    }
+    let newest = events.last().map_or(0, |event| event.leaf_index);
+    let (checkpoint, witnessed) = proving_checkpoint(conn, keys, newest, now, policy)?;
     let mut bundle = TimelineBundle {
         format: TIMELINE_FORMAT.to_owned(),
         log_origin: keys.origin().to_owned(),
         log_public_key: keys.verifier_key().to_owned(),
-        checkpoint: checkpoint.note.clone(),
+        checkpoint: witnessed.note,
         customer: format!("hmac-sha256:{}", keys.customer_hash(customer.as_str())),
         entries: Vec::new(),
         newest_inclusion_proof: Vec::new(),
         unchained_entries: Vec::new(),
+        witnessed_by: witnessed.by,
         how_to_verify: String::new(),
     };
     let mut newest_chained = None;

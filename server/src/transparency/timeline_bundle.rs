@@ -37,6 +37,10 @@ pub struct TimelineBundle {
     /// Entries logged before chaining (format v1): hash and inclusion proof each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unchained_entries: Vec<UnchainedEntry>,
+    /// The witnesses (by the names of the log's witness policy) whose cosignatures are on the
+    /// checkpoint. For people; a checker counts the cosignatures it can verify itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub witnessed_by: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub how_to_verify: String,
 }

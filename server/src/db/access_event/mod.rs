@@ -446,6 +446,18 @@ pub fn employee_window(
 
 /// Every event of the customer, held back or not, in log order: what the whole-timeline proof
 /// bundle is built from.
+/// The customer's newest leaf: what a proof of their whole timeline must be witnessed up to.
+pub fn newest_leaf_of_customer(
+    conn: &mut AnyConnection,
+    customer: &CustomerRef,
+) -> QueryResult<Option<i64>> {
+    use access_events::dsl as ae;
+    ae::access_events
+        .filter(ae::customer_ref.eq(customer.as_str()))
+        .select(diesel::dsl::max(ae::leaf_index))
+        .first(conn)
+}
+
 pub fn all_of_customer_in_log_order(
     conn: &mut AnyConnection,
     customer: &CustomerRef,

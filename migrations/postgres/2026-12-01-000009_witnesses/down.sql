@@ -1,0 +1,2 @@
+DROP TABLE log_witness_sizes;
+DROP TABLE log_cosignatures;
