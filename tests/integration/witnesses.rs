@@ -297,6 +297,16 @@ fn a_portal_with_two_witnesses_hands_out_witnessed_proofs(backend: Backend) {
         "{checkpoint}"
     );
 
+    // The access report names the witnessed checkpoint and its witnesses.
+    let report = anna.get("/reports/access?format=json");
+    assert_eq!(report.status, 200, "{}", report.body);
+    assert_eq!(
+        report.json()["log_checkpoint"]["witnessed_by"],
+        serde_json::json!(["authority-a", "authority-b"]),
+        "{}",
+        report.body
+    );
+
     // The timeline names them.
     let page = anna.get("/timeline");
     assert!(

@@ -31,6 +31,7 @@ pub async fn download(
         .unwrap_or_else(|| app::lang_of_request(&request));
     let staff = session.staff;
     let log_keys = state.log_keys.clone();
+    let witnessing = state.witnessing.clone();
     let built = state
         .db
         .write(move |conn| {
@@ -43,7 +44,8 @@ pub async fn download(
                 from: case.period_from,
                 to: case.period_to,
             };
-            let report = content::build(conn, &log_keys, &subject, period, lang, now)?;
+            let policy = witnessing.as_ref().map(|w| &w.policy);
+            let report = content::build(conn, &log_keys, &subject, period, lang, now, policy)?;
             record(
                 conn,
                 &log_keys,

@@ -14,6 +14,9 @@ use crate::display::{timeline_entry, Labeller};
 use crate::domain::time::{local_date, rfc3339_utc};
 use crate::domain::{CustomerRef, ReportPeriod};
 use crate::error::AppError;
+use crate::transparency::witness::cosignature::with_cosignatures;
+use crate::transparency::witness::submit::newest_witnessed;
+use crate::transparency::witness::Policy;
 use crate::transparency::LogKeys;
 
 /// Names the JSON form, so readers can tell versions apart.
@@ -41,6 +44,9 @@ pub struct LogCheckpoint {
     pub tree_size: i64,
     /// Base64, as in the checkpoint text.
     pub root_hash: String,
+    /// The witnesses (names of the witness policy) that cosigned it; empty without witnesses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub witnessed_by: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -154,6 +160,7 @@ pub fn build(
     period: ReportPeriod,
     lang: Lang,
     now: NaiveDateTime,
+    policy: Option<&Policy>,
 ) -> Result<AccessReport, AppError> {
     let zone = customer.time_zone();
     let texts = report_texts(lang);
@@ -266,7 +273,7 @@ pub fn build(
         accesses,
         information,
         disputes,
-        log_checkpoint: covering_checkpoint(conn, log_keys, now)?,
+        log_checkpoint: covering_checkpoint(conn, log_keys, &customer_ref, now, policy)?,
     };
     let value = serde_json::to_value(&content)
         .map_err(|e| AppError::internal(format!("report content: {e}")))?;
@@ -279,14 +286,31 @@ pub fn build(
     })
 }
 
-/// The latest checkpoint, signed first if events arrived since: it then holds every access the
-/// report lists.
+/// With a witness policy, the newest witnessed checkpoint that holds the customer's newest
+/// access, if there is one yet. Else the latest checkpoint, signed first if events arrived since:
+/// it then holds every access the report lists.
 fn covering_checkpoint(
     conn: &mut AnyConnection,
     log_keys: &LogKeys,
+    customer: &CustomerRef,
     now: NaiveDateTime,
+    policy: Option<&Policy>,
 ) -> Result<Option<LogCheckpoint>, AppError> {
     use crate::db::log;
+    if let Some(policy) = policy {
+        let newest = access_event::newest_leaf_of_customer(conn, customer)?.unwrap_or(-1);
+        if let Some((checkpoint, lines)) = newest_witnessed(conn, policy, newest)? {
+            let note = with_cosignatures(&checkpoint.note, &lines);
+            let witnessed_by = policy
+                .check(note.as_bytes())
+                .map(|w| w.by)
+                .unwrap_or_default();
+            return Ok(Some(LogCheckpoint {
+                witnessed_by,
+                ..log_checkpoint(log_keys, &checkpoint)
+            }));
+        }
+    }
     let latest = log::latest_checkpoint(conn)?;
     let latest = if latest.as_ref().map_or(0, |c| c.tree_size) < log::leaf_count(conn)? {
         crate::transparency::checkpoint::issue(conn, log_keys, now)?;
@@ -294,12 +318,15 @@ fn covering_checkpoint(
     } else {
         latest
     };
-    Ok(latest.map(|checkpoint| LogCheckpoint {
+    Ok(latest.map(|checkpoint| log_checkpoint(log_keys, &checkpoint)))
+}
+
+fn log_checkpoint(log_keys: &LogKeys, checkpoint: &crate::db::log::CheckpointRow) -> LogCheckpoint {
+    use base64::Engine;
+    LogCheckpoint {
         origin: log_keys.origin().to_owned(),
         tree_size: checkpoint.tree_size,
-        root_hash: {
-            use base64::Engine;
-            base64::engine::general_purpose::STANDARD.encode(&checkpoint.root_hash)
-        },
-    }))
+        root_hash: base64::engine::general_purpose::STANDARD.encode(&checkpoint.root_hash),
+        witnessed_by: Vec::new(),
+    }
 }

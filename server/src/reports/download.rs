@@ -45,6 +45,7 @@ pub async fn download(
         .unwrap_or_else(|| app::lang_of_request(&request));
     let customer = session.customer;
     let log_keys = state.log_keys.clone();
+    let witnessing = state.witnessing.clone();
     let (from_raw, to_raw) = (from.clone(), to.clone());
     let built = state
         .db
@@ -52,7 +53,8 @@ pub async fn download(
             let now = Utc::now().naive_utc();
             let today = local_date(now, customer.time_zone());
             let period = ReportPeriod::parse(from_raw.as_deref(), to_raw.as_deref(), today)?;
-            content::build(conn, &log_keys, &customer, period, lang, now)
+            let policy = witnessing.as_ref().map(|w| &w.policy);
+            content::build(conn, &log_keys, &customer, period, lang, now, policy)
         })
         .await;
     let report = match built {

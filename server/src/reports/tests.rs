@@ -85,6 +85,7 @@ fn report(lang: Lang) -> AccessReport {
             origin: "einblick.example/log".into(),
             tree_size: 5123,
             root_hash: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".into(),
+            witnessed_by: Vec::new(),
         }),
     };
     let value = serde_json::to_value(&content).unwrap();

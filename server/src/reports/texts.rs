@@ -17,6 +17,8 @@ pub struct ReportTexts {
     /// `{size}`, `{origin}`, `{root}` are filled in.
     pub log_value: &'static str,
     pub log_note: &'static str,
+    /// `{names}`: the witnesses that cosigned the checkpoint.
+    pub log_witnessed: &'static str,
     pub accesses_heading: &'static str,
     pub accesses_count: &'static str,
     pub no_accesses: &'static str,
@@ -63,6 +65,7 @@ const DE: ReportTexts = ReportTexts {
     hash_note: "Die Prüfsumme gilt für den Inhalt dieser Auskunft in ihrer JSON-Form (kanonisches JSON nach RFC 8785, ohne das Feld content_sha256). Sie ändert sich mit jedem Abruf, weil der Zeitpunkt der Erstellung dazugehört; die Antwort nennt sie auch im Kopf X-Content-SHA256.",
     log_label: "Signiertes Zugriffsprotokoll",
     log_value: "Checkpoint mit {size} Einträgen des Protokolls {origin}, Wurzel-Hash {root}",
+    log_witnessed: "bezeugt von {names}",
     log_note: "Jeder hier aufgeführte Zugriff ist ein Eintrag dieses signierten Checkpoints. In Ihrer Zugriffsübersicht können Sie zu jedem Eintrag einen Nachweis herunterladen, den jede und jeder mit dem öffentlichen Schlüssel des Protokolls prüfen kann (einblick verify).",
     accesses_heading: "Zugriffe im Zeitraum",
     accesses_count: "Anzahl der Zugriffe",
@@ -117,6 +120,7 @@ const EN: ReportTexts = ReportTexts {
     hash_note: "The checksum is over the content of this report in its JSON form (canonical JSON per RFC 8785, without the content_sha256 field). It changes with every download, since the time of generation is part of the content; the response also names it in the X-Content-SHA256 header.",
     log_label: "Signed access log",
     log_value: "Checkpoint of {size} entries of the log {origin}, root hash {root}",
+    log_witnessed: "witnessed by {names}",
     log_note: "Every access listed here is an entry of this signed checkpoint. In your access timeline you can download a proof for each entry, which anyone can check against the log's public key (einblick verify).",
     accesses_heading: "Accesses in the period",
     accesses_count: "Number of accesses",
@@ -170,10 +174,19 @@ impl ReportTexts {
     /// The checkpoint line, or `None` while the log is empty.
     pub fn log_line(&self, checkpoint: Option<&super::content::LogCheckpoint>) -> Option<String> {
         checkpoint.map(|c| {
-            self.log_value
+            let line = self
+                .log_value
                 .replace("{size}", &c.tree_size.to_string())
                 .replace("{origin}", &c.origin)
-                .replace("{root}", &c.root_hash)
+                .replace("{root}", &c.root_hash);
+            match c.witnessed_by.is_empty() {
+                true => line,
+                false => format!(
+                    "{line}; {}",
+                    self.log_witnessed
+                        .replace("{names}", &c.witnessed_by.join(", "))
+                ),
+            }
         })
     }
 }
