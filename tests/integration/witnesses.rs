@@ -16,7 +16,10 @@ use tlog_tiles::{record_hash, Hash};
 use crate::both_backends;
 use crate::helpers::*;
 
-both_backends!(a_portal_with_two_witnesses_hands_out_witnessed_proofs);
+both_backends!(
+    a_portal_with_two_witnesses_hands_out_witnessed_proofs,
+    a_proof_while_the_witnesses_are_down_says_it_is_not_witnessed
+);
 
 const ORIGIN: &str = "einblick.test/log";
 const WITNESS_CHECKER: &str = concat!(
@@ -481,4 +484,63 @@ fn a_portal_with_two_witnesses_hands_out_witnessed_proofs(backend: Backend) {
 
 fn bundle_size(checkpoint: &str) -> i64 {
     checkpoint.lines().nth(1).unwrap().parse().unwrap()
+}
+
+fn a_proof_while_the_witnesses_are_down_says_it_is_not_witnessed(backend: Backend) {
+    let dir = tempfile_dir::TempDir::new(&format!("{}_unwitnessed", unique_name()));
+    let key_dir = dir.0.join("log-keys");
+    let keys = LogKeys::load_or_create(&key_dir, ORIGIN).unwrap();
+    // A witness whose key is known but which is not running: nothing listens on its port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let absent = einblick::transparency::witness::WitnessSigner::new(
+        "absent.test/witness",
+        ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
+    );
+    let policy_text = format!(
+        "witness absent {} http://127.0.0.1:{port}\nquorum absent\n",
+        absent.public().encode()
+    );
+    let policy_path = dir.0.join("policy.txt");
+    std::fs::write(&policy_path, &policy_text).unwrap();
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("EINBLICK_LOG_KEY_DIR", key_dir.to_str().unwrap()),
+            ("EINBLICK_LOG_ORIGIN", ORIGIN),
+            ("EINBLICK_WITNESS_POLICY", policy_path.to_str().unwrap()),
+        ],
+        true,
+    );
+    let mut anna = app.signed_in("anna@example.com");
+    let entries = anna.get("/api/v1/me/access-events?limit=5").json();
+    let entry = entries["items"][0]["id"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let response = anna.get(&format!("/timeline/{entry}/proof"));
+        assert_eq!(response.status, 200, "{}", response.body);
+        let bundle = response.json();
+        assert!(bundle.get("witnessed_by").is_none(), "{bundle}");
+        let bundle_path = dir.0.join("proof.json");
+        std::fs::write(&bundle_path, &response.bytes).unwrap();
+        let key_file = dir.0.join("log.vkey");
+        std::fs::write(&key_file, keys.verifier_key()).unwrap();
+        let (verified, said) = einblick_verify(&[
+            "verify",
+            bundle_path.to_str().unwrap(),
+            "--key",
+            key_file.to_str().unwrap(),
+            "--policy",
+            policy_path.to_str().unwrap(),
+        ]);
+        assert!(!verified, "{said}");
+        assert!(said.contains("no witness of the policy"), "{said}");
+    }
+    let page = anna.get("/timeline");
+    assert!(
+        !page.body.contains("Bezeugt von"),
+        "not witnessed, not said"
+    );
 }

@@ -45,13 +45,23 @@ pub fn cosignatures_of(
         .load(conn)
 }
 
-/// Tree sizes above `above` that any witness cosigned, newest first, at most `limit`.
-pub fn cosigned_sizes(conn: &mut AnyConnection, above: i64, limit: i64) -> QueryResult<Vec<i64>> {
+/// Tree sizes above `above` that at least `fewest` of `witnesses` cosigned, newest first, at
+/// most `limit`.
+pub fn cosigned_sizes(
+    conn: &mut AnyConnection,
+    above: i64,
+    witnesses: &[String],
+    fewest: i64,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    use diesel::dsl::count_star;
     use log_cosignatures::dsl as lc;
     lc::log_cosignatures
         .filter(lc::tree_size.gt(above))
+        .filter(lc::witness.eq_any(witnesses))
+        .group_by(lc::tree_size)
+        .having(count_star().ge(fewest))
         .select(lc::tree_size)
-        .distinct()
         .order(lc::tree_size.desc())
         .limit(limit)
         .load(conn)
@@ -68,13 +78,27 @@ pub fn cosigned_size(conn: &mut AnyConnection, witness: &str) -> QueryResult<i64
         .unwrap_or(0))
 }
 
-pub fn set_cosigned_size(conn: &mut AnyConnection, witness: &str, size: i64) -> QueryResult<()> {
-    use log_witness_sizes::dsl as lw;
-    crate::with_backend!(conn, |c| diesel::insert_into(log_witness_sizes::table)
-        .values((lw::witness.eq(witness), lw::cosigned_size.eq(size)))
-        .on_conflict(lw::witness)
-        .do_update()
-        .set(lw::cosigned_size.eq(size))
-        .execute(c))?;
+/// Records that `witness` cosigned `size`; a smaller size never replaces a larger one, even
+/// when two servers record at once.
+pub fn raise_cosigned_size(conn: &mut AnyConnection, witness: &str, size: i64) -> QueryResult<()> {
+    use diesel::sql_types::{BigInt, Text};
+    let statement = match conn {
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(_) => {
+            "INSERT INTO log_witness_sizes (witness, cosigned_size) VALUES ($1, $2) \
+             ON CONFLICT (witness) DO UPDATE \
+             SET cosigned_size = GREATEST(log_witness_sizes.cosigned_size, excluded.cosigned_size)"
+        }
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(_) => {
+            "INSERT INTO log_witness_sizes (witness, cosigned_size) VALUES (?, ?) \
+             ON CONFLICT (witness) DO UPDATE \
+             SET cosigned_size = MAX(log_witness_sizes.cosigned_size, excluded.cosigned_size)"
+        }
+    };
+    diesel::sql_query(statement)
+        .bind::<Text, _>(witness)
+        .bind::<BigInt, _>(size)
+        .execute(conn)?;
     Ok(())
 }

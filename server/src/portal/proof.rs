@@ -12,7 +12,7 @@ use crate::db::access_event;
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 use crate::transparency::bundle::{how_to_verify, how_to_verify_timeline, ProofBundle};
-use crate::transparency::witness::submit::ensure_witnessed;
+use crate::transparency::witness::witnessed::ensure_witnessed;
 use crate::transparency::{proof, tlog_proof};
 
 /// Runs `work` on the blocking pool: it takes database connections as it needs them, and may

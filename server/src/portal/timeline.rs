@@ -13,22 +13,14 @@ use crate::domain::time::local_date;
 use crate::domain::{AccessEventId, TimelineCursor, TimelineFilter};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::transparency::witness::cosignature::with_cosignatures;
-use crate::transparency::witness::submit::newest_witnessed;
+use crate::transparency::witness::witnessed::newest_witnessed;
 
 /// Who cosigned the log's newest checkpoint that the witness policy counts as witnessed.
 fn witnessed_by(
     conn: &mut crate::db::AnyConnection,
     policy: &crate::transparency::witness::Policy,
 ) -> Result<Vec<String>, AppError> {
-    let Some((checkpoint, lines)) = newest_witnessed(conn, policy, -1)? else {
-        return Ok(Vec::new());
-    };
-    let note = with_cosignatures(&checkpoint.note, &lines);
-    Ok(policy
-        .check(note.as_bytes())
-        .map(|w| w.by)
-        .unwrap_or_default())
+    Ok(newest_witnessed(conn, policy, -1)?.map_or_else(Vec::new, |(_, witnessed)| witnessed.by))
 }
 
 #[tracing::instrument(skip_all)]

@@ -14,8 +14,7 @@ use crate::display::{timeline_entry, Labeller};
 use crate::domain::time::{local_date, rfc3339_utc};
 use crate::domain::{CustomerRef, ReportPeriod};
 use crate::error::AppError;
-use crate::transparency::witness::cosignature::with_cosignatures;
-use crate::transparency::witness::submit::newest_witnessed;
+use crate::transparency::witness::witnessed::newest_witnessed;
 use crate::transparency::witness::Policy;
 use crate::transparency::LogKeys;
 
@@ -299,14 +298,9 @@ fn covering_checkpoint(
     use crate::db::log;
     if let Some(policy) = policy {
         let newest = access_event::newest_leaf_of_customer(conn, customer)?.unwrap_or(-1);
-        if let Some((checkpoint, lines)) = newest_witnessed(conn, policy, newest)? {
-            let note = with_cosignatures(&checkpoint.note, &lines);
-            let witnessed_by = policy
-                .check(note.as_bytes())
-                .map(|w| w.by)
-                .unwrap_or_default();
+        if let Some((checkpoint, witnessed)) = newest_witnessed(conn, policy, newest)? {
             return Ok(Some(LogCheckpoint {
-                witnessed_by,
+                witnessed_by: witnessed.by,
                 ..log_checkpoint(log_keys, &checkpoint)
             }));
         }

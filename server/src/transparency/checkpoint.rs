@@ -11,7 +11,8 @@ use tlog_tiles::{record_hash, Hash};
 use super::keys::LogKeys;
 use super::leaf::leaf_bytes;
 use super::tiles::TreeBuilder;
-use super::witness::submit::{newest_witnessed, witness_in_background, Witnessing};
+use super::witness::submit::{witness_in_background, Witnessing};
+use super::witness::witnessed::newest_witnessed;
 use crate::config::TransparencySettings;
 use crate::db::log::{self, CheckpointRow};
 use crate::db::{AnyConnection, Database};
@@ -91,7 +92,7 @@ async fn rewitness_latest(db: &Database, witnessing: &Arc<Witnessing>, size: i64
         .await;
     match pending {
         Ok(Some(checkpoint)) => {
-            witness_in_background(db.clone(), witnessing.clone(), checkpoint).await;
+            witness_in_background(db.clone(), witnessing.clone(), checkpoint);
         }
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read the latest checkpoint's cosignatures"),
@@ -172,7 +173,7 @@ pub async fn run_cadence(
                 );
                 if let Some(witnessing) = &witnessing {
                     last_witnessing = Instant::now();
-                    witness_in_background(db.clone(), witnessing.clone(), checkpoint).await;
+                    witness_in_background(db.clone(), witnessing.clone(), checkpoint);
                 }
             }
             Ok(None) => uncovered_since = None,

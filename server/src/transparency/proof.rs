@@ -13,8 +13,7 @@ use super::tiles::stored_tiles;
 use super::timeline_bundle::{
     TimelineBundle, TimelineEntry, UnchainedEntry, TIMELINE_FORMAT, UNTIL_FURTHER_NOTICE,
 };
-use super::witness::cosignature::with_cosignatures;
-use super::witness::submit::{cosignature_lines, newest_witnessed};
+use super::witness::witnessed::{newest_witnessed, witnessed_note, WitnessedNote};
 use super::witness::Policy;
 use crate::db::access_event::{self, AccessEventRow};
 use crate::db::log::{self, CheckpointRow};
@@ -26,7 +25,7 @@ use crate::error::{AppError, ErrorKind};
 /// event yet, so a customer never waits for the cadence.
 ///
 /// With a witness `policy`, the newest checkpoint it counts as witnessed is used if one covers
-/// the event, with its cosignatures ([`super::witness::submit::ensure_witnessed`] makes one).
+/// the event, with its cosignatures ([`super::witness::witnessed::ensure_witnessed`] makes one).
 pub fn inclusion_bundle(
     conn: &mut AnyConnection,
     keys: &LogKeys,
@@ -53,15 +52,9 @@ pub fn inclusion_bundle(
     })
 }
 
-/// A checkpoint's note with the cosignatures the policy knows, and who they are from.
-pub struct WitnessedNote {
-    pub note: String,
-    pub by: Vec<String>,
-}
-
 /// The checkpoint a proof for leaf `leaf_index` is made against: the newest witnessed one that
 /// covers it, else the latest (signed now if none covers the leaf) with whatever cosignatures
-/// it has.
+/// it has (and no names, as they do not make the quorum).
 pub fn proving_checkpoint(
     conn: &mut AnyConnection,
     keys: &LogKeys,
@@ -77,20 +70,12 @@ pub fn proving_checkpoint(
         };
         return Ok((checkpoint, note));
     };
-    let (checkpoint, lines) = match newest_witnessed(conn, policy, leaf_index)? {
-        Some(found) => found,
-        None => {
-            let checkpoint = checkpoint_covering(conn, keys, leaf_index, now)?;
-            let lines = cosignature_lines(conn, policy, checkpoint.tree_size)?;
-            (checkpoint, lines)
-        }
-    };
-    let note = with_cosignatures(&checkpoint.note, &lines);
-    let by = policy
-        .check(note.as_bytes())
-        .map_err(|e| AppError::internal(format!("a stored cosignature: {e}")))?
-        .by;
-    Ok((checkpoint, WitnessedNote { note, by }))
+    if let Some(found) = newest_witnessed(conn, policy, leaf_index)? {
+        return Ok(found);
+    }
+    let checkpoint = checkpoint_covering(conn, keys, leaf_index, now)?;
+    let note = witnessed_note(conn, policy, &checkpoint)?;
+    Ok((checkpoint, note))
 }
 
 /// The latest checkpoint, if it covers leaf `leaf_index`; else one is signed now.

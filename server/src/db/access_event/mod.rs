@@ -444,8 +444,6 @@ pub fn employee_window(
         .load(conn)
 }
 
-/// Every event of the customer, held back or not, in log order: what the whole-timeline proof
-/// bundle is built from.
 /// The customer's newest leaf: what a proof of their whole timeline must be witnessed up to.
 pub fn newest_leaf_of_customer(
     conn: &mut AnyConnection,
@@ -458,6 +456,8 @@ pub fn newest_leaf_of_customer(
         .first(conn)
 }
 
+/// Every event of the customer, held back or not, in log order: what the whole-timeline proof
+/// bundle is built from.
 pub fn all_of_customer_in_log_order(
     conn: &mut AnyConnection,
     customer: &CustomerRef,

@@ -8,7 +8,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 
 /// The algorithm byte of a cosignature/v1 key in a verifier key and its key id.
 const ALGORITHM: u8 = 0x04;
@@ -68,6 +68,11 @@ impl WitnessKey {
         self.key_id
     }
 
+    /// Whether both are the same public key, whatever their names.
+    pub fn same_key(&self, other: &WitnessKey) -> bool {
+        self.key == other.key
+    }
+
     /// The verifier key text, `name+keyid+base64`.
     pub fn encode(&self) -> String {
         let mut bytes = vec![ALGORITHM];
@@ -81,13 +86,17 @@ impl WitnessKey {
     }
 
     /// The time the witness signed at, if `signature` (timestamp ‖ Ed25519 signature, the key id
-    /// already taken off) is its cosignature of `checkpoint_text`.
+    /// already taken off) is its cosignature of `checkpoint_text`. Strict Ed25519 (no
+    /// malleable signatures); a time of 0 or beyond 2^63 − 1 is refused, as the spec says.
     pub fn verify(&self, checkpoint_text: &[u8], signature: &[u8]) -> Option<u64> {
         let (timestamp, signature) = signature.split_first_chunk::<8>()?;
         let signature = ed25519_dalek::Signature::from_slice(signature).ok()?;
         let timestamp = u64::from_be_bytes(*timestamp);
+        if timestamp == 0 || timestamp > i64::MAX as u64 {
+            return None;
+        }
         self.key
-            .verify(&signed_message(timestamp, checkpoint_text), &signature)
+            .verify_strict(&signed_message(timestamp, checkpoint_text), &signature)
             .ok()
             .map(|()| timestamp)
     }

@@ -10,6 +10,7 @@ pub mod policy;
 pub mod protocol;
 pub mod serve;
 pub mod submit;
+pub mod witnessed;
 
 pub use cosignature::{WitnessKey, WitnessSigner};
 pub use policy::Policy;

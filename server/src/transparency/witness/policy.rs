@@ -10,7 +10,7 @@
 //! ```
 //! The log submits its checkpoints to every witness with a URL; a checker needs no URLs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use signed_note::{Note, Signature};
 
@@ -40,7 +40,8 @@ struct Group {
 pub struct Policy {
     pub logs: Vec<String>,
     pub witnesses: Vec<Witness>,
-    groups: BTreeMap<String, Group>,
+    /// In the order they are defined: a group names only what is defined above it.
+    groups: Vec<(String, Group)>,
     /// `None`: no cosignature is needed (`quorum none`).
     quorum: Option<String>,
 }
@@ -73,7 +74,7 @@ impl Policy {
         let mut policy = Policy {
             logs: Vec::new(),
             witnesses: Vec::new(),
-            groups: BTreeMap::new(),
+            groups: Vec::new(),
             quorum: None,
         };
         let mut quorum_seen = false;
@@ -91,10 +92,17 @@ impl Policy {
                 [] => {}
                 ["log", key] | ["log", key, _] => policy.logs.push((*key).to_owned()),
                 ["witness", name, key, rest @ ..] if rest.len() <= 1 => {
-                    if policy.knows(name) {
+                    if policy.knows(name) || *name == "none" {
                         return Err(fail(format!("the name {name:?} is used twice")));
                     }
                     let key = WitnessKey::parse(key).map_err(|e| fail(e.to_string()))?;
+                    // One key counted under two names would count one cosignature twice.
+                    if let Some(other) = policy.witnesses.iter().find(|w| w.key.same_key(&key)) {
+                        return Err(fail(format!(
+                            "{name:?} has the same key as {:?}",
+                            other.name
+                        )));
+                    }
                     policy.witnesses.push(Witness {
                         name: (*name).to_owned(),
                         key,
@@ -102,8 +110,12 @@ impl Policy {
                     });
                 }
                 ["group", name, threshold, members @ ..] if !members.is_empty() => {
-                    if policy.knows(name) {
+                    if policy.knows(name) || *name == "none" {
                         return Err(fail(format!("the name {name:?} is used twice")));
+                    }
+                    let distinct: BTreeSet<&&str> = members.iter().collect();
+                    if distinct.len() != members.len() {
+                        return Err(fail(format!("the group {name:?} names a member twice")));
                     }
                     if let Some(unknown) = members.iter().find(|m| !policy.knows(m)) {
                         return Err(fail(format!(
@@ -123,13 +135,13 @@ impl Policy {
                             }
                         },
                     };
-                    policy.groups.insert(
+                    policy.groups.push((
                         (*name).to_owned(),
                         Group {
                             threshold,
                             members: members.iter().map(|m| (*m).to_owned()).collect(),
                         },
-                    );
+                    ));
                 }
                 ["quorum", name] => {
                     if quorum_seen {
@@ -163,35 +175,64 @@ impl Policy {
     }
 
     fn knows(&self, name: &str) -> bool {
-        self.groups.contains_key(name) || self.witnesses.iter().any(|w| w.name == name)
+        self.groups.iter().any(|(group, _)| group == name)
+            || self.witnesses.iter().any(|w| w.name == name)
     }
 
     pub fn witness(&self, name: &str) -> Option<&Witness> {
         self.witnesses.iter().find(|w| w.name == name)
     }
 
-    /// Whether the witnesses named in `cosigned` make a quorum.
+    /// Whether the witnesses named in `cosigned` make a quorum. Each group is judged once, in
+    /// the order of the file, so no policy makes this slow.
     pub fn is_satisfied_by(&self, cosigned: &BTreeSet<&str>) -> bool {
-        self.quorum
-            .as_deref()
-            .is_none_or(|name| self.satisfied(name, cosigned))
+        let Some(quorum) = self.quorum.as_deref() else {
+            return true;
+        };
+        let mut judged: HashMap<&str, bool> = HashMap::new();
+        for (name, group) in &self.groups {
+            let met = group
+                .members
+                .iter()
+                .filter(|member| {
+                    judged
+                        .get(member.as_str())
+                        .copied()
+                        .unwrap_or_else(|| cosigned.contains(member.as_str()))
+                })
+                .count();
+            let satisfied = match group.threshold {
+                Threshold::All => met == group.members.len(),
+                Threshold::AtLeast(k) => met >= k,
+            };
+            judged.insert(name, satisfied);
+        }
+        judged
+            .get(quorum)
+            .copied()
+            .unwrap_or_else(|| cosigned.contains(quorum))
     }
 
-    fn satisfied(&self, name: &str, cosigned: &BTreeSet<&str>) -> bool {
-        match self.groups.get(name) {
-            None => cosigned.contains(name),
-            Some(group) => {
-                let met = group
-                    .members
-                    .iter()
-                    .filter(|member| self.satisfied(member, cosigned))
-                    .count();
-                match group.threshold {
-                    Threshold::All => met == group.members.len(),
-                    Threshold::AtLeast(k) => met >= k,
-                }
-            }
+    /// The fewest cosignatures that can make a quorum: checkpoints with fewer need no look.
+    pub fn fewest_cosigners(&self) -> usize {
+        let Some(quorum) = self.quorum.as_deref() else {
+            return 0;
+        };
+        let mut fewest: HashMap<&str, usize> = HashMap::new();
+        for (name, group) in &self.groups {
+            let mut needs: Vec<usize> = group
+                .members
+                .iter()
+                .map(|member| fewest.get(member.as_str()).copied().unwrap_or(1))
+                .collect();
+            needs.sort_unstable();
+            let k = match group.threshold {
+                Threshold::All => needs.len(),
+                Threshold::AtLeast(k) => k,
+            };
+            fewest.insert(name, needs.iter().take(k).sum());
         }
+        fewest.get(quorum).copied().unwrap_or(1)
     }
 
     /// Checks every cosignature on `note` from a witness of this policy and tells whether they
@@ -306,6 +347,28 @@ mod tests {
         ] {
             assert_eq!(Policy::parse(&text).unwrap_err().line, line, "{text}");
         }
+    }
+
+    #[test]
+    fn a_key_or_member_counted_twice_is_refused() {
+        let a = signer("a", 1).public().encode();
+        let same_key_other_name = signer("a", 1).public().encode();
+        assert!(Policy::parse(&format!(
+            "witness a {a}\nwitness b {same_key_other_name}\nquorum a\n"
+        ))
+        .is_err());
+        assert!(Policy::parse(&format!("witness a {a}\ngroup g 2 a a\nquorum g\n")).is_err());
+        assert!(Policy::parse(&format!("witness none {a}\nquorum none\n")).is_err());
+    }
+
+    #[test]
+    fn the_fewest_cosigners_of_a_quorum() {
+        let (policy, _) = two_of_three();
+        assert_eq!(policy.fewest_cosigners(), 2);
+        assert_eq!(
+            Policy::parse("quorum none\n").unwrap().fewest_cosigners(),
+            0
+        );
     }
 
     #[test]

@@ -110,10 +110,13 @@ impl Witness {
                     format!("{key:?} is not a log's signed-note verifier key"),
                 )
             })?;
-            logs.insert(
-                signed_note::Verifier::name(&verifier).to_owned(),
-                key.trim().to_owned(),
-            );
+            let origin = signed_note::Verifier::name(&verifier).to_owned();
+            if logs.insert(origin.clone(), key.trim().to_owned()).is_some() {
+                return Err(fail(
+                    dir,
+                    format!("two keys are given for the log {origin:?}"),
+                ));
+            }
         }
         let state_path = dir.join(STATE_FILE);
         let state = match std::fs::read(&state_path) {
@@ -150,10 +153,9 @@ impl Witness {
         note.verify(&VerifierList::new(vec![Box::new(verifier)]))
             .map_err(|_| Refusal::NotSignedByLog)?;
 
-        let mut state = self
-            .state
-            .lock()
-            .map_err(|_| Refusal::Storage("an earlier request failed midway".into()))?;
+        // The state in memory only changes after it is on disk, so a request that panicked
+        // midway left it as it was: the lock can be taken over.
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let known = state.get(&origin).cloned().unwrap_or(LogState {
             size: 0,
             root: String::new(),
@@ -322,8 +324,10 @@ pub fn serve(witness: Witness, listen: &str) -> std::io::Result<()> {
             .first()
             .map_or_else(|| listen.to_owned(), ToString::to_string);
         tracing::info!(%key, logs, "witness serving on {address}");
-        // The first line is what a log's witness policy needs: name, key, URL.
-        println!("Einblick witness {name} is serving http://{address}\n  its key: {key}");
+        println!(
+            "Einblick witness {name} is serving http://{address}\n  its key: {key}\n  \
+             for a log's witness policy: witness NAME {key} http://{address}"
+        );
         server.run().await
     })
 }

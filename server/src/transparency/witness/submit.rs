@@ -1,12 +1,14 @@
-//! The log's side of witnessing: every new checkpoint goes to each witness of the policy that
-//! has a URL, with a consistency proof from the size that witness last cosigned (C2SP
-//! tlog-witness `add-checkpoint`), all witnesses at once. A 409 tells the witness's size; the
-//! request is then made once more from there. 422 (inconsistent), 403 (not our key), 404 (log
-//! unknown) and 400 are logged and not retried: a witness refusing is the alarm it exists for.
-//! Each cosignature is checked against the witness's key before it is kept.
+//! The log's side of witnessing: a checkpoint goes to each witness of the policy that has a URL,
+//! with a consistency proof from the size that witness last cosigned (C2SP tlog-witness
+//! `add-checkpoint`), all witnesses at once. A 409 with the witness's size is answered once more
+//! from that size; that size is never stored on the witness's word, only a size it cosigned
+//! (checked against its key). 422 (inconsistent), 403 (not our key), 404 (log unknown), 400 and a
+//! 409 without a size are logged as errors and not retried: a witness refusing is the alarm it
+//! exists for.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
@@ -17,16 +19,23 @@ use crate::db::log::{self, CheckpointRow};
 use crate::db::witness::{self as stored, CosignatureRow};
 use crate::db::{AnyConnection, Database};
 use crate::error::AppError;
-use crate::transparency::proof::{checkpoint_covering, consistency_proof};
-use crate::transparency::LogKeys;
+use crate::transparency::proof::consistency_proof;
 
 /// A witness gets this long to answer; a checkpoint's witnessing waits for the slowest.
 const TIMEOUT: Duration = Duration::from_secs(5);
+/// A witness's answer is a few signature lines; more than this is not read.
+const MAX_ANSWER: u64 = 16 * 1024;
+/// After a failed round, proofs do not wait for the witnesses again for this long (the cadence
+/// keeps trying); they are made against the unwitnessed checkpoint meanwhile.
+pub const QUIET_AFTER_FAILURE: Duration = Duration::from_secs(30);
 
 /// The configured policy and an HTTP client for its witnesses.
 pub struct Witnessing {
     pub policy: Policy,
     agent: ureq::Agent,
+    /// One round of submissions at a time: a customer's proof and the cadence never send the
+    /// same checkpoint twice at once, and a witness that is down is waited for once.
+    round: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for Witnessing {
@@ -34,6 +43,22 @@ impl std::fmt::Debug for Witnessing {
         f.debug_struct("Witnessing")
             .field("policy", &self.policy)
             .finish_non_exhaustive()
+    }
+}
+
+/// How a round of submissions went, for the next one.
+pub(super) enum Round {
+    Failed,
+    Succeeded,
+    NotRun,
+}
+
+impl Round {
+    pub(super) fn of(failures: &[WitnessFailure]) -> Round {
+        match failures.is_empty() {
+            true => Round::Succeeded,
+            false => Round::Failed,
+        }
     }
 }
 
@@ -50,12 +75,27 @@ pub enum WitnessFailure {
     },
     #[error("{witness} answered with no valid cosignature by its key")]
     NoCosignature { witness: String },
+    #[error("{witness} has cosigned size {size} already, newer than this checkpoint")]
+    AlreadyNewer { witness: String, size: i64 },
     #[error(
-        "{witness} says it cosigned size {size}, a size this log never signed a checkpoint of"
+        "{witness} says it cosigned size {size} of this log, a size it never signed a checkpoint \
+         of: the log's key has signed a tree this database does not hold"
     )]
     UnknownSize { witness: String, size: i64 },
     #[error(transparent)]
     Local(#[from] AppError),
+}
+
+impl WitnessFailure {
+    /// A refusal or a size the log never signed may be a split view: an alarm, not a hiccup.
+    fn is_alarm(&self) -> bool {
+        matches!(
+            self,
+            WitnessFailure::Refused { .. }
+                | WitnessFailure::UnknownSize { .. }
+                | WitnessFailure::NoCosignature { .. }
+        )
+    }
 }
 
 /// The identity a witness's rows are kept under: its key's name and id.
@@ -67,9 +107,14 @@ impl Witnessing {
     pub fn new(policy: Policy) -> Witnessing {
         let agent = ureq::AgentBuilder::new()
             .timeout(TIMEOUT)
+            .redirects(0)
             .user_agent(concat!("einblick/", env!("CARGO_PKG_VERSION")))
             .build();
-        Witnessing { policy, agent }
+        Witnessing {
+            policy,
+            agent,
+            round: Mutex::new(None),
+        }
     }
 
     /// Loads the policy file named by `EINBLICK_WITNESS_POLICY`.
@@ -85,9 +130,34 @@ impl Witnessing {
         Ok(Witnessing::new(policy))
     }
 
+    /// Runs `work` as the only round of submissions; it learns when the last round failed.
+    pub(super) fn one_round<T>(&self, work: impl FnOnce(Option<Instant>) -> (T, Round)) -> T {
+        let mut last_failure = self.round.lock().unwrap_or_else(|e| e.into_inner());
+        let (outcome, round) = work(*last_failure);
+        match round {
+            Round::Failed => *last_failure = Some(Instant::now()),
+            Round::Succeeded => *last_failure = None,
+            Round::NotRun => {}
+        }
+        outcome
+    }
+
     /// Submits `checkpoint` to every witness with a URL, in parallel, and keeps what they
     /// cosign. Returns the policy names of the witnesses that cosigned, and the failures.
     pub fn witness(
+        &self,
+        db: &Database,
+        checkpoint: &CheckpointRow,
+    ) -> (Vec<String>, Vec<WitnessFailure>) {
+        self.one_round(|_| {
+            let outcome = self.submit_to_all(db, checkpoint);
+            let round = Round::of(&outcome.1);
+            (outcome, round)
+        })
+    }
+
+    /// [`Witnessing::witness`] within a round already taken.
+    pub(super) fn submit_to_all(
         &self,
         db: &Database,
         checkpoint: &CheckpointRow,
@@ -120,6 +190,10 @@ impl Witnessing {
         for (name, outcome) in submitted {
             match outcome {
                 Ok(()) => cosigned.push(name),
+                Err(failure) if failure.is_alarm() => {
+                    tracing::error!(%failure, tree_size = checkpoint.tree_size, "a witness refused a checkpoint");
+                    failures.push(failure);
+                }
                 Err(failure) => {
                     tracing::warn!(%failure, tree_size = checkpoint.tree_size, "a witness did not cosign");
                     failures.push(failure);
@@ -137,12 +211,16 @@ impl Witnessing {
         checkpoint: &CheckpointRow,
     ) -> Result<(), WitnessFailure> {
         let id = witness_id(&witness.key);
+        let newer = |size: i64| WitnessFailure::AlreadyNewer {
+            witness: witness.name.clone(),
+            size,
+        };
         let mut old_size = stored::cosigned_size(&mut *db.get()?, &id).map_err(AppError::from)?;
-        for attempt in 0..2 {
-            if old_size > checkpoint.tree_size {
-                // It has cosigned a newer checkpoint already (another server was faster).
-                return Ok(());
-            }
+        if old_size > checkpoint.tree_size {
+            return Err(newer(old_size));
+        }
+        let mut asked_again = false;
+        loop {
             let proof = proof_from(&mut *db.get()?, &witness.name, old_size, checkpoint)?;
             let request = AddCheckpoint {
                 old_size: old_size as u64,
@@ -154,35 +232,59 @@ impl Witnessing {
                 .post(&format!("{url}{ADD_CHECKPOINT}"))
                 .set("Content-Type", "text/plain")
                 .send_bytes(&request.encode());
+            let refused = |status: u16, response: ureq::Response| WitnessFailure::Refused {
+                witness: witness.name.clone(),
+                status,
+                body: read_answer(response)
+                    .unwrap_or_default()
+                    .trim()
+                    .chars()
+                    .take(300)
+                    .collect(),
+            };
             match response {
                 Ok(response) => {
-                    let body = response
-                        .into_string()
-                        .map_err(|e| WitnessFailure::Unreachable {
+                    let answer =
+                        read_answer(response).map_err(|e| WitnessFailure::Unreachable {
                             witness: witness.name.clone(),
                             problem: e.to_string(),
                         })?;
-                    return self.keep(db, witness, &id, checkpoint, &body);
+                    return self.keep(db, witness, &id, checkpoint, &answer);
                 }
                 Err(ureq::Error::Status(409, response))
-                    if attempt == 0 && response.content_type() == SIZE_CONTENT_TYPE =>
+                    if response.header("Content-Type") == Some(SIZE_CONTENT_TYPE) =>
                 {
-                    let body = response.into_string().unwrap_or_default();
-                    old_size = parse_size(&body).ok_or_else(|| WitnessFailure::Refused {
-                        witness: witness.name.clone(),
-                        status: 409,
-                        body: body.clone(),
-                    })?;
-                    stored::set_cosigned_size(&mut *db.get()?, &id, old_size)
-                        .map_err(AppError::from)?;
+                    let answer = read_answer(response).unwrap_or_default();
+                    let Some(size) = parse_size(&answer) else {
+                        return Err(WitnessFailure::Refused {
+                            witness: witness.name.clone(),
+                            status: 409,
+                            body: answer.chars().take(300).collect(),
+                        });
+                    };
+                    if size > checkpoint.tree_size {
+                        let signed = log::checkpoint_of_size(&mut *db.get()?, size)
+                            .map_err(AppError::from)?;
+                        return Err(match signed {
+                            Some(_) => newer(size),
+                            None => WitnessFailure::UnknownSize {
+                                witness: witness.name.clone(),
+                                size,
+                            },
+                        });
+                    }
+                    if asked_again || size == old_size {
+                        return Err(WitnessFailure::Refused {
+                            witness: witness.name.clone(),
+                            status: 409,
+                            body: format!("{size}\n"),
+                        });
+                    }
+                    asked_again = true;
+                    old_size = size;
                 }
                 Err(ureq::Error::Status(status, response)) => {
-                    let body = response.into_string().unwrap_or_default();
-                    return Err(WitnessFailure::Refused {
-                        witness: witness.name.clone(),
-                        status,
-                        body: body.trim().chars().take(300).collect(),
-                    });
+                    return Err(refused(status, response))
                 }
                 Err(ureq::Error::Transport(e)) => {
                     return Err(WitnessFailure::Unreachable {
@@ -192,14 +294,10 @@ impl Witnessing {
                 }
             }
         }
-        Err(WitnessFailure::Refused {
-            witness: witness.name.clone(),
-            status: 409,
-            body: "its size changed twice while asked".into(),
-        })
     }
 
-    /// Keeps the witness's cosignature of `checkpoint` from its answer, once it verifies.
+    /// Keeps the witness's cosignature of `checkpoint` from its answer, once it verifies, and
+    /// raises the size it is known to have cosigned.
     fn keep(
         &self,
         db: &Database,
@@ -212,6 +310,7 @@ impl Witnessing {
             .ok_or_else(|| AppError::internal("a stored checkpoint is not a signed note"))?;
         let line = answer
             .lines()
+            .take(16)
             .find(|line| {
                 signed_note::Signature::from_bytes(line.as_bytes()).is_ok_and(|signature| {
                     signature.name() == witness.key.name()
@@ -230,12 +329,20 @@ impl Witnessing {
         };
         crate::db::write_transaction(&mut *db.get()?, |conn| {
             stored::store_cosignature(conn, &row)?;
-            let known = stored::cosigned_size(conn, id)?;
-            stored::set_cosigned_size(conn, id, known.max(checkpoint.tree_size))?;
+            stored::raise_cosigned_size(conn, id, checkpoint.tree_size)?;
             Ok(())
         })?;
         Ok(())
     }
+}
+
+fn read_answer(response: ureq::Response) -> std::io::Result<String> {
+    let mut answer = String::new();
+    response
+        .into_reader()
+        .take(MAX_ANSWER)
+        .read_to_string(&mut answer)?;
+    Ok(answer)
 }
 
 /// The consistency proof from `old_size` (a size the witness cosigned) to `checkpoint`.
@@ -266,88 +373,23 @@ fn parse_size(body: &str) -> Option<i64> {
     canonical.then(|| digits.parse().ok()).flatten()
 }
 
-/// The newest checkpoint above leaf `leaf_index` whose cosignatures satisfy the policy, with
-/// those cosignature lines; `None` if there is none yet.
-pub fn newest_witnessed(
-    conn: &mut AnyConnection,
-    policy: &Policy,
-    leaf_index: i64,
-) -> Result<Option<(CheckpointRow, Vec<String>)>, AppError> {
-    // A checkpoint only some witnesses cosigned is skipped; a few of them in a row is plenty to
-    // look through before the answer is "not yet".
-    for size in stored::cosigned_sizes(conn, leaf_index, 20)? {
-        let lines = cosignature_lines(conn, policy, size)?;
-        let Some(checkpoint) = log::checkpoint_of_size(conn, size)? else {
-            continue;
-        };
-        let note = super::cosignature::with_cosignatures(&checkpoint.note, &lines);
-        if policy
-            .check(note.as_bytes())
-            .is_ok_and(|w| w.satisfies_policy)
-        {
-            return Ok(Some((checkpoint, lines)));
+/// Witnesses a checkpoint the cadence signed, on the blocking pool, without holding up the
+/// cadence.
+pub fn witness_in_background(db: Database, witnessing: Arc<Witnessing>, checkpoint: CheckpointRow) {
+    actix_web::rt::spawn(async move {
+        let started = Instant::now();
+        let done =
+            actix_web::rt::task::spawn_blocking(move || witnessing.witness(&db, &checkpoint)).await;
+        match done {
+            Ok((cosigned, failures)) => tracing::info!(
+                cosigned = cosigned.len(),
+                failed = failures.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "witnessed a checkpoint"
+            ),
+            Err(e) => tracing::error!(error = %e, "witnessing a checkpoint failed"),
         }
-    }
-    Ok(None)
-}
-
-/// The stored cosignature lines of the checkpoint of `size` by witnesses of `policy`.
-pub fn cosignature_lines(
-    conn: &mut AnyConnection,
-    policy: &Policy,
-    size: i64,
-) -> Result<Vec<String>, AppError> {
-    let known: Vec<String> = policy
-        .witnesses
-        .iter()
-        .map(|w| witness_id(&w.key))
-        .collect();
-    Ok(stored::cosignatures_of(conn, size)?
-        .into_iter()
-        .filter(|row| known.contains(&row.witness))
-        .map(|row| row.signature_line)
-        .collect())
-}
-
-/// Makes sure a witnessed checkpoint covers leaf `leaf_index` before a proof of it is made: if
-/// none does yet, the latest checkpoint (signed now if it does not cover the leaf) goes to the
-/// witnesses first. Blocking. When witnesses fail, the proof is made against the unwitnessed
-/// checkpoint, and a checker with the policy says so.
-pub fn ensure_witnessed(
-    db: &Database,
-    keys: &LogKeys,
-    witnessing: &Witnessing,
-    leaf_index: i64,
-) -> Result<(), AppError> {
-    let checkpoint = {
-        let mut conn = db.get()?;
-        if newest_witnessed(&mut conn, &witnessing.policy, leaf_index)?.is_some() {
-            return Ok(());
-        }
-        checkpoint_covering(&mut conn, keys, leaf_index, Utc::now().naive_utc())?
-    };
-    witnessing.witness(db, &checkpoint);
-    Ok(())
-}
-
-/// Witnesses every checkpoint the cadence signs: called after each one, off the async workers.
-pub async fn witness_in_background(
-    db: Database,
-    witnessing: Arc<Witnessing>,
-    checkpoint: CheckpointRow,
-) {
-    let started = std::time::Instant::now();
-    let done =
-        actix_web::rt::task::spawn_blocking(move || witnessing.witness(&db, &checkpoint)).await;
-    match done {
-        Ok((cosigned, failures)) => tracing::info!(
-            cosigned = cosigned.len(),
-            failed = failures.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "witnessed a checkpoint"
-        ),
-        Err(e) => tracing::error!(error = %e, "witnessing a checkpoint failed"),
-    }
+    });
 }
 
 #[cfg(test)]
