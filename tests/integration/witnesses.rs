@@ -36,11 +36,14 @@ struct WitnessProcess {
 }
 
 impl WitnessProcess {
+    // Every path either hands the child to `WitnessProcess` (whose Drop kills and waits for it)
+    // or kills and waits for it before the panic.
+    #[expect(clippy::zombie_processes)]
     fn start(dir: &Path, name: &str, log_key: &str) -> WitnessProcess {
         std::fs::create_dir_all(dir).unwrap();
         let output = dir.join(format!("output-{}.log", unique_name()));
         let log = std::fs::File::create(&output).unwrap();
-        let child = einblick_binary()
+        let mut child = einblick_binary()
             .args([
                 "witness",
                 "serve",
@@ -74,10 +77,11 @@ impl WitnessProcess {
                     output,
                 };
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the witness did not start: {printed}"
-            );
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the witness did not start: {printed}");
+            }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
