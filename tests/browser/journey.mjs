@@ -104,7 +104,7 @@ async function journey(browser, javaScript) {
     assert(leaf.format === 'einblick.access-leaf.v2', `a v2 leaf (${leaf.format})`);
     assert(leaf.customer.startsWith('hmac-sha256:'), 'no customer number in the leaf');
     const access = JSON.parse(bundle.access);
-    assert(access.actor.employee.startsWith('hmac-sha256:'), 'the employee only as a keyed hash');
+    assert(access.data.actor.employee.startsWith('hmac-sha256:'), 'the employee only as a keyed hash');
     assert(!JSON.stringify(bundle).includes('employee_id'), 'no employee id anywhere in the bundle');
     assert(bundle.inclusion_proof.length > 5, 'an inclusion path');
     assert(page.url().includes('/timeline'), 'still on the timeline');
