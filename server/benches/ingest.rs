@@ -384,6 +384,11 @@ fn csv_row(id: i64, row: &NewAccessEvent) -> String {
         text(&row.content_sha256),
         String::new(),
         (id - 1).to_string(),
+        // Format 1: the raw way stores no chain (leaf_format, previous leaf and hash, entry).
+        "1".into(),
+        String::new(),
+        String::new(),
+        String::new(),
     ]
     .join(",")
 }
