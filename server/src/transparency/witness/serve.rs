@@ -20,6 +20,7 @@ use tlog_tiles::{Checkpoint, Hash};
 
 use super::cosignature::WitnessSigner;
 use super::protocol::{AddCheckpoint, ADD_CHECKPOINT, SIZE_CONTENT_TYPE};
+use crate::transparency::keys::{create_private_dir, write_private};
 
 const KEY_FILE: &str = "witness-signing.key";
 const VERIFIER_KEY_FILE: &str = "witness.vkey";
@@ -97,7 +98,7 @@ impl Witness {
             path: path.to_path_buf(),
             problem,
         };
-        std::fs::create_dir_all(dir).map_err(|e| fail(dir, format!("cannot create ({e})")))?;
+        create_private_dir(dir).map_err(|e| fail(dir, format!("cannot create ({e})")))?;
         let signer = load_or_create_key(dir, name)?;
         let verifier_path = dir.join(VERIFIER_KEY_FILE);
         std::fs::write(&verifier_path, format!("{}\n", signer.public().encode()))
@@ -245,7 +246,7 @@ fn load_or_create_key(dir: &Path, name: Option<&str>) -> Result<WitnessSigner, W
                 )));
             }
             let seed: [u8; 32] = rand::random();
-            let text = format!("{KEY_PREFIX}+{name}+{}\n", STANDARD.encode(seed));
+            let text = format!("{KEY_PREFIX}+{name}+{}", STANDARD.encode(seed));
             write_private(&path, text.as_bytes())
                 .map_err(|e| fail(format!("cannot write ({e})")))?;
             text
@@ -271,16 +272,6 @@ fn load_or_create_key(dir: &Path, name: Option<&str>) -> Result<WitnessSigner, W
         key_name,
         ed25519_dalek::SigningKey::from_bytes(&seed),
     ))
-}
-
-fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(content)?;
-    file.sync_all()
 }
 
 async fn add_checkpoint(witness: web::Data<Arc<Witness>>, body: web::Bytes) -> HttpResponse {
