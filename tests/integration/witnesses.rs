@@ -365,22 +365,13 @@ fn a_portal_with_two_witnesses_hands_out_witnessed_proofs(backend: Backend) {
     let mut lines: Vec<&str> = checkpoint.lines().collect();
     let dropped = lines.remove(lines.len() - 1);
     let one_short = format!("{}\n", lines.join("\n"));
-    let mut short_bundle = bundle.clone();
-    short_bundle["checkpoint"] = one_short.clone().into();
-    let short_path = dir.0.join("one-short.json");
-    std::fs::write(&short_path, short_bundle.to_string()).unwrap();
-    let (verified, said) = einblick_verify(&[
-        "verify",
-        short_path.to_str().unwrap(),
-        "--key",
-        key,
-        "--policy",
-        policy,
-    ]);
+    let short_path = with_checkpoint(&dir, "one-short.json", &bundle, &one_short);
+    let (verified, said) =
+        einblick_verify(&["verify", &short_path, "--key", key, "--policy", policy]);
     assert!(!verified, "{said}");
     assert!(said.contains("not enough for the witness policy"), "{said}");
     // Without the policy the log's own signature still verifies.
-    let (verified, said) = einblick_verify(&["verify", short_path.to_str().unwrap(), "--key", key]);
+    let (verified, said) = einblick_verify(&["verify", &short_path, "--key", key]);
     assert!(verified, "{said}");
 
     // Every bit flip in a cosignature fails the policy (checked in-process: 2 × 608 bits).
@@ -395,50 +386,20 @@ fn a_portal_with_two_witnesses_hands_out_witnessed_proofs(backend: Backend) {
         .lines()
         .filter(|line| line.starts_with("— authority-"))
     {
-        let (name, encoded) = cosignature
-            .trim_start_matches("— ")
-            .split_once(' ')
-            .unwrap();
-        let payload = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .unwrap();
-        for bit in 0..payload.len() * 8 {
-            let mut flipped = payload.clone();
-            flipped[bit / 8] ^= 1 << (bit % 8);
-            let line = format!(
-                "— {name} {}",
-                base64::engine::general_purpose::STANDARD.encode(&flipped)
-            );
-            let tampered = checkpoint.replace(cosignature, &line);
+        for bit in 0..76 * 8 {
+            let tampered = checkpoint.replace(cosignature, &with_bit_flipped(cosignature, bit));
             let outcome = parsed.check(tampered.as_bytes());
             assert!(
                 !outcome.is_ok_and(|witnessed| witnessed.satisfies_policy),
-                "bit {bit} of {name}'s cosignature flipped still satisfies the policy"
+                "bit {bit} of {cosignature} flipped still satisfies the policy"
             );
         }
     }
     // And through the command line, for one flipped bit in the signature itself.
-    let (name, encoded) = dropped.trim_start_matches("— ").split_once(' ').unwrap();
-    let mut payload = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .unwrap();
-    payload[40] ^= 0x01;
-    let flipped = format!(
-        "— {name} {}",
-        base64::engine::general_purpose::STANDARD.encode(&payload)
-    );
-    let mut flipped_bundle = bundle.clone();
-    flipped_bundle["checkpoint"] = checkpoint.replace(dropped, &flipped).into();
-    let flipped_path = dir.0.join("flipped.json");
-    std::fs::write(&flipped_path, flipped_bundle.to_string()).unwrap();
-    let (verified, said) = einblick_verify(&[
-        "verify",
-        flipped_path.to_str().unwrap(),
-        "--key",
-        key,
-        "--policy",
-        policy,
-    ]);
+    let flipped = checkpoint.replace(dropped, &with_bit_flipped(dropped, 40 * 8));
+    let flipped_path = with_checkpoint(&dir, "flipped.json", &bundle, &flipped);
+    let (verified, said) =
+        einblick_verify(&["verify", &flipped_path, "--key", key, "--policy", policy]);
     assert!(!verified, "{said}");
     assert!(said.contains("does not verify"), "{said}");
 
@@ -484,6 +445,30 @@ fn a_portal_with_two_witnesses_hands_out_witnessed_proofs(backend: Backend) {
         .unwrap();
     assert_eq!(stored.len(), 2);
     drop((first, second));
+}
+
+/// A copy of `bundle` with `checkpoint` in its place, written to `file`; its path.
+fn with_checkpoint(
+    dir: &tempfile_dir::TempDir,
+    file: &str,
+    bundle: &serde_json::Value,
+    checkpoint: &str,
+) -> String {
+    let mut altered = bundle.clone();
+    altered["checkpoint"] = checkpoint.into();
+    let path = dir.0.join(file);
+    std::fs::write(&path, altered.to_string()).unwrap();
+    path.display().to_string()
+}
+
+/// The signature line with bit `bit` of its (decoded) payload flipped.
+fn with_bit_flipped(line: &str, bit: usize) -> String {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let (name, encoded) = line.trim_start_matches("— ").split_once(' ').unwrap();
+    let mut payload = engine.decode(encoded).unwrap();
+    assert_eq!(payload.len(), 76, "a cosignature/v1 is 76 bytes");
+    payload[bit / 8] ^= 1 << (bit % 8);
+    format!("— {name} {}", engine.encode(&payload))
 }
 
 fn bundle_size(checkpoint: &str) -> i64 {
