@@ -1,7 +1,9 @@
 //! Witnesses and whole-timeline proofs: how long two local witnesses (`einblick witness serve`'s
 //! code, on threads, each persisting its state with fsync) add to a checkpoint, beside the
 //! checkpoint's own signing; how long `verify-timeline`'s check takes over a customer's 10,000
-//! entries; and what the v2 leaves' chain costs at ingest, per event, beside the insert itself.
+//! entries; and what the v2 leaves' chain costs at ingest, per event, beside the insert itself
+//! and beside the v1 leaf hashing that extending the tree no longer does (the insert stores the
+//! hash the chain computed).
 //!
 //! PostgreSQL: `source .ci/env && cargo bench -p server --bench witness`
 //! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench witness`
@@ -19,7 +21,7 @@ use chrono::Utc;
 use einblick::db::access_event::{self, NewAccessEvent};
 use einblick::db::log;
 use einblick::domain::CustomerRef;
-use einblick::transparency::leaf::chain_hasher;
+use einblick::transparency::leaf::{self, chain_hasher};
 use einblick::transparency::witness::serve::{serve, Witness};
 use einblick::transparency::witness::submit::Witnessing;
 use einblick::transparency::witness::Policy;
@@ -62,8 +64,28 @@ fn main() {
     let hashing_seconds = started.elapsed().as_secs_f64();
     std::hint::black_box(sink);
 
-    // A tree covering all of it, then the customer's whole-timeline bundle and its check.
+    // What extending the tree costs per leaf: reading the hash the insert stored (v2 now),
+    // against reading the event and hashing its leaf (v1 leaves, as every leaf was before v2).
     let mut conn = db.get().unwrap();
+    let leaves = rows.len() as i64;
+    let started = Instant::now();
+    for from in (0..leaves).step_by(5_000) {
+        let stored = log::stored_leaf_hashes(&mut conn, from, (from + 5_000).min(leaves)).unwrap();
+        assert!(stored.iter().all(|(_, hash)| hash.is_some()));
+        std::hint::black_box(stored);
+    }
+    let stored_read_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    for from in (0..leaves).step_by(5_000) {
+        for mut event in log::events_by_leaf(&mut conn, from, (from + 5_000).min(leaves)).unwrap() {
+            event.leaf_format = leaf::V1;
+            sink ^= tlog_tiles::record_hash(&leaf::leaf_bytes(&keys, &event)).0[0];
+        }
+    }
+    let v1_extend_seconds = started.elapsed().as_secs_f64();
+    std::hint::black_box(sink);
+
+    // A tree covering all of it, then the customer's whole-timeline bundle and its check.
     while checkpoint::issue(&mut conn, &keys, Utc::now().naive_utc())
         .unwrap()
         .is_some()
@@ -159,6 +181,22 @@ fn main() {
         "of which the v2 chain's hashing per event",
         chain,
         chain / per_event * 100.0
+    );
+    let per_leaf = |seconds: f64| seconds / rows.len() as f64 * 1e6;
+    println!(
+        "{:<64} {:>8.1}µs",
+        "extending the tree, per v2 leaf: reading its stored hash",
+        per_leaf(stored_read_seconds)
+    );
+    println!(
+        "{:<64} {:>8.1}µs",
+        "extending the tree, per v1 leaf: reading the event, hashing it",
+        per_leaf(v1_extend_seconds)
+    );
+    println!(
+        "{:<64} {:>8.1}µs",
+        "v2 against v1 per event (chain hashing + stored read - v1 hashing)",
+        chain + per_leaf(stored_read_seconds) - per_leaf(v1_extend_seconds)
     );
     let _ = std::fs::remove_dir_all(key_dir);
 }

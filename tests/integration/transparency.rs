@@ -1,7 +1,8 @@
 //! The verifiable access log: a customer's proof bundle verifies with our CLI and with
 //! independent implementations of the specs (Python's tlog-scales and rfc8785), the tiles and
 //! checkpoints follow C2SP, consistency proofs hold, proofs are for the entry's owner only, and
-//! `einblick audit` catches an edited or deleted event.
+//! `einblick audit` catches an edited or deleted event, and a leaf hash stored at insert that is
+//! not its event's.
 
 use std::process::Command;
 
@@ -14,6 +15,7 @@ both_backends!(
     a_customer_proves_an_entry_is_in_the_signed_log,
     proofs_are_only_for_the_entrys_owner,
     audit_catches_an_edited_or_deleted_event,
+    checkpoints_use_stored_leaf_hashes_and_audit_recomputes_them,
     tiles_and_checkpoints_are_served_per_c2sp,
     a_whole_timeline_shows_a_missing_entry
 );
@@ -328,6 +330,78 @@ fn audit_catches_an_edited_or_deleted_event(backend: Backend) {
         "{said}"
     );
     assert!(String::from_utf8_lossy(&audit.stderr).contains("finding(s)"));
+}
+
+/// Checkpoints extend the tree from the leaf hashes the insert stored, and hash the event where
+/// none is stored (leaves from before the column). A stored hash that is not its event's gets
+/// signed, but `einblick audit`, which recomputes every leaf, reports that leaf as changed.
+fn checkpoints_use_stored_leaf_hashes_and_audit_recomputes_them(backend: Backend) {
+    // No cadence during the test: the checkpoint below is the only one.
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("EINBLICK_CHECKPOINT_EVERY_EVENTS", "1000000"),
+            ("EINBLICK_CHECKPOINT_EVERY_SECONDS", "3600"),
+        ],
+        false,
+    );
+    let now = Utc::now().naive_utc();
+    for n in 0..3 {
+        insert_event(
+            &app,
+            "C-100001",
+            &format!("evt-stored-{n}"),
+            "cs_agent_t1",
+            now,
+            None,
+        );
+    }
+    let (unstored_leaf, forged_leaf) = app.with_connection(|conn| {
+        use diesel::prelude::*;
+        use einblick::db::schema::access_events::dsl as ae;
+        let leaf_of = |conn: &mut _, event_id: &str| -> i64 {
+            ae::access_events
+                .filter(ae::event_id.eq(event_id))
+                .select(ae::leaf_index)
+                .first(conn)
+                .unwrap()
+        };
+        let stored: Vec<Option<Vec<u8>>> =
+            ae::access_events.select(ae::leaf_hash).load(conn).unwrap();
+        assert!(stored
+            .iter()
+            .all(|hash| hash.as_ref().is_some_and(|h| h.len() == 32)));
+        diesel::update(ae::access_events.filter(ae::event_id.eq("evt-stored-0")))
+            .set(ae::leaf_hash.eq(None::<Vec<u8>>))
+            .execute(conn)
+            .unwrap();
+        diesel::update(ae::access_events.filter(ae::event_id.eq("evt-stored-2")))
+            .set(ae::leaf_hash.eq(Some(vec![7u8; 32])))
+            .execute(conn)
+            .unwrap();
+        (leaf_of(conn, "evt-stored-0"), leaf_of(conn, "evt-stored-2"))
+    });
+    let checkpoint = einblick(&app).arg("checkpoint").output().unwrap();
+    assert!(
+        checkpoint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checkpoint.stderr)
+    );
+
+    let audit = einblick(&app).arg("audit").output().unwrap();
+    assert!(
+        !audit.status.success(),
+        "a forged leaf hash must fail the audit"
+    );
+    let said = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        said.contains(&format!("leaf {forged_leaf}: the event")) && said.contains("was changed"),
+        "{said}"
+    );
+    assert!(
+        !said.contains(&format!("leaf {unstored_leaf}: ")),
+        "the leaf hashed from its event is sound: {said}"
+    );
 }
 
 fn tiles_and_checkpoints_are_served_per_c2sp(backend: Backend) {

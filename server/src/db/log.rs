@@ -48,6 +48,22 @@ pub fn leaf_count(conn: &mut AnyConnection) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// The leaf hashes stored at insert (v2 leaves; `None` where there is none), by leaf index,
+/// `from` inclusive, `to` exclusive, in log order.
+pub fn stored_leaf_hashes(
+    conn: &mut AnyConnection,
+    from: i64,
+    to: i64,
+) -> QueryResult<Vec<(i64, Option<Vec<u8>>)>> {
+    use access_events::dsl as ae;
+    ae::access_events
+        .filter(ae::leaf_index.ge(from))
+        .filter(ae::leaf_index.lt(to))
+        .order(ae::leaf_index)
+        .select((ae::leaf_index, ae::leaf_hash))
+        .load(conn)
+}
+
 /// Events by leaf index, `from` inclusive, `to` exclusive, in log order.
 pub fn events_by_leaf(
     conn: &mut AnyConnection,

@@ -25,6 +25,7 @@ diesel::table! {
         customer_previous_leaf -> Nullable<Int8>,
         customer_previous_hash -> Nullable<Binary>,
         customer_entry -> Nullable<Int8>,
+        leaf_hash -> Nullable<Binary>,
     }
 }
 

@@ -2,6 +2,7 @@
 //! extended to every committed leaf, then the new tree size and root are signed and kept. Issued
 //! on a cadence: after a number of new events or some seconds after the first uncovered one.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,11 +49,11 @@ pub fn issue(
     let mut next = covered;
     while next < target {
         let chunk_end = (next + READ_CHUNK).min(target);
-        for event in log::events_by_leaf(conn, next, chunk_end)? {
-            if event.leaf_index != next {
+        for (leaf_index, hash) in leaf_hashes(conn, keys, next, chunk_end)? {
+            if leaf_index != next {
                 return Err(missing_leaf(next));
             }
-            tree.append(record_hash(&leaf_bytes(keys, &event)));
+            tree.append(hash);
             next += 1;
         }
         if next < chunk_end {
@@ -76,6 +77,45 @@ pub fn issue(
         log::insert_checkpoint(conn, &row)?;
         Ok(Some(row))
     })
+}
+
+/// The leaf hashes of leaves `from..to`, in log order: as stored at insert where the row has
+/// one (v2 leaves, whose chain needed the hash then), else hashed from the event (v1 leaves, and
+/// v2 leaves stored before the hash was kept). `einblick audit` recomputes them all from the
+/// events, so a stored hash that is not its event's shows there as a changed event.
+fn leaf_hashes(
+    conn: &mut AnyConnection,
+    keys: &LogKeys,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, Hash)>, AppError> {
+    let stored = log::stored_leaf_hashes(conn, from, to)?;
+    let as_hash = |bytes: &Option<Vec<u8>>| {
+        bytes
+            .as_deref()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(Hash)
+    };
+    if stored.iter().all(|(_, bytes)| as_hash(bytes).is_some()) {
+        return Ok(stored
+            .iter()
+            .filter_map(|(leaf_index, bytes)| Some((*leaf_index, as_hash(bytes)?)))
+            .collect());
+    }
+    let stored: HashMap<i64, Hash> = stored
+        .iter()
+        .filter_map(|(leaf_index, bytes)| Some((*leaf_index, as_hash(bytes)?)))
+        .collect();
+    Ok(log::events_by_leaf(conn, from, to)?
+        .iter()
+        .map(|event| {
+            let hash = stored
+                .get(&event.leaf_index)
+                .copied()
+                .unwrap_or_else(|| record_hash(&leaf_bytes(keys, event)));
+            (event.leaf_index, hash)
+        })
+        .collect())
 }
 
 /// Sends the latest checkpoint (of `size`) to the witnesses again unless the policy already

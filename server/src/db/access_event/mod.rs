@@ -94,25 +94,27 @@ fn as_stored(rows: &[NewAccessEvent]) -> std::borrow::Cow<'_, [NewAccessEvent]> 
 /// The leaf format every new row is logged in (`crate::transparency::leaf`).
 pub const NEW_LEAF_FORMAT: i16 = 2;
 
-/// Assigns leaf indices from `first_leaf` and chain links to `rows` in order, advancing `heads`.
+/// Assigns leaf indices from `first_leaf` and chain links to `rows` in order, advancing `heads`;
+/// each row's link comes with its own leaf hash.
 #[cfg(feature = "postgres")]
 fn link_rows(
     rows: &[NewAccessEvent],
     first_leaf: i64,
     heads: &mut HashMap<String, CustomerHead>,
     hasher: LeafHasher<'_>,
-) -> Vec<CustomerLink> {
+) -> Vec<(CustomerLink, [u8; 32])> {
     (first_leaf..)
         .zip(rows)
         .map(|(leaf_index, row)| {
             let link = next_link(heads.get(&row.customer_ref));
+            let leaf_hash = hasher(row, &link);
             let head = CustomerHead {
                 last_leaf: leaf_index,
-                last_leaf_hash: hasher(row, &link),
+                last_leaf_hash: leaf_hash,
                 entries: link.entry,
             };
             heads.insert(row.customer_ref.clone(), head);
-            link
+            (link, leaf_hash)
         })
         .collect()
 }

@@ -89,7 +89,7 @@ pub(super) fn insert_from_leaf(
 fn copy_rows(
     conn: &mut diesel::PgConnection,
     rows: &[NewAccessEvent],
-    links: &[CustomerLink],
+    links: &[(CustomerLink, [u8; 32])],
     first_leaf: i64,
 ) -> QueryResult<usize> {
     use access_events::dsl as ae;
@@ -121,12 +121,13 @@ fn copy_rows(
                 ae::customer_previous_leaf,
                 ae::customer_previous_hash,
                 ae::customer_entry,
+                ae::leaf_hash,
             ),
             |out| {
                 let mut line = String::with_capacity(512);
-                for ((leaf_index, row), link) in (first_leaf..).zip(rows).zip(links) {
+                for ((leaf_index, row), (link, leaf_hash)) in (first_leaf..).zip(rows).zip(links) {
                     line.clear();
-                    csv_row(&mut line, row, leaf_index, link);
+                    csv_row(&mut line, row, leaf_index, link, leaf_hash);
                     out.write_all(line.as_bytes())
                         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
                 }
@@ -138,7 +139,13 @@ fn copy_rows(
 }
 
 /// One CSV line in the column order of [`copy_rows`]: text quoted, NULL as an empty field.
-fn csv_row(line: &mut String, row: &NewAccessEvent, leaf_index: i64, link: &CustomerLink) {
+fn csv_row(
+    line: &mut String,
+    row: &NewAccessEvent,
+    leaf_index: i64,
+    link: &CustomerLink,
+    leaf_hash: &[u8; 32],
+) {
     use std::fmt::Write;
     fn text(line: &mut String, value: &str) {
         line.push('"');
@@ -187,11 +194,17 @@ fn csv_row(line: &mut String, row: &NewAccessEvent, leaf_index: i64, link: &Cust
         let _ = write!(line, "{visible_from}");
     }
     let _ = write!(line, ",{leaf_index},{NEW_LEAF_FORMAT},");
+    // bytea in hex input form: `\x…`, quoted.
+    let bytea = |line: &mut String, hash: &[u8; 32]| {
+        let _ = write!(line, "\"\\x{}\"", hex::encode(hash));
+    };
     if let Some((index, hash)) = &link.previous {
-        // bytea in hex input form: `\x…`, quoted.
-        let _ = write!(line, "{index},\"\\x{}\"", hex::encode(hash));
+        let _ = write!(line, "{index},");
+        bytea(line, hash);
     } else {
         line.push(',');
     }
-    let _ = writeln!(line, ",{}", link.entry);
+    let _ = write!(line, ",{},", link.entry);
+    bytea(line, leaf_hash);
+    line.push('\n');
 }

@@ -62,6 +62,7 @@ pub(super) fn insert_from_leaf(
                 ae::customer_previous_leaf.eq(previous_leaf),
                 ae::customer_previous_hash.eq(previous_hash),
                 ae::customer_entry.eq(link.entry),
+                ae::leaf_hash.eq(leaf_hash.as_slice()),
             ))
             .on_conflict((ae::source, ae::event_id))
             .do_nothing()

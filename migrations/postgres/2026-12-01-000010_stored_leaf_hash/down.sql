@@ -1,0 +1,1 @@
+ALTER TABLE access_events DROP COLUMN leaf_hash;
