@@ -8,6 +8,7 @@ pub mod download;
 pub mod form;
 pub mod html;
 pub mod pdf;
+mod pdf_font;
 pub mod texts;
 
 #[cfg(test)]
@@ -63,7 +64,7 @@ impl ReportFormat {
     pub fn render(self, report: &AccessReport) -> Result<Vec<u8>, crate::error::AppError> {
         Ok(match self {
             Self::Html => html::render(report)?.into_bytes(),
-            Self::Pdf => pdf::render(report),
+            Self::Pdf => pdf::render(report)?,
             Self::Json => report.json_document().into_bytes(),
             Self::Csv => csv::render(report).into_bytes(),
         })

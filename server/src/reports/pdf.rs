@@ -1,6 +1,6 @@
-//! The PDF form, written with `pdf-writer`: A4 pages in Helvetica (one of the fonts every PDF
-//! reader has, so nothing is embedded), text in WinAnsi encoding, wrapped by the font's widths.
-//! Each page carries the period, the content hash and "page n of N" in its footer.
+//! The PDF form, written with `pdf-writer`: A4 pages in DejaVu Sans, embedded as a subset
+//! (`pdf_font`), so every name and reason prints in its own letters; text wrapped by the font's
+//! widths. Each page carries the period, the content hash and "page n of N" in its footer.
 
 use std::io::Write;
 
@@ -9,7 +9,9 @@ use flate2::Compression;
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 
 use super::html::{human_time, period_text};
+use super::pdf_font::EmbeddedFont;
 use super::AccessReport;
+use crate::error::AppError;
 
 const PAGE_WIDTH: f32 = 595.0;
 const PAGE_HEIGHT: f32 = 842.0;
@@ -19,7 +21,7 @@ const BOTTOM: f32 = MARGIN + 30.0;
 pub const REGULAR: Name<'static> = Name(b"F1");
 pub const BOLD: Name<'static> = Name(b"F2");
 
-pub fn render(report: &AccessReport) -> Vec<u8> {
+pub fn render(report: &AccessReport) -> Result<Vec<u8>, AppError> {
     let texts = report.texts();
     let content = &report.content;
     let mut doc = Layout::new();
@@ -177,6 +179,8 @@ pub struct Layout {
     /// The page being written.
     current: Content,
     y: f32,
+    regular: EmbeddedFont,
+    bold: EmbeddedFont,
 }
 
 impl Default for Layout {
@@ -186,11 +190,25 @@ impl Default for Layout {
 }
 
 impl Layout {
+    #[expect(
+        clippy::expect_used,
+        reason = "the fonts are compiled in; `the_fonts_load_and_subset` checks them"
+    )]
     pub fn new() -> Self {
         Self {
             done: Vec::new(),
             current: Content::new(),
             y: TOP,
+            regular: EmbeddedFont::regular().expect("the regular PDF font"),
+            bold: EmbeddedFont::bold().expect("the bold PDF font"),
+        }
+    }
+
+    fn font(&mut self, font: Name<'static>) -> &mut EmbeddedFont {
+        if font == BOLD {
+            &mut self.bold
+        } else {
+            &mut self.regular
         }
     }
 
@@ -226,19 +244,19 @@ impl Layout {
 
     pub fn text(&mut self, text: &str, font: Name<'static>, size: f32, indent: f32) {
         let width = PAGE_WIDTH - 2.0 * MARGIN - indent;
-        let scale = if font == BOLD { 1.06 } else { 1.0 };
-        for line in wrap(text, width / size * 1000.0 / scale) {
+        for line in wrap(self.font(font), text, width / size * 1000.0) {
             let leading = size * 1.35;
             if self.y - leading < BOTTOM {
                 self.new_page();
             }
             self.y -= leading;
+            let shown = self.font(font).encode(&line);
             let page = &mut self.current;
             page.set_fill_gray(0.1);
             page.begin_text()
                 .set_font(font, size)
                 .next_line(MARGIN + indent, self.y)
-                .show(Str(&win_ansi(&line)))
+                .show(Str(&shown))
                 .end_text();
         }
     }
@@ -254,19 +272,23 @@ impl Layout {
         }
         self.y -= leading;
         let mut shown = label.to_owned();
-        while text_width(&shown) * size / 1000.0 > label_width - 6.0 && shown.chars().count() > 1 {
+        while self.regular.text_width(&shown) * size / 1000.0 > label_width - 6.0
+            && shown.chars().count() > 1
+        {
             shown.pop();
         }
         if shown.len() < label.len() {
             shown.push('…');
         }
         let length = full * (percent.min(100) as f32) / 100.0;
+        let shown = self.regular.encode(&shown);
+        let value = self.regular.encode(&value.to_string());
         let page = &mut self.current;
         page.set_fill_gray(0.1);
         page.begin_text()
             .set_font(REGULAR, size)
             .next_line(MARGIN, self.y)
-            .show(Str(&win_ansi(&shown)))
+            .show(Str(&shown))
             .end_text();
         page.set_fill_rgb(0.16, 0.38, 0.62)
             .rect(MARGIN + label_width, self.y - 1.0, length.max(0.5), 9.0)
@@ -275,66 +297,65 @@ impl Layout {
         page.begin_text()
             .set_font(REGULAR, size)
             .next_line(MARGIN + label_width + length + 4.0, self.y)
-            .show(Str(&win_ansi(&value.to_string())))
+            .show(Str(&value))
             .end_text();
     }
 
-    pub fn finish(self, title: &str, footer: &str, page_word: &str) -> Vec<u8> {
+    pub fn finish(
+        mut self,
+        title: &str,
+        footer: &str,
+        page_word: &str,
+    ) -> Result<Vec<u8>, AppError> {
         let mut pdf = Pdf::new();
         let catalog_id = Ref::new(1);
         let tree_id = Ref::new(2);
-        let regular_id = Ref::new(3);
-        let bold_id = Ref::new(4);
-        let info_id = Ref::new(5);
-        let mut pages = self.done;
-        pages.push(self.current);
+        let info_id = Ref::new(3);
+        let regular_ids = [4, 5, 6, 7, 8].map(Ref::new);
+        let bold_ids = [9, 10, 11, 12, 13].map(Ref::new);
+        let mut pages = std::mem::take(&mut self.done);
+        pages.push(std::mem::replace(&mut self.current, Content::new()));
         let total = pages.len();
-        let page_ids: Vec<Ref> = (0..total).map(|i| Ref::new(10 + 2 * i as i32)).collect();
+        let page_ids: Vec<Ref> = (0..total).map(|i| Ref::new(20 + 2 * i as i32)).collect();
 
         pdf.catalog(catalog_id).pages(tree_id);
         pdf.pages(tree_id)
             .kids(page_ids.iter().copied())
             .count(total as i32);
-        for (font_id, base) in [
-            (regular_id, &b"Helvetica"[..]),
-            (bold_id, b"Helvetica-Bold"),
-        ] {
-            pdf.type1_font(font_id)
-                .base_font(Name(base))
-                .encoding_predefined(Name(b"WinAnsiEncoding"));
-        }
         pdf.document_info(info_id)
             .title(TextStr(title))
             .producer(TextStr("Einblick"));
 
+        let footer_size = 7.5;
+        let footer_lines: Vec<String> = wrap(
+            &self.regular,
+            footer,
+            (PAGE_WIDTH - 2.0 * MARGIN - 60.0) / footer_size * 1000.0,
+        )
+        .into_iter()
+        .take(2)
+        .collect();
         for (index, mut content) in pages.into_iter().enumerate() {
             let page_id = page_ids[index];
             let content_id = Ref::new(page_id.get() + 1);
-            let footer_size = 7.5;
-            let footer_line = footer.to_owned();
-            for line in wrap(
-                &footer_line,
-                (PAGE_WIDTH - 2.0 * MARGIN - 60.0) / footer_size * 1000.0,
-            )
-            .iter()
-            .take(2)
-            .enumerate()
-            {
+            for (line_number, line) in footer_lines.iter().enumerate() {
+                let shown = self.regular.encode(line);
                 content.set_fill_gray(0.35);
                 content
                     .begin_text()
                     .set_font(REGULAR, footer_size)
-                    .next_line(MARGIN, MARGIN - line.0 as f32 * 10.0)
-                    .show(Str(&win_ansi(line.1)))
+                    .next_line(MARGIN, MARGIN - line_number as f32 * 10.0)
+                    .show(Str(&shown))
                     .end_text();
             }
             let number = format!("{page_word} {} / {total}", index + 1);
-            let number_width = text_width(&number) * footer_size / 1000.0;
+            let number_width = self.regular.text_width(&number) * footer_size / 1000.0;
+            let shown = self.regular.encode(&number);
             content
                 .begin_text()
                 .set_font(REGULAR, footer_size)
                 .next_line(PAGE_WIDTH - MARGIN - number_width, MARGIN)
-                .show(Str(&win_ansi(&number)))
+                .show(Str(&shown))
                 .end_text();
 
             let mut page = pdf.page(page_id);
@@ -343,37 +364,41 @@ impl Layout {
             page.contents(content_id);
             page.resources()
                 .fonts()
-                .pair(REGULAR, regular_id)
-                .pair(BOLD, bold_id);
+                .pair(REGULAR, regular_ids[0])
+                .pair(BOLD, bold_ids[0]);
             page.finish();
 
             let raw = content.finish();
             pdf.stream(content_id, &deflate(&raw))
                 .filter(Filter::FlateDecode);
         }
-        pdf.finish()
+        // Last, once every page has named the glyphs it shows.
+        self.regular.write(&mut pdf, regular_ids)?;
+        self.bold.write(&mut pdf, bold_ids)?;
+        Ok(pdf.finish())
     }
 }
 
 #[expect(clippy::expect_used, reason = "compressing into memory cannot fail")]
-fn deflate(data: &[u8]) -> Vec<u8> {
+pub(super) fn deflate(data: &[u8]) -> Vec<u8> {
     let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
     encoder.write_all(data).expect("writing to memory");
     encoder.finish().expect("writing to memory")
 }
 
-/// Greedy word wrap to `max_width` in 1/1000 text units; a word wider than a line is split.
-fn wrap(text: &str, max_width: f32) -> Vec<String> {
+/// Greedy word wrap to `max_width` in 1/1000 text units of `font`; a word wider than a line is
+/// split.
+fn wrap(font: &EmbeddedFont, text: &str, max_width: f32) -> Vec<String> {
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
         let mut line = String::new();
         let mut line_width = 0.0;
         for word in paragraph.split(' ').filter(|w| !w.is_empty()) {
-            let word_width = text_width(word);
+            let word_width = font.text_width(word);
             let space = if line.is_empty() {
                 0.0
             } else {
-                char_width(' ')
+                font.char_width(' ')
             };
             if line_width + space + word_width <= max_width {
                 if !line.is_empty() {
@@ -388,7 +413,7 @@ fn wrap(text: &str, max_width: f32) -> Vec<String> {
                 line_width = 0.0;
             }
             for c in word.chars() {
-                let w = char_width(c);
+                let w = font.char_width(c);
                 if line_width + w > max_width && !line.is_empty() {
                     lines.push(std::mem::take(&mut line));
                     line_width = 0.0;
@@ -402,75 +427,36 @@ fn wrap(text: &str, max_width: f32) -> Vec<String> {
     lines
 }
 
-fn text_width(text: &str) -> f32 {
-    text.chars().map(char_width).sum()
-}
-
-/// Helvetica advance widths (Adobe's AFM) in 1/1000 of the font size; accented letters take
-/// their base letter's width. Only line breaking depends on these.
-fn char_width(c: char) -> f32 {
-    const ASCII: [u16; 95] = [
-        278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556,
-        556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722,
-        722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722,
-        667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556,
-        556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500,
-        500, 334, 260, 334, 584,
-    ];
-    let code = c as u32;
-    if (32..127).contains(&code) {
-        return f32::from(ASCII[(code - 32) as usize]);
-    }
-    match c {
-        '–' | '€' | '§' => 556.0,
-        '—' | '…' => 1000.0,
-        '„' | '“' | '”' => 333.0,
-        '‚' | '‘' | '’' | '·' => 278.0,
-        '•' => 350.0,
-        'ß' => 611.0,
-        'Ö' | 'Ø' => 778.0,
-        c if c.is_uppercase() => 722.0,
-        _ => 556.0,
-    }
-}
-
-/// The text in WinAnsi (Windows-1252) bytes; characters outside it become `?`.
-fn win_ansi(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|c| match c {
-            ' '..='~' => c as u8,
-            '\u{a0}'..='\u{ff}' => c as u32 as u8,
-            '€' => 0x80,
-            '‚' => 0x82,
-            '„' => 0x84,
-            '…' => 0x85,
-            '‘' => 0x91,
-            '’' => 0x92,
-            '“' => 0x93,
-            '”' => 0x94,
-            '•' => 0x95,
-            '–' => 0x96,
-            '—' => 0x97,
-            _ => b'?',
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn long_text_wraps_within_the_width() {
+        let font = EmbeddedFont::regular().unwrap();
         let text = "Datenschutz ".repeat(40);
-        let lines = wrap(&text, 20_000.0);
+        let lines = wrap(&font, &text, 20_000.0);
         assert!(lines.len() > 1);
-        assert!(lines.iter().all(|l| text_width(l) <= 20_000.0));
+        assert!(lines.iter().all(|l| font.text_width(l) <= 20_000.0));
         assert_eq!(lines.join(" ").split(' ').count(), 40);
     }
 
     #[test]
-    fn german_text_is_encoded_in_win_ansi() {
-        assert_eq!(win_ansi("Zugriff „ä€“ 漢"), b"Zugriff \x84\xe4\x80\x93 ?");
+    fn the_fonts_load_and_subset() {
+        let mut doc = Layout::new();
+        doc.text("Łukasz Żółć · Ærø · Ğül", REGULAR, 10.0, 0.0);
+        doc.text("Ο πελάτης ζήτησε · Клиент", BOLD, 10.0, 0.0);
+        let pdf = doc.finish("t", "f", "p").unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        // A subset, not the whole 700 KB font twice.
+        assert!(pdf.len() < 60_000, "{} bytes", pdf.len());
+    }
+
+    #[test]
+    fn a_character_the_font_lacks_prints_as_a_question_mark() {
+        let mut font = EmbeddedFont::regular().unwrap();
+        let question = font.encode("?");
+        assert_eq!(font.encode("漢"), question);
+        assert_eq!(font.encode("\t"), font.encode(" "));
     }
 }

@@ -133,7 +133,41 @@ fn the_csv_form_quotes_everything_and_defuses_formulas() {
 
 #[test]
 fn the_pdf_form_is_a_complete_pdf() {
-    let bytes = pdf::render(&report(Lang::De));
+    let bytes = pdf::render(&report(Lang::De)).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
     assert!(bytes.windows(5).any(|w| w == b"%%EOF"));
+}
+
+/// Names and reasons outside Windows-1252 print in their own letters: the text `pdftotext`
+/// (poppler, installed by `.ci/setup`) reads back from the PDF is the text put in.
+#[test]
+fn the_pdf_form_prints_polish_and_greek_as_written() {
+    let mut report = report(Lang::De);
+    report.content.subject.name = "Łukasz Żółć".into();
+    report.content.accesses[0].reason_text =
+        Some("Ο πελάτης ζήτησε αντίγραφο της παραγγελίας".into());
+    let bytes = pdf::render(&report).unwrap();
+    let dir = std::env::temp_dir().join(format!("einblick-pdf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("report.pdf");
+    std::fs::write(&file, &bytes).unwrap();
+    let output = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(output.status.success());
+    // Lines may break anywhere between words.
+    let text = String::from_utf8(output.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(text.contains("Łukasz Żółć"), "{text}");
+    assert!(
+        text.contains("Ο πελάτης ζήτησε αντίγραφο της παραγγελίας"),
+        "{text}"
+    );
+    assert!(!text.contains("?ukasz"), "{text}");
 }

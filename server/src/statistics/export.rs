@@ -66,7 +66,7 @@ pub async fn export(
             "json",
         ),
         "csv" => (csv(&figures).into_bytes(), "text/csv; charset=utf-8", "csv"),
-        "pdf" => (pdf(&figures, lang), "application/pdf", "pdf"),
+        "pdf" => (pdf(&figures, lang)?, "application/pdf", "pdf"),
         _ => return Err(AppError::invalid("format")),
     };
     Ok(HttpResponse::Ok()
@@ -167,7 +167,7 @@ fn csv(figures: &StatisticsFigures) -> String {
     out
 }
 
-fn pdf(figures: &StatisticsFigures, lang: Lang) -> Vec<u8> {
+fn pdf(figures: &StatisticsFigures, lang: Lang) -> Result<Vec<u8>, AppError> {
     let texts = lang.statistics();
     let mut doc = Layout::new();
     let period = format!("{} – {}", figures.period_from, figures.period_to);
