@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::config::Settings;
+use crate::db::lookup::LookupCache;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::explain::Explainer;
@@ -31,6 +32,8 @@ pub struct AppState {
     /// The witnesses checkpoints go to and the policy that counts their cosignatures, when
     /// configured (`EINBLICK_WITNESS_POLICY`).
     pub witnessing: Option<Arc<Witnessing>>,
+    /// The lookup tables (labels), read at most every 30 s by each process.
+    pub lookups: Arc<LookupCache>,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
         Ok(Self {
             explainer: Explainer::default(),
             witnessing,
+            lookups: Arc::default(),
             staff_sso,
             customer_oidc,
             db,

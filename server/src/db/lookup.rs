@@ -1,5 +1,8 @@
 //! Lookup tables: roles, data categories, reason codes and the systems the log covers.
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -69,6 +72,42 @@ pub fn load_all(conn: &mut AnyConnection) -> QueryResult<Lookups> {
             .select(SourceSystemRow::as_select())
             .load(conn)?,
     })
+}
+
+/// How long a process serves the lookup tables it read before reading them again. They change
+/// only when the retailer's vocabulary is imported, which may be another process; the process
+/// that writes them also forgets its copy at once ([`LookupCache::forget`]).
+const LOOKUPS_FRESH_FOR: Duration = Duration::from_secs(30);
+
+/// The lookup tables as last read, shared by the requests of one process, so that a page does
+/// not read four tables to label its rows.
+#[derive(Default)]
+pub struct LookupCache {
+    read: Mutex<Option<(Instant, Arc<Lookups>)>>,
+}
+
+impl LookupCache {
+    /// The lookups, read again when the copy is older than [`LOOKUPS_FRESH_FOR`].
+    pub fn get(&self, conn: &mut AnyConnection) -> QueryResult<Arc<Lookups>> {
+        if let Some((read_at, lookups)) = &*self.lock() {
+            if read_at.elapsed() < LOOKUPS_FRESH_FOR {
+                return Ok(lookups.clone());
+            }
+        }
+        let lookups = Arc::new(load_all(conn)?);
+        *self.lock() = Some((Instant::now(), lookups.clone()));
+        Ok(lookups)
+    }
+
+    /// The next [`get`](Self::get) reads the tables again.
+    pub fn forget(&self) {
+        *self.lock() = None;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Instant, Arc<Lookups>)>> {
+        // A panic while holding the lock left at worst a stale copy, which `get` replaces.
+        self.read.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// Stores the retailer's own vocabulary; reason codes ship with the schema.

@@ -7,7 +7,6 @@ use app::i18n::Lang;
 
 use crate::auth::CustomerSession;
 use crate::db::access_event;
-use crate::db::lookup;
 use crate::display::{timeline_entry, Labeller};
 use crate::domain::time::local_date;
 use crate::domain::{AccessEventId, TimelineCursor, TimelineFilter};
@@ -34,6 +33,7 @@ pub async fn load_page(
     let viewer = session.viewer();
     let customer = session.customer;
     let witnessing = state.witnessing.clone();
+    let lookup_cache = state.lookups.clone();
     state
         .db
         .run(move |conn| {
@@ -55,7 +55,7 @@ pub async fn load_page(
                 None
             };
 
-            let lookups = lookup::load_all(conn)?;
+            let lookups = lookup_cache.get(conn)?;
             let labels = Labeller::new(&lookups, lang);
             let mut explanations = crate::explain::text::views_for(conn, &rows, lang, time_zone)?;
             let entries = rows
