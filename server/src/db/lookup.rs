@@ -106,7 +106,9 @@ impl LookupCache {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Instant, Arc<Lookups>)>> {
         // A panic while holding the lock left at worst a stale copy, which `get` replaces.
-        self.read.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.read
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

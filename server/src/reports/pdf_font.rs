@@ -140,7 +140,9 @@ impl EmbeddedFont {
             .italic_angle(self.face.italic_angle())
             .ascent(scale(self.face.ascender()))
             .descent(scale(self.face.descender()))
-            .cap_height(scale(self.face.capital_height().unwrap_or(self.face.ascender())))
+            .cap_height(scale(
+                self.face.capital_height().unwrap_or(self.face.ascender()),
+            ))
             .stem_v(80.0)
             .font_file2(file_id);
 
