@@ -75,8 +75,8 @@ pub fn load_all(conn: &mut AnyConnection) -> QueryResult<Lookups> {
 }
 
 /// How long a process serves the lookup tables it read before reading them again. They change
-/// only when the retailer's vocabulary is imported, which may be another process; the process
-/// that writes them also forgets its copy at once ([`LookupCache::forget`]).
+/// only when the demo vocabulary is seeded (`einblick seed-demo`, `serve --demo`), never by a
+/// request.
 const LOOKUPS_FRESH_FOR: Duration = Duration::from_secs(30);
 
 /// The lookup tables as last read, shared by the requests of one process, so that a page does
@@ -97,11 +97,6 @@ impl LookupCache {
         let lookups = Arc::new(load_all(conn)?);
         *self.lock() = Some((Instant::now(), lookups.clone()));
         Ok(lookups)
-    }
-
-    /// The next [`get`](Self::get) reads the tables again.
-    pub fn forget(&self) {
-        *self.lock() = None;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Instant, Arc<Lookups>)>> {

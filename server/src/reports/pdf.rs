@@ -327,10 +327,13 @@ impl Layout {
             .producer(TextStr("Einblick"));
 
         let footer_size = 7.5;
+        // Room for the widest page number, so that it never runs into the footer.
+        let widest_number = format!("{page_word} {total} / {total}");
+        let number_room = self.regular.text_width(&widest_number) * footer_size / 1000.0 + 12.0;
         let footer_lines: Vec<String> = wrap(
             &self.regular,
             footer,
-            (PAGE_WIDTH - 2.0 * MARGIN - 60.0) / footer_size * 1000.0,
+            (PAGE_WIDTH - 2.0 * MARGIN - number_room) / footer_size * 1000.0,
         )
         .into_iter()
         .take(2)
@@ -450,6 +453,24 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-"));
         // A subset, not the whole 700 KB font twice.
         assert!(pdf.len() < 60_000, "{} bytes", pdf.len());
+    }
+
+    #[test]
+    fn hostile_text_renders() {
+        let mut doc = Layout::new();
+        let long_word = "ä".repeat(500);
+        for text in [
+            "tab\there\u{0}nul\u{7}bell\r\nline",
+            "emoji 🙈🔍 and 漢字 and \u{202e}reversed",
+            long_word.as_str(),
+            &"Łukasz Żółć-Wiśniewska ".repeat(30),
+            "",
+        ] {
+            doc.text(text, REGULAR, 10.0, 0.0);
+            doc.text(text, BOLD, 13.0, 12.0);
+        }
+        let pdf = doc.finish("t", &"f".repeat(400), "Seite").unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
     }
 
     #[test]
