@@ -60,7 +60,7 @@ pub async fn download(
         })
         .await;
     match built {
-        Ok((report, format)) => respond(&report, format),
+        Ok((report, format)) => respond(report, format).await,
         Err(error) if matches!(error.kind, ErrorKind::InvalidInput { .. }) => Err(error),
         Err(error) => refusal_page(&request, error, "/staff/regulator"),
     }

@@ -65,12 +65,19 @@ pub async fn download(
         }) => return Ok(back_to_form(field)),
         Err(other) => return Err(other),
     };
-    respond(&report, format)
+    respond(report, format).await
 }
 
-/// The report as a download (HTML opens in the browser, ready to print).
-pub fn respond(report: &AccessReport, format: ReportFormat) -> Result<HttpResponse, AppError> {
-    let body = format.render(report)?;
+/// The report as a download (HTML opens in the browser, ready to print). Rendered on the
+/// blocking pool: a long report's PDF layout and font subsetting take milliseconds.
+pub async fn respond(report: AccessReport, format: ReportFormat) -> Result<HttpResponse, AppError> {
+    let (report, body) = web::block(move || {
+        let body = format.render(&report);
+        (report, body)
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("rendering a report: {e}")))?;
+    let body = body?;
     let disposition = if format == ReportFormat::Html {
         "inline"
     } else {

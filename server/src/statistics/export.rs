@@ -66,7 +66,14 @@ pub async fn export(
             "json",
         ),
         "csv" => (csv(&figures).into_bytes(), "text/csv; charset=utf-8", "csv"),
-        "pdf" => (pdf(&figures, lang)?, "application/pdf", "pdf"),
+        "pdf" => {
+            // Layout and font subsetting: on the blocking pool, not an async worker.
+            let copy = figures.clone();
+            let rendered = web::block(move || pdf(&copy, lang))
+                .await
+                .map_err(|e| AppError::internal(format!("rendering statistics: {e}")))?;
+            (rendered?, "application/pdf", "pdf")
+        }
         _ => return Err(AppError::invalid("format")),
     };
     Ok(HttpResponse::Ok()
