@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{access_events, log_checkpoints, log_customer_heads, log_sequence, log_tiles};
+use super::schema::{access_events, log_checkpoints, log_sequence, log_tiles};
 use super::AnyConnection;
 use crate::db::access_event::{AccessEventRow, CustomerHead};
 
@@ -65,6 +65,20 @@ pub fn stored_leaf_hashes(
 }
 
 /// Events by leaf index, `from` inclusive, `to` exclusive, in log order.
+/// The newest event whose leaf hash was stored at insert: what tells which customer-hash key the
+/// log was written with.
+pub fn newest_with_stored_leaf_hash(
+    conn: &mut AnyConnection,
+) -> QueryResult<Option<(AccessEventRow, Vec<u8>)>> {
+    use access_events::dsl as ae;
+    ae::access_events
+        .filter(ae::leaf_hash.is_not_null())
+        .order(ae::leaf_index.desc())
+        .select((AccessEventRow::as_select(), ae::leaf_hash.assume_not_null()))
+        .first(conn)
+        .optional()
+}
+
 pub fn events_by_leaf(
     conn: &mut AnyConnection,
     from: i64,
@@ -199,93 +213,89 @@ pub fn lock_checkpointing(conn: &mut AnyConnection) -> QueryResult<()> {
     Ok(())
 }
 
-/// The chain heads of these customers that have one (`log_customer_heads`).
+/// The predicate of the partial index `access_events_customer_chain`: the rows that chain.
+const CHAINED_ROWS: &str = "leaf_format = 2";
+const _: () = assert!(
+    crate::db::access_event::NEW_LEAF_FORMAT == 2,
+    "the chain index's predicate"
+);
+
+/// The chain heads of these customers that have one: each one's newest v2 row, found through
+/// the `access_events_customer_chain` index (one index descent per customer).
 pub fn customer_heads(
     conn: &mut AnyConnection,
     customers: &[&str],
 ) -> QueryResult<HashMap<String, CustomerHead>> {
-    use log_customer_heads::dsl as lh;
-    let mut heads = HashMap::with_capacity(customers.len());
-    // Chunks keep SQLite's `IN` list inside its parameter limit; PostgreSQL binds one array.
-    for chunk in customers.chunks(10_000) {
-        let rows: Vec<(String, i64, Vec<u8>, i64)> = lh::log_customer_heads
-            .filter(lh::customer_ref.eq_any(chunk))
-            .select((
-                lh::customer_ref,
-                lh::last_leaf,
-                lh::last_leaf_hash,
-                lh::entries,
-            ))
-            .load(conn)?;
-        for (customer, last_leaf, hash, entries) in rows {
-            let last_leaf_hash = hash.try_into().map_err(|_| {
-                diesel::result::Error::DeserializationError(
-                    "a chain head's leaf hash is not 32 bytes".into(),
-                )
-            })?;
-            heads.insert(
-                customer,
-                CustomerHead {
-                    last_leaf,
-                    last_leaf_hash,
-                    entries,
-                },
-            );
-        }
-    }
-    Ok(heads)
-}
-
-/// Writes the new chain heads of these customers.
-pub fn store_customer_heads(
-    conn: &mut AnyConnection,
-    heads: &[(&String, &CustomerHead)],
-) -> QueryResult<()> {
-    match conn {
+    let rows: Vec<(String, i64, Option<Vec<u8>>, Option<i64>)> = match conn {
         #[cfg(feature = "postgres")]
         AnyConnection::Postgresql(pg) => {
-            use diesel::sql_types::{Array, BigInt, Binary, Text};
-            if heads.is_empty() {
-                return Ok(());
+            #[derive(QueryableByName)]
+            struct Head {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                customer_ref: String,
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                leaf_index: i64,
+                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
+                leaf_hash: Option<Vec<u8>>,
+                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+                customer_entry: Option<i64>,
             }
-            let customers: Vec<&str> = heads.iter().map(|(c, _)| c.as_str()).collect();
-            let leaves: Vec<i64> = heads.iter().map(|(_, h)| h.last_leaf).collect();
-            let hashes: Vec<&[u8]> = heads.iter().map(|(_, h)| &h.last_leaf_hash[..]).collect();
-            let entries: Vec<i64> = heads.iter().map(|(_, h)| h.entries).collect();
-            diesel::sql_query(
-                "INSERT INTO log_customer_heads (customer_ref, last_leaf, last_leaf_hash, entries) \
-                 SELECT * FROM unnest($1::text[], $2::int8[], $3::bytea[], $4::int8[]) \
-                 ON CONFLICT (customer_ref) DO UPDATE SET last_leaf = excluded.last_leaf, \
-                 last_leaf_hash = excluded.last_leaf_hash, entries = excluded.entries",
+            if customers.is_empty() {
+                return Ok(HashMap::new());
+            }
+            let heads: Vec<Head> = diesel::sql_query(
+                "SELECT c.customer_ref, h.leaf_index, h.leaf_hash, h.customer_entry \
+                 FROM unnest($1::text[]) AS c (customer_ref) CROSS JOIN LATERAL ( \
+                 SELECT leaf_index, leaf_hash, customer_entry FROM access_events \
+                 WHERE customer_ref = c.customer_ref AND leaf_format = 2 \
+                 ORDER BY leaf_index DESC LIMIT 1) AS h",
             )
-            .bind::<Array<Text>, _>(customers)
-            .bind::<Array<BigInt>, _>(leaves)
-            .bind::<Array<Binary>, _>(hashes)
-            .bind::<Array<BigInt>, _>(entries)
-            .execute(pg)?;
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(customers)
+            .load(pg)?;
+            heads
+                .into_iter()
+                .map(|h| (h.customer_ref, h.leaf_index, h.leaf_hash, h.customer_entry))
+                .collect()
         }
         #[cfg(feature = "sqlite")]
         AnyConnection::Sqlite(c) => {
-            use log_customer_heads::dsl as lh;
-            for (customer, head) in heads {
-                let values = (
-                    lh::customer_ref.eq(customer.as_str()),
-                    lh::last_leaf.eq(head.last_leaf),
-                    lh::last_leaf_hash.eq(&head.last_leaf_hash[..]),
-                    lh::entries.eq(head.entries),
-                );
-                diesel::insert_into(lh::log_customer_heads)
-                    .values(values)
-                    .on_conflict(lh::customer_ref)
-                    .do_update()
-                    .set((
-                        lh::last_leaf.eq(head.last_leaf),
-                        lh::last_leaf_hash.eq(&head.last_leaf_hash[..]),
-                        lh::entries.eq(head.entries),
-                    ))
-                    .execute(c)?;
+            use access_events::dsl as ae;
+            let mut heads = Vec::with_capacity(customers.len());
+            for customer in customers {
+                let head: Option<(i64, Option<Vec<u8>>, Option<i64>)> = ae::access_events
+                    .filter(ae::customer_ref.eq(customer))
+                    // A literal, as in the index's predicate: SQLite uses a partial index only
+                    // for a condition it can see at prepare time, not a bound value.
+                    .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(CHAINED_ROWS))
+                    .order(ae::leaf_index.desc())
+                    .select((ae::leaf_index, ae::leaf_hash, ae::customer_entry))
+                    .first(c)
+                    .optional()?;
+                if let Some((leaf_index, hash, entry)) = head {
+                    heads.push((customer.to_string(), leaf_index, hash, entry));
+                }
             }
+            heads
         }
-    }
-    Ok(())
+    };
+    rows.into_iter()
+        .map(|(customer, last_leaf, hash, entries)| {
+            let broken = |what: &str| {
+                diesel::result::Error::DeserializationError(
+                    format!("the chain head of leaf {last_leaf} has {what}").into(),
+                )
+            };
+            let last_leaf_hash = hash
+                .ok_or_else(|| broken("no stored leaf hash"))?
+                .try_into()
+                .map_err(|_| broken("a leaf hash that is not 32 bytes"))?;
+            let entries = entries.ok_or_else(|| broken("no entry count"))?;
+            let head = CustomerHead {
+                last_leaf,
+                last_leaf_hash,
+                entries,
+            };
+            Ok((customer, head))
+        })
+        .collect()
 }

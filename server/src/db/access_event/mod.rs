@@ -132,7 +132,7 @@ pub(super) fn next_link(head: Option<&CustomerHead>) -> CustomerLink {
     }
 }
 
-/// A customer's newest chained leaf, as `log_customer_heads` keeps it.
+/// A customer's newest chained leaf: what their next leaf links to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CustomerHead {
     pub last_leaf: i64,
@@ -388,7 +388,6 @@ pub fn insert_new(
         customers.sort_unstable();
         customers.dedup();
         let mut heads = super::log::customer_heads(conn, &customers)?;
-        let before = heads.clone();
         let inserted = match conn {
             #[cfg(feature = "postgres")]
             AnyConnection::Postgresql(pg) => {
@@ -399,11 +398,6 @@ pub fn insert_new(
                 sqlite::insert_from_leaf(c, rows, first_leaf, &mut heads, hasher)?
             }
         };
-        let moved: Vec<(&String, &CustomerHead)> = heads
-            .iter()
-            .filter(|(customer, head)| before.get(*customer) != Some(*head))
-            .collect();
-        super::log::store_customer_heads(conn, &moved)?;
         super::log::set_next_leaf(conn, first_leaf + inserted as i64)?;
         Ok(inserted)
     })
