@@ -227,11 +227,17 @@ fn demo_account_count(url: &str) -> i64 {
 fn item6_serve_never_seeds_the_demo_unless_asked(backend: Backend) {
     let database = ScratchDatabase::new(backend);
     let url = database.url();
-    let server = ServedBinary::start(&[], &[("DATABASE_URL", &url)]).expect("serves");
+    let keys = tempfile_dir::TempDir::new(&format!("{}_log_keys", unique_name()));
+    let key_dir = keys.0.to_string_lossy().into_owned();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("EINBLICK_LOG_KEY_DIR", &key_dir),
+    ];
+    let server = ServedBinary::start(&[], &env).expect("serves");
     assert_eq!(server.client().get("/healthz").status, 200);
     assert_eq!(demo_account_count(&url), 0, "{}", server.printed());
     drop(server);
-    let demo = ServedBinary::start(&["--demo"], &[("DATABASE_URL", &url)]).expect("serves");
+    let demo = ServedBinary::start(&["--demo"], &env).expect("serves");
     assert_eq!(demo.client().get("/healthz").status, 200);
     assert!(demo_account_count(&url) > 0);
 }
@@ -239,9 +245,12 @@ fn item6_serve_never_seeds_the_demo_unless_asked(backend: Backend) {
 fn item6_serve_refuses_a_database_holding_the_demo_accounts(backend: Backend) {
     let database = ScratchDatabase::new(backend);
     let url = database.url();
+    let keys = tempfile_dir::TempDir::new(&format!("{}_log_keys", unique_name()));
+    let key_dir = keys.0.to_string_lossy().into_owned();
     let seeded = einblick_binary()
         .arg("seed-demo")
         .env("DATABASE_URL", &url)
+        .env("EINBLICK_LOG_KEY_DIR", &key_dir)
         .output()
         .unwrap();
     assert!(seeded.status.success());
@@ -250,7 +259,14 @@ fn item6_serve_refuses_a_database_holding_the_demo_accounts(backend: Backend) {
         .expect("a server without --demo refuses the demo accounts");
     assert!(refused.contains("demo's accounts"), "{refused}");
     assert!(refused.contains("einblick staff create"), "{refused}");
-    let with_env = ServedBinary::start(&[], &[("DATABASE_URL", &url), ("EINBLICK_DEMO", "true")]);
+    let with_env = ServedBinary::start(
+        &[],
+        &[
+            ("DATABASE_URL", &url),
+            ("EINBLICK_DEMO", "true"),
+            ("EINBLICK_LOG_KEY_DIR", &key_dir),
+        ],
+    );
     assert!(with_env.is_ok(), "EINBLICK_DEMO=true serves the demo");
 }
 

@@ -227,6 +227,12 @@ impl TestApp {
             demo::seed(&db, &keys).expect("seed demo data");
         }
         let state = AppState::new(db.clone(), settings).expect("log keys");
+        einblick::transparency::identity::claim(
+            &mut db.get().expect("connection"),
+            &state.log_keys,
+            chrono::Utc::now().naive_utc(),
+        )
+        .expect("the log's keys are recorded");
         let keys = state.log_keys.clone();
         let server = BackgroundServer::start(state).expect("server starts");
         TestApp {

@@ -27,6 +27,7 @@ mod oidc;
 mod regulators;
 mod reports;
 mod route_guard;
+mod scale_out;
 mod security;
 mod statistics;
 mod timeline_page;

@@ -15,8 +15,11 @@ pub mod ingest_stats;
 pub mod investigation;
 pub mod lease;
 pub mod log;
+pub mod log_identity;
 pub mod login_failure;
 pub mod lookup;
+#[cfg(test)]
+mod migration_tests;
 pub mod notification;
 pub mod oidc_login;
 pub mod password_link;
@@ -104,6 +107,45 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/s
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 
 pub use crate::config::DatabaseLocation;
+
+/// How the migrations applied to a database compare with those this binary embeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Embedded here, not applied yet.
+    pub not_applied: usize,
+    /// Applied by a newer binary: the database is ahead of this one.
+    pub unknown: usize,
+}
+
+/// Compares the applied migrations with the embedded ones, without changing anything.
+pub fn migration_status(conn: &mut AnyConnection) -> Result<MigrationStatus, AppError> {
+    fn compare<DB: diesel::backend::Backend>(
+        conn: &mut impl MigrationHarness<DB>,
+        source: EmbeddedMigrations,
+    ) -> diesel::migration::Result<MigrationStatus> {
+        use diesel::migration::MigrationSource;
+        let embedded: Vec<String> = MigrationSource::<DB>::migrations(&source)?
+            .iter()
+            .map(|migration| migration.name().version().to_string())
+            .collect();
+        let applied: Vec<String> = conn
+            .applied_migrations()?
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        Ok(MigrationStatus {
+            not_applied: embedded.iter().filter(|v| !applied.contains(v)).count(),
+            unknown: applied.iter().filter(|v| !embedded.contains(v)).count(),
+        })
+    }
+    match conn {
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(c) => compare(c, SQLITE_MIGRATIONS),
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(c) => compare(c, POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| AppError::internal(format!("cannot read the applied migrations: {e}")))
+}
 
 /// Opens one connection to `location`, set up for how Einblick uses it.
 fn establish(location: &DatabaseLocation) -> diesel::ConnectionResult<AnyConnection> {

@@ -272,11 +272,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    log_customer_heads (customer_ref) {
-        customer_ref -> Text,
-        last_leaf -> Int8,
-        last_leaf_hash -> Binary,
-        entries -> Int8,
+    log_identity (origin) {
+        origin -> Text,
+        verifier_key -> Text,
+        customer_key_check -> Text,
+        recorded_at -> Timestamp,
     }
 }
 
@@ -554,7 +554,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     investigations,
     log_checkpoints,
     log_cosignatures,
-    log_customer_heads,
+    log_identity,
     log_sequence,
     log_tiles,
     log_witness_sizes,

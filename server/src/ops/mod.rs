@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use app::backend::Caller;
 
+use crate::db::MigrationStatus;
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 use crate::web::client::ClientInfo;
@@ -13,6 +14,7 @@ use crate::web::routes::{Access, Routes};
 
 pub fn routes(routes: &mut Routes) {
     routes.get("/healthz", Access::Public, health);
+    routes.get("/readyz", Access::Public, ready);
     routes.get("/metrics", Access::Token, metrics);
     routes.get("/api/v1/openapi.json", Access::Public, openapi);
     routes.get(
@@ -42,6 +44,66 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         Err(_) => HttpResponse::ServiceUnavailable()
             .json(serde_json::json!({ "status": "database unavailable" })),
     }
+}
+
+/// Whether this process should get traffic from a load balancer: the database answers, its
+/// migrations are exactly the ones this binary embeds (none missing, none from a newer release),
+/// and the log's keys this process loaded are the ones the log is kept with
+/// (`transparency::identity`). Names no secret: each check says `ok` or what is wrong.
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let keys = state.log_keys.clone();
+    let checked = state
+        .db
+        .run(move |conn| {
+            let migrations = crate::db::migration_status(conn)?;
+            let keys_ours = crate::transparency::identity::still_ours(conn, &keys)?;
+            Ok((migrations, keys_ours))
+        })
+        .await;
+    let checks = match checked {
+        Ok((migrations, keys_ours)) => ReadinessChecks {
+            database: None,
+            migrations: match migrations {
+                MigrationStatus { not_applied: 0, unknown: 0 } => None,
+                MigrationStatus { not_applied: 0, unknown } => Some(format!(
+                    "the database has {unknown} migration(s) this binary does not know: it is older than the database"
+                )),
+                MigrationStatus { not_applied, .. } => {
+                    Some(format!("{not_applied} migration(s) not applied"))
+                }
+            },
+            log_keys: (!keys_ours)
+                .then(|| "the log is kept with other keys than this process loaded".to_owned()),
+        },
+        Err(_) => ReadinessChecks {
+            database: Some("unavailable".to_owned()),
+            migrations: Some("unknown".to_owned()),
+            log_keys: Some("unknown".to_owned()),
+        },
+    };
+    let ready =
+        checks.database.is_none() && checks.migrations.is_none() && checks.log_keys.is_none();
+    let shown = |problem: &Option<String>| problem.clone().unwrap_or_else(|| "ok".to_owned());
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not ready" },
+        "checks": {
+            "database": shown(&checks.database),
+            "migrations": shown(&checks.migrations),
+            "log_keys": shown(&checks.log_keys),
+        },
+    });
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// What is wrong with each thing readiness checks; `None` when it is fine.
+struct ReadinessChecks {
+    database: Option<String>,
+    migrations: Option<String>,
+    log_keys: Option<String>,
 }
 
 /// Prometheus metrics (text exposition format 0.0.4), for `EINBLICK_METRICS_TOKEN` or the

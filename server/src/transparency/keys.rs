@@ -122,6 +122,14 @@ impl LogKeys {
         &self.signer
     }
 
+    /// A value that tells whether two servers hold the same customer-hash key without telling
+    /// anything about the key: its HMAC of a fixed purpose text.
+    pub fn customer_key_check(&self) -> String {
+        let mut mac = self.customer_mac.clone();
+        mac.update(b"einblick-key-check\0");
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// HMAC-SHA256 of the customer number, hex: the same customer always maps to the same
     /// value, but without the key nobody can tell whose it is, or test a guess.
     pub fn customer_hash(&self, customer_ref: &str) -> String {

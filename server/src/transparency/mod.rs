@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod bundle;
 pub mod checkpoint;
+pub mod identity;
 pub mod keys;
 pub mod leaf;
 pub mod proof;
