@@ -291,7 +291,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Import { file } => {
             db.migrate()?;
-            let keys = log_keys(&settings)?;
+            let keys = claimed_log_keys(&db, &settings)?;
             let report = crate::ingest::import::import(&db, &file, &keys)?;
             let mut conn = db.get()?;
             let judged = crate::explain::run::settle(&mut conn, chrono::Utc::now().naive_utc())?;
@@ -331,7 +331,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             action: DirectoryAction::Import { file },
         } => {
             db.migrate()?;
-            let keys = log_keys(&settings)?;
+            let keys = claimed_log_keys(&db, &settings)?;
             let report = crate::ingest::directory::import(&db, &file, &keys)?;
             let mut conn = db.get()?;
             let judged = crate::explain::run::settle(&mut conn, chrono::Utc::now().naive_utc())?;
@@ -383,7 +383,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Checkpoint => {
             db.migrate()?;
-            let keys = log_keys(&settings)?;
+            let keys = claimed_log_keys(&db, &settings)?;
             let mut conn = db.get()?;
             let issued = crate::transparency::checkpoint::issue(
                 &mut conn,
@@ -401,6 +401,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 seed_demo(&db, &settings)?;
             } else {
                 refuse_demo_accounts(&db)?;
+                claimed_log_keys(&db, &settings)?;
             }
             serve(AppState::new(db, settings)?)?;
         }
@@ -425,7 +426,7 @@ fn refuse_demo_accounts(db: &Database) -> Result<(), CliError> {
 
 #[cfg(feature = "demo")]
 fn seed_demo(db: &Database, settings: &Settings) -> Result<(), CliError> {
-    let keys = log_keys(settings)?;
+    let keys = claimed_log_keys(db, settings)?;
     report_seed(demo::seed(db, &keys)?);
     Ok(())
 }
@@ -515,6 +516,10 @@ fn run_staff_action(db: &Database, action: StaffAction) -> Result<(), CliError> 
     Ok(())
 }
 
+/// How long a stopping server waits for the feed consumer's batch in hand. Storing a batch takes
+/// well under a second; past this, its messages are redelivered after their deadline anyway.
+const NATS_SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(25);
+
 fn serve(state: AppState) -> Result<(), CliError> {
     actix_web::rt::System::new().block_on(async move {
         let started = http::start(state.clone()).map_err(|e| {
@@ -528,10 +533,25 @@ fn serve(state: AppState) -> Result<(), CliError> {
             started.addr,
             state.db.location().backend_name()
         );
-        started
+        // Returns on SIGTERM once the requests in flight are answered (actix's graceful stop;
+        // SIGINT stops at once); then the feed consumer finishes its batch in hand.
+        let stopped = started
             .server
             .await
-            .map_err(|e| CliError::refused(format!("server stopped: {e}")))
+            .map_err(|e| CliError::refused(format!("server stopped: {e}")));
+        state.shutdown.begin();
+        if let Some(consumer) = started.nats_consumer {
+            if actix_web::rt::time::timeout(NATS_SHUTDOWN_WAIT, consumer)
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "the NATS consumer did not finish its batch in time; it will be redelivered"
+                );
+            }
+        }
+        println!("Einblick stopped");
+        stopped
     })
 }
 
@@ -718,6 +738,22 @@ fn log_keys(settings: &Settings) -> Result<crate::transparency::LogKeys, CliErro
         &settings.transparency.origin,
     )
     .map_err(|e| CliError::refused(e.to_string()))
+}
+
+/// The log's keys for a command that writes to the log: checked against the keys the log is
+/// kept with (recorded on first use), so no command signs or hashes with different ones.
+fn claimed_log_keys(
+    db: &Database,
+    settings: &Settings,
+) -> Result<crate::transparency::LogKeys, CliError> {
+    use crate::transparency::identity::{claim, ClaimError};
+    let keys = log_keys(settings)?;
+    let mut conn = db.get()?;
+    claim(&mut conn, &keys, chrono::Utc::now().naive_utc()).map_err(|e| match e {
+        ClaimError::Mismatch(mismatch) => CliError::refused(mismatch.to_string()),
+        ClaimError::Database(e) => CliError::App(e),
+    })?;
+    Ok(keys)
 }
 
 fn read_bundle(bundle: &std::path::Path) -> Result<Vec<u8>, CliError> {

@@ -1,6 +1,7 @@
 //! What every request handler and background job shares. It sits below the features: they
 //! import it, it imports none of them.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::config::Settings;
@@ -34,6 +35,23 @@ pub struct AppState {
     pub witnessing: Option<Arc<Witnessing>>,
     /// The lookup tables (labels), read at most every 30 s by each process.
     pub lookups: Arc<LookupCache>,
+    /// Set when the server stops taking requests: background jobs finish what is in hand.
+    pub shutdown: Shutdown,
+}
+
+/// Tells background jobs that the process is shutting down, so that they finish the work in
+/// hand (a feed batch being stored and acknowledged) and take no more.
+#[derive(Clone, Default)]
+pub struct Shutdown(Arc<AtomicBool>);
+
+impl Shutdown {
+    pub fn begin(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn has_begun(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 impl AppState {
@@ -61,6 +79,7 @@ impl AppState {
             explainer: Explainer::default(),
             witnessing,
             lookups: Arc::default(),
+            shutdown: Shutdown::default(),
             staff_sso,
             customer_oidc,
             db,

@@ -12,7 +12,10 @@ use einblick::db::Database;
 use crate::both_backends;
 use crate::helpers::*;
 
-both_backends!(events_streamed_over_nats_are_stored_exactly_once_across_crashes);
+both_backends!(
+    events_streamed_over_nats_are_stored_exactly_once_across_crashes,
+    a_stopping_server_stores_and_acknowledges_its_batch_in_hand,
+);
 
 const NATS_URL: &str = "nats://127.0.0.1:4222";
 const EVENTS: usize = 1500;
@@ -31,6 +34,16 @@ fn event(id: usize) -> String {
 }
 
 fn start_server(url: &str, keys: &std::path::Path, stream: &str, subject: &str) -> Child {
+    start_server_printing_to(url, keys, stream, subject, Stdio::null())
+}
+
+fn start_server_printing_to(
+    url: &str,
+    keys: &std::path::Path,
+    stream: &str,
+    subject: &str,
+    output: Stdio,
+) -> Child {
     Command::new(env!("CARGO_BIN_EXE_einblick"))
         .arg("serve")
         .env("DATABASE_URL", url)
@@ -45,7 +58,7 @@ fn start_server(url: &str, keys: &std::path::Path, stream: &str, subject: &str) 
         .env("EINBLICK_NATS_SUBJECT", subject)
         .env("EINBLICK_NATS_CONSUMER", "einblick-test")
         .env("EINBLICK_NATS_SOURCES", format!("{subject}=*"))
-        .stdout(Stdio::null())
+        .stdout(output)
         .stderr(Stdio::null())
         .spawn()
         .expect("start einblick")
@@ -71,6 +84,21 @@ fn counts(db: &Database) -> (i64, i64, i64) {
     (stored, distinct, dead)
 }
 
+fn wait_for_schema(db: &Database) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while db
+        .get()
+        .map(|mut c| einblick::db::access_event::count(&mut c).is_err())
+        .unwrap_or(true)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "server did not migrate the database"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn events_streamed_over_nats_are_stored_exactly_once_across_crashes(backend: Backend) {
     let database = ScratchDatabase::new(backend);
     let url = database.url();
@@ -91,18 +119,7 @@ fn events_streamed_over_nats_are_stored_exactly_once_across_crashes(backend: Bac
     // The first start creates the schema, the stream and the durable consumer.
     let mut server = start_server(&url, &keys.0, &stream, &subject);
     let db = Database::connect(database.location.clone(), 2).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while db
-        .get()
-        .map(|mut c| einblick::db::access_event::count(&mut c).is_err())
-        .unwrap_or(true)
-    {
-        assert!(
-            Instant::now() < deadline,
-            "server did not migrate the database"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_schema(&db);
     std::thread::sleep(Duration::from_millis(500));
 
     let publisher = {
@@ -215,6 +232,143 @@ fn events_streamed_over_nats_are_stored_exactly_once_across_crashes(backend: Bac
     );
     assert!(said.contains(&format!("{good} access events")), "{said}");
 
+    actix_web::rt::System::new().block_on(async move {
+        let client = async_nats::connect(NATS_URL).await.unwrap();
+        let _ = async_nats::jetstream::new(client)
+            .delete_stream(&stream)
+            .await;
+    });
+}
+
+/// SIGTERM while events stream in: the server stops taking requests, stores and acknowledges
+/// the batch it holds, hands a prefetched one back, and exits. Nothing stored is left
+/// unacknowledged (which a restart would see redelivered), and nothing acknowledged is missing.
+fn a_stopping_server_stores_and_acknowledges_its_batch_in_hand(backend: Backend) {
+    const STREAMED: usize = 6_000;
+    let database = ScratchDatabase::new(backend);
+    let url = database.url();
+    let keys = tempfile_dir::TempDir::new(&format!("{}_log_keys", unique_name()));
+    let tag = format!(
+        "stop_{}_{}",
+        std::process::id(),
+        if backend == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "pg"
+        }
+    );
+    let stream = format!("EINBLICK_TEST_{tag}");
+    let subject = format!("einblick.test.{tag}.>");
+    let publish_subject = format!("einblick.test.{tag}.wms");
+    let printed = keys.0.join("printed.log");
+    let start = || {
+        let log = std::fs::File::create(&printed).unwrap();
+        start_server_printing_to(&url, &keys.0, &stream, &subject, Stdio::from(log))
+    };
+    let mut server = start();
+    let db = Database::connect(database.location.clone(), 2).unwrap();
+    wait_for_schema(&db);
+    std::thread::sleep(Duration::from_millis(500));
+
+    let publisher = {
+        let (stream, publish_subject) = (stream.clone(), publish_subject.clone());
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let client = async_nats::connect(NATS_URL).await.unwrap();
+                let context = async_nats::jetstream::new(client);
+                let _ = context
+                    .get_or_create_stream(async_nats::jetstream::stream::Config {
+                        name: stream,
+                        subjects: vec![format!(
+                            "{}.>",
+                            publish_subject.rsplit_once('.').unwrap().0
+                        )],
+                        ..Default::default()
+                    })
+                    .await;
+                for id in 0..STREAMED {
+                    context
+                        .publish(publish_subject.clone(), event(id).into())
+                        .await
+                        .unwrap()
+                        .await
+                        .expect("stored by JetStream");
+                    if id % 200 == 0 {
+                        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }
+            })
+        })
+    };
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while counts(&db).0 < 300 {
+        assert!(Instant::now() < deadline, "nothing was stored");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let terminated = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let said = std::fs::read_to_string(&printed).unwrap_or_default();
+    assert!(status.success(), "{status}: {said}");
+    assert!(said.contains("Einblick stopped"), "{said}");
+
+    let (stored, distinct, _) = counts(&db);
+    assert_eq!(stored, distinct);
+    // Acknowledgements are published without a reply: give the server a moment to apply them.
+    let acknowledged = actix_web::rt::System::new().block_on(async {
+        let client = async_nats::connect(NATS_URL).await.unwrap();
+        let context = async_nats::jetstream::new(client);
+        let mut consumer: async_nats::jetstream::consumer::PullConsumer = context
+            .get_stream(&stream)
+            .await
+            .unwrap()
+            .get_consumer("einblick-test")
+            .await
+            .unwrap();
+        let mut floor = 0;
+        for _ in 0..50 {
+            floor = consumer.info().await.unwrap().ack_floor.stream_sequence;
+            if floor >= stored as u64 {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        floor
+    });
+    assert_eq!(
+        acknowledged, stored as u64,
+        "every stored event is acknowledged and no acknowledged one is missing"
+    );
+    assert!(stored < STREAMED as i64, "stopped while events streamed in");
+
+    // The rest arrives after a restart, each event once, and without waiting out the 30 s
+    // acknowledgement deadline: the batches fetched but not stored were handed back.
+    publisher.join().expect("publisher");
+    server = start();
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while counts(&db).0 < STREAMED as i64 {
+        assert!(Instant::now() < deadline, "stored {:?}", counts(&db));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let (stored, distinct, dead) = counts(&db);
+    assert_eq!(
+        (stored, distinct, dead),
+        (STREAMED as i64, STREAMED as i64, 0)
+    );
+    server.kill().ok();
+    let _ = server.wait();
     actix_web::rt::System::new().block_on(async move {
         let client = async_nats::connect(NATS_URL).await.unwrap();
         let _ = async_nats::jetstream::new(client)

@@ -703,9 +703,13 @@ fn a_sender_killed_mid_batch_loses_no_email(backend: Backend) {
     }
     let smtp = Smtp::start(free_port(), 0.7);
     let url = database.url();
+    // Both processes keep one log, so they hold its keys (`transparency::identity`).
+    let keys = tempfile_dir::TempDir::new(&format!("{}_log_keys", unique_name()));
+    let key_dir = keys.0.to_string_lossy().into_owned();
     let env = [
         ("DATABASE_URL", url.as_str()),
         ("EINBLICK_SMTP_URL", &smtp.url()),
+        ("EINBLICK_LOG_KEY_DIR", &key_dir),
     ];
     let first = ServedBinary::start(&[], &env).expect("serves");
     eventually("the sender is half way", 60, || smtp.messages().len() >= 3);

@@ -59,15 +59,20 @@ pub fn page_routes() -> Vec<ActixRouteListing> {
 pub struct Started {
     pub server: Server,
     pub addr: SocketAddr,
+    /// The NATS consumer, when configured: it ends after `AppState::shutdown` has begun and its
+    /// batch in hand is stored and acknowledged.
+    pub nats_consumer: Option<actix_web::rt::task::JoinHandle<()>>,
 }
 
 /// Binds and starts the server (and the NATS consumer, the judge of new accesses and the
 /// checkpoint cadence). Must run
 /// inside an actix system.
 pub fn start(state: AppState) -> std::io::Result<Started> {
-    if let Some(nats) = state.settings.nats.clone() {
-        actix_web::rt::spawn(crate::ingest::nats::run(state.clone(), nats));
-    }
+    let nats_consumer = state
+        .settings
+        .nats
+        .clone()
+        .map(|nats| actix_web::rt::spawn(crate::ingest::nats::run(state.clone(), nats)));
     actix_web::rt::spawn(state.explainer.clone().run(state.db.clone()));
     actix_web::rt::spawn(notifications::run(state.clone()));
     actix_web::rt::spawn(transparency::checkpoint::run_cadence(
@@ -112,7 +117,11 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
     })
     .listen(listener)?
     .run();
-    Ok(Started { server, addr })
+    Ok(Started {
+        server,
+        addr,
+        nats_consumer,
+    })
 }
 
 /// Where a sign-out may lead on to: the identity providers' origins, and their logout endpoints'
