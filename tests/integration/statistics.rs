@@ -11,7 +11,8 @@ use crate::helpers::*;
 
 both_backends!(
     the_figures_for_a_period_are_exact_in_every_format,
-    only_the_privacy_lead_and_regulators_see_statistics
+    only_the_privacy_lead_and_regulators_see_statistics,
+    the_hourly_counts_match_the_events_through_redeliveries,
 );
 
 const JANUARY: &str = "from=2021-01-01&to=2021-01-31";
@@ -289,4 +290,60 @@ fn only_the_privacy_lead_and_regulators_see_statistics(backend: Backend) {
         .header("location")
         .unwrap()
         .starts_with("/staff/login"));
+}
+
+/// The statistics read hourly counts kept on insert: they must equal counting the events, also
+/// when a batch is delivered again whole or in part (duplicates are not stored, so not counted),
+/// and for events at any minute of an hour.
+fn the_hourly_counts_match_the_events_through_redeliveries(backend: Backend) {
+    use einblick::db::access_counts;
+    let app = TestApp::spawn_with(backend, &[], false);
+    let hasher = einblick::transparency::leaf::chain_hasher(&app.keys);
+    let batch = |ids: std::ops::Range<usize>| -> Vec<NewAccessEvent> {
+        ids.map(|i| {
+            let at = format!(
+                "2021-03-0{} {:02}:{:02}:{:02}",
+                1 + i % 3,
+                i % 24,
+                i % 60,
+                i % 7
+            );
+            let role = ["cs_agent_t1", "fraud_analyst"][i % 2];
+            let reason = ["customer_request", "none", "payment_and_fraud"][i % 3];
+            let ticket = (i % 4 == 0).then(|| format!("T-{i}"));
+            event(&format!("h{i}"), &at, role, reason, ticket.as_deref())
+        })
+        .collect()
+    };
+    let store = |events: Vec<NewAccessEvent>| {
+        app.with_connection(|conn| access_event::insert_new(conn, &events, &hasher))
+            .expect("insert events")
+    };
+    assert_eq!(store(batch(0..120)), 120);
+    assert_eq!(
+        store(batch(0..120)),
+        0,
+        "a whole batch again stores nothing"
+    );
+    assert_eq!(
+        store(batch(60..200)),
+        80,
+        "a batch half seen stores its new half"
+    );
+
+    let (start, end) = (
+        NaiveDateTime::parse_from_str("2021-03-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap(),
+        NaiveDateTime::parse_from_str("2021-03-03 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap(),
+    );
+    let (mut hourly, mut counted) = app.with_connection(|conn| {
+        (
+            access_counts::counts_between(conn, start, end).unwrap(),
+            access_event::counts_for_statistics(conn, start, end).unwrap(),
+        )
+    });
+    hourly.sort();
+    counted.sort();
+    assert_eq!(hourly, counted);
+    let total: i64 = hourly.iter().map(|group| group.3).sum();
+    assert_eq!(total, 134, "the 200 events but the 66 on March 3rd");
 }

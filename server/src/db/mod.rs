@@ -1,5 +1,6 @@
 //! Database access: one codebase for SQLite and PostgreSQL, the backend chosen by the URL scheme.
 
+pub mod access_counts;
 pub mod access_event;
 pub mod codes;
 pub mod context;

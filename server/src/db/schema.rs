@@ -1,6 +1,17 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    access_counts_hourly (hour, role_code, data_category, reason_code) {
+        hour -> Timestamp,
+        role_code -> Text,
+        data_category -> Text,
+        reason_code -> Text,
+        accesses -> Int8,
+        with_ticket -> Int8,
+    }
+}
+
+diesel::table! {
     access_events (id) {
         id -> Int8,
         source -> Text,
@@ -533,6 +544,7 @@ diesel::joinable!(sessions -> customers (customer_id));
 diesel::joinable!(sessions -> staff_users (staff_user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    access_counts_hourly,
     access_events,
     access_explanations,
     context_kinds,

@@ -14,7 +14,7 @@ use app::dto::statistics::{
 };
 use app::i18n::Lang;
 
-use crate::db::{access_event, dispute, lookup, AnyConnection};
+use crate::db::{access_counts, access_event, dispute, lookup, AnyConnection};
 use crate::display::Labeller;
 use crate::domain::time::{local_date, FALLBACK_TIME_ZONE};
 use crate::domain::{DisputeStatus, ReportPeriod};
@@ -37,7 +37,11 @@ pub fn build(
     now: NaiveDateTime,
 ) -> Result<StatisticsFigures, AppError> {
     let (start, end) = period.utc_bounds(FALLBACK_TIME_ZONE);
-    let groups = access_event::counts_for_statistics(conn, start, end)?;
+    let groups = if access_counts::is_whole_hour(start) && access_counts::is_whole_hour(end) {
+        access_counts::counts_between(conn, start, end)?
+    } else {
+        access_event::counts_for_statistics(conn, start, end)?
+    };
     let lookups = lookup::load_all(conn)?;
     let labels = Labeller::new(&lookups, lang);
     let count = |code: &str, label: String, n: u64| Count {

@@ -398,6 +398,7 @@ pub fn insert_new(
                 sqlite::insert_from_leaf(c, rows, first_leaf, &mut heads, hasher)?
             }
         };
+        super::access_counts::add_leaves(conn, first_leaf, first_leaf + inserted as i64)?;
         super::log::set_next_leaf(conn, first_leaf + inserted as i64)?;
         Ok(inserted)
     })
