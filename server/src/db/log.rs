@@ -220,42 +220,40 @@ const _: () = assert!(
     "the chain index's predicate"
 );
 
+/// A customer's newest v2 row, as read: what [`CustomerHead`] is made of.
+#[derive(QueryableByName)]
+struct StoredHead {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    customer_ref: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    leaf_index: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
+    leaf_hash: Option<Vec<u8>>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    customer_entry: Option<i64>,
+}
+
 /// The chain heads of these customers that have one: each one's newest v2 row, found through
 /// the `access_events_customer_chain` index (one index descent per customer).
 pub fn customer_heads(
     conn: &mut AnyConnection,
     customers: &[&str],
 ) -> QueryResult<HashMap<String, CustomerHead>> {
-    let rows: Vec<(String, i64, Option<Vec<u8>>, Option<i64>)> = match conn {
+    let rows: Vec<StoredHead> = match conn {
         #[cfg(feature = "postgres")]
         AnyConnection::Postgresql(pg) => {
-            #[derive(QueryableByName)]
-            struct Head {
-                #[diesel(sql_type = diesel::sql_types::Text)]
-                customer_ref: String,
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
-                leaf_index: i64,
-                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
-                leaf_hash: Option<Vec<u8>>,
-                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
-                customer_entry: Option<i64>,
-            }
             if customers.is_empty() {
                 return Ok(HashMap::new());
             }
-            let heads: Vec<Head> = diesel::sql_query(
+            diesel::sql_query(format!(
                 "SELECT c.customer_ref, h.leaf_index, h.leaf_hash, h.customer_entry \
                  FROM unnest($1::text[]) AS c (customer_ref) CROSS JOIN LATERAL ( \
                  SELECT leaf_index, leaf_hash, customer_entry FROM access_events \
-                 WHERE customer_ref = c.customer_ref AND leaf_format = 2 \
-                 ORDER BY leaf_index DESC LIMIT 1) AS h",
-            )
+                 WHERE customer_ref = c.customer_ref AND {CHAINED_ROWS} \
+                 ORDER BY leaf_index DESC LIMIT 1) AS h"
+            ))
             .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(customers)
-            .load(pg)?;
-            heads
-                .into_iter()
-                .map(|h| (h.customer_ref, h.leaf_index, h.leaf_hash, h.customer_entry))
-                .collect()
+            .load(pg)?
         }
         #[cfg(feature = "sqlite")]
         AnyConnection::Sqlite(c) => {
@@ -271,31 +269,38 @@ pub fn customer_heads(
                     .select((ae::leaf_index, ae::leaf_hash, ae::customer_entry))
                     .first(c)
                     .optional()?;
-                if let Some((leaf_index, hash, entry)) = head {
-                    heads.push((customer.to_string(), leaf_index, hash, entry));
+                if let Some((leaf_index, leaf_hash, customer_entry)) = head {
+                    heads.push(StoredHead {
+                        customer_ref: customer.to_string(),
+                        leaf_index,
+                        leaf_hash,
+                        customer_entry,
+                    });
                 }
             }
             heads
         }
     };
     rows.into_iter()
-        .map(|(customer, last_leaf, hash, entries)| {
+        .map(|row| {
+            let last_leaf = row.leaf_index;
             let broken = |what: &str| {
                 diesel::result::Error::DeserializationError(
                     format!("the chain head of leaf {last_leaf} has {what}").into(),
                 )
             };
-            let last_leaf_hash = hash
+            let last_leaf_hash = row
+                .leaf_hash
                 .ok_or_else(|| broken("no stored leaf hash"))?
                 .try_into()
                 .map_err(|_| broken("a leaf hash that is not 32 bytes"))?;
-            let entries = entries.ok_or_else(|| broken("no entry count"))?;
+            let entries = row.customer_entry.ok_or_else(|| broken("no entry count"))?;
             let head = CustomerHead {
                 last_leaf,
                 last_leaf_hash,
                 entries,
             };
-            Ok((customer, head))
+            Ok((row.customer_ref, head))
         })
         .collect()
 }
