@@ -64,7 +64,6 @@ pub fn stored_leaf_hashes(
         .load(conn)
 }
 
-/// Events by leaf index, `from` inclusive, `to` exclusive, in log order.
 /// The newest event whose leaf hash was stored at insert: what tells which customer-hash key the
 /// log was written with.
 pub fn newest_with_stored_leaf_hash(
@@ -79,6 +78,7 @@ pub fn newest_with_stored_leaf_hash(
         .optional()
 }
 
+/// Events by leaf index, `from` inclusive, `to` exclusive, in log order.
 pub fn events_by_leaf(
     conn: &mut AnyConnection,
     from: i64,

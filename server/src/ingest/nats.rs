@@ -124,6 +124,7 @@ async fn fetch_batches(
         let batch = fetch(&consumer, size).await;
         if let Ok(messages) = &batch {
             if messages.is_empty() {
+                size = next_batch_size(size, 0);
                 continue;
             }
             size = next_batch_size(size, messages.len());

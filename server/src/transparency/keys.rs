@@ -78,9 +78,14 @@ impl LogKeys {
         }
         let verifier_key = verifier_key_of(&skey, origin)
             .ok_or_else(|| fail(&signing_path, "is not a signed-note Ed25519 key".into()))?;
+        // Written only when missing or stale, so keys on a read-only mount (a secret shared by
+        // several processes) load as they are.
         let verifier_path = dir.join(VERIFIER_KEY_FILE);
-        std::fs::write(&verifier_path, format!("{verifier_key}\n"))
-            .map_err(|e| fail(&verifier_path, format!("cannot write ({e})")))?;
+        let verifier_text = format!("{verifier_key}\n");
+        if std::fs::read_to_string(&verifier_path).ok().as_deref() != Some(verifier_text.as_str()) {
+            std::fs::write(&verifier_path, &verifier_text)
+                .map_err(|e| fail(&verifier_path, format!("cannot write ({e})")))?;
+        }
 
         let customer_path = dir.join(CUSTOMER_KEY_FILE);
         let customer_key = match std::fs::read_to_string(&customer_path) {
