@@ -99,31 +99,42 @@ fn wait_for_schema(db: &Database) {
     }
 }
 
-fn events_streamed_over_nats_are_stored_exactly_once_across_crashes(backend: Backend) {
-    let database = ScratchDatabase::new(backend);
-    let url = database.url();
-    let keys = tempfile_dir::TempDir::new(&format!("{}_log_keys", unique_name()));
-    let tag = format!(
-        "{}_{}",
-        std::process::id(),
-        if backend == Backend::Sqlite {
+/// A JetStream stream of one test on one backend, so that runs never share one; deleted when
+/// the test ends, passed or not.
+struct TestStream {
+    stream: String,
+    subject: String,
+    publish_subject: String,
+}
+
+impl TestStream {
+    fn new(label: &str, backend: Backend) -> Self {
+        let backend = if backend == Backend::Sqlite {
             "sqlite"
         } else {
             "pg"
+        };
+        let tag = format!("{label}{}_{backend}", std::process::id());
+        Self {
+            stream: format!("EINBLICK_TEST_{tag}"),
+            subject: format!("einblick.test.{tag}.>"),
+            publish_subject: format!("einblick.test.{tag}.wms"),
         }
-    );
-    let stream = format!("EINBLICK_TEST_{tag}");
-    let subject = format!("einblick.test.{tag}.>");
-    let publish_subject = format!("einblick.test.{tag}.wms");
+    }
 
-    // The first start creates the schema, the stream and the durable consumer.
-    let mut server = start_server(&url, &keys.0, &stream, &subject);
-    let db = Database::connect(database.location.clone(), 2).unwrap();
-    wait_for_schema(&db);
-    std::thread::sleep(Duration::from_millis(500));
-
-    let publisher = {
-        let (stream, publish_subject) = (stream.clone(), publish_subject.clone());
+    /// Publishes `payloads` in order from another thread, each stored by JetStream before the
+    /// next, pausing `pause` after every `every` of them.
+    fn publish_in_background(
+        &self,
+        payloads: Vec<String>,
+        every: usize,
+        pause: Duration,
+    ) -> std::thread::JoinHandle<()> {
+        let (stream, subject, publish_subject) = (
+            self.stream.clone(),
+            self.subject.clone(),
+            self.publish_subject.clone(),
+        );
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 let client = async_nats::connect(NATS_URL)
@@ -133,32 +144,62 @@ fn events_streamed_over_nats_are_stored_exactly_once_across_crashes(backend: Bac
                 let _ = context
                     .get_or_create_stream(async_nats::jetstream::stream::Config {
                         name: stream,
-                        subjects: vec![format!(
-                            "{}.>",
-                            publish_subject.rsplit_once('.').unwrap().0
-                        )],
+                        subjects: vec![subject],
                         ..Default::default()
                     })
                     .await;
-                for id in 0..EVENTS {
-                    let payload = if id % (EVENTS / POISON) == 7 {
-                        format!("{{\"poison\": {id}")
-                    } else {
-                        event(id)
-                    };
+                for (position, payload) in payloads.into_iter().enumerate() {
                     context
                         .publish(publish_subject.clone(), payload.into())
                         .await
                         .unwrap()
                         .await
                         .expect("stored by JetStream");
-                    if id % 100 == 0 {
-                        actix_web::rt::time::sleep(Duration::from_millis(40)).await;
+                    if position % every == 0 {
+                        actix_web::rt::time::sleep(pause).await;
                     }
                 }
             })
         })
-    };
+    }
+}
+
+impl Drop for TestStream {
+    fn drop(&mut self) {
+        let stream = self.stream.clone();
+        actix_web::rt::System::new().block_on(async move {
+            if let Ok(client) = async_nats::connect(NATS_URL).await {
+                let _ = async_nats::jetstream::new(client)
+                    .delete_stream(&stream)
+                    .await;
+            }
+        });
+    }
+}
+
+fn events_streamed_over_nats_are_stored_exactly_once_across_crashes(backend: Backend) {
+    let database = ScratchDatabase::new(backend);
+    let url = database.url();
+    let keys = tempfile_dir::TempDir::new(&format!("{}_log_keys", unique_name()));
+    let nats = TestStream::new("", backend);
+    let (stream, subject) = (&nats.stream, &nats.subject);
+
+    // The first start creates the schema, the stream and the durable consumer.
+    let mut server = start_server(&url, &keys.0, stream, subject);
+    let db = Database::connect(database.location.clone(), 2).unwrap();
+    wait_for_schema(&db);
+    std::thread::sleep(Duration::from_millis(500));
+
+    let payloads = (0..EVENTS)
+        .map(|id| {
+            if id % (EVENTS / POISON) == 7 {
+                format!("{{\"poison\": {id}")
+            } else {
+                event(id)
+            }
+        })
+        .collect();
+    let publisher = nats.publish_in_background(payloads, 100, Duration::from_millis(40));
 
     // Kill the server repeatedly while the events stream in.
     let mut rng = einblick::seed::demo::DemoRng::new(99);
@@ -166,7 +207,7 @@ fn events_streamed_over_nats_are_stored_exactly_once_across_crashes(backend: Bac
         std::thread::sleep(Duration::from_millis(250 + rng.below(400)));
         server.kill().expect("SIGKILL");
         let _ = server.wait();
-        server = start_server(&url, &keys.0, &stream, &subject);
+        server = start_server(&url, &keys.0, stream, subject);
     }
     publisher.join().expect("publisher");
 
@@ -231,13 +272,6 @@ fn events_streamed_over_nats_are_stored_exactly_once_across_crashes(backend: Bac
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(said.contains(&format!("{good} access events")), "{said}");
-
-    actix_web::rt::System::new().block_on(async move {
-        let client = async_nats::connect(NATS_URL).await.unwrap();
-        let _ = async_nats::jetstream::new(client)
-            .delete_stream(&stream)
-            .await;
-    });
 }
 
 /// SIGTERM while events stream in: the server stops taking requests, stores and acknowledges
@@ -248,58 +282,20 @@ fn a_stopping_server_stores_and_acknowledges_its_batch_in_hand(backend: Backend)
     let database = ScratchDatabase::new(backend);
     let url = database.url();
     let keys = tempfile_dir::TempDir::new(&format!("{}_log_keys", unique_name()));
-    let tag = format!(
-        "stop_{}_{}",
-        std::process::id(),
-        if backend == Backend::Sqlite {
-            "sqlite"
-        } else {
-            "pg"
-        }
-    );
-    let stream = format!("EINBLICK_TEST_{tag}");
-    let subject = format!("einblick.test.{tag}.>");
-    let publish_subject = format!("einblick.test.{tag}.wms");
+    let nats = TestStream::new("stop_", backend);
+    let (stream, subject) = (&nats.stream, &nats.subject);
     let printed = keys.0.join("printed.log");
     let start = || {
         let log = std::fs::File::create(&printed).unwrap();
-        start_server_printing_to(&url, &keys.0, &stream, &subject, Stdio::from(log))
+        start_server_printing_to(&url, &keys.0, stream, subject, Stdio::from(log))
     };
     let mut server = start();
     let db = Database::connect(database.location.clone(), 2).unwrap();
     wait_for_schema(&db);
     std::thread::sleep(Duration::from_millis(500));
 
-    let publisher = {
-        let (stream, publish_subject) = (stream.clone(), publish_subject.clone());
-        std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let client = async_nats::connect(NATS_URL).await.unwrap();
-                let context = async_nats::jetstream::new(client);
-                let _ = context
-                    .get_or_create_stream(async_nats::jetstream::stream::Config {
-                        name: stream,
-                        subjects: vec![format!(
-                            "{}.>",
-                            publish_subject.rsplit_once('.').unwrap().0
-                        )],
-                        ..Default::default()
-                    })
-                    .await;
-                for id in 0..STREAMED {
-                    context
-                        .publish(publish_subject.clone(), event(id).into())
-                        .await
-                        .unwrap()
-                        .await
-                        .expect("stored by JetStream");
-                    if id % 200 == 0 {
-                        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-                    }
-                }
-            })
-        })
-    };
+    let payloads = (0..STREAMED).map(event).collect();
+    let publisher = nats.publish_in_background(payloads, 200, Duration::from_millis(20));
 
     let deadline = Instant::now() + Duration::from_secs(60);
     while counts(&db).0 < 300 {
@@ -330,7 +326,7 @@ fn a_stopping_server_stores_and_acknowledges_its_batch_in_hand(backend: Backend)
         let client = async_nats::connect(NATS_URL).await.unwrap();
         let context = async_nats::jetstream::new(client);
         let mut consumer: async_nats::jetstream::consumer::PullConsumer = context
-            .get_stream(&stream)
+            .get_stream(stream)
             .await
             .unwrap()
             .get_consumer("einblick-test")
@@ -368,10 +364,4 @@ fn a_stopping_server_stores_and_acknowledges_its_batch_in_hand(backend: Backend)
     );
     server.kill().ok();
     let _ = server.wait();
-    actix_web::rt::System::new().block_on(async move {
-        let client = async_nats::connect(NATS_URL).await.unwrap();
-        let _ = async_nats::jetstream::new(client)
-            .delete_stream(&stream)
-            .await;
-    });
 }

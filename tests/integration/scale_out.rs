@@ -35,50 +35,47 @@ fn readiness_says_which_check_fails(backend: Backend) {
             .execute(conn)
             .unwrap();
     });
-    let keys_differ = app.client().get("/readyz");
-    assert_eq!(keys_differ.status, 503, "{}", keys_differ.body);
-    assert_eq!(keys_differ.json()["status"], "not ready");
+    let keys_differ = not_ready(&app);
     assert_eq!(
-        keys_differ.json()["checks"]["log_keys"],
+        keys_differ["log_keys"],
         "the log is kept with other keys than this process loaded"
     );
 
     // The database is ahead: a newer release migrated it (this process is the old one).
-    app.with_connection(|conn| {
-        diesel::sql_query(
-            "INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000001')",
-        )
-        .execute(conn)
-        .unwrap();
-    });
-    let ahead = app.client().get("/readyz");
-    assert_eq!(ahead.status, 503, "{}", ahead.body);
+    execute(
+        &app,
+        "INSERT INTO __diesel_schema_migrations (version) VALUES ('29991231000001')",
+    );
     assert_eq!(
-        ahead.json()["checks"]["migrations"],
+        not_ready(&app)["migrations"],
         "the database has 1 migration(s) this binary does not know: it is older than the database"
     );
 
     // A migration this binary embeds has not run (as if the database were older).
-    app.with_connection(|conn| {
-        diesel::sql_query(
-            "DELETE FROM __diesel_schema_migrations WHERE version = '29991231000001'",
-        )
-        .execute(conn)
-        .unwrap();
-        diesel::sql_query(
-            "DELETE FROM __diesel_schema_migrations \
-             WHERE version = (SELECT max(version) FROM __diesel_schema_migrations)",
-        )
-        .execute(conn)
-        .unwrap();
-    });
-    let behind = app.client().get("/readyz");
-    assert_eq!(behind.status, 503, "{}", behind.body);
-    assert_eq!(
-        behind.json()["checks"]["migrations"],
-        "1 migration(s) not applied"
+    execute(
+        &app,
+        "DELETE FROM __diesel_schema_migrations WHERE version = '29991231000001'",
     );
-    assert_eq!(behind.json()["checks"]["database"], "ok");
+    execute(
+        &app,
+        "DELETE FROM __diesel_schema_migrations \
+         WHERE version = (SELECT max(version) FROM __diesel_schema_migrations)",
+    );
+    let behind = not_ready(&app);
+    assert_eq!(behind["migrations"], "1 migration(s) not applied");
+    assert_eq!(behind["database"], "ok");
+}
+
+fn execute(app: &TestApp, sql: &str) {
+    app.with_connection(|conn| diesel::sql_query(sql).execute(conn).unwrap());
+}
+
+/// `/readyz` answering 503 "not ready": its checks.
+fn not_ready(app: &TestApp) -> serde_json::Value {
+    let answer = app.client().get("/readyz");
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert_eq!(answer.json()["status"], "not ready");
+    answer.json()["checks"].clone()
 }
 
 fn key_dir_env<'a>(url: &'a str, key_dir: &'a str) -> [(&'a str, &'a str); 2] {
