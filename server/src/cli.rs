@@ -397,13 +397,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Serve { demo } => {
             db.migrate()?;
-            if demo || settings.demo {
-                seed_demo(&db, &settings)?;
+            let keys = if demo || settings.demo {
+                seed_demo(&db, &settings)?
             } else {
                 refuse_demo_accounts(&db)?;
-                claimed_log_keys(&db, &settings)?;
-            }
-            serve(AppState::new(db, settings)?)?;
+                claimed_log_keys(&db, &settings)?
+            };
+            serve(AppState::with_log_keys(db, settings, keys)?)?;
         }
     }
     Ok(())
@@ -424,15 +424,16 @@ fn refuse_demo_accounts(db: &Database) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Seeds the demo with the log's keys (checked against the log's), and hands them on.
 #[cfg(feature = "demo")]
-fn seed_demo(db: &Database, settings: &Settings) -> Result<(), CliError> {
+fn seed_demo(db: &Database, settings: &Settings) -> Result<crate::transparency::LogKeys, CliError> {
     let keys = claimed_log_keys(db, settings)?;
     report_seed(demo::seed(db, &keys)?);
-    Ok(())
+    Ok(keys)
 }
 
 #[cfg(not(feature = "demo"))]
-fn seed_demo(_: &Database, _: &Settings) -> Result<(), CliError> {
+fn seed_demo(_: &Database, _: &Settings) -> Result<crate::transparency::LogKeys, CliError> {
     Err(CliError::refused(
         "this einblick was built without the demo (cargo feature `demo`)",
     ))

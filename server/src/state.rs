@@ -62,6 +62,15 @@ impl AppState {
             &settings.transparency.origin,
         )
         .map_err(|e| AppError::internal(e.to_string()))?;
+        Self::with_log_keys(db, settings, log_keys)
+    }
+
+    /// With the log's keys already loaded (and checked, as `serve` does).
+    pub fn with_log_keys(
+        db: Database,
+        settings: Settings,
+        log_keys: LogKeys,
+    ) -> Result<Self, AppError> {
         let witnessing = match &settings.transparency.witness_policy {
             Some(path) => Some(Arc::new(Witnessing::load(path)?)),
             None => None,

@@ -85,12 +85,7 @@ pub fn claim(
     keys: &LogKeys,
     now: NaiveDateTime,
 ) -> Result<(), ClaimError> {
-    let ours = LogIdentityRow {
-        origin: keys.origin().to_owned(),
-        verifier_key: keys.verifier_key().to_owned(),
-        customer_key_check: keys.customer_key_check(),
-        recorded_at: now,
-    };
+    let ours = identity_of(keys, now);
     if log_identity::all(conn)?.is_empty() {
         check_against_the_log(conn, keys)?;
         log_identity::record_if_absent(conn, &ours)?;
@@ -129,14 +124,19 @@ fn check_against_the_log(conn: &mut AnyConnection, keys: &LogKeys) -> Result<(),
 
 /// Whether the keys recorded for the log are this process's: what readiness reports.
 pub fn still_ours(conn: &mut AnyConnection, keys: &LogKeys) -> Result<bool, AppError> {
-    let ours = LogIdentityRow {
+    let ours = identity_of(keys, NaiveDateTime::default());
+    let recorded = log_identity::all(conn)?;
+    Ok(!recorded.is_empty() && recorded.iter().all(|r| compare(r, &ours).is_none()))
+}
+
+/// What this process would record for its keys at `now`.
+fn identity_of(keys: &LogKeys, now: NaiveDateTime) -> LogIdentityRow {
+    LogIdentityRow {
         origin: keys.origin().to_owned(),
         verifier_key: keys.verifier_key().to_owned(),
         customer_key_check: keys.customer_key_check(),
-        recorded_at: NaiveDateTime::default(),
-    };
-    let recorded = log_identity::all(conn)?;
-    Ok(!recorded.is_empty() && recorded.iter().all(|r| compare(r, &ours).is_none()))
+        recorded_at: now,
+    }
 }
 
 fn compare(recorded: &LogIdentityRow, ours: &LogIdentityRow) -> Option<IdentityMismatch> {
