@@ -11,7 +11,7 @@ pub mod server_fns;
 pub mod backend;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes},
     path, SsrMode,
@@ -38,8 +38,18 @@ use crate::pages::{
     timeline::TimelinePage,
 };
 
+/// Where the browser finds the stylesheet, the script and the WebAssembly. The server names
+/// them by their content's hash, so a browser may keep them for good and a new release is
+/// fetched at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetUrls {
+    pub stylesheet: String,
+    pub script: String,
+    pub wasm: String,
+}
+
 /// The HTML document around the app; rendered on the server only.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell(assets: AssetUrls) -> impl IntoView {
     let lang = current_lang();
     #[cfg(feature = "ssr")]
     apply_content_security_policy();
@@ -50,13 +60,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
-                <HydrationScripts options />
+                <link rel="stylesheet" href=assets.stylesheet.clone() />
+                <HydrationScript assets />
                 <MetaTags />
             </head>
             <body>
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Starts hydration. Unlike Leptos's `HydrationScripts` it does not preload the WebAssembly: a
+/// browser without JavaScript would download it (the largest file by far) and never run it.
+/// The script is preloaded, being small; the module script then fetches the WebAssembly.
+#[component]
+fn HydrationScript(assets: AssetUrls) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    let start = format!(
+        "import({script:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));",
+        script = assets.script,
+        wasm = assets.wasm,
+    );
+    view! {
+        <link rel="modulepreload" href=assets.script />
+        <script type="module" nonce=nonce>
+            {start}
+        </script>
     }
 }
 
@@ -69,7 +99,6 @@ pub fn App() -> impl IntoView {
     mark_hydrated();
 
     view! {
-        <Stylesheet id="einblick" href="/pkg/einblick.css" />
         <Title formatter=move |page: String| format!("{page} – {}", texts.app_name) />
         <Link rel="icon" href="data:," />
         <Meta name="description" content=texts.tagline />

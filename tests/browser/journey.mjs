@@ -415,11 +415,47 @@ async function mobile(browser) {
   });
 }
 
+/** What a customer's first visit to their timeline transfers: every request and its bytes on the
+ * wire (compressed bodies plus headers). With JavaScript off, nothing of the WebAssembly or script
+ * may be fetched; with it on, the page must still hydrate. The total is printed for the record. */
+async function firstVisit(browser, javaScript) {
+  const label = javaScript ? 'JS on' : 'JS off';
+  await check(`${label}: a customer's first visit to the timeline and what it transfers`, async () => {
+    // Signed in elsewhere, so the sign-in page's downloads do not count as the timeline's.
+    const signing = await browser.newContext({ javaScriptEnabled: false });
+    await signIn(await signing.newPage(), 'anna@example.com');
+    const storageState = await signing.storageState();
+    await signing.close();
+    const context = await browser.newContext({ javaScriptEnabled: javaScript, storageState, locale: 'de-DE', extraHTTPHeaders: { 'Accept-Language': 'de-DE,de;q=0.9' } });
+    const page = await context.newPage();
+    const transfers = [];
+    page.on('requestfinished', async (request) => {
+      const sizes = await request.sizes().catch(() => null);
+      transfers.push({ url: request.url(), bytes: sizes ? sizes.responseBodySize + sizes.responseHeadersSize : 0 });
+    });
+    await page.goto(`${base}/timeline`, { waitUntil: 'networkidle' });
+    if (javaScript) await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    await page.waitForTimeout(300);
+    const total = transfers.reduce((sum, t) => sum + t.bytes, 0);
+    const listing = transfers.map((t) => `${new URL(t.url).pathname} ${t.bytes}`).join(', ');
+    console.log(`     ${label}: first visit to /timeline transferred ${total} bytes in ${transfers.length} requests (${listing})`);
+    const wasm = transfers.filter((t) => new URL(t.url).pathname.endsWith('.wasm'));
+    if (javaScript) {
+      assert(wasm.length === 1, `one WebAssembly download with JavaScript on: ${listing}`);
+    } else {
+      assert(wasm.length === 0, `no WebAssembly without JavaScript: ${listing}`);
+    }
+    await context.close();
+  });
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
 });
 try {
+  await firstVisit(browser, true);
+  await firstVisit(browser, false);
   await journey(browser, true);
   await journey(browser, false);
   await disputeJourney(browser, true);

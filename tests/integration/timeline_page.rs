@@ -9,6 +9,7 @@ both_backends!(
     a_customer_without_accesses_sees_the_empty_state,
     a_bad_filter_value_gets_a_clear_error_page,
     the_start_page_leads_to_the_timeline,
+    the_page_names_its_files_by_content_and_never_preloads_the_webassembly,
 );
 
 fn the_timeline_shows_roles_reasons_and_tickets_but_never_employees(backend: Backend) {
@@ -181,4 +182,90 @@ fn the_start_page_leads_to_the_timeline(backend: Backend) {
     let response = app.client().get("/");
     assert_eq!(response.status, 302);
     assert_eq!(response.header("location").as_deref(), Some("/timeline"));
+}
+
+/// The site's files are linked by their content's hash and kept by browsers for good; the
+/// WebAssembly is fetched by the hydration script only, so a browser without JavaScript never
+/// downloads it.
+fn the_page_names_its_files_by_content_and_never_preloads_the_webassembly(backend: Backend) {
+    use std::io::Read;
+    let site = tempfile_dir::TempDir::new(&format!("{}_site", unique_name()));
+    let pkg = site.0.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let wasm: Vec<u8> = (0..100_000u32).map(|i| (i % 7) as u8).collect();
+    std::fs::write(pkg.join("einblick.wasm"), &wasm).unwrap();
+    std::fs::write(pkg.join("einblick.js"), "export default function init() {}").unwrap();
+    std::fs::write(pkg.join("einblick.css"), "body { margin: 0 }").unwrap();
+    let site_root = site.0.display().to_string();
+    let app = TestApp::spawn_with(backend, &[("LEPTOS_SITE_ROOT", &site_root)], true);
+    let mut client = app.signed_in(ANNA);
+
+    let page = client.get("/timeline");
+    assert_eq!(page.status, 200);
+    let linked = |extension: &str| -> String {
+        page.body
+            .match_indices("/pkg/")
+            .map(|(at, _)| {
+                let rest = &page.body[at..];
+                rest[..rest.find(['"', '&', '\'']).unwrap()].to_owned()
+            })
+            .find(|url| url.ends_with(extension))
+            .unwrap_or_else(|| panic!("a {extension} file in {}", page.body))
+    };
+    let stylesheet = linked(".css");
+    let script = linked(".js");
+    let wasm_url = linked(".wasm");
+    for url in [&stylesheet, &script, &wasm_url] {
+        let hash = url.rsplit('.').nth(1).unwrap();
+        assert_eq!(hash.len(), 20, "{url}");
+        assert!(hash.chars().all(|c| c.is_ascii_hexdigit()), "{url}");
+    }
+    assert!(page
+        .body
+        .contains(&format!("<link rel=\"stylesheet\" href=\"{stylesheet}\"")));
+    assert!(page
+        .body
+        .contains(&format!("<link rel=\"modulepreload\" href=\"{script}\"")));
+    assert!(!page.body.contains("rel=\"preload\""), "{}", page.body);
+    assert_eq!(
+        page.body.matches(".wasm").count(),
+        1,
+        "only the script names it"
+    );
+
+    let kept_for_good = client.get_with(&wasm_url, &[("Accept-Encoding", "gzip, br")]);
+    assert_eq!(kept_for_good.status, 200);
+    assert_eq!(
+        kept_for_good.header("cache-control").as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(
+        kept_for_good.header("content-type").as_deref(),
+        Some("application/wasm")
+    );
+    assert_eq!(
+        kept_for_good.header("content-encoding").as_deref(),
+        Some("br")
+    );
+    let mut unpacked = Vec::new();
+    brotli::Decompressor::new(&kept_for_good.bytes[..], 4096)
+        .read_to_end(&mut unpacked)
+        .unwrap();
+    assert_eq!(unpacked, wasm);
+
+    // The test client unpacks gzip itself (and drops the header): what arrives is the file.
+    let gzipped = client.get_with(&wasm_url, &[("Accept-Encoding", "gzip")]);
+    assert_eq!(gzipped.status, 200);
+    assert_eq!(gzipped.bytes, wasm);
+    let plain = client.get_with(&script, &[("Accept-Encoding", "identity")]);
+    assert_eq!(plain.body, "export default function init() {}");
+
+    let under_plain_name = client.get("/pkg/einblick.wasm");
+    assert_eq!(under_plain_name.status, 200);
+    assert_eq!(
+        under_plain_name.header("cache-control").as_deref(),
+        Some("no-cache")
+    );
+    let other_hash = client.get("/pkg/einblick.00000000000000000000.wasm");
+    assert_eq!(other_hash.status, 404);
 }

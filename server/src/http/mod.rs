@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod cross_origin;
 pub mod security_headers;
+pub mod site_assets;
 pub mod stall_guard;
 
 use std::net::{SocketAddr, TcpListener};
@@ -87,12 +88,18 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
     let pages = page_routes();
     let routes = Arc::new(route_table());
     let pkg_dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
+    let site_assets = Arc::new(site_assets::SiteAssets::load(
+        std::path::Path::new(&pkg_dir),
+        &format!("/{}", options.site_pkg_dir),
+        &options.output_name,
+    ));
 
     let sign_out_targets = SignOutTargetsOf::new(&state);
     let server = HttpServer::new(move || {
         let backend = PortalBackendHandle(Arc::new(backend::Portal::new(state.clone())));
         let sign_out_targets = sign_out_targets.clone();
-        let shell_options = options.clone();
+        let asset_urls = site_assets.urls().clone();
+        let site_assets = site_assets.clone();
         let routes = routes.clone();
         App::new()
             .app_data(web::Data::new(state.clone()))
@@ -102,6 +109,7 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
             .wrap(Compress::default())
             .wrap(from_fn(stall_guard::guard_against_stalls))
             .configure(move |cfg| routes.configure(cfg))
+            .configure(|cfg| site_assets.configure(cfg))
             .service(Files::new(
                 &format!("/{}", options.site_pkg_dir),
                 pkg_dir.clone(),
@@ -112,7 +120,7 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
                     provide_context(backend.clone());
                     provide_context(sign_out_targets.now());
                 },
-                move || app::shell(shell_options.clone()),
+                move || app::shell(asset_urls.clone()),
             )
     })
     .listen(listener)?

@@ -77,5 +77,10 @@ pub async fn add_security_headers(
     if !is_static_asset && !keeps_own_caching {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    // A site file under its plain name may change with the next release: revalidate on use. The
+    // ones named by their hash say so themselves (`site_assets`).
+    if is_static_asset && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
     Ok(response)
 }
