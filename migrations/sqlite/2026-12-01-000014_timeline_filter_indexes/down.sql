@@ -1,0 +1,3 @@
+DROP INDEX access_events_timeline_category;
+DROP INDEX access_events_timeline_role;
+DROP INDEX access_events_timeline_reason;
