@@ -1,6 +1,7 @@
 //! The NATS JetStream consumer against the real local NATS server, including a crash test: the
 //! server is killed (SIGKILL) again and again while events stream in, and afterwards every event
-//! is stored exactly once and every poison message is kept.
+//! is stored exactly once and every poison message is kept; and three processes sharing one
+//! PostgreSQL database and one durable consumer, killed in turn while 100,000 events stream in.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -364,4 +365,124 @@ fn a_stopping_server_stores_and_acknowledges_its_batch_in_hand(backend: Backend)
     );
     server.kill().ok();
     let _ = server.wait();
+}
+
+/// Three `einblick serve` processes on one PostgreSQL database, one stream and one durable
+/// consumer, sharing one set of log keys. While 100,000 events stream in, one of them is
+/// SIGKILLed every few seconds and started again. Afterwards every event is stored exactly once,
+/// and the log is whole: `einblick audit` recomputes the root at every signed checkpoint and
+/// checks every signature against the one key, so two processes signing different trees of one
+/// size, or one signing with another key, would fail it.
+#[test]
+fn three_processes_killed_in_turn_store_every_event_once_in_one_log() {
+    const STREAMED: usize = 100_000;
+    let database = ScratchDatabase::new(Backend::Postgres);
+    let url = database.url();
+    let keys = tempfile_dir::TempDir::new(&format!("{}_log_keys", unique_name()));
+    let nats = TestStream::new("three_", Backend::Postgres);
+    let (stream, subject) = (&nats.stream, &nats.subject);
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_einblick"))
+            .arg("serve")
+            .env("DATABASE_URL", &url)
+            .env("EINBLICK_LOG_KEY_DIR", &keys.0)
+            .env("EINBLICK_CHECKPOINT_EVERY_EVENTS", "2000")
+            .env("EINBLICK_CHECKPOINT_EVERY_SECONDS", "1")
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("EINBLICK_LOG", "warn")
+            .env("EINBLICK_NATS_URL", NATS_URL)
+            .env("EINBLICK_NATS_STREAM", stream)
+            .env("EINBLICK_NATS_SUBJECT", subject)
+            .env("EINBLICK_NATS_CONSUMER", "einblick-test")
+            .env("EINBLICK_NATS_SOURCES", format!("{subject}=*"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start einblick")
+    };
+
+    // The first process migrates the database and records the log's keys; the others join it.
+    let mut processes = vec![start()];
+    let db = Database::connect(database.location.clone(), 2).unwrap();
+    wait_for_schema(&db);
+    std::thread::sleep(Duration::from_millis(1000));
+    processes.push(start());
+    processes.push(start());
+
+    let payloads = (0..STREAMED).map(event).collect();
+    let publisher = nats.publish_in_background(payloads, 1000, Duration::from_millis(1));
+
+    let mut rng = einblick::seed::demo::DemoRng::new(17);
+    let mut kills = 0;
+    let mut next = 0;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while !publisher.is_finished() || counts(&db).0 < STREAMED as i64 {
+        assert!(
+            Instant::now() < deadline,
+            "stored {:?} after {kills} kills",
+            counts(&db)
+        );
+        std::thread::sleep(Duration::from_millis(1500 + rng.below(2500)));
+        if !publisher.is_finished() || kills < 6 {
+            let process = &mut processes[next];
+            process.kill().expect("SIGKILL");
+            let _ = process.wait();
+            *process = start();
+            kills += 1;
+            next = (next + 1) % processes.len();
+        }
+    }
+    publisher.join().expect("publisher");
+    // Give redeliveries a moment: nothing more may appear.
+    std::thread::sleep(Duration::from_millis(2000));
+    let (stored, distinct, dead) = counts(&db);
+    for mut process in processes {
+        process.kill().ok();
+        let _ = process.wait();
+    }
+    assert_eq!(
+        (stored, distinct, dead),
+        (STREAMED as i64, STREAMED as i64, 0),
+        "after {kills} kills"
+    );
+    assert!(kills >= 6, "{kills} kills");
+
+    let run = |subcommand: &str| {
+        einblick_binary()
+            .arg(subcommand)
+            .env("DATABASE_URL", &url)
+            .env("EINBLICK_LOG_KEY_DIR", &keys.0)
+            .output()
+            .unwrap()
+    };
+    let output = run("checkpoint");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = run("audit");
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        said.contains(&format!("{STREAMED} access events")),
+        "{said}"
+    );
+    let signed: i64 = db
+        .get()
+        .map(|mut c| {
+            einblick::db::schema::log_checkpoints::table
+                .count()
+                .get_result(&mut *c)
+                .unwrap()
+        })
+        .unwrap();
+    assert!(
+        signed > 10,
+        "checkpoints were signed while processes died: {signed}"
+    );
 }
