@@ -78,7 +78,8 @@ fn ConfirmLook(staff: bool) -> impl IntoView {
                 <h1>{texts.confirm_look_title}</h1>
                 <p>{texts.confirm_look_body}</p>
                 <p>
-                    <a href=here class="button primary">{texts.confirm_look_button}</a>
+                    // A real navigation: only a same-origin top-level request opens (and logs) the look.
+                    <a href=here rel="external" class="button primary">{texts.confirm_look_button}</a>
                 </p>
             </section>
         </main>

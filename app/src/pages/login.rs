@@ -68,7 +68,9 @@ fn SignInWays(options: SignInOptions) -> impl IntoView {
         {message.map(|(error, message)| view! { <Notice message error /> })}
         {options.provider.clone().map(|name| view! {
             <p class="sign-in-provider">
-                <a href=provider_href class="button primary">
+                // rel="external": a server route; once hydrated, the router would take the
+                // click for one of its pages and show "not found".
+                <a href=provider_href rel="external" class="button primary">
                     {account.sign_in_with.replace("{provider}", &name)}
                 </a>
             </p>

@@ -166,10 +166,10 @@ fn CaseView(case: RegulatorCaseView) -> impl IntoView {
                 <h2 id="report-heading">{texts.report_heading}</h2>
                 <p>{texts.report_intro}</p>
                 <ul class="report-links">
-                    <li><a href=report_url("pdf")>{reports.format_pdf}</a></li>
-                    <li><a href=report_url("html")>{reports.format_html}</a></li>
-                    <li><a href=report_url("json")>{reports.format_json}</a></li>
-                    <li><a href=report_url("csv")>{reports.format_csv}</a></li>
+                    <li><a href=report_url("pdf") rel="external">{reports.format_pdf}</a></li>
+                    <li><a href=report_url("html") rel="external">{reports.format_html}</a></li>
+                    <li><a href=report_url("json") rel="external">{reports.format_json}</a></li>
+                    <li><a href=report_url("csv") rel="external">{reports.format_csv}</a></li>
                 </ul>
             </section>
             <section aria-labelledby="log-heading">

@@ -61,7 +61,7 @@ fn StaffSignInWays(options: SignInOptions) -> impl IntoView {
         {message.map(|(error, message)| view! { <Notice message error /> })}
         {options.provider.clone().map(|name| view! {
             <p class="sign-in-provider">
-                <a href="/staff/login/sso" class="button primary">
+                <a href="/staff/login/sso" rel="external" class="button primary">
                     {account.sign_in_with.replace("{provider}", &name)}
                 </a>
             </p>

@@ -62,9 +62,9 @@ fn Figures(page: StatisticsPage) -> impl IntoView {
                 <div class="filter-actions">
                     <button type="submit" class="primary">{texts.show}</button>
                     <span>{texts.export_heading} ": "</span>
-                    <a href=export("csv")>"CSV"</a>
-                    <a href=export("json")>"JSON"</a>
-                    <a href=export("pdf")>"PDF"</a>
+                    <a href=export("csv") rel="external">"CSV"</a>
+                    <a href=export("json") rel="external">"JSON"</a>
+                    <a href=export("pdf") rel="external">"PDF"</a>
                 </div>
             </form>
             <section aria-labelledby="accesses-heading">
