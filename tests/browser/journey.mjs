@@ -439,11 +439,11 @@ async function firstVisit(browser, javaScript) {
     const total = transfers.reduce((sum, t) => sum + t.bytes, 0);
     const listing = transfers.map((t) => `${new URL(t.url).pathname} ${t.bytes}`).join(', ');
     console.log(`     ${label}: first visit to /timeline transferred ${total} bytes in ${transfers.length} requests (${listing})`);
-    const wasm = transfers.filter((t) => new URL(t.url).pathname.endsWith('.wasm'));
+    const named = (extension) => transfers.filter((t) => new URL(t.url).pathname.endsWith(extension));
     if (javaScript) {
-      assert(wasm.length === 1, `one WebAssembly download with JavaScript on: ${listing}`);
+      assert(named('.wasm').length === 1, `one WebAssembly download with JavaScript on: ${listing}`);
     } else {
-      assert(wasm.length === 0, `no WebAssembly without JavaScript: ${listing}`);
+      assert(named('.wasm').length === 0 && named('.js').length === 0, `no WebAssembly or script without JavaScript: ${listing}`);
     }
     await context.close();
   });

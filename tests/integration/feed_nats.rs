@@ -45,7 +45,17 @@ fn start_server_printing_to(
     subject: &str,
     output: Stdio,
 ) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_einblick"))
+    serve_command(url, keys, stream, subject)
+        .stdout(output)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start einblick")
+}
+
+/// `einblick serve` consuming `stream` through the durable consumer every test process shares.
+fn serve_command(url: &str, keys: &std::path::Path, stream: &str, subject: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_einblick"));
+    command
         .arg("serve")
         .env("DATABASE_URL", url)
         .env("EINBLICK_LOG_KEY_DIR", keys)
@@ -58,11 +68,8 @@ fn start_server_printing_to(
         .env("EINBLICK_NATS_STREAM", stream)
         .env("EINBLICK_NATS_SUBJECT", subject)
         .env("EINBLICK_NATS_CONSUMER", "einblick-test")
-        .env("EINBLICK_NATS_SOURCES", format!("{subject}=*"))
-        .stdout(output)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start einblick")
+        .env("EINBLICK_NATS_SOURCES", format!("{subject}=*"));
+    command
 }
 
 fn counts(db: &Database) -> (i64, i64, i64) {
@@ -376,25 +383,16 @@ fn a_stopping_server_stores_and_acknowledges_its_batch_in_hand(backend: Backend)
 #[test]
 fn three_processes_killed_in_turn_store_every_event_once_in_one_log() {
     const STREAMED: usize = 100_000;
+    const KILLS_AT_LEAST: usize = 6;
     let database = ScratchDatabase::new(Backend::Postgres);
     let url = database.url();
     let keys = tempfile_dir::TempDir::new(&format!("{}_log_keys", unique_name()));
     let nats = TestStream::new("three_", Backend::Postgres);
     let (stream, subject) = (&nats.stream, &nats.subject);
     let start = || {
-        Command::new(env!("CARGO_BIN_EXE_einblick"))
-            .arg("serve")
-            .env("DATABASE_URL", &url)
-            .env("EINBLICK_LOG_KEY_DIR", &keys.0)
+        serve_command(&url, &keys.0, stream, subject)
+            // Fewer, larger checkpoints than the other tests: 100,000 events.
             .env("EINBLICK_CHECKPOINT_EVERY_EVENTS", "2000")
-            .env("EINBLICK_CHECKPOINT_EVERY_SECONDS", "1")
-            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-            .env("EINBLICK_LOG", "warn")
-            .env("EINBLICK_NATS_URL", NATS_URL)
-            .env("EINBLICK_NATS_STREAM", stream)
-            .env("EINBLICK_NATS_SUBJECT", subject)
-            .env("EINBLICK_NATS_CONSUMER", "einblick-test")
-            .env("EINBLICK_NATS_SOURCES", format!("{subject}=*"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -402,50 +400,63 @@ fn three_processes_killed_in_turn_store_every_event_once_in_one_log() {
     };
 
     // The first process migrates the database and records the log's keys; the others join it.
-    let mut processes = vec![start()];
+    let mut processes = Processes(vec![start()]);
     let db = Database::connect(database.location.clone(), 2).unwrap();
     wait_for_schema(&db);
-    std::thread::sleep(Duration::from_millis(1000));
-    processes.push(start());
-    processes.push(start());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while db
+        .get()
+        .map(|mut c| {
+            einblick::db::schema::log_identity::table
+                .count()
+                .get_result::<i64>(&mut *c)
+                .unwrap_or(0)
+        })
+        .unwrap_or(0)
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the log's keys were not recorded"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    processes.0.push(start());
+    processes.0.push(start());
 
     let payloads = (0..STREAMED).map(event).collect();
     let publisher = nats.publish_in_background(payloads, 1000, Duration::from_millis(1));
 
     let mut rng = einblick::seed::demo::DemoRng::new(17);
     let mut kills = 0;
-    let mut next = 0;
     let deadline = Instant::now() + Duration::from_secs(600);
-    while !publisher.is_finished() || counts(&db).0 < STREAMED as i64 {
+    while !publisher.is_finished() || kills < KILLS_AT_LEAST || counts(&db).0 < STREAMED as i64 {
         assert!(
             Instant::now() < deadline,
             "stored {:?} after {kills} kills",
             counts(&db)
         );
         std::thread::sleep(Duration::from_millis(1500 + rng.below(2500)));
-        if !publisher.is_finished() || kills < 6 {
-            let process = &mut processes[next];
+        if !publisher.is_finished() || kills < KILLS_AT_LEAST {
+            let process = &mut processes.0[kills % 3];
             process.kill().expect("SIGKILL");
             let _ = process.wait();
             *process = start();
             kills += 1;
-            next = (next + 1) % processes.len();
         }
     }
     publisher.join().expect("publisher");
-    // Give redeliveries a moment: nothing more may appear.
-    std::thread::sleep(Duration::from_millis(2000));
+    // A batch stored but not acknowledged by a killed process comes back after the ack wait
+    // (30 s): only once the consumer has nothing pending or unacknowledged is the count final.
+    let (pending, unacknowledged) = consumer_backlog(stream, Duration::from_secs(120));
+    assert_eq!((pending, unacknowledged), (0, 0));
     let (stored, distinct, dead) = counts(&db);
-    for mut process in processes {
-        process.kill().ok();
-        let _ = process.wait();
-    }
+    drop(processes);
     assert_eq!(
         (stored, distinct, dead),
         (STREAMED as i64, STREAMED as i64, 0),
         "after {kills} kills"
     );
-    assert!(kills >= 6, "{kills} kills");
 
     let run = |subcommand: &str| {
         einblick_binary()
@@ -485,4 +496,41 @@ fn three_processes_killed_in_turn_store_every_event_once_in_one_log() {
         signed > 10,
         "checkpoints were signed while processes died: {signed}"
     );
+}
+
+/// Processes killed when the test ends, passed or not.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for process in &mut self.0 {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+}
+
+/// The test consumer's messages not yet delivered and delivered but not acknowledged, once both
+/// are zero or `within` has passed.
+fn consumer_backlog(stream: &str, within: Duration) -> (u64, usize) {
+    actix_web::rt::System::new().block_on(async {
+        let client = async_nats::connect(NATS_URL).await.unwrap();
+        let mut consumer: async_nats::jetstream::consumer::PullConsumer =
+            async_nats::jetstream::new(client)
+                .get_stream(stream)
+                .await
+                .unwrap()
+                .get_consumer("einblick-test")
+                .await
+                .unwrap();
+        let deadline = Instant::now() + within;
+        loop {
+            let info = consumer.info().await.unwrap();
+            let backlog = (info.num_pending, info.num_ack_pending);
+            if backlog == (0, 0) || Instant::now() > deadline {
+                return backlog;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        }
+    })
 }

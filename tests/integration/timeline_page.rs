@@ -258,11 +258,23 @@ fn the_page_names_its_files_by_content_and_never_preloads_the_webassembly(backen
     let gzipped = client.get_with(&wasm_url, &[("Accept-Encoding", "gzip")]);
     assert_eq!(gzipped.status, 200);
     assert_eq!(gzipped.bytes, wasm);
+    // Nothing is compressed anew per request, whatever the browser asks for.
+    let not_ours = client.get_with(&wasm_url, &[("Accept-Encoding", "zstd, deflate")]);
+    assert_eq!(
+        not_ours.header("content-encoding").as_deref(),
+        Some("identity")
+    );
+    assert_eq!(not_ours.bytes, wasm);
     let plain = client.get_with(&script, &[("Accept-Encoding", "identity")]);
     assert_eq!(plain.body, "export default function init() {}");
 
-    let under_plain_name = client.get("/pkg/einblick.wasm");
+    let under_plain_name = client.get_with("/pkg/einblick.wasm", &[("Accept-Encoding", "br")]);
     assert_eq!(under_plain_name.status, 200);
+    assert_eq!(
+        under_plain_name.header("content-encoding").as_deref(),
+        Some("br")
+    );
+    assert_eq!(under_plain_name.bytes, kept_for_good.bytes);
     assert_eq!(
         under_plain_name.header("cache-control").as_deref(),
         Some("no-cache")
@@ -272,7 +284,8 @@ fn the_page_names_its_files_by_content_and_never_preloads_the_webassembly(backen
 }
 
 /// The plan for a customer's timeline filtered by reason, role or data category uses the index
-/// for that filter: it reads the matching entries only, whatever else the customer has.
+/// for that filter: it reads the matching entries only, whatever else the customer has. The
+/// query is `db::access_event::timeline_page`'s, written out (its conditions and order).
 fn a_filter_seeks_the_customers_matching_entries_through_its_own_index(backend: Backend) {
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
@@ -298,15 +311,17 @@ fn a_filter_seeks_the_customers_matching_entries_through_its_own_index(backend: 
              AND {column} = 'rare' ORDER BY occurred_at DESC, id DESC LIMIT 51"
         );
         let plan = app.with_connection(|conn| match backend {
-            Backend::Postgres => {
+            Backend::Postgres => conn.transaction(|conn| {
                 // The demo data is small enough for a scan of the whole table; the question is
-                // which index serves the filter where a scan is no option.
-                conn.batch_execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
-                    .unwrap();
+                // which index serves the filter where a scan is no option. LOCAL: the
+                // connection goes back to the server's pool.
+                conn.batch_execute(
+                    "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off",
+                )?;
                 diesel::sql_query(format!("EXPLAIN {query}"))
                     .load::<PostgresPlanLine>(conn)
                     .map(|lines| lines.into_iter().map(|l| l.line).collect::<Vec<_>>())
-            }
+            }),
             Backend::Sqlite => diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
                 .load::<SqlitePlanLine>(conn)
                 .map(|lines| lines.into_iter().map(|l| l.detail).collect::<Vec<_>>()),

@@ -12,17 +12,21 @@ use std::sync::{Arc, OnceLock};
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{self, Bytes, ServiceConfig};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{guard, HttpRequest, HttpResponse};
 use app::AssetUrls;
 use sha2::{Digest, Sha256};
 
 /// How long a browser may keep a file whose name carries its hash: a year, the longest that
 /// caches honour.
 const KEEP_FOR_GOOD: &str = "public, max-age=31536000, immutable";
+/// A file under its plain name may change with the next release.
+const REVALIDATE: &str = "no-cache";
 
 pub struct SiteAssets {
     urls: AssetUrls,
-    by_url: HashMap<String, Arc<Asset>>,
+    /// Each file under its hashed name and under its plain one, with how long a browser may
+    /// keep it under that name.
+    by_url: HashMap<String, (Arc<Asset>, &'static str)>,
 }
 
 struct Asset {
@@ -39,7 +43,7 @@ struct Compressed {
 impl SiteAssets {
     /// Reads the built site's files from `pkg_dir`. A file that is missing (a server built
     /// without `cargo leptos build`, as in unit tests) keeps its plain name and is left to the
-    /// plain file service.
+    /// plain file service, as are the build's other files.
     pub fn load(pkg_dir: &Path, url_prefix: &str, output_name: &str) -> Self {
         let mut by_url = HashMap::new();
         let mut name = |file: String, extension: &str, content_type: &'static str| {
@@ -49,14 +53,13 @@ impl SiteAssets {
             };
             let hash = hex::encode(&Sha256::digest(&content)[..10]);
             let url = format!("{url_prefix}/{file}.{hash}.{extension}");
-            by_url.insert(
-                url.clone(),
-                Arc::new(Asset {
-                    content_type,
-                    plain: Bytes::from(content),
-                    compressed: OnceLock::new(),
-                }),
-            );
+            let asset = Arc::new(Asset {
+                content_type,
+                plain: Bytes::from(content),
+                compressed: OnceLock::new(),
+            });
+            by_url.insert(url.clone(), (asset.clone(), KEEP_FOR_GOOD));
+            by_url.insert(plain_url, (asset, REVALIDATE));
             url
         };
         let urls = AssetUrls {
@@ -80,47 +83,50 @@ impl SiteAssets {
         &self.urls
     }
 
-    /// One route per hashed name; registered before the plain file service, which would
-    /// otherwise answer 404 for them.
+    /// One route per name, GET and HEAD; registered before the plain file service, which would
+    /// otherwise answer 404 for the hashed names.
     pub fn configure(&self, cfg: &mut ServiceConfig) {
-        for (url, asset) in &self.by_url {
-            let asset = asset.clone();
+        for (url, (asset, caching)) in &self.by_url {
+            let (asset, caching) = (asset.clone(), *caching);
             cfg.route(
                 url,
-                web::get().to(move |request: HttpRequest| serve(asset.clone(), request)),
+                web::route()
+                    .guard(guard::Any(guard::Get()).or(guard::Head()))
+                    .to(move |request: HttpRequest| serve(asset.clone(), caching, request)),
             );
         }
     }
 }
 
-async fn serve(asset: Arc<Asset>, request: HttpRequest) -> HttpResponse {
+async fn serve(asset: Arc<Asset>, caching: &'static str, request: HttpRequest) -> HttpResponse {
     let encoding = preferred_encoding(request.headers().get(header::ACCEPT_ENCODING));
     let mut response = HttpResponse::Ok();
     response
         .content_type(asset.content_type)
-        .insert_header((header::CACHE_CONTROL, KEEP_FOR_GOOD))
+        .insert_header((header::CACHE_CONTROL, caching))
         .insert_header((header::VARY, "Accept-Encoding"));
-    if encoding == Encoding::Identity {
-        return response.body(asset.plain.clone());
-    }
-    let compressing = asset.clone();
-    // The first request compresses (a blocking thread, some hundred milliseconds for the
-    // WebAssembly); later ones wait for it or find it done.
-    let Ok(()) = web::block(move || {
-        compressing
-            .compressed
-            .get_or_init(|| compress(&compressing.plain));
-    })
-    .await
-    else {
-        return response.body(asset.plain.clone());
+    let compressed = match (encoding, asset.compressed.get()) {
+        (Encoding::Identity, _) => None,
+        (_, Some(done)) => Some(done),
+        (_, None) => {
+            // The first request compresses, on a blocking thread (about a second for a debug
+            // build's WebAssembly); requests meanwhile wait for it.
+            let compressing = asset.clone();
+            let _ = web::block(move || {
+                compressing
+                    .compressed
+                    .get_or_init(|| compress(&compressing.plain));
+            })
+            .await;
+            asset.compressed.get()
+        }
     };
-    let Some(compressed) = asset.compressed.get() else {
-        return response.body(asset.plain.clone());
-    };
-    let (coding, body) = match encoding {
-        Encoding::Brotli => ("br", compressed.brotli.clone()),
-        _ => ("gzip", compressed.gzip.clone()),
+    let (coding, body) = match (encoding, compressed) {
+        (Encoding::Brotli, Some(c)) => ("br", c.brotli.clone()),
+        (Encoding::Gzip, Some(c)) => ("gzip", c.gzip.clone()),
+        // Said outright, so that the compression middleware leaves the body alone instead of
+        // compressing megabytes again for a client that asks for zstd or deflate only.
+        _ => ("identity", asset.plain.clone()),
     };
     response
         .insert_header((header::CONTENT_ENCODING, HeaderValue::from_static(coding)))
@@ -144,7 +150,7 @@ fn compress(plain: &[u8]) -> Compressed {
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Encoding {
     Brotli,
     Gzip,
