@@ -258,27 +258,7 @@ fn events_streamed_over_nats_are_stored_exactly_once_across_crashes(backend: Bac
 
     // The verifiable log survived the kills: every stored event is a leaf, in one gap-free
     // sequence, and every checkpoint signed in between still holds.
-    let run = |subcommand: &str| {
-        einblick_binary()
-            .arg(subcommand)
-            .env("DATABASE_URL", &url)
-            .env("EINBLICK_LOG_KEY_DIR", &keys.0)
-            .output()
-            .unwrap()
-    };
-    let output = run("checkpoint");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let output = run("audit");
-    let said = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let said = checkpoint_and_audit(&url, &keys.0);
     assert!(said.contains(&format!("{good} access events")), "{said}");
 }
 
@@ -331,15 +311,7 @@ fn a_stopping_server_stores_and_acknowledges_its_batch_in_hand(backend: Backend)
     assert_eq!(stored, distinct);
     // Acknowledgements are published without a reply: give the server a moment to apply them.
     let acknowledged = actix_web::rt::System::new().block_on(async {
-        let client = async_nats::connect(NATS_URL).await.unwrap();
-        let context = async_nats::jetstream::new(client);
-        let mut consumer: async_nats::jetstream::consumer::PullConsumer = context
-            .get_stream(stream)
-            .await
-            .unwrap()
-            .get_consumer("einblick-test")
-            .await
-            .unwrap();
+        let mut consumer = test_consumer(stream).await;
         let mut floor = 0;
         for _ in 0..50 {
             floor = consumer.info().await.unwrap().ack_floor.stream_sequence;
@@ -458,27 +430,7 @@ fn three_processes_killed_in_turn_store_every_event_once_in_one_log() {
         "after {kills} kills"
     );
 
-    let run = |subcommand: &str| {
-        einblick_binary()
-            .arg(subcommand)
-            .env("DATABASE_URL", &url)
-            .env("EINBLICK_LOG_KEY_DIR", &keys.0)
-            .output()
-            .unwrap()
-    };
-    let output = run("checkpoint");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let output = run("audit");
-    let said = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let said = checkpoint_and_audit(&url, &keys.0);
     assert!(
         said.contains(&format!("{STREAMED} access events")),
         "{said}"
@@ -514,15 +466,7 @@ impl Drop for Processes {
 /// are zero or `within` has passed.
 fn consumer_backlog(stream: &str, within: Duration) -> (u64, usize) {
     actix_web::rt::System::new().block_on(async {
-        let client = async_nats::connect(NATS_URL).await.unwrap();
-        let mut consumer: async_nats::jetstream::consumer::PullConsumer =
-            async_nats::jetstream::new(client)
-                .get_stream(stream)
-                .await
-                .unwrap()
-                .get_consumer("einblick-test")
-                .await
-                .unwrap();
+        let mut consumer = test_consumer(stream).await;
         let deadline = Instant::now() + within;
         loop {
             let info = consumer.info().await.unwrap();
@@ -533,4 +477,43 @@ fn consumer_backlog(stream: &str, within: Duration) -> (u64, usize) {
             actix_web::rt::time::sleep(Duration::from_millis(500)).await;
         }
     })
+}
+
+/// Signs a checkpoint over everything stored, then audits the log; both must succeed. Returns
+/// what the audit printed.
+fn checkpoint_and_audit(url: &str, keys: &std::path::Path) -> String {
+    let run = |subcommand: &str| {
+        einblick_binary()
+            .arg(subcommand)
+            .env("DATABASE_URL", url)
+            .env("EINBLICK_LOG_KEY_DIR", keys)
+            .output()
+            .unwrap()
+    };
+    let output = run("checkpoint");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let output = run("audit");
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    said
+}
+
+/// The durable consumer the test servers share on `stream`.
+async fn test_consumer(stream: &str) -> async_nats::jetstream::consumer::PullConsumer {
+    let client = async_nats::connect(NATS_URL).await.unwrap();
+    async_nats::jetstream::new(client)
+        .get_stream(stream)
+        .await
+        .unwrap()
+        .get_consumer("einblick-test")
+        .await
+        .unwrap()
 }
