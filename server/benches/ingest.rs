@@ -10,9 +10,18 @@
 //! On a small shared machine one run's rate can be off by a third, so each path is measured in
 //! several rounds, interleaved, each on a fresh database, and the median is what counts; the
 //! range is printed beside it.
+//!
+//! What v2 leaves cost against the format-1 leaves they replaced (PostgreSQL):
+//! `cargo bench -p server --bench ingest --features v1-leaf-comparison` runs only that
+//! comparison: rounds (default 10) of the same feed through HTTP with checkpoints, once as v1
+//! and once as v2 leaves in alternating order, each until a signed checkpoint covers every
+//! event. Besides events/s it counts the CPU time this process (clients and server) and
+//! PostgreSQL spent, which a busy neighbour disturbs far less than the rate.
 
 // A benchmark that cannot set up its data has nothing to measure: it may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// The leaf comparison build runs only the comparison: the other paths' code lies idle in it.
+#![cfg_attr(feature = "v1-leaf-comparison", allow(dead_code))]
 
 mod common;
 
@@ -38,11 +47,24 @@ fn main() {
     let rounds: usize = std::env::var("EINBLICK_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
+        // The leaf comparison's two formats differ by a few per cent: more rounds.
+        .unwrap_or(if cfg!(feature = "v1-leaf-comparison") {
+            10
+        } else {
+            3
+        })
         .max(1);
     let lines: Vec<String> = (0..events).map(event_json).collect();
     println!("{events} events, {backend}, {rounds} rounds");
+    #[cfg(feature = "v1-leaf-comparison")]
+    compare_leaf_formats(&backend, &lines, rounds);
+    #[cfg(not(feature = "v1-leaf-comparison"))]
+    measure_the_paths(&backend, lines, rounds);
+}
 
+/// Parsing, the raw baselines, HTTP with and without checkpoints, and the NATS consumer.
+fn measure_the_paths(backend: &str, lines: Vec<String>, rounds: usize) {
+    let events = lines.len();
     let parse_started = Instant::now();
     let rows: Vec<NewAccessEvent> = lines
         .iter()
@@ -62,7 +84,7 @@ fn main() {
             (Leaves::V1, &mut raw_rates),
             (Leaves::V2, &mut raw_chained_rates),
         ] {
-            let (raw_db, raw_guard) = common::scratch_database(&backend, "raw");
+            let (raw_db, raw_guard) = common::scratch_database(backend, "raw");
             let started = Instant::now();
             raw_load(&raw_db, &rows, leaves);
             rates.push(events as f64 / started.elapsed().as_secs_f64());
@@ -74,8 +96,8 @@ fn main() {
         // HTTP batch ingest through the real server: first with the verifiable log's
         // checkpoints held back (each event still takes its leaf index), then with the default
         // cadence, which builds tiles and signs checkpoints while events stream in.
-        without_log.push(http_ingest(&backend, &lines, Cadence::Off));
-        with_log.push(http_ingest(&backend, &lines, Cadence::Default));
+        without_log.push(http_ingest(backend, &lines, Cadence::Off));
+        with_log.push(http_ingest(backend, &lines, Cadence::Default));
         eprintln!("round {round} of {rounds} done");
     }
     let raw_rate = Rates::of(&raw_rates);
@@ -92,7 +114,7 @@ fn main() {
         "{:<58} {:>12.0}",
         "parsing the events alone (one core)", parse_rate
     );
-    raw_rate.print(raw_label(&backend));
+    raw_rate.print(raw_label(backend));
     raw_chained.print("the same, with v2's chain columns and leaf hash");
     println!(
         "{:<58} {:>11.1}%",
@@ -126,11 +148,16 @@ fn main() {
     );
     println!(
         "{:<58} {:>12.1}",
+        "CPU µs per event, this process + PostgreSQL, checkpoints",
+        with_log.cpu_seconds / events as f64 * 1e6
+    );
+    println!(
+        "{:<58} {:>12.1}",
         "log bytes per event (tiles + leaf index + its index)", with_log.log_bytes_per_event
     );
 
     // NATS consumer: publish everything first, then time the consumer draining it.
-    let (nats_db, _nats_guard) = common::scratch_database(&backend, "nats");
+    let (nats_db, _nats_guard) = common::scratch_database(backend, "nats");
     let stream = format!("EINBLICK_BENCH_{}", std::process::id());
     let subject = format!("einblick.bench.{}", std::process::id());
     let published = {
@@ -240,6 +267,141 @@ struct HttpRun {
     /// After the run: seconds until a checkpoint covers every event.
     catch_up_seconds: f64,
     log_bytes_per_event: f64,
+    /// CPU seconds this process and PostgreSQL spent from the first request until a checkpoint
+    /// covered every event.
+    cpu_seconds: f64,
+}
+
+/// CPU seconds spent so far by this process (the clients and the server in it) and by the
+/// processes named `postgres` on this machine; the postmaster's children times hold the
+/// backends that have exited. 0 for PostgreSQL when it runs elsewhere.
+fn cpu_seconds() -> (f64, f64) {
+    // Linux's USER_HZ: clock ticks per second in /proc, on every architecture Rust targets.
+    const TICKS_PER_SECOND: f64 = 100.0;
+    // Fields after the command name: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+    fn ticks(stat: &str, with_children: bool) -> Option<(String, u64)> {
+        let (head, tail) = stat.rsplit_once(") ")?;
+        let name = head.split_once(" (")?.1.to_owned();
+        let fields: Vec<u64> = tail
+            .split_whitespace()
+            .skip(11)
+            .take(4)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        let own = fields.first()? + fields.get(1)?;
+        let children = if with_children {
+            fields.get(2)? + fields.get(3)?
+        } else {
+            0
+        };
+        Some((name, own + children))
+    }
+    let own = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| ticks(&stat, false))
+        .map_or(0, |(_, t)| t);
+    let mut postgres = 0;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        if let Some(("postgres", t)) = ticks(&stat, true)
+            .as_ref()
+            .map(|(name, t)| (name.as_str(), *t))
+        {
+            postgres += t;
+        }
+    }
+    (
+        own as f64 / TICKS_PER_SECOND,
+        postgres as f64 / TICKS_PER_SECOND,
+    )
+}
+
+/// v2 leaves against format-1 leaves on the same feed, in alternating order, round by round;
+/// prints each round and the medians of the per-round ratios.
+#[cfg(feature = "v1-leaf-comparison")]
+fn compare_leaf_formats(backend: &str, lines: &[String], rounds: usize) {
+    use einblick::db::access_event::v1_leaf_comparison::write_v1_leaves;
+    assert_eq!(
+        backend, "postgres",
+        "the leaf comparison runs on PostgreSQL"
+    );
+    let events = lines.len() as f64;
+    let (mut rate_ratios, mut cpu_ratios) = (Vec::new(), Vec::new());
+    let (mut v1_rates, mut v2_rates, mut v1_cpu, mut v2_cpu) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    println!(
+        "\n{:<8} {:>14} {:>14} {:>16} {:>16}",
+        "round", "v1 events/s", "v2 events/s", "v1 CPU µs/event", "v2 CPU µs/event"
+    );
+    for round in 0..rounds {
+        let mut measured = [(0.0, 0.0); 2];
+        // Alternate which format goes first, so a machine getting busier or quieter over a
+        // round does not favour one of them.
+        let order = if round % 2 == 0 { [1, 2] } else { [2, 1] };
+        for format in order {
+            write_v1_leaves(format == 1);
+            let run = http_ingest(backend, lines, Cadence::Default);
+            write_v1_leaves(false);
+            // Events per second until a signed checkpoint covers them: v1 pays for hashing its
+            // leaves there, v2 at insert.
+            let seconds = events / run.rate + run.catch_up_seconds;
+            measured[format - 1] = (events / seconds, run.cpu_seconds / events * 1e6);
+        }
+        let [(v1_rate, v1_us), (v2_rate, v2_us)] = measured;
+        println!(
+            "{:<8} {v1_rate:>14.0} {v2_rate:>14.0} {v1_us:>16.1} {v2_us:>16.1}",
+            format!("{} ({}{})", round + 1, order[0], order[1])
+        );
+        rate_ratios.push(v2_rate / v1_rate);
+        cpu_ratios.push(v2_us / v1_us);
+        v1_rates.push(v1_rate);
+        v2_rates.push(v2_rate);
+        v1_cpu.push(v1_us);
+        v2_cpu.push(v2_us);
+    }
+    let median = |values: &[f64]| Rates::of(values).median;
+    println!(
+        "\nmedians: v1 {:.0} events/s, v2 {:.0} events/s; v1 {:.1} µs CPU/event, v2 {:.1}",
+        median(&v1_rates),
+        median(&v2_rates),
+        median(&v1_cpu),
+        median(&v2_cpu)
+    );
+    // Geometric means of the per-round ratios: a round run in one order and a round run in the
+    // other weigh the same, so what the order does cancels out.
+    let geometric_mean =
+        |ratios: &[f64]| (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
+    // 95 % confidence interval of the geometric mean (normal approximation on the logarithms).
+    let interval = |ratios: &[f64]| {
+        let logs: Vec<f64> = ratios.iter().map(|r| r.ln()).collect();
+        let n = logs.len() as f64;
+        let mean = logs.iter().sum::<f64>() / n;
+        let variance = logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        let half = 1.96 * (variance / n).sqrt();
+        ((mean - half).exp(), (mean + half).exp())
+    };
+    let by_order = |ratios: &[f64], first: usize| -> Vec<f64> {
+        ratios.iter().skip(first).step_by(2).copied().collect()
+    };
+    for (what, ratios) in [("events/s", &rate_ratios), ("CPU per event", &cpu_ratios)] {
+        let range = Rates::of(ratios);
+        let (low, high) = interval(ratios);
+        println!(
+            "v2 / v1 {what}, geometric mean of {rounds} rounds: {:.3}, 95 % interval {low:.3}–{high:.3} (v1 first {:.3}, v2 first {:.3}; range {:.3}–{:.3})",
+            geometric_mean(ratios),
+            geometric_mean(&by_order(ratios, 0)),
+            geometric_mean(&by_order(ratios, 1)),
+            range.min,
+            range.max
+        );
+    }
+    println!(
+        "ingest slowdown from v2 leaves: {:.1} % (events/s); CPU per event {:+.1} %",
+        (1.0 - geometric_mean(&rate_ratios)) * 100.0,
+        (geometric_mean(&cpu_ratios) - 1.0) * 100.0
+    );
 }
 
 fn http_ingest(backend: &str, lines: &[String], cadence: Cadence) -> HttpRun {
@@ -268,6 +430,15 @@ fn http_ingest(backend: &str, lines: &[String], cadence: Cadence) -> HttpRun {
         .map(|chunk| format!("[{}]", chunk.join(",")))
         .collect();
     let url = format!("http://{}/api/v1/feed/events", server.addr);
+    if backend == "postgres" {
+        // Each run starts with nothing left to write from the one before: otherwise the
+        // second run of a round pays for the first's dirty pages and comes out up to a fifth
+        // slower.
+        let mut admin = diesel::PgConnection::establish(&common::admin_url()).unwrap();
+        diesel::sql_query("CHECKPOINT").execute(&mut admin).unwrap();
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     std::thread::scope(|scope| {
         for client in 0..CLIENTS {
@@ -302,9 +473,11 @@ fn http_ingest(backend: &str, lines: &[String], cadence: Cadence) -> HttpRun {
         .is_some()
     {}
     let catch_up_seconds = started.elapsed().as_secs_f64();
+    let cpu_after = cpu_seconds();
     HttpRun {
         rate,
         catch_up_seconds,
+        cpu_seconds: (cpu_after.0 - cpu_before.0) + (cpu_after.1 - cpu_before.1),
         log_bytes_per_event: log_bytes(&mut conn) / lines.len() as f64,
     }
 }
@@ -447,10 +620,14 @@ fn csv_row(id: i64, row: &NewAccessEvent, leaves: Leaves) -> String {
     .join(",")
 }
 
+/// Event `n` of a feed from 60 employees, one access every 2 s between them (each about one
+/// every two minutes, as a support agent works), for 50,000 customers.
 fn event_json(n: usize) -> String {
+    let time = chrono::DateTime::parse_from_rfc3339("2026-11-20T06:00:00Z").unwrap()
+        + chrono::Duration::seconds(2 * n as i64);
     serde_json::json!({
         "specversion": "1.0", "id": format!("bench-{n:08}"), "source": "/bench/feed", "type": "einblick.access.v1",
-        "time": "2026-11-20T14:02:11Z", "datacontenttype": "application/json",
+        "time": time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "datacontenttype": "application/json",
         "data": {
             "customer_ref": format!("C-5{:05}", n % 50_000),
             "actor": { "employee_id": format!("E-{}", 1000 + n % 60), "role": "cs_agent_t1", "team": "Support Berlin", "country": "DE" },

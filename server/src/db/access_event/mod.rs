@@ -94,6 +94,26 @@ fn as_stored(rows: &[NewAccessEvent]) -> std::borrow::Cow<'_, [NewAccessEvent]> 
 /// The leaf format every new row is logged in (`crate::transparency::leaf`).
 pub const NEW_LEAF_FORMAT: i16 = 2;
 
+/// The ingest bench's switch between v2 leaves and the format-1 leaves they replaced (no
+/// customer chain, no stored leaf hash; checkpoints hash those from the event), so that what v2
+/// costs is measured on one binary, one database and one feed. Compiled only with the
+/// `v1-leaf-comparison` feature, which no build that serves has.
+#[cfg(feature = "v1-leaf-comparison")]
+pub mod v1_leaf_comparison {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static WRITE_V1_LEAVES: AtomicBool = AtomicBool::new(false);
+
+    /// From now on every process-wide insert writes format-1 leaves (`true`) or v2 leaves.
+    pub fn write_v1_leaves(on: bool) {
+        WRITE_V1_LEAVES.store(on, Ordering::SeqCst);
+    }
+
+    pub(super) fn is_on() -> bool {
+        WRITE_V1_LEAVES.load(Ordering::SeqCst)
+    }
+}
+
 /// Assigns leaf indices from `first_leaf` and chain links to `rows` in order, advancing `heads`;
 /// each row's link comes with its own leaf hash.
 #[cfg(feature = "postgres")]
@@ -384,6 +404,16 @@ pub fn insert_new(
     let rows = rows.as_ref();
     conn.transaction(|conn| {
         let first_leaf = super::log::lock_next_leaf(conn)?;
+        #[cfg(feature = "v1-leaf-comparison")]
+        if v1_leaf_comparison::is_on() {
+            let AnyConnection::Postgresql(pg) = conn else {
+                panic!("the v1 leaf comparison runs on PostgreSQL only");
+            };
+            let inserted = postgres::insert_v1_from_leaf(pg, rows, first_leaf)?;
+            super::access_counts::add_leaves(conn, first_leaf, first_leaf + inserted as i64)?;
+            super::log::set_next_leaf(conn, first_leaf + inserted as i64)?;
+            return Ok(inserted);
+        }
         let mut customers: Vec<&str> = rows.iter().map(|row| row.customer_ref.as_str()).collect();
         customers.sort_unstable();
         customers.dedup();

@@ -61,7 +61,7 @@ pub(super) fn insert_from_leaf(
     use diesel::result::{DatabaseErrorKind, Error};
     let mut linked = heads.clone();
     let links = link_rows(rows, first_leaf, &mut linked, hasher);
-    match conn.transaction(|c| copy_rows(c, rows, &links, first_leaf)) {
+    match conn.transaction(|c| copy_rows(c, rows, Some(&links), first_leaf)) {
         Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
         Ok(stored) => {
             *heads = linked;
@@ -81,15 +81,26 @@ pub(super) fn insert_from_leaf(
         .cloned()
         .collect();
     let links = link_rows(&fresh, first_leaf, heads, hasher);
-    copy_rows(conn, &fresh, &links, first_leaf)
+    copy_rows(conn, &fresh, Some(&links), first_leaf)
+}
+
+/// Format-1 rows as they were stored before v2: a leaf index, no chain, no stored hash. Only
+/// the ingest bench writes them (`v1_leaf_comparison`); it sends no duplicates.
+#[cfg(feature = "v1-leaf-comparison")]
+pub(super) fn insert_v1_from_leaf(
+    conn: &mut PgConnection,
+    rows: &[NewAccessEvent],
+    first_leaf: i64,
+) -> QueryResult<usize> {
+    copy_rows(conn, rows, None, first_leaf)
 }
 
 /// `COPY access_events (…) FROM STDIN (FORMAT csv)`: every column but the id; leaf indices
-/// from `first_leaf` on.
+/// from `first_leaf` on. Without links, format-1 rows (the v1 leaf comparison).
 fn copy_rows(
     conn: &mut diesel::PgConnection,
     rows: &[NewAccessEvent],
-    links: &[(CustomerLink, [u8; 32])],
+    links: Option<&[(CustomerLink, [u8; 32])]>,
     first_leaf: i64,
 ) -> QueryResult<usize> {
     use access_events::dsl as ae;
@@ -125,9 +136,13 @@ fn copy_rows(
             ),
             |out| {
                 let mut line = String::with_capacity(512);
-                for ((leaf_index, row), (link, leaf_hash)) in (first_leaf..).zip(rows).zip(links) {
+                let links: Box<dyn Iterator<Item = _>> = match links {
+                    Some(links) => Box::new(links.iter().map(Some)),
+                    None => Box::new(std::iter::repeat(None)),
+                };
+                for ((leaf_index, row), link) in (first_leaf..).zip(rows).zip(links) {
                     line.clear();
-                    csv_row(&mut line, row, leaf_index, link, leaf_hash);
+                    csv_row(&mut line, row, leaf_index, link);
                     out.write_all(line.as_bytes())
                         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
                 }
@@ -143,8 +158,7 @@ fn csv_row(
     line: &mut String,
     row: &NewAccessEvent,
     leaf_index: i64,
-    link: &CustomerLink,
-    leaf_hash: &[u8; 32],
+    link: Option<&(CustomerLink, [u8; 32])>,
 ) {
     use std::fmt::Write;
     fn text(line: &mut String, value: &str) {
@@ -193,6 +207,12 @@ fn csv_row(
     if let Some(visible_from) = row.visible_from {
         let _ = write!(line, "{visible_from}");
     }
+    let Some((link, leaf_hash)) = link else {
+        // Format 1: no previous leaf, previous hash, entry count or stored leaf hash.
+        let v1 = crate::transparency::leaf::V1;
+        let _ = writeln!(line, ",{leaf_index},{v1},,,,");
+        return;
+    };
     let _ = write!(line, ",{leaf_index},{NEW_LEAF_FORMAT},");
     // bytea in hex input form: `\x…`, quoted.
     let bytea = |line: &mut String, hash: &[u8; 32]| {
