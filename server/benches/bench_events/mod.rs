@@ -39,7 +39,40 @@ pub(crate) fn start_server(db: Database, location: DatabaseLocation) -> Backgrou
     );
     let mut settings = Settings::from_sources(&BTreeMap::new(), &env).unwrap();
     settings.database = location;
-    BackgroundServer::start(AppState::new(db, settings).expect("log keys")).expect("server starts")
+    let server = BackgroundServer::start(AppState::new(db.clone(), settings).expect("log keys"))
+        .expect("server starts");
+    wait_until_idle(&db);
+    server
+}
+
+/// Waits until the server has judged every loaded access and signed a checkpoint over every
+/// leaf: until then its background jobs share the cores with what is measured.
+fn wait_until_idle(db: &Database) {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Idle {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        idle: bool,
+    }
+    const IDLE: &str = "SELECT ( \
+        (SELECT last_event_id FROM explanation_progress WHERE id = 1) \
+            >= (SELECT COALESCE(MAX(id), 0) FROM access_events) \
+        AND NOT EXISTS (SELECT 1 FROM access_explanations WHERE state = 'pending') \
+        AND (SELECT COALESCE(MAX(tree_size), 0) FROM log_checkpoints) \
+            >= (SELECT next_leaf FROM log_sequence WHERE id = 1)) AS idle";
+    let started = std::time::Instant::now();
+    let mut conn = db.get().unwrap();
+    while !einblick::with_backend!(&mut *conn, |c| diesel::sql_query(IDLE)
+        .get_result::<Idle>(c))
+    .unwrap()
+    .idle
+    {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    println!(
+        "the server judged the accesses and signed the log in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// The keys the bench server signs with (its origin is the default public URL's), so the
