@@ -28,7 +28,7 @@ pub const LEAF_FORMAT_V2: &str = "einblick.access-leaf.v2";
 pub const ACCESS_FORMAT: &str = "einblick.access.v2";
 
 /// The `leaf_format` column's value for each format.
-pub const V1: i16 = 1;
+pub const V1: i16 = crate::db::access_event::FIRST_LEAF_FORMAT;
 pub const V2: i16 = crate::db::access_event::NEW_LEAF_FORMAT;
 
 /// The fields of an access a leaf commits to, borrowed from a stored or a new row.

@@ -94,6 +94,9 @@ fn as_stored(rows: &[NewAccessEvent]) -> std::borrow::Cow<'_, [NewAccessEvent]> 
 /// The leaf format every new row is logged in (`crate::transparency::leaf`).
 pub const NEW_LEAF_FORMAT: i16 = 2;
 
+/// The leaf format of the rows logged before v2 (`crate::transparency::leaf`).
+pub const FIRST_LEAF_FORMAT: i16 = 1;
+
 /// The ingest bench's switch between v2 leaves and the format-1 leaves they replaced (no
 /// customer chain, no stored leaf hash; checkpoints hash those from the event), so that what v2
 /// costs is measured on one binary, one database and one feed. Compiled only with the

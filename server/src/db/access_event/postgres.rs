@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::PgConnection;
 
-use super::{link_rows, CustomerHead, CustomerLink, LeafHasher, NewAccessEvent, NEW_LEAF_FORMAT};
+use super::{
+    link_rows, CustomerHead, CustomerLink, LeafHasher, NewAccessEvent, FIRST_LEAF_FORMAT,
+    NEW_LEAF_FORMAT,
+};
 use crate::db::schema::access_events;
 
 /// [`existing_hashes`] on PostgreSQL, for the keys as two arrays. One lookup in the
@@ -209,8 +212,7 @@ fn csv_row(
     }
     let Some((link, leaf_hash)) = link else {
         // Format 1: no previous leaf, previous hash, entry count or stored leaf hash.
-        let v1 = crate::transparency::leaf::V1;
-        let _ = writeln!(line, ",{leaf_index},{v1},,,,");
+        let _ = writeln!(line, ",{leaf_index},{FIRST_LEAF_FORMAT},,,,");
         return;
     };
     let _ = write!(line, ",{leaf_index},{NEW_LEAF_FORMAT},");
