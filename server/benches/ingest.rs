@@ -319,7 +319,7 @@ fn cpu_seconds() -> (f64, f64) {
 }
 
 /// v2 leaves against format-1 leaves on the same feed, in alternating order, round by round;
-/// prints each round and the medians of the per-round ratios.
+/// prints each round, then the geometric means of the per-round ratios.
 #[cfg(feature = "v1-leaf-comparison")]
 fn compare_leaf_formats(backend: &str, lines: &[String], rounds: usize) {
     use einblick::db::access_event::v1_leaf_comparison::write_v1_leaves;

@@ -61,12 +61,14 @@ fn wait_until_idle(db: &Database) {
         AND (SELECT COALESCE(MAX(tree_size), 0) FROM log_checkpoints) \
             >= (SELECT next_leaf FROM log_sequence WHERE id = 1)) AS idle";
     let started = std::time::Instant::now();
-    let mut conn = db.get().unwrap();
-    while !einblick::with_backend!(&mut *conn, |c| diesel::sql_query(IDLE)
-        .get_result::<Idle>(c))
-    .unwrap()
-    .idle
-    {
+    let idle = || {
+        let mut conn = db.get().unwrap();
+        einblick::with_backend!(&mut *conn, |c| diesel::sql_query(IDLE)
+            .get_result::<Idle>(c))
+        .unwrap()
+        .idle
+    };
+    while !idle() {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
     println!(

@@ -123,7 +123,10 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
                 move || app::shell(asset_urls.clone()),
             )
     })
-    .on_connect(send_without_delay)
+    // A page streams out in several writes; with Nagle's algorithm on, the kernel held each one
+    // back until the previous was acknowledged, which a client delaying its acknowledgement
+    // answered 40 ms later (Linux; 200 ms on Windows).
+    .tcp_nodelay(true)
     .listen(listener)?
     .run();
     Ok(Started {
@@ -131,17 +134,6 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
         addr,
         nats_consumer,
     })
-}
-
-/// Turns off Nagle's algorithm: a page streams out in several writes, and the kernel held each
-/// one back until the previous was acknowledged, which a client delaying its acknowledgement
-/// answered 40 ms later (Linux; 200 ms on Windows). Every page took at least 40 ms that way.
-fn send_without_delay(connection: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
-    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY not set: {e}");
-        }
-    }
 }
 
 /// Where a sign-out may lead on to: the identity providers' origins, and their logout endpoints'

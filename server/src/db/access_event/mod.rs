@@ -409,10 +409,15 @@ pub fn insert_new(
         let first_leaf = super::log::lock_next_leaf(conn)?;
         #[cfg(feature = "v1-leaf-comparison")]
         if v1_leaf_comparison::is_on() {
-            let AnyConnection::Postgresql(pg) = conn else {
-                panic!("the v1 leaf comparison runs on PostgreSQL only");
+            let inserted = match conn {
+                AnyConnection::Postgresql(pg) => {
+                    postgres::insert_v1_from_leaf(pg, rows, first_leaf)?
+                }
+                #[cfg(feature = "sqlite")]
+                AnyConnection::Sqlite(_) => {
+                    panic!("the v1 leaf comparison runs on PostgreSQL only")
+                }
             };
-            let inserted = postgres::insert_v1_from_leaf(pg, rows, first_leaf)?;
             super::access_counts::add_leaves(conn, first_leaf, first_leaf + inserted as i64)?;
             super::log::set_next_leaf(conn, first_leaf + inserted as i64)?;
             return Ok(inserted);

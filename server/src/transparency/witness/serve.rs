@@ -309,6 +309,8 @@ pub fn serve(witness: Witness, listen: &str) -> std::io::Result<()> {
                 .route(ADD_CHECKPOINT, web::post().to(add_checkpoint))
         })
         .workers(2)
+        // Answers go out without waiting for the log's acknowledgement of the previous write.
+        .tcp_nodelay(true)
         .bind(listen)?;
         let address = server
             .addrs()
