@@ -493,7 +493,10 @@ fn log_bytes(conn: &mut AnyConnection) -> f64 {
     }
     let sql = match conn {
         AnyConnection::Postgresql(_) => {
-            "SELECT (pg_total_relation_size('log_tiles') + pg_relation_size('access_events_leaf') \
+            // The leaf index is partitioned with the table: its size is its partitions'.
+            "SELECT (pg_total_relation_size('log_tiles') \
+             + (SELECT coalesce(sum(pg_relation_size(inhrelid)), 0) FROM pg_inherits \
+                WHERE inhparent = 'access_events_leaf'::regclass) \
              + 8 * (SELECT count(*) FROM access_events))::BIGINT AS bytes"
         }
         // SQLite: the tiles' hashes, 8 bytes per leaf index and about 12 per index entry

@@ -217,7 +217,7 @@ impl Deployment {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             next_leaf: i64,
         }
-        diesel::sql_query("SELECT next_leaf FROM log_sequence")
+        diesel::sql_query("SELECT next_leaf FROM log_next_leaf")
             .get_result::<Next>(conn)
             .map_or(0, |n| n.next_leaf)
     }

@@ -49,10 +49,10 @@ fn the_duplicate_check_looks_keys_up_in_the_index_whatever_plan_is_cached() {
     });
     let plan = plan.join("\n");
     assert!(
-        plan.contains("Index Scan using access_events_source_event_id_key"),
+        plan.contains("Index Scan using feed_event_keys_pkey"),
         "{plan}"
     );
-    assert!(!plan.contains("Seq Scan on access_events"), "{plan}");
+    assert!(!plan.contains("Seq Scan on feed_event_keys"), "{plan}");
 }
 
 fn event(id: &str) -> Value {
@@ -69,7 +69,7 @@ fn event(id: &str) -> Value {
     })
 }
 
-fn token(app: &TestApp, sources: &[&str]) -> String {
+pub(crate) fn token(app: &TestApp, sources: &[&str]) -> String {
     let sources: Vec<String> = sources.iter().map(|s| (*s).to_owned()).collect();
     app.with_connection(|conn| {
         einblick::ingest::token::create(conn, "test", &sources, chrono::Utc::now().naive_utc())
@@ -87,7 +87,7 @@ fn send(app: &TestApp, token: &str, content_type: &str, body: &[u8]) -> Response
     )
 }
 
-fn send_single(app: &TestApp, token: &str, event: &Value) -> Value {
+pub(crate) fn send_single(app: &TestApp, token: &str, event: &Value) -> Value {
     let response = send(
         app,
         token,

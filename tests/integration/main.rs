@@ -24,6 +24,7 @@ mod hardening_web;
 mod login;
 mod notifications;
 mod oidc;
+mod partitions;
 mod regulators;
 mod reports;
 mod route_guard;

@@ -35,12 +35,27 @@ fn einblick(app: &TestApp) -> Command {
 }
 
 /// `einblick checkpoint`, which must succeed.
-fn sign_checkpoint(app: &TestApp) {
+pub(crate) fn sign_checkpoint(app: &TestApp) {
     let checkpoint = einblick(app).arg("checkpoint").output().unwrap();
     assert!(
         checkpoint.status.success(),
         "{}",
         String::from_utf8_lossy(&checkpoint.stderr)
+    );
+}
+
+/// `einblick audit`, which must find every logged event unchanged.
+pub(crate) fn assert_audit_finds_the_log_intact(app: &TestApp) {
+    let audit = einblick(app).arg("audit").output().unwrap();
+    let said = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        audit.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    assert!(
+        said.contains("OK: every logged event is unchanged"),
+        "{said}"
     );
 }
 
@@ -270,18 +285,7 @@ fn audit_catches_an_edited_or_deleted_event(backend: Backend) {
         None,
     );
     sign_checkpoint(&app);
-
-    let audit = einblick(&app).arg("audit").output().unwrap();
-    let said = String::from_utf8_lossy(&audit.stdout);
-    assert!(
-        audit.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&audit.stderr)
-    );
-    assert!(
-        said.contains("OK: every logged event is unchanged"),
-        "{said}"
-    );
+    assert_audit_finds_the_log_intact(&app);
 
     // Someone with database access rewrites a reason and deletes an event.
     let (edited_leaf, deleted_leaf) = app.with_connection(|conn| {

@@ -59,7 +59,7 @@ fn wait_until_idle(db: &Database) {
             >= (SELECT COALESCE(MAX(id), 0) FROM access_events) \
         AND NOT EXISTS (SELECT 1 FROM access_explanations WHERE state = 'pending') \
         AND (SELECT COALESCE(MAX(tree_size), 0) FROM log_checkpoints) \
-            >= (SELECT next_leaf FROM log_sequence WHERE id = 1)) AS idle";
+            >= (SELECT next_leaf FROM log_next_leaf WHERE id = 1)) AS idle";
     let started = std::time::Instant::now();
     let idle = || {
         let mut conn = db.get().unwrap();

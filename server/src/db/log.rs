@@ -6,9 +6,14 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{access_events, log_checkpoints, log_sequence, log_tiles};
+use super::schema::{access_events, log_checkpoints, log_next_leaf, log_tiles};
 use super::AnyConnection;
 use crate::db::access_event::{AccessEventRow, CustomerHead};
+
+/// Takes the leaf lock on PostgreSQL: whoever holds it is the only one storing events. Also
+/// taken by what must not run beside a store (`db::partition`).
+#[cfg(feature = "postgres")]
+pub const LEAF_LOCK_POSTGRES: &str = "SELECT next_leaf FROM log_next_leaf WHERE id = 1 FOR UPDATE";
 
 /// Reads the next free leaf index and locks it until the surrounding transaction ends, so
 /// concurrent writers take leaf indices one after the other, in commit order.
@@ -21,19 +26,17 @@ pub fn lock_next_leaf(conn: &mut AnyConnection) -> QueryResult<i64> {
     // SQLite has a single writer (see `write_transaction`); PostgreSQL needs the row lock.
     let sql = match conn {
         #[cfg(feature = "postgres")]
-        AnyConnection::Postgresql(_) => {
-            "SELECT next_leaf FROM log_sequence WHERE id = 1 FOR UPDATE"
-        }
+        AnyConnection::Postgresql(_) => LEAF_LOCK_POSTGRES,
         #[cfg(feature = "sqlite")]
-        AnyConnection::Sqlite(_) => "SELECT next_leaf FROM log_sequence WHERE id = 1",
+        AnyConnection::Sqlite(_) => "SELECT next_leaf FROM log_next_leaf WHERE id = 1",
     };
     let row: Sequence = crate::with_backend!(conn, |c| diesel::sql_query(sql).get_result(c))?;
     Ok(row.next_leaf)
 }
 
 pub fn set_next_leaf(conn: &mut AnyConnection, next_leaf: i64) -> QueryResult<()> {
-    use log_sequence::dsl as ls;
-    diesel::update(ls::log_sequence.filter(ls::id.eq(1)))
+    use log_next_leaf::dsl as ls;
+    diesel::update(ls::log_next_leaf.filter(ls::id.eq(1)))
         .set(ls::next_leaf.eq(next_leaf))
         .execute(conn)?;
     Ok(())
@@ -41,8 +44,8 @@ pub fn set_next_leaf(conn: &mut AnyConnection, next_leaf: i64) -> QueryResult<()
 
 /// How many leaves the log holds (committed events), whether or not a checkpoint covers them.
 pub fn leaf_count(conn: &mut AnyConnection) -> QueryResult<i64> {
-    use log_sequence::dsl as ls;
-    ls::log_sequence
+    use log_next_leaf::dsl as ls;
+    ls::log_next_leaf
         .filter(ls::id.eq(1))
         .select(ls::next_leaf)
         .get_result(conn)
@@ -206,14 +209,15 @@ pub fn lock_checkpointing(conn: &mut AnyConnection) -> QueryResult<()> {
         // write; one that writes first waits its turn (busy_timeout) and reads what is current.
         #[cfg(feature = "sqlite")]
         AnyConnection::Sqlite(c) => {
-            diesel::sql_query("UPDATE log_sequence SET next_leaf = next_leaf WHERE id = 1")
+            diesel::sql_query("UPDATE log_next_leaf SET next_leaf = next_leaf WHERE id = 1")
                 .execute(c)?;
         }
     }
     Ok(())
 }
 
-/// The predicate of the partial index `access_events_customer_chain`: the rows that chain.
+/// The rows that chain (SQLite's partial index `access_events_customer_chain`).
+#[cfg(feature = "sqlite")]
 const CHAINED_ROWS: &str = "leaf_format = 2";
 const _: () = assert!(
     crate::db::access_event::NEW_LEAF_FORMAT == 2,
@@ -233,8 +237,10 @@ struct StoredHead {
     customer_entry: Option<i64>,
 }
 
-/// The chain heads of these customers that have one: each one's newest v2 row, found through
-/// the `access_events_customer_chain` index (one index descent per customer).
+/// The chain heads of these customers that have one: each one's newest v2 row. PostgreSQL keeps
+/// them in `log_customer_heads` (written with each batch: an index over the monthly partitions
+/// would take one descent per partition and customer); SQLite finds the newest row through the
+/// `access_events_customer_chain` index (one index descent per customer).
 pub fn customer_heads(
     conn: &mut AnyConnection,
     customers: &[&str],
@@ -245,13 +251,10 @@ pub fn customer_heads(
             if customers.is_empty() {
                 return Ok(HashMap::new());
             }
-            diesel::sql_query(format!(
-                "SELECT c.customer_ref, h.leaf_index, h.leaf_hash, h.customer_entry \
-                 FROM unnest($1::text[]) AS c (customer_ref) CROSS JOIN LATERAL ( \
-                 SELECT leaf_index, leaf_hash, customer_entry FROM access_events \
-                 WHERE customer_ref = c.customer_ref AND {CHAINED_ROWS} \
-                 ORDER BY leaf_index DESC LIMIT 1) AS h"
-            ))
+            diesel::sql_query(
+                "SELECT customer_ref, last_leaf AS leaf_index, last_leaf_hash AS leaf_hash, \
+                 entries AS customer_entry FROM log_customer_heads WHERE customer_ref = ANY($1)",
+            )
             .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(customers)
             .load(pg)?
         }

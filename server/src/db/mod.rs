@@ -23,6 +23,7 @@ pub mod lookup;
 mod migration_tests;
 pub mod notification;
 pub mod oidc_login;
+pub mod partition;
 pub mod password_link;
 pub mod portal_link;
 pub mod regulator_case;
@@ -42,6 +43,15 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
+
+/// The joins to `access_events` that the generated schema does not know: PostgreSQL allows no
+/// foreign key to a partitioned table unless it names the partition column (the month) too.
+mod joins_to_access_events {
+    use super::schema::{access_events, access_explanations, dispute_events, pending_alerts};
+    diesel::joinable!(access_explanations -> access_events (access_event_id));
+    diesel::joinable!(dispute_events -> access_events (access_event_id));
+    diesel::joinable!(pending_alerts -> access_events (access_event_id));
+}
 
 /// Runs the same diesel expression on whichever backend `conn` is. For the few statements
 /// `MultiConnection` cannot express itself (batch inserts, upserts).

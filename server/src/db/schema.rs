@@ -218,6 +218,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    feed_event_keys (source, event_id) {
+        source -> Text,
+        event_id -> Text,
+        content_sha256 -> Text,
+    }
+}
+
+diesel::table! {
     feed_tokens (id) {
         id -> Int8,
         token_hash -> Text,
@@ -283,6 +291,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    log_customer_heads (customer_ref) {
+        customer_ref -> Text,
+        last_leaf -> Int8,
+        last_leaf_hash -> Binary,
+        entries -> Int8,
+    }
+}
+
+diesel::table! {
     log_identity (origin) {
         origin -> Text,
         verifier_key -> Text,
@@ -292,7 +309,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    log_sequence (id) {
+    log_next_leaf (id) {
         id -> Int2,
         next_leaf -> Int8,
     }
@@ -517,11 +534,9 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(access_explanations -> access_events (access_event_id));
 diesel::joinable!(access_explanations -> context_records (context_id));
 diesel::joinable!(access_explanations -> investigations (investigation_id));
 diesel::joinable!(detection_rules -> staff_users (updated_by));
-diesel::joinable!(dispute_events -> access_events (access_event_id));
 diesel::joinable!(dispute_events -> disputes (dispute_id));
 diesel::joinable!(dispute_history -> disputes (dispute_id));
 diesel::joinable!(dispute_history -> staff_users (staff_user_id));
@@ -534,7 +549,6 @@ diesel::joinable!(investigations -> staff_users (decided_by));
 diesel::joinable!(notification_categories -> customers (customer_id));
 diesel::joinable!(notification_preferences -> customers (customer_id));
 diesel::joinable!(password_links -> customers (customer_id));
-diesel::joinable!(pending_alerts -> access_events (access_event_id));
 diesel::joinable!(pending_alerts -> customers (customer_id));
 diesel::joinable!(regulator_actions -> regulator_cases (case_id));
 diesel::joinable!(regulator_actions -> staff_users (staff_user_id));
@@ -560,14 +574,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_outbox,
     employees,
     explanation_progress,
+    feed_event_keys,
     feed_tokens,
     ingest_stats,
     investigation_history,
     investigations,
     log_checkpoints,
     log_cosignatures,
+    log_customer_heads,
     log_identity,
-    log_sequence,
+    log_next_leaf,
     log_tiles,
     log_witness_sizes,
     login_failures,

@@ -76,6 +76,9 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
         .map(|nats| actix_web::rt::spawn(crate::ingest::nats::run(state.clone(), nats)));
     actix_web::rt::spawn(state.explainer.clone().run(state.db.clone()));
     actix_web::rt::spawn(notifications::run(state.clone()));
+    actix_web::rt::spawn(crate::ingest::partitions::keep_partitions_ready(
+        state.db.clone(),
+    ));
     actix_web::rt::spawn(transparency::checkpoint::run_cadence(
         state.db.clone(),
         state.settings.transparency.clone(),

@@ -8,6 +8,7 @@ pub mod event;
 pub mod http;
 pub mod import;
 pub mod nats;
+pub mod partitions;
 pub mod store;
 pub mod token;
 

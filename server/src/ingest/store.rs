@@ -239,6 +239,9 @@ pub fn store_batch(
             }
         }
     }
+    if transport == Transport::Import {
+        make_room_for_history(conn, &candidates, now);
+    }
     let letters = std::mem::take(&mut outcome.dead);
     let mut report = outcome.report;
     let context = Context {
@@ -250,6 +253,29 @@ pub fn store_batch(
     store_or_split(conn, &candidates, letters, &context, &mut report)?;
     apply_descriptions(conn, &descriptions, rules, &context, &mut report)?;
     Ok(report)
+}
+
+/// A backfill of history gets its months' partitions before it is stored (PostgreSQL), so its
+/// events need not wait in the default partition to be moved later under a table lock. A month
+/// that cannot be created now is no reason to refuse the events: they land in the default
+/// partition, and the server splits their month out later.
+fn make_room_for_history(
+    conn: &mut AnyConnection,
+    candidates: &[Candidate<'_, '_>],
+    now: NaiveDateTime,
+) {
+    let times = candidates.iter().map(|(_, event)| event.occurred_at);
+    let (Some(first), Some(last)) = (times.clone().min(), times.max()) else {
+        return;
+    };
+    match crate::db::partition::ensure_months_between(conn, first, last, now) {
+        Ok(run) => {
+            for (name, problem) in &run.failed {
+                tracing::warn!(partition = %name, %problem, "cannot create a partition of access_events yet");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot create the partitions of access_events"),
+    }
 }
 
 /// Runs one transaction again (up to four times, after a short pause) when it lost a race with

@@ -17,7 +17,7 @@ use crate::db::customer::{self, NewCustomer};
 use crate::db::employee::{self, EmployeeRow};
 use crate::db::lookup::{self, DataCategoryRow, RoleRow, SourceSystemRow};
 use crate::db::staff_user::{self, NewStaffUser};
-use crate::db::{context, AnyConnection, Database};
+use crate::db::{context, partition, AnyConnection, Database};
 use crate::domain::context::{normalise_postcode, normalise_surname, ContextRecord};
 use crate::domain::StaffRole;
 use crate::error::AppError;
@@ -169,6 +169,18 @@ pub fn seed(db: &Database, keys: &LogKeys) -> Result<SeedOutcome, AppError> {
     let hashes = vec![hash.clone(); DEMO_CUSTOMERS.len()];
     let (events, records) = generate();
     let count = events.len();
+    if let (Some(first), Some(last)) = (
+        events.iter().map(|e| e.occurred_at).min(),
+        events.iter().map(|e| e.occurred_at).max(),
+    ) {
+        let now = chrono::Utc::now().naive_utc();
+        let run = partition::ensure_months_between(&mut conn, first, last, now)?;
+        if let Some((name, problem)) = run.failed.first() {
+            return Err(AppError::internal(format!(
+                "cannot create the partition {name}: {problem}"
+            )));
+        }
+    }
     diesel::Connection::transaction(&mut *conn, |conn: &mut AnyConnection| {
         lookup::insert_retailer_lookups(conn, &roles(), &categories(), &systems())?;
         for (demo, hash) in DEMO_CUSTOMERS.iter().zip(hashes) {

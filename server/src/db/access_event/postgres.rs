@@ -11,15 +11,15 @@ use super::{
 };
 use crate::db::schema::access_events;
 
-/// [`existing_hashes`] on PostgreSQL, for the keys as two arrays. One lookup in the
-/// (source, event_id) index per key, whatever plan PostgreSQL caches and however stale its
-/// statistics: the `LIMIT 1` keeps the lateral subquery from being flattened into a join, which
-/// a planner that thinks the table is small (a fresh database filling fast, not analysed yet)
-/// makes a hash join over every row, slower with every row stored. (Two `= ANY` lists did the
-/// same.)
+/// [`existing_hashes`] on PostgreSQL, for the keys as two arrays, in `feed_event_keys` (the
+/// partitioned event table cannot hold a unique index without the month in it). One lookup in
+/// its primary key per key, whatever plan PostgreSQL caches and however stale its statistics:
+/// the `LIMIT 1` keeps the lateral subquery from being flattened into a join, which a planner
+/// that thinks the table is small (a fresh database filling fast, not analysed yet) makes a hash
+/// join over every row, slower with every row stored.
 pub const EXISTING_HASHES_POSTGRES: &str = "SELECT k.source, k.event_id, e.content_sha256 \
      FROM unnest($1::text[], $2::text[]) AS k(source, event_id) \
-     CROSS JOIN LATERAL (SELECT content_sha256 FROM access_events \
+     CROSS JOIN LATERAL (SELECT content_sha256 FROM feed_event_keys \
          WHERE source = k.source AND event_id = k.event_id LIMIT 1) AS e";
 
 /// The stored content hash of each of these keys that exists, looked up in one statement.
@@ -68,6 +68,7 @@ pub(super) fn insert_from_leaf(
         Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
         Ok(stored) => {
             *heads = linked;
+            store_heads(conn, rows, heads)?;
             return Ok(stored);
         }
         Err(e) => return Err(e),
@@ -84,7 +85,48 @@ pub(super) fn insert_from_leaf(
         .cloned()
         .collect();
     let links = link_rows(&fresh, first_leaf, heads, hasher);
-    copy_rows(conn, &fresh, Some(&links), first_leaf)
+    let stored = copy_rows(conn, &fresh, Some(&links), first_leaf)?;
+    store_heads(conn, &fresh, heads)?;
+    Ok(stored)
+}
+
+/// Writes the chain heads of the customers of `rows` into `log_customer_heads`, one statement
+/// for the batch.
+fn store_heads(
+    conn: &mut PgConnection,
+    rows: &[NewAccessEvent],
+    heads: &HashMap<String, CustomerHead>,
+) -> QueryResult<()> {
+    use diesel::sql_types::{Array, BigInt, Binary, Text};
+    let mut customers: Vec<&str> = rows.iter().map(|row| row.customer_ref.as_str()).collect();
+    customers.sort_unstable();
+    customers.dedup();
+    let (mut leaves, mut hashes, mut entries) = (Vec::new(), Vec::new(), Vec::new());
+    let customers: Vec<&str> = customers
+        .into_iter()
+        .filter_map(|customer| {
+            let head = heads.get(customer)?;
+            leaves.push(head.last_leaf);
+            hashes.push(head.last_leaf_hash.to_vec());
+            entries.push(head.entries);
+            Some(customer)
+        })
+        .collect();
+    if customers.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "INSERT INTO log_customer_heads (customer_ref, last_leaf, last_leaf_hash, entries) \
+         SELECT * FROM unnest($1::text[], $2::int8[], $3::bytea[], $4::int8[]) \
+         ON CONFLICT (customer_ref) DO UPDATE SET last_leaf = excluded.last_leaf, \
+             last_leaf_hash = excluded.last_leaf_hash, entries = excluded.entries",
+    )
+    .bind::<Array<Text>, _>(customers)
+    .bind::<Array<BigInt>, _>(leaves)
+    .bind::<Array<Binary>, _>(hashes)
+    .bind::<Array<BigInt>, _>(entries)
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Format-1 rows as they were stored before v2: a leaf index, no chain, no stored hash. Only
@@ -98,8 +140,9 @@ pub(super) fn insert_v1_from_leaf(
     copy_rows(conn, rows, None, first_leaf)
 }
 
-/// `COPY access_events (…) FROM STDIN (FORMAT csv)`: every column but the id; leaf indices
-/// from `first_leaf` on. Without links, format-1 rows (the v1 leaf comparison).
+/// The rows' keys into `feed_event_keys`, then `COPY access_events (…) FROM STDIN (FORMAT
+/// csv)`: every column but the id; leaf indices from `first_leaf` on. Without links, format-1
+/// rows (the v1 leaf comparison).
 fn copy_rows(
     conn: &mut diesel::PgConnection,
     rows: &[NewAccessEvent],
@@ -107,9 +150,31 @@ fn copy_rows(
     first_leaf: i64,
 ) -> QueryResult<usize> {
     use access_events::dsl as ae;
+    use diesel::sql_types::{Array, Text};
     if rows.is_empty() {
         return Ok(0);
     }
+    // The keys first: a key stored meanwhile fails the batch before its rows are copied.
+    diesel::sql_query(
+        "INSERT INTO feed_event_keys (source, event_id, content_sha256) \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[])",
+    )
+    .bind::<Array<Text>, _>(
+        rows.iter()
+            .map(|row| row.source.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(
+        rows.iter()
+            .map(|row| row.event_id.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Text>, _>(
+        rows.iter()
+            .map(|row| row.content_sha256.as_str())
+            .collect::<Vec<_>>(),
+    )
+    .execute(conn)?;
     diesel::copy_from(access_events::table)
         .from_raw_data(
             (

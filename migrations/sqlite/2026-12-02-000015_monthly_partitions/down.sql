@@ -1,0 +1,1 @@
+ALTER TABLE log_next_leaf RENAME TO log_sequence;
