@@ -35,7 +35,7 @@ use einblick::db::access_event::{self, NewAccessEvent};
 use einblick::db::{AnyConnection, Database};
 use einblick::http::BackgroundServer;
 use einblick::state::AppState;
-use feed_events::event_json;
+use feed_events::{delete_stream, event_json, process_ticks, publish, NATS_URL, TICKS_PER_SECOND};
 
 const BATCH: usize = 1000;
 const CLIENTS: usize = 2;
@@ -162,41 +162,13 @@ fn measure_the_paths(backend: &str, lines: Vec<String>, rounds: usize) {
     let (nats_db, _nats_guard) = common::scratch_database(backend, "nats");
     let stream = format!("EINBLICK_BENCH_{}", std::process::id());
     let subject = format!("einblick.bench.{}", std::process::id());
-    let published = {
-        let (stream, subject, lines) = (stream.clone(), subject.clone(), lines.clone());
-        actix_web::rt::System::new().block_on(async move {
-            let client = async_nats::connect("nats://127.0.0.1:4222").await?;
-            let context = async_nats::jetstream::new(client.clone());
-            context
-                .get_or_create_stream(async_nats::jetstream::stream::Config {
-                    name: stream,
-                    subjects: vec![format!("{subject}.>")],
-                    ..Default::default()
-                })
-                .await?;
-            // Acks are awaited in windows: the client limits how many may be in flight.
-            for window in lines.chunks(500) {
-                let mut acks = Vec::with_capacity(window.len());
-                for line in window {
-                    acks.push(
-                        context
-                            .publish(format!("{subject}.feed"), line.clone().into())
-                            .await?,
-                    );
-                }
-                for ack in acks {
-                    ack.await?;
-                }
-            }
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-        })
-    };
+    let published = publish(&stream, &subject, &lines);
     if let Err(e) = published {
         println!("NATS consumer: skipped ({e})");
         return;
     }
     let nats = NatsSettings {
-        url: Secret::new("nats://127.0.0.1:4222"),
+        url: Secret::new(NATS_URL),
         stream: stream.clone(),
         subject: format!("{subject}.>"),
         consumer: "einblick-bench".into(),
@@ -223,15 +195,7 @@ fn measure_the_paths(backend: &str, lines: Vec<String>, rounds: usize) {
         "{:<58} {:>12.0}",
         "NATS JetStream consumer (batches of 500)", nats_rate
     );
-    let _ = actix_web::rt::System::new().block_on(async move {
-        let client = async_nats::connect("nats://127.0.0.1:4222").await?;
-        async_nats::jetstream::new(client)
-            .delete_stream(&stream)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string().into())
-            as Result<(), Box<dyn std::error::Error + Send + Sync>>
-    });
+    delete_stream(&stream);
 }
 
 /// Several measurements of one path: their median and range.
@@ -278,40 +242,13 @@ struct HttpRun {
 /// processes named `postgres` on this machine; the postmaster's children times hold the
 /// backends that have exited. 0 for PostgreSQL when it runs elsewhere.
 fn cpu_seconds() -> (f64, f64) {
-    // Linux's USER_HZ: clock ticks per second in /proc, on every architecture Rust targets.
-    const TICKS_PER_SECOND: f64 = 100.0;
-    // Fields after the command name: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
-    fn ticks(stat: &str, with_children: bool) -> Option<(String, u64)> {
-        let (head, tail) = stat.rsplit_once(") ")?;
-        let name = head.split_once(" (")?.1.to_owned();
-        let fields: Vec<u64> = tail
-            .split_whitespace()
-            .skip(11)
-            .take(4)
-            .map(|f| f.parse().unwrap_or(0))
-            .collect();
-        let own = fields.first()? + fields.get(1)?;
-        let children = if with_children {
-            fields.get(2)? + fields.get(3)?
-        } else {
-            0
-        };
-        Some((name, own + children))
-    }
-    let own = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|stat| ticks(&stat, false))
-        .map_or(0, |(_, t)| t);
+    let own = process_ticks("/proc/self/stat", false).map_or(0, |(_, t)| t);
     let mut postgres = 0;
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        if let Some(("postgres", t)) = ticks(&stat, true)
-            .as_ref()
-            .map(|(name, t)| (name.as_str(), *t))
-        {
-            postgres += t;
+        if let Some((name, t)) = process_ticks(entry.path().join("stat"), true) {
+            if name == "postgres" {
+                postgres += t;
+            }
         }
     }
     (

@@ -23,13 +23,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use feed_events::event_json;
+use feed_events::{delete_stream, event_json, process_ticks, publish, NATS_URL, TICKS_PER_SECOND};
 
 const BATCH: usize = 1000;
 /// HTTP clients in every run, spread over the processes: one process gets as many concurrent
 /// batches as two together.
 const HTTP_CLIENTS: usize = 4;
-const NATS_URL: &str = "nats://127.0.0.1:4222";
 
 fn main() {
     let events: usize = std::env::var("EINBLICK_BENCH_EVENTS")
@@ -302,7 +301,7 @@ fn nats_run(lines: &[String], processes: usize) -> Run {
     let mut deployment = Deployment::new(&format!("scale_nats_{processes}"));
     let stream = format!("EINBLICK_BENCH_SCALE_{}_{processes}", std::process::id());
     let subject = format!("einblick.bench.scale.{}.{processes}", std::process::id());
-    publish(&stream, &subject, lines);
+    publish(&stream, &subject, lines).expect("NATS JetStream on 127.0.0.1:4222");
     deployment.start(processes, |command| {
         command
             .env("EINBLICK_NATS_URL", NATS_URL)
@@ -381,73 +380,4 @@ fn http_run(lines: &[String], processes: usize) -> Run {
 fn einblick_count(deployment: &Deployment) -> i64 {
     let mut conn = deployment.db.get().unwrap();
     einblick::db::access_event::count(&mut conn).unwrap()
-}
-
-fn publish(stream: &str, subject: &str, lines: &[String]) {
-    let (stream, subject, lines) = (stream.to_owned(), subject.to_owned(), lines.to_vec());
-    actix_web::rt::System::new()
-        .block_on(async move {
-            let client = async_nats::connect(NATS_URL).await?;
-            let context = async_nats::jetstream::new(client);
-            context
-                .get_or_create_stream(async_nats::jetstream::stream::Config {
-                    name: stream,
-                    subjects: vec![format!("{subject}.>")],
-                    ..Default::default()
-                })
-                .await?;
-            // Acks are awaited in windows: the client limits how many may be in flight.
-            for window in lines.chunks(500) {
-                let mut acks = Vec::with_capacity(window.len());
-                for line in window {
-                    acks.push(
-                        context
-                            .publish(format!("{subject}.feed"), line.clone().into())
-                            .await?,
-                    );
-                }
-                for ack in acks {
-                    ack.await?;
-                }
-            }
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
-        })
-        .expect("NATS JetStream on 127.0.0.1:4222");
-}
-
-fn delete_stream(stream: &str) {
-    let stream = stream.to_owned();
-    let _ = actix_web::rt::System::new().block_on(async move {
-        let client = async_nats::connect(NATS_URL).await?;
-        async_nats::jetstream::new(client)
-            .delete_stream(&stream)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string().into())
-            as Result<(), Box<dyn std::error::Error + Send + Sync>>
-    });
-}
-
-/// Clock ticks per second in /proc (Linux's USER_HZ, on every architecture Rust targets).
-const TICKS_PER_SECOND: f64 = 100.0;
-
-/// A process's name and its user + system clock ticks (with its exited children's, if asked)
-/// from its `/proc/<pid>/stat`.
-fn process_ticks(stat: impl AsRef<Path>, with_children: bool) -> Option<(String, u64)> {
-    let stat = std::fs::read_to_string(stat).ok()?;
-    let (head, tail) = stat.rsplit_once(") ")?;
-    let name = head.split_once(" (")?.1.to_owned();
-    // Fields after the command name: utime is field 14, stime 15, cutime 16, cstime 17.
-    let fields: Vec<u64> = tail
-        .split_whitespace()
-        .skip(11)
-        .take(4)
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    let children = if with_children {
-        fields.get(2)? + fields.get(3)?
-    } else {
-        0
-    };
-    Some((name, fields.first()? + fields.get(1)? + children))
 }
