@@ -278,6 +278,7 @@ fn backtest(backend: &str, accesses: usize) {
             &IngestRules {
                 reference_sources: &SourcePolicy::Any,
                 keys: &keys,
+                retention: None,
             },
             chrono::Utc::now().naive_utc(),
         )

@@ -1,6 +1,6 @@
 //! The `einblick` command line: `serve`, `migrate`, `seed-demo`, `import`, `token`,
 //! `service-token`, `staff`, `customers`, `directory`, `detect`, `verify`, `verify-timeline`,
-//! `audit`, `checkpoint`, `witness serve`.
+//! `audit`, `checkpoint`, `retention`, `witness serve`.
 
 use std::path::PathBuf;
 
@@ -129,6 +129,9 @@ pub enum Command {
     Audit,
     /// Sign a checkpoint now over every committed event (`serve` does this on a cadence).
     Checkpoint,
+    /// Apply the retention policy (EINBLICK_RETENTION_MONTHS) now: remove the access events
+    /// older than it keeps that a signed checkpoint covers (`serve` does this every hour).
+    Retention,
     /// Run a witness for other Einblick logs (C2SP tlog-witness).
     Witness {
         #[command(subcommand)]
@@ -292,7 +295,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Import { file } => {
             db.migrate()?;
             let keys = claimed_log_keys(&db, &settings)?;
-            let report = crate::ingest::import::import(&db, &file, &keys)?;
+            let report = crate::ingest::import::import(&db, &file, &keys, settings.retention)?;
             let mut conn = db.get()?;
             let judged = crate::explain::run::settle(&mut conn, chrono::Utc::now().naive_utc())?;
             println!(
@@ -369,6 +372,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     report.uncovered_events
                 );
             }
+            if report.removed_by_retention > 0 {
+                println!(
+                    "  {} events were removed under the retention policy (their leaves' published \
+                     hashes stand in for them)",
+                    report.removed_by_retention
+                );
+            }
             if report.is_clean() {
                 println!("OK: every logged event is unchanged and every checkpoint holds");
             } else {
@@ -393,6 +403,32 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             match issued {
                 Some(checkpoint) => print!("{}", checkpoint.note),
                 None => println!("the latest checkpoint already covers every event"),
+            }
+        }
+        Command::Retention => {
+            db.migrate()?;
+            let Some(policy) = settings.retention else {
+                return Err(CliError::refused(
+                    "EINBLICK_RETENTION_MONTHS is not set: events are kept for good, nothing to remove",
+                ));
+            };
+            let now = chrono::Utc::now().naive_utc();
+            let keys = claimed_log_keys(&db, &settings)?;
+            let run = crate::transparency::retention::apply(&mut *db.get()?, &keys, policy, now)?;
+            println!(
+                "removed {} access events that happened before {} (kept: {} months before the current one)",
+                run.removed_events,
+                policy.oldest_kept(now),
+                policy.months()
+            );
+            if !run.dropped_partitions.is_empty() {
+                println!(
+                    "  dropped partitions: {}",
+                    run.dropped_partitions.join(", ")
+                );
+            }
+            for why in &run.waiting {
+                println!("  still there: {why}");
             }
         }
         Command::Serve { demo } => {
@@ -783,10 +819,13 @@ fn verify_timeline(
     let witnessed = policy
         .map(|policy| check_witnesses(&bytes, &key, policy))
         .transpose()?;
-    if let Some(earlier) = earlier {
-        let before = verify_timeline(&read_bundle(earlier)?, &key)?;
-        compare_with_earlier(&before, &verified)?;
-    }
+    let excused = match earlier {
+        Some(earlier) => {
+            let before = verify_timeline(&read_bundle(earlier)?, &key)?;
+            compare_with_earlier(&before, &verified, chrono::Utc::now().date_naive())?
+        }
+        None => 0,
+    };
     let held_back = verified
         .entries
         .iter()
@@ -794,7 +833,7 @@ fn verify_timeline(
         .count();
     println!(
         "VERIFIED: the customer's timeline of {} chained entries is complete from their first \
-         entry up to the newest in this bundle (leaf {}), which is in the log {}, whose \
+         entry held up to the newest in this bundle (leaf {}), which is in the log {}, whose \
          checkpoint of {} entries (root {}) is signed by the key.",
         verified.entries.len(),
         verified
@@ -805,6 +844,13 @@ fn verify_timeline(
         verified.tree_size,
         verified.root
     );
+    if verified.removed_by_retention > 0 {
+        println!(
+            "  {} earlier entries were removed under the retention policy: the log still holds \
+             the leaf the chain links back to, but not what they said",
+            verified.removed_by_retention
+        );
+    }
     if held_back > 0 {
         println!("  {held_back} of them held back from the timeline for now:");
         for entry in verified.entries.iter().filter(|e| e.access.is_null()) {
@@ -820,6 +866,15 @@ fn verify_timeline(
     }
     if earlier.is_some() {
         println!("  every entry of the earlier bundle is still there, unchanged");
+        if excused > 0 {
+            println!(
+                "  (except {excused} of its entries that happened before {}, since removed under \
+                 the retention policy)",
+                verified
+                    .removed_before
+                    .map_or_else(|| "-".to_owned(), |day| day.to_string())
+            );
+        }
     }
     if let Some(witnessed) = witnessed {
         println!("{witnessed}");

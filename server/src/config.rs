@@ -197,6 +197,8 @@ pub struct Settings {
     /// Source patterns that may send reference data (customers, business records, the
     /// employee directory) on the feed.
     pub reference_sources: Vec<String>,
+    /// How long access events are kept; `None` (unset): for good.
+    pub retention: Option<crate::domain::RetentionPolicy>,
 }
 
 /// An OpenID Connect provider and Einblick's client there.
@@ -662,6 +664,11 @@ const KEYS: &[Key] = &[
         default: "",
     },
     Key {
+        file_key: "retention_months",
+        env: &["EINBLICK_RETENTION_MONTHS"],
+        default: "",
+    },
+    Key {
         file_key: "nats_url",
         env: &["EINBLICK_NATS_URL"],
         default: "",
@@ -954,8 +961,16 @@ impl Settings {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect();
+        let retention = if get("retention_months").value.trim().is_empty() {
+            None
+        } else {
+            use crate::domain::RetentionPolicy;
+            let months = parse_number(get("retention_months"), 1, RetentionPolicy::MAX_MONTHS)?;
+            RetentionPolicy::keeping_months(months)
+        };
 
         Ok(Settings {
+            retention,
             trusted_proxies,
             password_hash_concurrency,
             page_timeout_seconds,
@@ -1115,6 +1130,25 @@ mod tests {
         assert_eq!(settings.session_idle_minutes, 20);
         let settings = Settings::from_sources(&file, &BTreeMap::new()).unwrap();
         assert_eq!(settings.session_idle_minutes, 10);
+    }
+
+    #[test]
+    fn events_are_kept_for_good_until_a_retention_is_set() {
+        let none = BTreeMap::new();
+        let settings = Settings::from_sources(&none, &none).unwrap();
+        assert_eq!(settings.retention, None);
+        let settings =
+            Settings::from_sources(&none, &env(&[("EINBLICK_RETENTION_MONTHS", "36")])).unwrap();
+        assert_eq!(settings.retention.map(|policy| policy.months()), Some(36));
+        for refused in ["0", "1201", "three years"] {
+            let error =
+                Settings::from_sources(&none, &env(&[("EINBLICK_RETENTION_MONTHS", refused)]))
+                    .unwrap_err();
+            assert!(
+                error.to_string().contains("EINBLICK_RETENTION_MONTHS"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

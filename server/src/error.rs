@@ -23,6 +23,8 @@ pub enum ErrorKind {
     },
     InvalidCursor,
     NotFound,
+    /// The access event was removed under the retention policy (`EINBLICK_RETENTION_MONTHS`).
+    RemovedByRetention,
     /// Signed in, but this role may not do it.
     Forbidden,
     /// The request would show (and log a look at) a customer's data but was no deliberate
@@ -116,6 +118,7 @@ impl AppError {
             ErrorKind::InvalidInput { .. } => "invalid_input",
             ErrorKind::InvalidCursor => "invalid_cursor",
             ErrorKind::NotFound => "not_found",
+            ErrorKind::RemovedByRetention => "removed_by_retention",
             ErrorKind::Forbidden => "forbidden",
             ErrorKind::LookNotConfirmed => "look_not_confirmed",
             ErrorKind::Unauthorized { .. } => "unauthorized",
@@ -141,6 +144,12 @@ impl AppError {
             }
             ErrorKind::InvalidCursor => "The cursor is invalid; start again without one.".into(),
             ErrorKind::NotFound => "Not found.".into(),
+            ErrorKind::RemovedByRetention => {
+                "This access is no longer held: it was removed under the retention policy, \
+                 which keeps accesses for a set number of months. Its entry in the log (a hash) \
+                 stays, so the log's checkpoints still hold."
+                    .into()
+            }
             ErrorKind::Forbidden => "Your role may not do this.".into(),
             ErrorKind::LookNotConfirmed => {
                 "Open this page from the portal itself: opening it is logged.".into()
@@ -258,6 +267,7 @@ impl ResponseError for AppError {
             | ErrorKind::InvalidCursor
             | ErrorKind::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::RemovedByRetention => StatusCode::GONE,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::LookNotConfirmed => StatusCode::CONFLICT,
             ErrorKind::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -292,7 +302,7 @@ impl From<AppError> for PortalError {
                 field: field.to_owned(),
             },
             ErrorKind::InvalidCursor => PortalError::InvalidCursor,
-            ErrorKind::NotFound => PortalError::NotFound,
+            ErrorKind::NotFound | ErrorKind::RemovedByRetention => PortalError::NotFound,
             ErrorKind::Forbidden => PortalError::Forbidden,
             ErrorKind::LookNotConfirmed => PortalError::LookNotConfirmed,
             _ => {

@@ -50,7 +50,7 @@ fn staff_looks(app: &TestApp, customer_ref: &str) -> Vec<(String, Option<String>
 }
 
 /// Files a dispute as `client` and returns its reference.
-fn file_dispute(client: &mut Client, event_id: i64, statement: &str) -> String {
+pub(crate) fn file_dispute(client: &mut Client, event_id: i64, statement: &str) -> String {
     let event = event_id.to_string();
     let response = client.post_form(
         "/disputes",

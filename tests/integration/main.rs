@@ -27,6 +27,7 @@ mod oidc;
 mod partitions;
 mod regulators;
 mod reports;
+mod retention;
 mod route_guard;
 mod scale_out;
 mod security;

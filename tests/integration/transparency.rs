@@ -25,7 +25,7 @@ const CHECKER: &str = concat!(
     "/../tests/integration/independent_log_check.py"
 );
 
-fn einblick(app: &TestApp) -> Command {
+pub(crate) fn einblick(app: &TestApp) -> Command {
     let mut command = einblick_binary();
     command
         .env("DATABASE_URL", url_of(app.db.location()))
@@ -486,7 +486,7 @@ fn tlog_leaf_hash(leaf: &[u8]) -> Vec<u8> {
 
 /// Writes `bundle` to `dir` and runs `einblick verify-timeline` on it (with an earlier bundle if
 /// given): (succeeded, what it printed).
-fn verify_timeline(
+pub(crate) fn verify_timeline(
     app: &TestApp,
     dir: &tempfile_dir::TempDir,
     name: &str,
@@ -509,14 +509,14 @@ fn verify_timeline(
     (output.status.success(), said)
 }
 
-fn timeline_bundle(client: &mut Client) -> Response {
+pub(crate) fn timeline_bundle(client: &mut Client) -> Response {
     let response = client.get("/timeline/proof");
     assert_eq!(response.status, 200, "{}", response.body);
     response
 }
 
 /// Deletes an event as someone with database access would: its dependent rows first.
-fn delete_event(app: &TestApp, event_id: &str) {
+pub(crate) fn delete_event(app: &TestApp, event_id: &str) {
     app.with_connection(|conn| {
         use diesel::prelude::*;
         use einblick::db::schema::access_events::dsl as ae;

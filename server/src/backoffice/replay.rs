@@ -27,6 +27,7 @@ pub async fn replay(
     let metrics = state.metrics.clone();
     let reference = SourcePolicy::reference(&state.settings);
     let keys = state.log_keys.clone();
+    let retention = state.settings.retention;
     let explainer = state.explainer.clone();
     staff_post(request, session, state, form, move |conn, admin, _, now| {
         let letter =
@@ -48,6 +49,7 @@ pub async fn replay(
             &store::IngestRules {
                 reference_sources: &reference,
                 keys: &keys,
+                retention,
             },
             now,
         )?;

@@ -75,6 +75,19 @@ pub struct DisputeChange<'a> {
     pub updated_at: Option<NaiveDateTime>,
 }
 
+/// Keeps a retention pass (`db::retention`, which locks `dispute_events` against this) from
+/// removing the events a dispute about to be filed names between reading them and storing the
+/// dispute: call it first in the transaction that files it. SQLite has one writer at a time.
+pub fn lock_out_retention(conn: &mut AnyConnection) -> QueryResult<()> {
+    #[cfg(feature = "postgres")]
+    if matches!(conn, AnyConnection::Postgresql(_)) {
+        diesel::sql_query("LOCK TABLE dispute_events IN ROW EXCLUSIVE MODE").execute(conn)?;
+    }
+    #[cfg(not(feature = "postgres"))]
+    let _ = conn;
+    Ok(())
+}
+
 pub fn insert(
     conn: &mut AnyConnection,
     dispute: &NewDispute<'_>,

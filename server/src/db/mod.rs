@@ -27,6 +27,7 @@ pub mod partition;
 pub mod password_link;
 pub mod portal_link;
 pub mod regulator_case;
+pub mod retention;
 pub mod schema;
 pub mod service_token;
 pub mod session;

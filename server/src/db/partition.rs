@@ -68,7 +68,7 @@ pub fn ensure_months_between(
 }
 
 #[cfg(feature = "postgres")]
-mod postgres {
+pub(super) mod postgres {
     use chrono::{Months, NaiveDate, NaiveDateTime};
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
@@ -150,7 +150,7 @@ mod postgres {
     }
 
     /// The names of `access_events`' partitions.
-    fn existing_partitions(pg: &mut PgConnection) -> QueryResult<Vec<String>> {
+    pub(in crate::db) fn existing_partitions(pg: &mut PgConnection) -> QueryResult<Vec<String>> {
         #[derive(QueryableByName)]
         struct Named {
             #[diesel(sql_type = diesel::sql_types::Text)]

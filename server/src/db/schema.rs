@@ -316,6 +316,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    log_removed_leaves (first_leaf) {
+        first_leaf -> Int8,
+        end_leaf -> Int8,
+        removed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    log_retention_passes (removed_at) {
+        removed_at -> Timestamp,
+        removed_before -> Date,
+        note -> Text,
+    }
+}
+
+diesel::table! {
     log_tiles (level, tile_index) {
         level -> Int2,
         tile_index -> Int8,
@@ -437,6 +453,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    removed_access_events (first_id) {
+        first_id -> Int8,
+        end_id -> Int8,
+        removed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     role_baselines (role_code) {
         role_code -> Text,
         customers_per_hour_p99 -> Float8,
@@ -546,6 +570,7 @@ diesel::joinable!(email_outbox -> customers (customer_id));
 diesel::joinable!(investigation_history -> investigations (investigation_id));
 diesel::joinable!(investigation_history -> staff_users (staff_user_id));
 diesel::joinable!(investigations -> staff_users (decided_by));
+diesel::joinable!(log_removed_leaves -> log_retention_passes (removed_at));
 diesel::joinable!(notification_categories -> customers (customer_id));
 diesel::joinable!(notification_preferences -> customers (customer_id));
 diesel::joinable!(password_links -> customers (customer_id));
@@ -554,6 +579,7 @@ diesel::joinable!(regulator_actions -> regulator_cases (case_id));
 diesel::joinable!(regulator_actions -> staff_users (staff_user_id));
 diesel::joinable!(regulator_cases -> customers (customer_id));
 diesel::joinable!(regulator_cases -> staff_users (opened_by));
+diesel::joinable!(removed_access_events -> log_retention_passes (removed_at));
 diesel::joinable!(sessions -> customers (customer_id));
 diesel::joinable!(sessions -> staff_users (staff_user_id));
 
@@ -584,6 +610,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     log_customer_heads,
     log_identity,
     log_next_leaf,
+    log_removed_leaves,
+    log_retention_passes,
     log_tiles,
     log_witness_sizes,
     login_failures,
@@ -596,6 +624,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reason_codes,
     regulator_actions,
     regulator_cases,
+    removed_access_events,
     role_baselines,
     role_context_fit,
     roles,

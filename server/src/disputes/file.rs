@@ -74,6 +74,7 @@ pub async fn file(
         .db
         .write(move |conn| {
             let now = Utc::now().naive_utc();
+            dispute::lock_out_retention(conn)?;
             // Only the customer's own entries, and only those they can already see.
             let events = access_event::find_many(conn, &event_ids)?;
             let all_theirs = events.len() == event_ids.len()

@@ -10,6 +10,7 @@ pub mod explanation;
 pub mod ids;
 pub mod notification;
 pub mod report_period;
+pub mod retention;
 pub mod staff_role;
 pub mod time;
 pub mod timeline_filter;
@@ -22,5 +23,6 @@ pub use ids::{
     ServiceTokenId, StaffAccountId, StaffUserId,
 };
 pub use report_period::ReportPeriod;
+pub use retention::RetentionPolicy;
 pub use staff_role::{StaffPermission, StaffRole};
 pub use timeline_filter::{TimelineCursor, TimelineFilter};

@@ -78,6 +78,8 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
     actix_web::rt::spawn(notifications::run(state.clone()));
     actix_web::rt::spawn(crate::ingest::partitions::keep_partitions_ready(
         state.db.clone(),
+        state.log_keys.clone(),
+        state.settings.retention,
     ));
     actix_web::rt::spawn(transparency::checkpoint::run_cadence(
         state.db.clone(),

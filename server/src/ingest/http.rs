@@ -176,6 +176,7 @@ pub async fn receive(
     let policy = token_policy(&token);
     let reference = SourcePolicy::reference(&state.settings);
     let keys = state.log_keys.clone();
+    let retention = state.settings.retention;
     let report = state
         .db
         .run(move |conn| {
@@ -187,6 +188,7 @@ pub async fn receive(
             let rules = store::IngestRules {
                 reference_sources: &reference,
                 keys: &keys,
+                retention,
             };
             store::store_batch(
                 conn,

@@ -36,11 +36,12 @@ fn open(path: &Path) -> Result<Box<dyn BufRead>, AppError> {
 
 /// Imports every line; prints progress to stderr. Returns the summed report.
 /// An operator's own file may carry any source and reference data; `keys` hash the directory's
-/// surnames and postcodes.
+/// surnames and postcodes. Events older than `retention` keeps are refused.
 pub fn import(
     db: &Database,
     path: &Path,
     keys: &crate::transparency::LogKeys,
+    retention: Option<crate::domain::RetentionPolicy>,
 ) -> Result<IngestReport, AppError> {
     let mut lines = open(path)?;
     let started = Instant::now();
@@ -79,6 +80,7 @@ pub fn import(
                 &store::IngestRules {
                     reference_sources: &SourcePolicy::Any,
                     keys,
+                    retention,
                 },
                 chrono::Utc::now().naive_utc(),
             )?);

@@ -196,6 +196,7 @@ async fn store_and_acknowledge(
         .collect();
     let reference = store::SourcePolicy::reference(&state.settings);
     let keys = state.log_keys.clone();
+    let retention = state.settings.retention;
     let outcome = state
         .db
         .run(move |conn| {
@@ -204,6 +205,7 @@ async fn store_and_acknowledge(
             let rules = store::IngestRules {
                 reference_sources: &reference,
                 keys: &keys,
+                retention,
             };
             for (policy, positions, payloads) in &groups {
                 let raw: Vec<RawEvent<'_>> = positions

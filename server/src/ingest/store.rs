@@ -21,6 +21,7 @@ use crate::db::unknown_code::{self, NewUnknownCode};
 use crate::db::AnyConnection;
 use crate::db::{context, explanation};
 use crate::domain::context::{normalise_postcode, normalise_surname};
+use crate::domain::RetentionPolicy;
 use crate::error::AppError;
 use crate::transparency::leaf::chain_hasher;
 use crate::transparency::LogKeys;
@@ -153,6 +154,8 @@ pub struct IngestRules<'a> {
     pub reference_sources: &'a SourcePolicy,
     /// Hashes surnames and postcodes for matching.
     pub keys: &'a LogKeys,
+    /// Events older than this keeps are refused: they would be removed at the next run.
+    pub retention: Option<RetentionPolicy>,
 }
 
 impl SourcePolicy {
@@ -186,6 +189,7 @@ pub fn store_batch(
     let mut candidates: Vec<Candidate<'_, '_>> = Vec::new();
     let mut first_in_batch: HashMap<(String, String), String> = HashMap::new();
     let mut descriptions: Vec<(&RawEvent<'_>, ReferenceEvent)> = Vec::new();
+    let mut too_old: Vec<(&RawEvent<'_>, NewAccessEvent, String)> = Vec::new();
     for raw in raw_events {
         let parsed = match event::parse_feed(raw.bytes) {
             Ok(FeedEvent::Access(parsed)) => NewAccessEvent::from_event(&parsed, now, None),
@@ -229,6 +233,21 @@ pub fn store_batch(
             outcome.reject(raw, conflict_or_forgery(&parsed, reason));
             continue;
         }
+        if let Some(retention) = rules.retention {
+            // An hour ahead: a server whose clock is a little behind must not take back, at
+            // the turn of a month, what another one has just removed.
+            let oldest_kept = retention.oldest_kept(now + chrono::Duration::hours(1));
+            if parsed.occurred_at.date() < oldest_kept {
+                let reason = format!(
+                    "time lies before {oldest_kept}: access events are kept for {} months \
+                     before the current one (EINBLICK_RETENTION_MONTHS), so this one would be \
+                     removed at once",
+                    retention.months()
+                );
+                too_old.push((raw, parsed, reason));
+                continue;
+            }
+        }
         let key = (parsed.source.clone(), parsed.event_id.clone());
         match first_in_batch.get(&key) {
             Some(hash) if *hash == parsed.content_sha256 => outcome.report.duplicates += 1,
@@ -239,6 +258,7 @@ pub fn store_batch(
             }
         }
     }
+    settle_too_old(conn, too_old, &mut outcome)?;
     if transport == Transport::Import {
         make_room_for_history(conn, &candidates, now);
     }
@@ -253,6 +273,36 @@ pub fn store_batch(
     store_or_split(conn, &candidates, letters, &context, &mut report)?;
     apply_descriptions(conn, &descriptions, rules, &context, &mut report)?;
     Ok(report)
+}
+
+/// Events older than the retention policy keeps: a redelivery of one still stored (held for a
+/// dispute, say) is a duplicate like any other; the rest are refused with `reason`.
+fn settle_too_old(
+    conn: &mut AnyConnection,
+    too_old: Vec<(&RawEvent<'_>, NewAccessEvent, String)>,
+    outcome: &mut Outcome,
+) -> Result<(), AppError> {
+    if too_old.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<(String, String)> = too_old
+        .iter()
+        .map(|(_, event, _)| (event.source.clone(), event.event_id.clone()))
+        .collect();
+    let stored = access_event::existing_hashes(conn, &keys)?;
+    for ((raw, event, reason), key) in too_old.into_iter().zip(keys) {
+        if stored.get(&key) == Some(&event.content_sha256) {
+            outcome.report.duplicates += 1;
+            continue;
+        }
+        let rejection = Rejection {
+            source: Some(event.source),
+            event_id: Some(event.event_id),
+            reason,
+        };
+        outcome.reject(raw, rejection);
+    }
+    Ok(())
 }
 
 /// A backfill of history gets its months' partitions before it is stored (PostgreSQL), so its

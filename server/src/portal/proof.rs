@@ -1,5 +1,6 @@
 //! The proof downloads: `GET /timeline/{entry}/proof`, the bundle of one of the signed-in
-//! customer's own, visible timeline entries (anyone else's entry is "not found"), and
+//! customer's own, visible timeline entries (anyone else's entry is "not found", one removed
+//! under the retention policy "gone"), and
 //! `GET /timeline/{entry}/tlog-proof`, the same as a C2SP tlog-proof file, and
 //! `GET /timeline/proof`, the bundle of their whole timeline.
 
@@ -8,12 +9,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
 use crate::auth::CustomerSession;
-use crate::db::access_event;
+use crate::db::{access_event, retention};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
 use crate::transparency::bundle::{how_to_verify, how_to_verify_timeline, ProofBundle};
 use crate::transparency::witness::witnessed::ensure_witnessed;
 use crate::transparency::{proof, tlog_proof};
+use crate::web::pages::refusal_page;
 
 /// Runs `work` on the blocking pool: it takes database connections as it needs them, and may
 /// wait for witnesses in between without holding one.
@@ -33,7 +35,10 @@ pub async fn entry_proof(
     state: web::Data<AppState>,
     entry: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (entry_id, mut bundle) = entry_bundle(&state, session, &entry).await?;
+    let (entry_id, mut bundle) = match entry_bundle(&state, session, &entry).await {
+        Ok(found) => found,
+        Err(refused) => return refusal_page(&request, refused, "/timeline"),
+    };
     bundle.how_to_verify = how_to_verify(
         app::lang_of_request(&request),
         &format!("{}/log/key", state.settings.public_url),
@@ -49,11 +54,15 @@ pub async fn entry_proof(
 
 /// `GET /timeline/{entry}/tlog-proof`: the same proof as a C2SP `tlog-proof@v1` file.
 pub async fn entry_tlog_proof(
+    request: HttpRequest,
     session: CustomerSession,
     state: web::Data<AppState>,
     entry: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (entry_id, bundle) = entry_bundle(&state, session, &entry).await?;
+    let (entry_id, bundle) = match entry_bundle(&state, session, &entry).await {
+        Ok(found) => found,
+        Err(refused) => return refusal_page(&request, refused, "/timeline"),
+    };
     Ok(download(
         "text/plain; charset=utf-8",
         &format!("einblick-proof-{entry_id}.tlog-proof"),
@@ -77,12 +86,22 @@ async fn entry_bundle(
     let witnessing = state.witnessing.clone();
     let bundle = blocking(move || {
         let now = Utc::now().naive_utc();
-        let event = access_event::find_many(&mut *db.get()?, &[entry_id])?
+        let mut conn = db.get()?;
+        let found = access_event::find_many(&mut conn, &[entry_id])?
             .into_iter()
-            .next()
-            .filter(|event| event.customer_ref == customer.customer_ref)
-            .filter(|event| event.visible_from.is_none_or(|from| from <= now))
-            .ok_or_else(|| AppError::new(ErrorKind::NotFound))?;
+            .next();
+        let event = match found {
+            Some(event) => Some(event)
+                .filter(|event| event.customer_ref == customer.customer_ref)
+                .filter(|event| event.visible_from.is_none_or(|from| from <= now))
+                .ok_or_else(|| AppError::new(ErrorKind::NotFound))?,
+            // Says only that the number was removed, which ids, handed out in order, tell.
+            None if retention::event_was_removed(&mut conn, entry_id)? => {
+                return Err(AppError::new(ErrorKind::RemovedByRetention));
+            }
+            None => return Err(AppError::new(ErrorKind::NotFound)),
+        };
+        drop(conn);
         if let Some(witnessing) = &witnessing {
             ensure_witnessed(&db, &keys, witnessing, event.leaf_index)?;
         }

@@ -2,7 +2,10 @@
 //! what was published. Every event is hashed again and compared with its leaf in the tiles; the
 //! tree's root is recomputed from the events at every signed checkpoint size and compared with
 //! the signed root; every checkpoint's signature is checked. A changed event shows as a leaf that
-//! no longer matches (and roots that differ from then on); a removed one as a missing leaf.
+//! no longer matches (and roots that differ from then on); a removed one as a missing leaf,
+//! unless the retention policy removed it (a run of `log_removed_leaves` under a pass note the
+//! log's key signed): then its published hash stands in, it is counted apart, and the first
+//! entry the customer still has may link to it.
 
 use std::collections::HashMap;
 
@@ -11,9 +14,11 @@ use tlog_tiles::{node_hash, record_hash, Hash, HASH_SIZE};
 
 use super::keys::LogKeys;
 use super::leaf::{leaf_bytes, V2};
+use super::retention::pass_holds;
 use super::tiles::{stored_tiles, TILE_WIDTH};
 use crate::db::access_event::AccessEventRow;
 use crate::db::log::{self, CheckpointRow};
+use crate::db::retention;
 use crate::db::AnyConnection;
 use crate::error::AppError;
 
@@ -25,6 +30,8 @@ pub struct AuditReport {
     pub checkpoints_checked: u64,
     /// Leaves past the latest checkpoint: not yet published, nothing to compare with.
     pub uncovered_events: u64,
+    /// Leaves whose events were removed under the retention policy.
+    pub removed_by_retention: u64,
     pub findings: Vec<Finding>,
 }
 
@@ -38,6 +45,9 @@ pub enum Finding {
     },
     /// No access event holds this leaf index any more.
     Removed { leaf_index: i64 },
+    /// A retention pass whose note is not signed by the log's key or does not state its runs:
+    /// its leaves count as removed, not as removed under the policy.
+    BadRetentionNote { removed_at: String },
     /// The root recomputed from the events at this size differs from the signed one.
     RootDiffers { tree_size: i64 },
     /// The stored checkpoint's signature, size or root does not hold.
@@ -63,6 +73,11 @@ impl std::fmt::Display for Finding {
             Finding::Removed { leaf_index } => {
                 write!(f, "leaf {leaf_index}: its access event was removed")
             }
+            Finding::BadRetentionNote { removed_at } => write!(
+                f,
+                "retention pass of {removed_at}: its note is not signed by the log's key or does \
+                 not state the leaves recorded under it"
+            ),
             Finding::RootDiffers { tree_size } => write!(
                 f,
                 "checkpoint {tree_size}: the events no longer add up to the signed root"
@@ -101,8 +116,15 @@ pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, Ap
         .iter()
         .map(|c| (c.tree_size, c.root_hash.as_slice()))
         .collect();
+    let removed_runs = signed_removals(conn, keys, &mut report)?;
+    let removed = |leaf: i64| {
+        let at = removed_runs.partition_point(|(first, _)| *first <= leaf);
+        at > 0 && leaf < removed_runs[at - 1].1
+    };
     let mut tree = CompactRange::default();
     let mut leaf_tile: Option<(i64, Vec<u8>)> = None;
+    // Another cursor into the tiles, for the removed entries that kept ones link back to.
+    let mut link_tile: Option<(i64, Vec<u8>)> = None;
     // Each customer's last chained entry so far: leaf index, leaf hash, count.
     let mut chains: HashMap<String, (i64, Hash, i64)> = HashMap::new();
     let mut next = 0i64;
@@ -116,7 +138,14 @@ pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, Ap
                 Some(event) => {
                     report.events_checked += 1;
                     let hash = record_hash(&leaf_bytes(keys, &event));
-                    if event.leaf_format == V2 && !links_up(&mut chains, &event, hash) {
+                    let removed_link = match event.customer_previous_leaf {
+                        Some(previous) if removed(previous) => {
+                            published_leaf(conn, &mut link_tile, previous)?
+                        }
+                        _ => None,
+                    };
+                    if event.leaf_format == V2 && !links_up(&mut chains, &event, hash, removed_link)
+                    {
                         report.findings.push(Finding::ChainBroken { leaf_index });
                     }
                     if published.is_some_and(|p| p != hash) {
@@ -127,6 +156,10 @@ pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, Ap
                         });
                     }
                     hash
+                }
+                None if removed(leaf_index) => {
+                    report.removed_by_retention += 1;
+                    published.unwrap_or_default()
                 }
                 None => {
                     report.findings.push(Finding::Removed { leaf_index });
@@ -162,25 +195,61 @@ pub fn audit(conn: &mut AnyConnection, keys: &LogKeys) -> Result<AuditReport, Ap
     Ok(report)
 }
 
-/// Whether a v2 event links to the customer's previous chained entry as the database holds it;
+/// Whether a v2 event links to the customer's previous chained entry as the database holds it,
+/// or, as the customer's first entry held, to one removed under the retention policy
+/// (`removed_link`: the published hash of the leaf it links to, when that leaf was removed so);
 /// it becomes the customer's last entry either way, so one break is reported once.
 fn links_up(
     chains: &mut HashMap<String, (i64, Hash, i64)>,
     event: &AccessEventRow,
     hash: Hash,
+    removed_link: Option<Hash>,
 ) -> bool {
     let entry = event.customer_entry.unwrap_or_default();
     let claimed = event
         .customer_previous_leaf
         .zip(event.customer_previous_hash.as_deref());
-    let holds = match chains.get(&event.customer_ref) {
-        None => entry == 1 && claimed.is_none(),
-        Some((leaf, last_hash, count)) => {
-            claimed == Some((*leaf, last_hash.0.as_slice())) && Some(entry) == count.checked_add(1)
+    let last = chains.get(&event.customer_ref);
+    let holds = match (last, claimed) {
+        (None, None) => entry == 1,
+        (Some((leaf, last_hash, count)), Some(link)) if link == (*leaf, last_hash.0.as_slice()) => {
+            Some(entry) == count.checked_add(1)
         }
+        // The policy removes only the oldest entries of a chain: only the first entry still
+        // held may link to a removed one.
+        (None, Some((linked_leaf, linked_hash))) => {
+            linked_leaf < event.leaf_index
+                && entry >= 2
+                && removed_link.is_some_and(|published| published.0.as_slice() == linked_hash)
+        }
+        (Some(_), _) => false,
     };
     chains.insert(event.customer_ref.clone(), (event.leaf_index, hash, entry));
     holds
+}
+
+/// The leaf runs removed under the retention policy, (first, end exclusive) in log order, of
+/// the passes whose notes hold; each pass that does not is a finding.
+fn signed_removals(
+    conn: &mut AnyConnection,
+    keys: &LogKeys,
+    report: &mut AuditReport,
+) -> Result<Vec<(i64, i64)>, AppError> {
+    let verifier = StandardVerifier::new(keys.verifier_key())
+        .map_err(|_| AppError::internal("the log's own public key does not parse"))?;
+    let verifiers = VerifierList::new(vec![Box::new(verifier)]);
+    let mut runs = Vec::new();
+    for stored in retention::passes(conn)? {
+        if pass_holds(&stored, keys.origin(), &verifiers) {
+            runs.extend(stored.pass.leaf_runs);
+        } else {
+            report.findings.push(Finding::BadRetentionNote {
+                removed_at: stored.pass.removed_at.to_string(),
+            });
+        }
+    }
+    runs.sort_unstable();
+    Ok(runs)
 }
 
 /// Each stored checkpoint must carry a valid signature of this log's key over its own size and

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod keys;
 pub mod leaf;
 pub mod proof;
+pub mod retention;
 pub mod tiles;
 pub mod timeline_bundle;
 pub mod tlog_proof;

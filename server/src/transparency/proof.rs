@@ -11,12 +11,14 @@ use super::keys::LogKeys;
 use super::leaf::{access_document, leaf_bytes, AccessFields};
 use super::tiles::stored_tiles;
 use super::timeline_bundle::{
-    TimelineBundle, TimelineEntry, UnchainedEntry, TIMELINE_FORMAT, UNTIL_FURTHER_NOTICE,
+    BundledPass, TimelineBundle, TimelineEntry, UnchainedEntry, TIMELINE_FORMAT,
+    UNTIL_FURTHER_NOTICE,
 };
 use super::witness::witnessed::{newest_witnessed, witnessed_note, WitnessedNote};
 use super::witness::Policy;
 use crate::db::access_event::{self, AccessEventRow};
 use crate::db::log::{self, CheckpointRow};
+use crate::db::retention;
 use crate::db::AnyConnection;
 use crate::domain::CustomerRef;
 use crate::error::{AppError, ErrorKind};
@@ -128,6 +130,8 @@ pub fn timeline_bundle(
         entries: Vec::new(),
         newest_inclusion_proof: Vec::new(),
         unchained_entries: Vec::new(),
+        removed_by_retention: Vec::new(),
+        retention_pass: None,
         witnessed_by: witnessed.by,
         how_to_verify: String::new(),
     };
@@ -142,6 +146,10 @@ pub fn timeline_bundle(
                 inclusion_proof: encode_hashes(&proof),
             });
             continue;
+        }
+        if let Some((removed, pass)) = removed_link(conn, &checkpoint, event, newest_chained)? {
+            bundle.removed_by_retention.push(removed);
+            bundle.retention_pass = Some(pass);
         }
         let held_back_until = event
             .visible_from
@@ -163,6 +171,52 @@ pub fn timeline_bundle(
         bundle.newest_inclusion_proof = encode_hashes(&proof);
     }
     Ok(bundle)
+}
+
+/// The leaf the customer's first chained `event` held links back to, if it was removed under
+/// the retention policy (`before` is the chained entry before it in the bundle, if any): its
+/// hash, as the event commits to it, with its inclusion proof (which fails if the log holds
+/// another hash there).
+fn removed_link(
+    conn: &mut AnyConnection,
+    checkpoint: &CheckpointRow,
+    event: &AccessEventRow,
+    before: Option<(i64, Hash)>,
+) -> Result<Option<(UnchainedEntry, BundledPass)>, AppError> {
+    let (Some(linked), Some(linked_hash)) = (
+        event.customer_previous_leaf,
+        event.customer_previous_hash.as_deref(),
+    ) else {
+        return Ok(None);
+    };
+    if before.is_some() {
+        return Ok(None);
+    }
+    let Some(stored) = retention::pass_of_leaf(conn, linked)? else {
+        return Ok(None);
+    };
+    let hash = Hash(linked_hash.try_into().map_err(|_| {
+        AppError::internal(format!(
+            "leaf {} links by a malformed hash",
+            event.leaf_index
+        ))
+    })?);
+    let proof = inclusion_proof(conn, checkpoint, linked as u64, hash)?;
+    let pass = BundledPass {
+        note: stored.note,
+        leaf_runs: stored
+            .pass
+            .leaf_runs
+            .iter()
+            .map(|(first, end)| (*first as u64, *end as u64))
+            .collect(),
+    };
+    let removed = UnchainedEntry {
+        leaf_index: linked as u64,
+        leaf_hash: hex::encode(hash.0),
+        inclusion_proof: encode_hashes(&proof),
+    };
+    Ok(Some((removed, pass)))
 }
 
 /// What a customer may see of an event's leaf: a v2 leaf and its access document; of a v1

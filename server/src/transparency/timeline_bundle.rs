@@ -5,17 +5,24 @@
 //! hidden from the bundle, breaks it. Entries held back from the timeline are in the chain by
 //! their leaf only (which says nothing of the access), with the date they will be shown. Entries
 //! logged before v2 leaves (format v1) are not chained; each comes with its own inclusion proof
-//! and, as its leaf names the employee, its hash only.
+//! and, as its leaf names the employee, its hash only. The retention policy removes only the
+//! oldest entries of a chain: the bundle then carries the removed leaf its first entry links
+//! back to, by its hash and inclusion proof, and the check counts the entries before as removed
+//! rather than missing. A gap anywhere else still fails.
 
 use std::collections::HashMap;
 
+use chrono::{Datelike, Months, NaiveDate};
+
 use serde::{Deserialize, Serialize};
+use signed_note::{StandardVerifier, VerifierList};
 use tlog_tiles::{record_hash, Hash};
 
 use super::bundle::{
     canonical, check_access, decode_hashes, parse_hex_hash, verify_checkpoint, VerifyError,
 };
 use super::leaf::LEAF_FORMAT_V2;
+use super::retention::{read_pass_note, runs_line, PassNote, LEAF_RUNS};
 
 pub const TIMELINE_FORMAT: &str = "einblick.timeline-bundle.v1";
 
@@ -37,6 +44,14 @@ pub struct TimelineBundle {
     /// Entries logged before chaining (format v1): hash and inclusion proof each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unchained_entries: Vec<UnchainedEntry>,
+    /// The removed entry (under the retention policy) the first entry links back to: hash and
+    /// inclusion proof of its leaf, which is all the log still has of it. At most one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_by_retention: Vec<UnchainedEntry>,
+    /// The retention pass that removed it: its note, signed by the log's key (it names the first
+    /// day kept), and the leaf runs the note states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_pass: Option<BundledPass>,
     /// The witnesses (by the names of the log's witness policy) whose cosignatures are on the
     /// checkpoint. For people; a checker counts the cosignatures it can verify itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -60,6 +75,13 @@ pub struct TimelineEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundledPass {
+    pub note: String,
+    /// (first, end exclusive) leaf indices.
+    pub leaf_runs: Vec<(u64, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnchainedEntry {
     pub leaf_index: u64,
     pub leaf_hash: String,
@@ -76,6 +98,11 @@ pub struct TimelineVerified {
     /// back) with the held-back date.
     pub entries: Vec<VerifiedEntry>,
     pub unchained: u64,
+    /// Entries the chain counts that the bundle no longer holds, removed under the retention
+    /// policy (the log still holds the leaf each kept entry links back to).
+    pub removed_by_retention: i64,
+    /// The first day kept by the signed retention pass that removed them.
+    pub removed_before: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +152,11 @@ pub enum TimelineError {
          the bundle holds there (changed or replaced)"
     )]
     HashBroken(u64),
+    #[error(
+        "the bundle says leaf {0} was removed under the retention policy, but carries no pass \
+         note signed by the log's key that covers it"
+    )]
+    UnsignedRemoval(u64),
     #[error("entry at leaf {0} has neither its access nor a held-back date")]
     NoContent(u64),
     #[error(
@@ -146,6 +178,30 @@ pub fn verify_timeline(bundle: &[u8], public_key: &str) -> Result<TimelineVerifi
         return Err(TimelineError::UnknownFormat(bundle.format));
     }
     let checkpoint = verify_checkpoint(&bundle.checkpoint, public_key)?;
+    let mut removed_leaves: HashMap<u64, Hash> = HashMap::new();
+    let mut removed_before = None;
+    for removed in &bundle.removed_by_retention {
+        let hash = included(&checkpoint, removed)?;
+        let pass = signed_pass(&bundle, checkpoint.origin(), public_key)
+            .filter(|(_, runs)| {
+                runs.iter()
+                    .any(|(first, end)| (*first..*end).contains(&removed.leaf_index))
+            })
+            .ok_or(TimelineError::UnsignedRemoval(removed.leaf_index))?;
+        removed_before = Some(pass.0.removed_before);
+        removed_leaves.insert(removed.leaf_index, hash);
+    }
+    // The first entry's link when the entries before it were removed: it must name a removed
+    // leaf of the log by its hash.
+    let links_to_removed = |linked: &serde_json::Value, leaf_index: u64| {
+        let Some(index) = linked["index"].as_u64() else {
+            return false;
+        };
+        let hash = linked["leaf_hash"].as_str().map(parse_hex_hash);
+        index < leaf_index
+            && matches!((removed_leaves.get(&index), hash), (Some(held), Some(Ok(hash))) if *held == hash)
+    };
+    let mut removed_by_retention = 0i64;
     let mut entries = Vec::with_capacity(bundle.entries.len());
     let mut previous: Option<(u64, Hash, i64)> = None;
     for entry in &bundle.entries {
@@ -160,6 +216,9 @@ pub fn verify_timeline(bundle: &[u8], public_key: &str) -> Result<TimelineVerifi
         let count = leaf["customer_entry"].as_i64().unwrap_or_default();
         let linked = &leaf["customer_previous"];
         match previous {
+            None if count >= 2 && links_to_removed(linked, leaf_index) => {
+                removed_by_retention += count - 1;
+            }
             None => {
                 if count != 1 || !linked.is_null() {
                     return Err(TimelineError::MissingAtStart {
@@ -180,17 +239,17 @@ pub fn verify_timeline(bundle: &[u8], public_key: &str) -> Result<TimelineVerifi
                         expected,
                         found: before_index,
                     });
-                }
-                if Some(count) != before_count.checked_add(1) {
+                } else if Some(count) != before_count.checked_add(1) {
                     return Err(TimelineError::CountBroken {
                         leaf: leaf_index,
                         entry: count,
                         before: before_count,
                     });
-                }
-                let committed = linked["leaf_hash"].as_str().map(parse_hex_hash);
-                if !matches!(committed, Some(Ok(hash)) if hash == before_hash) {
-                    return Err(TimelineError::HashBroken(leaf_index));
+                } else {
+                    let committed = linked["leaf_hash"].as_str().map(parse_hex_hash);
+                    if !matches!(committed, Some(Ok(hash)) if hash == before_hash) {
+                        return Err(TimelineError::HashBroken(leaf_index));
+                    }
                 }
             }
         }
@@ -214,16 +273,7 @@ pub fn verify_timeline(bundle: &[u8], public_key: &str) -> Result<TimelineVerifi
             .map_err(|_| VerifyError::NotIncluded(newest))?;
     }
     for unchained in &bundle.unchained_entries {
-        let proof = decode_hashes(&unchained.inclusion_proof)?;
-        let hash = parse_hex_hash(&unchained.leaf_hash)?;
-        tlog_tiles::check_record(
-            &proof,
-            checkpoint.size(),
-            *checkpoint.hash(),
-            unchained.leaf_index,
-            hash,
-        )
-        .map_err(|_| VerifyError::NotIncluded(unchained.leaf_index))?;
+        included(&checkpoint, unchained)?;
     }
     Ok(TimelineVerified {
         origin: checkpoint.origin().to_owned(),
@@ -231,15 +281,62 @@ pub fn verify_timeline(bundle: &[u8], public_key: &str) -> Result<TimelineVerifi
         root: checkpoint.hash().to_string(),
         entries,
         unchained: bundle.unchained_entries.len() as u64,
+        removed_by_retention,
+        removed_before,
     })
+}
+
+/// The bundle's retention pass and its leaf runs, if the log's key signed the note and the
+/// note states those runs.
+fn signed_pass(
+    bundle: &TimelineBundle,
+    origin: &str,
+    public_key: &str,
+) -> Option<(PassNote, Vec<(u64, u64)>)> {
+    let pass = bundle.retention_pass.as_ref()?;
+    let verifier = StandardVerifier::new(public_key.trim()).ok()?;
+    let note = read_pass_note(
+        &pass.note,
+        origin,
+        &VerifierList::new(vec![Box::new(verifier)]),
+    )?;
+    let runs: Vec<(i64, i64)> = pass
+        .leaf_runs
+        .iter()
+        .map(|(first, end)| Some((i64::try_from(*first).ok()?, i64::try_from(*end).ok()?)))
+        .collect::<Option<_>>()?;
+    (runs_line(LEAF_RUNS, &runs) == note.leaf_runs_line).then(|| (note, pass.leaf_runs.clone()))
+}
+
+/// The leaf hash of `entry`, once its inclusion proof holds in `checkpoint`.
+fn included(
+    checkpoint: &tlog_tiles::Checkpoint,
+    entry: &UnchainedEntry,
+) -> Result<Hash, TimelineError> {
+    let proof = decode_hashes(&entry.inclusion_proof)?;
+    let hash = parse_hex_hash(&entry.leaf_hash)?;
+    tlog_tiles::check_record(
+        &proof,
+        checkpoint.size(),
+        *checkpoint.hash(),
+        entry.leaf_index,
+        hash,
+    )
+    .map_err(|_| VerifyError::NotIncluded(entry.leaf_index))?;
+    Ok(hash)
 }
 
 /// Every entry of an earlier, verified bundle must still be in the later one, unchanged: what
 /// catches an entry removed after the earlier download even when the later bundle is whole.
+/// An entry missing from the later one is excused if it comes before the later one's first
+/// entry in the log and happened before the later one's `removed_before` (its time is the
+/// earlier bundle's, checked against its leaf), a first day kept at least a month ago as of
+/// `today`: so retention never excuses a recent access. How many were excused is returned.
 pub fn compare_with_earlier(
     earlier: &TimelineVerified,
     later: &TimelineVerified,
-) -> Result<(), TimelineError> {
+    today: NaiveDate,
+) -> Result<u64, TimelineError> {
     if earlier.tree_size > later.tree_size {
         return Err(TimelineError::EarlierIsLarger {
             earlier: earlier.tree_size,
@@ -251,15 +348,49 @@ pub fn compare_with_earlier(
         .iter()
         .map(|entry| (entry.leaf_index, entry.leaf_hash))
         .collect();
+    // A first day kept must be the first of a month, at least a month before this one.
+    let latest_possible = today
+        .with_day(1)
+        .and_then(|month| month.checked_sub_months(Months::new(1)));
+    let removed_before = later
+        .removed_before
+        .filter(|day| day.day() == 1 && latest_possible.is_some_and(|latest| *day <= latest));
+    let mut excused = 0u64;
     for entry in &earlier.entries {
-        if now.get(&entry.leaf_index) != Some(&entry.leaf_hash) {
-            return Err(TimelineError::MissingSinceEarlier {
-                leaf: entry.leaf_index,
-                what: describe(entry),
-            });
+        match now.get(&entry.leaf_index) {
+            Some(hash) if *hash == entry.leaf_hash => continue,
+            Some(_) => {
+                return Err(TimelineError::MissingSinceEarlier {
+                    leaf: entry.leaf_index,
+                    what: describe(entry),
+                })
+            }
+            None => {}
         }
+        let happened = entry.access["time"]
+            .as_str()
+            .and_then(|time| time.get(..10))
+            .and_then(|day| day.parse::<NaiveDate>().ok());
+        let first_kept = later
+            .entries
+            .first()
+            .map_or(u64::MAX, |kept| kept.leaf_index);
+        let removed = match (happened, removed_before) {
+            (Some(day), Some(removed_before)) => {
+                day < removed_before && entry.leaf_index < first_kept
+            }
+            _ => false,
+        };
+        if removed {
+            excused += 1;
+            continue;
+        }
+        return Err(TimelineError::MissingSinceEarlier {
+            leaf: entry.leaf_index,
+            what: describe(entry),
+        });
     }
-    Ok(())
+    Ok(excused)
 }
 
 /// "2026-11-20T14:02:11Z, cs_agent_t1, purchase_history" or "held back".

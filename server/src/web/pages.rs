@@ -80,7 +80,8 @@ fn render(
 }
 
 /// A refusal raised while handling a form post or download, as a page a person can read: 403
-/// for a role that may not, 404 for what is not there (or not theirs). Other errors stay errors.
+/// for a role that may not, 404 for what is not there (or not theirs), 410 for an access
+/// removed under the retention policy. Other errors stay errors.
 pub fn refusal_page(
     request: &HttpRequest,
     error: AppError,
@@ -99,6 +100,24 @@ pub fn refusal_page(
             )
         }
         ErrorKind::NotFound => not_found_page(request, back_href),
+        ErrorKind::RemovedByRetention => {
+            let (title, body) = match lang {
+                app::i18n::Lang::De => (
+                    "Eintrag nicht mehr gespeichert",
+                    "Dieser Zugriff wurde gelöscht, weil seine Speicherfrist abgelaufen ist: \
+                     Zugriffe werden nur eine festgelegte Zahl von Monaten aufbewahrt. Sein \
+                     Eintrag im Protokoll (ein Hashwert) bleibt, damit die signierten Prüfpunkte \
+                     weiter gelten.",
+                ),
+                app::i18n::Lang::En => (
+                    "Entry no longer held",
+                    "This access was removed under the retention policy, which keeps accesses \
+                     for a set number of months. Its entry in the log (a hash) stays, so the \
+                     signed checkpoints still hold.",
+                ),
+            };
+            message_page_in(lang, StatusCode::GONE, title, body, back_href)
+        }
         _ => return Err(error),
     })
 }
