@@ -313,6 +313,13 @@ fn the_rights_section_is_there_in_both_languages(backend: Backend) {
         for field in ["retention", "source", "recipients_note"] {
             assert!(!report["information"][field].as_str().unwrap().is_empty());
         }
+        // No retention policy set: the report does not promise one.
+        let kept = report["information"]["retention"].as_str().unwrap();
+        assert!(
+            kept.contains("nicht automatisch gelöscht")
+                || kept.contains("not removed automatically"),
+            "{kept}"
+        );
         let html = anna.get(&format!("/reports/access?format=html&lang={lang}"));
         assert!(
             html.body.contains(complaint),

@@ -18,6 +18,7 @@ both_backends!(
     an_open_dispute_holds_its_events_until_it_is_closed,
     a_customer_whose_whole_timeline_went_starts_a_new_chain,
     the_feed_refuses_what_the_policy_would_remove,
+    the_access_report_states_the_policy,
 );
 
 const MONTHS: u32 = 12;
@@ -356,6 +357,30 @@ fn the_feed_refuses_what_the_policy_would_remove(backend: Backend) {
     assert!(reason.contains("EINBLICK_RETENTION_MONTHS"), "{reason}");
     let recent = send_single(&app, &token, &event("recent", Utc::now()));
     assert_eq!(recent["accepted"], 1, "{recent}");
+}
+
+fn the_access_report_states_the_policy(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        &[("EINBLICK_RETENTION_MONTHS", &MONTHS.to_string())],
+        true,
+    );
+    let mut anna = app.signed_in(ANNA);
+    for (lang, said) in [
+        (
+            "de",
+            "für die 12 vollen Monate vor dem laufenden Monat aufbewahrt",
+        ),
+        ("en", "kept for the 12 full months before the current one"),
+    ] {
+        let report = anna.get(&format!("/reports/access?lang={lang}&format=json"));
+        assert_eq!(report.status, 200, "{}", report.body);
+        let kept = report.json()["information"]["retention"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(kept.contains(said), "{kept}");
+    }
 }
 
 /// Judges every access now and closes every dispute and investigation: an open one holds its

@@ -32,6 +32,7 @@ pub async fn download(
     let staff = session.staff;
     let log_keys = state.log_keys.clone();
     let witnessing = state.witnessing.clone();
+    let retention = state.settings.retention;
     let built = state
         .db
         .write(move |conn| {
@@ -44,8 +45,12 @@ pub async fn download(
                 from: case.period_from,
                 to: case.period_to,
             };
-            let policy = witnessing.as_ref().map(|w| &w.policy);
-            let report = content::build(conn, &log_keys, &subject, period, lang, now, policy)?;
+            let log = content::LogContext {
+                keys: &log_keys,
+                witness_policy: witnessing.as_ref().map(|w| &w.policy),
+                retention,
+            };
+            let report = content::build(conn, &log, &subject, period, lang, now)?;
             record(
                 conn,
                 &log_keys,

@@ -12,7 +12,7 @@ use crate::db::customer::CustomerRow;
 use crate::db::{access_event, dispute, lookup, AnyConnection};
 use crate::display::{timeline_entry, Labeller};
 use crate::domain::time::{local_date, rfc3339_utc};
-use crate::domain::{CustomerRef, ReportPeriod};
+use crate::domain::{CustomerRef, ReportPeriod, RetentionPolicy};
 use crate::error::AppError;
 use crate::transparency::witness::witnessed::newest_witnessed;
 use crate::transparency::witness::Policy;
@@ -150,17 +150,25 @@ impl AccessReport {
     }
 }
 
+/// What a report says about the log: whose checkpoint holds the accesses (its keys and, if
+/// set, the witness policy) and how long the log keeps them.
+pub struct LogContext<'a> {
+    pub keys: &'a LogKeys,
+    pub witness_policy: Option<&'a Policy>,
+    pub retention: Option<RetentionPolicy>,
+}
+
 /// Builds the report on `customer`'s accesses in `period`, as the customer can see them now
 /// (embargoed entries stay out until their date).
 pub fn build(
     conn: &mut AnyConnection,
-    log_keys: &LogKeys,
+    log: &LogContext<'_>,
     customer: &CustomerRow,
     period: ReportPeriod,
     lang: Lang,
     now: NaiveDateTime,
-    policy: Option<&Policy>,
 ) -> Result<AccessReport, AppError> {
+    let (log_keys, policy) = (log.keys, log.witness_policy);
     let zone = customer.time_zone();
     let texts = report_texts(lang);
     let customer_ref = CustomerRef::parse(&customer.customer_ref)
@@ -219,7 +227,11 @@ pub fn build(
         ),
         recipients,
         recipients_note: texts.recipients_note.to_owned(),
-        retention: texts.retention_text.to_owned(),
+        retention: format!(
+            "{} {}",
+            texts.retention_text,
+            super::texts::log_retention(lang, log.retention)
+        ),
         source: texts.source_text.to_owned(),
         rights: texts
             .rights

@@ -46,6 +46,7 @@ pub async fn download(
     let customer = session.customer;
     let log_keys = state.log_keys.clone();
     let witnessing = state.witnessing.clone();
+    let retention = state.settings.retention;
     let (from_raw, to_raw) = (from.clone(), to.clone());
     let built = state
         .db
@@ -53,8 +54,12 @@ pub async fn download(
             let now = Utc::now().naive_utc();
             let today = local_date(now, customer.time_zone());
             let period = ReportPeriod::parse(from_raw.as_deref(), to_raw.as_deref(), today)?;
-            let policy = witnessing.as_ref().map(|w| &w.policy);
-            content::build(conn, &log_keys, &customer, period, lang, now, policy)
+            let log = content::LogContext {
+                keys: &log_keys,
+                witness_policy: witnessing.as_ref().map(|w| &w.policy),
+                retention,
+            };
+            content::build(conn, &log, &customer, period, lang, now)
         })
         .await;
     let report = match built {

@@ -8,6 +8,7 @@ use app::i18n::Lang;
 use super::content::*;
 use super::{csv, html, pdf, texts::report_texts, AccessReport};
 use crate::canonical_json;
+use crate::domain::RetentionPolicy;
 
 const HOSTILE: &str = "<script>alert(\"x\")</script> & <b>bold</b>, \"quoted\"\r\nnext line";
 
@@ -62,7 +63,11 @@ fn report(lang: Lang) -> AccessReport {
                 description: "Beantwortet Anfragen".into(),
             }],
             recipients_note: texts.recipients_note.into(),
-            retention: texts.retention_text.into(),
+            retention: format!(
+                "{} {}",
+                texts.retention_text,
+                super::texts::log_retention(lang, RetentionPolicy::keeping_months(36))
+            ),
             source: texts.source_text.into(),
             rights: texts
                 .rights

@@ -3,6 +3,8 @@
 
 use app::i18n::Lang;
 
+use crate::domain::RetentionPolicy;
+
 pub struct ReportTexts {
     pub title: &'static str,
     pub subtitle: &'static str,
@@ -83,7 +85,7 @@ const DE: ReportTexts = ReportTexts {
     recipients: "Empfänger und Kategorien von Empfängern",
     recipients_note: "Beschäftigte des Unternehmens in diesen Rollen. Personenbezogene Daten wurden im Rahmen dieser Zugriffe nicht an Dritte übermittelt.",
     retention: "Speicherdauer",
-    retention_text: "Ihre Kundendaten werden gespeichert, solange Ihr Kundenkonto besteht, und darüber hinaus nur so lange, wie gesetzliche Aufbewahrungspflichten (bis zu zehn Jahre für steuerrelevante Unterlagen) es verlangen. Einträge dieses Zugriffsprotokolls werden drei Jahre aufbewahrt.",
+    retention_text: "Ihre Kundendaten werden gespeichert, solange Ihr Kundenkonto besteht, und darüber hinaus nur so lange, wie gesetzliche Aufbewahrungspflichten (bis zu zehn Jahre für steuerrelevante Unterlagen) es verlangen.",
     source: "Herkunft der Daten",
     source_text: "Die Daten stammen von Ihnen selbst (Bestellungen, Kundenkonto, Anfragen). Die Einträge dieses Protokolls stammen aus den internen Systemen, in denen die Zugriffe stattfanden.",
     rights_heading: "Ihre Rechte",
@@ -138,7 +140,7 @@ const EN: ReportTexts = ReportTexts {
     recipients: "Recipients and categories of recipients",
     recipients_note: "Employees of the company in these roles. No personal data was disclosed to third parties in the course of these accesses.",
     retention: "Retention period",
-    retention_text: "Your customer data is kept as long as your customer account exists, and after that only as long as statutory retention duties (up to ten years for tax records) require. Entries of this access log are kept for three years.",
+    retention_text: "Your customer data is kept as long as your customer account exists, and after that only as long as statutory retention duties (up to ten years for tax records) require.",
     source: "Source of the data",
     source_text: "The data comes from you (orders, customer account, enquiries). The entries of this log come from the internal systems in which the accesses took place.",
     rights_heading: "Your rights",
@@ -188,5 +190,25 @@ impl ReportTexts {
                 ),
             }
         })
+    }
+}
+
+/// What the report says about how long this log's entries are kept (`EINBLICK_RETENTION_MONTHS`).
+pub fn log_retention(lang: Lang, retention: Option<RetentionPolicy>) -> String {
+    match (lang, retention) {
+        (Lang::De, Some(policy)) => format!(
+            "Einträge dieses Zugriffsprotokolls werden für die {} vollen Monate vor dem laufenden \
+             Monat aufbewahrt und danach gelöscht; ihr Hashwert bleibt im überprüfbaren Protokoll.",
+            policy.months()
+        ),
+        (Lang::De, None) => {
+            "Einträge dieses Zugriffsprotokolls werden nicht automatisch gelöscht.".to_owned()
+        }
+        (Lang::En, Some(policy)) => format!(
+            "Entries of this access log are kept for the {} full months before the current one \
+             and removed after that; their hash stays in the verifiable log.",
+            policy.months()
+        ),
+        (Lang::En, None) => "Entries of this access log are not removed automatically.".to_owned(),
     }
 }
