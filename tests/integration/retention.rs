@@ -199,7 +199,7 @@ fn old_months_go_and_the_log_still_holds(backend: Backend) {
     );
     assert!(!verified, "{said}");
     let mut unsigned = bundle.json();
-    unsigned.as_object_mut().unwrap().remove("retention_pass");
+    unsigned.as_object_mut().unwrap().remove("retention_passes");
     let (verified, said) = verify_timeline(
         &app,
         &dir,
@@ -242,19 +242,33 @@ fn old_months_go_and_the_log_still_holds(backend: Backend) {
 }
 
 fn a_customer_whose_whole_timeline_went_starts_a_new_chain(backend: Backend) {
-    let app = TestApp::spawn_with(backend, &[], false);
-    let customer = "C-7900001";
+    let app = TestApp::spawn(backend);
+    let lena_ref = customer_ref_of(&app, LENA);
     let long_ago = (Utc::now() - Months::new(30)).naive_utc();
     for id in ["gone-1", "gone-2"] {
-        insert_event(&app, customer, id, "cs_agent_t1", long_ago, None);
+        insert_event(&app, &lena_ref, id, "cs_agent_t1", long_ago, None);
     }
     close_every_case(&app);
     sign_checkpoint(&app);
-    let said = apply_retention(&app);
-    assert_eq!(removed_count(&said), 2, "{said}");
+    let mut lena = app.signed_in(LENA);
+    let dir = tempfile_dir::TempDir::new(&format!("{}_retention", unique_name()));
+    let earlier_path = dir.0.join("earlier.json");
+    std::fs::write(&earlier_path, timeline_bundle(&mut lena).bytes).unwrap();
+    let earlier = earlier_path.display().to_string();
+
+    apply_retention(&app);
+    assert!(!event_exists(&app, "gone-1") && !event_exists(&app, "gone-2"));
+    // Nothing of hers is left to link to the removed entries: the signed pass alone excuses
+    // them against the earlier download.
+    let empty = timeline_bundle(&mut lena);
+    let (verified, said) = verify_timeline(&app, &dir, "empty.json", &empty.bytes, Some(&earlier));
+    assert!(verified, "{said}");
+    assert!(said.contains("except 2 of its entries"), "{said}");
+
+    // Her next access starts a chain of its own.
     insert_event(
         &app,
-        customer,
+        &lena_ref,
         "fresh",
         "cs_agent_t1",
         Utc::now().naive_utc(),
@@ -273,6 +287,16 @@ fn a_customer_whose_whole_timeline_went_starts_a_new_chain(backend: Backend) {
     sign_checkpoint(&app);
     let (clean, said) = audit(&app);
     assert!(clean, "{said}");
+    let restarted = timeline_bundle(&mut lena);
+    let (verified, said) = verify_timeline(
+        &app,
+        &dir,
+        "restarted.json",
+        &restarted.bytes,
+        Some(&earlier),
+    );
+    assert!(verified, "{said}");
+    assert!(said.contains("except 2 of its entries"), "{said}");
 }
 
 fn an_open_dispute_holds_its_events_until_it_is_closed(backend: Backend) {

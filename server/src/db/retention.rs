@@ -185,23 +185,6 @@ pub fn passes(conn: &mut AnyConnection) -> QueryResult<Vec<StoredPass>> {
         .collect())
 }
 
-/// The pass that removed leaf `leaf_index`, with its runs.
-pub fn pass_of_leaf(conn: &mut AnyConnection, leaf_index: i64) -> QueryResult<Option<StoredPass>> {
-    use log_removed_leaves::dsl as rl;
-    let run: Option<(i64, NaiveDateTime)> = rl::log_removed_leaves
-        .filter(rl::first_leaf.le(leaf_index))
-        .order(rl::first_leaf.desc())
-        .select((rl::end_leaf, rl::removed_at))
-        .first(conn)
-        .optional()?;
-    let Some((_, removed_at)) = run.filter(|(end, _)| leaf_index < *end) else {
-        return Ok(None);
-    };
-    Ok(passes(conn)?
-        .into_iter()
-        .find(|stored| stored.pass.removed_at == removed_at))
-}
-
 /// Whether the access event `id` was removed under the policy.
 pub fn event_was_removed(conn: &mut AnyConnection, id: i64) -> QueryResult<bool> {
     use removed_access_events::dsl as ra;
@@ -212,6 +195,18 @@ pub fn event_was_removed(conn: &mut AnyConnection, id: i64) -> QueryResult<bool>
         .first(conn)
         .optional()?;
     Ok(run.is_some_and(|end| id < end))
+}
+
+/// Whether leaf `leaf_index` was removed under the policy.
+pub fn leaf_was_removed(conn: &mut AnyConnection, leaf_index: i64) -> QueryResult<bool> {
+    use log_removed_leaves::dsl as rl;
+    let run: Option<i64> = rl::log_removed_leaves
+        .filter(rl::first_leaf.le(leaf_index))
+        .order(rl::first_leaf.desc())
+        .select(rl::end_leaf)
+        .first(conn)
+        .optional()?;
+    Ok(run.is_some_and(|end| leaf_index < end))
 }
 
 /// Takes the leaf lock (no events are stored meanwhile, so none can link to an entry that is

@@ -131,7 +131,18 @@ pub fn timeline_bundle(
         newest_inclusion_proof: Vec::new(),
         unchained_entries: Vec::new(),
         removed_by_retention: Vec::new(),
-        retention_pass: None,
+        retention_passes: retention::passes(conn)?
+            .into_iter()
+            .map(|stored| BundledPass {
+                note: stored.note,
+                leaf_runs: stored
+                    .pass
+                    .leaf_runs
+                    .iter()
+                    .map(|(first, end)| (*first as u64, *end as u64))
+                    .collect(),
+            })
+            .collect(),
         witnessed_by: witnessed.by,
         how_to_verify: String::new(),
     };
@@ -147,9 +158,8 @@ pub fn timeline_bundle(
             });
             continue;
         }
-        if let Some((removed, pass)) = removed_link(conn, &checkpoint, event, newest_chained)? {
+        if let Some(removed) = removed_link(conn, &checkpoint, event, newest_chained)? {
             bundle.removed_by_retention.push(removed);
-            bundle.retention_pass = Some(pass);
         }
         let held_back_until = event
             .visible_from
@@ -182,19 +192,16 @@ fn removed_link(
     checkpoint: &CheckpointRow,
     event: &AccessEventRow,
     before: Option<(i64, Hash)>,
-) -> Result<Option<(UnchainedEntry, BundledPass)>, AppError> {
+) -> Result<Option<UnchainedEntry>, AppError> {
     let (Some(linked), Some(linked_hash)) = (
         event.customer_previous_leaf,
         event.customer_previous_hash.as_deref(),
     ) else {
         return Ok(None);
     };
-    if before.is_some() {
+    if before.is_some() || !retention::leaf_was_removed(conn, linked)? {
         return Ok(None);
     }
-    let Some(stored) = retention::pass_of_leaf(conn, linked)? else {
-        return Ok(None);
-    };
     let hash = Hash(linked_hash.try_into().map_err(|_| {
         AppError::internal(format!(
             "leaf {} links by a malformed hash",
@@ -202,21 +209,11 @@ fn removed_link(
         ))
     })?);
     let proof = inclusion_proof(conn, checkpoint, linked as u64, hash)?;
-    let pass = BundledPass {
-        note: stored.note,
-        leaf_runs: stored
-            .pass
-            .leaf_runs
-            .iter()
-            .map(|(first, end)| (*first as u64, *end as u64))
-            .collect(),
-    };
-    let removed = UnchainedEntry {
+    Ok(Some(UnchainedEntry {
         leaf_index: linked as u64,
         leaf_hash: hex::encode(hash.0),
         inclusion_proof: encode_hashes(&proof),
-    };
-    Ok(Some((removed, pass)))
+    }))
 }
 
 /// What a customer may see of an event's leaf: a v2 leaf and its access document; of a v1

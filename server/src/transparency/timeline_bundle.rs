@@ -22,7 +22,7 @@ use super::bundle::{
     canonical, check_access, decode_hashes, parse_hex_hash, verify_checkpoint, VerifyError,
 };
 use super::leaf::LEAF_FORMAT_V2;
-use super::retention::{read_pass_note, runs_line, PassNote, LEAF_RUNS};
+use super::retention::{read_pass_note, runs_line, LEAF_RUNS};
 
 pub const TIMELINE_FORMAT: &str = "einblick.timeline-bundle.v1";
 
@@ -48,10 +48,11 @@ pub struct TimelineBundle {
     /// inclusion proof of its leaf, which is all the log still has of it. At most one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed_by_retention: Vec<UnchainedEntry>,
-    /// The retention pass that removed it: its note, signed by the log's key (it names the first
-    /// day kept), and the leaf runs the note states.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retention_pass: Option<BundledPass>,
+    /// Every retention pass of the log: its note, signed by the log's key (it names the first
+    /// day kept), and the leaf runs the note states. What tells an entry removed under the
+    /// policy from one removed otherwise, here and against an earlier download.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retention_passes: Vec<BundledPass>,
     /// The witnesses (by the names of the log's witness policy) whose cosignatures are on the
     /// checkpoint. For people; a checker counts the cosignatures it can verify itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -101,8 +102,23 @@ pub struct TimelineVerified {
     /// Entries the chain counts that the bundle no longer holds, removed under the retention
     /// policy (the log still holds the leaf each kept entry links back to).
     pub removed_by_retention: i64,
-    /// The first day kept by the signed retention pass that removed them.
-    pub removed_before: Option<NaiveDate>,
+    /// The bundle's retention passes whose notes the log's key signed: the first day each
+    /// kept, and the leaf runs it removed.
+    pub signed_passes: Vec<SignedPass>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedPass {
+    pub removed_before: NaiveDate,
+    pub leaf_runs: Vec<(u64, u64)>,
+}
+
+impl SignedPass {
+    fn removed(&self, leaf_index: u64) -> bool {
+        self.leaf_runs
+            .iter()
+            .any(|(first, end)| (*first..*end).contains(&leaf_index))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,17 +194,16 @@ pub fn verify_timeline(bundle: &[u8], public_key: &str) -> Result<TimelineVerifi
         return Err(TimelineError::UnknownFormat(bundle.format));
     }
     let checkpoint = verify_checkpoint(&bundle.checkpoint, public_key)?;
+    let signed_passes = signed_passes(&bundle, checkpoint.origin(), public_key);
     let mut removed_leaves: HashMap<u64, Hash> = HashMap::new();
-    let mut removed_before = None;
     for removed in &bundle.removed_by_retention {
         let hash = included(&checkpoint, removed)?;
-        let pass = signed_pass(&bundle, checkpoint.origin(), public_key)
-            .filter(|(_, runs)| {
-                runs.iter()
-                    .any(|(first, end)| (*first..*end).contains(&removed.leaf_index))
-            })
-            .ok_or(TimelineError::UnsignedRemoval(removed.leaf_index))?;
-        removed_before = Some(pass.0.removed_before);
+        if !signed_passes
+            .iter()
+            .any(|pass| pass.removed(removed.leaf_index))
+        {
+            return Err(TimelineError::UnsignedRemoval(removed.leaf_index));
+        }
         removed_leaves.insert(removed.leaf_index, hash);
     }
     // The first entry's link when the entries before it were removed: it must name a removed
@@ -282,30 +297,33 @@ pub fn verify_timeline(bundle: &[u8], public_key: &str) -> Result<TimelineVerifi
         entries,
         unchained: bundle.unchained_entries.len() as u64,
         removed_by_retention,
-        removed_before,
+        signed_passes,
     })
 }
 
-/// The bundle's retention pass and its leaf runs, if the log's key signed the note and the
-/// note states those runs.
-fn signed_pass(
-    bundle: &TimelineBundle,
-    origin: &str,
-    public_key: &str,
-) -> Option<(PassNote, Vec<(u64, u64)>)> {
-    let pass = bundle.retention_pass.as_ref()?;
-    let verifier = StandardVerifier::new(public_key.trim()).ok()?;
-    let note = read_pass_note(
-        &pass.note,
-        origin,
-        &VerifierList::new(vec![Box::new(verifier)]),
-    )?;
-    let runs: Vec<(i64, i64)> = pass
-        .leaf_runs
+/// The bundle's retention passes whose notes the log's key signed and state the runs they
+/// carry; any other is left out, so it excuses nothing.
+fn signed_passes(bundle: &TimelineBundle, origin: &str, public_key: &str) -> Vec<SignedPass> {
+    let Ok(verifier) = StandardVerifier::new(public_key.trim()) else {
+        return Vec::new();
+    };
+    let verifiers = VerifierList::new(vec![Box::new(verifier)]);
+    bundle
+        .retention_passes
         .iter()
-        .map(|(first, end)| Some((i64::try_from(*first).ok()?, i64::try_from(*end).ok()?)))
-        .collect::<Option<_>>()?;
-    (runs_line(LEAF_RUNS, &runs) == note.leaf_runs_line).then(|| (note, pass.leaf_runs.clone()))
+        .filter_map(|pass| {
+            let note = read_pass_note(&pass.note, origin, &verifiers)?;
+            let runs: Vec<(i64, i64)> = pass
+                .leaf_runs
+                .iter()
+                .map(|(first, end)| Some((i64::try_from(*first).ok()?, i64::try_from(*end).ok()?)))
+                .collect::<Option<_>>()?;
+            (runs_line(LEAF_RUNS, &runs) == note.leaf_runs_line).then(|| SignedPass {
+                removed_before: note.removed_before,
+                leaf_runs: pass.leaf_runs.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The leaf hash of `entry`, once its inclusion proof holds in `checkpoint`.
@@ -328,10 +346,11 @@ fn included(
 
 /// Every entry of an earlier, verified bundle must still be in the later one, unchanged: what
 /// catches an entry removed after the earlier download even when the later bundle is whole.
-/// An entry missing from the later one is excused if it comes before the later one's first
-/// entry in the log and happened before the later one's `removed_before` (its time is the
-/// earlier bundle's, checked against its leaf), a first day kept at least a month ago as of
-/// `today`: so retention never excuses a recent access. How many were excused is returned.
+/// An entry missing from the later one is excused if a signed retention pass of the later one
+/// removed its leaf, kept from the first of a month at least a month before `today`, and the
+/// entry happened before that day (its time is the earlier bundle's, checked against its leaf;
+/// one held back then has none, and the pass's word stands): so retention never excuses a
+/// recent access. How many were excused is returned.
 pub fn compare_with_earlier(
     earlier: &TimelineVerified,
     later: &TimelineVerified,
@@ -352,9 +371,14 @@ pub fn compare_with_earlier(
     let latest_possible = today
         .with_day(1)
         .and_then(|month| month.checked_sub_months(Months::new(1)));
-    let removed_before = later
-        .removed_before
-        .filter(|day| day.day() == 1 && latest_possible.is_some_and(|latest| *day <= latest));
+    let passes: Vec<&SignedPass> = later
+        .signed_passes
+        .iter()
+        .filter(|pass| {
+            pass.removed_before.day() == 1
+                && latest_possible.is_some_and(|latest| pass.removed_before <= latest)
+        })
+        .collect();
     let mut excused = 0u64;
     for entry in &earlier.entries {
         match now.get(&entry.leaf_index) {
@@ -371,16 +395,9 @@ pub fn compare_with_earlier(
             .as_str()
             .and_then(|time| time.get(..10))
             .and_then(|day| day.parse::<NaiveDate>().ok());
-        let first_kept = later
-            .entries
-            .first()
-            .map_or(u64::MAX, |kept| kept.leaf_index);
-        let removed = match (happened, removed_before) {
-            (Some(day), Some(removed_before)) => {
-                day < removed_before && entry.leaf_index < first_kept
-            }
-            _ => false,
-        };
+        let removed = passes.iter().any(|pass| {
+            pass.removed(entry.leaf_index) && happened.is_none_or(|day| day < pass.removed_before)
+        });
         if removed {
             excused += 1;
             continue;
