@@ -204,15 +204,19 @@ pub fn lock_checkpointing(conn: &mut AnyConnection) -> QueryResult<()> {
             // 6962: the RFC the log follows; any constant shared by all servers would do.
             diesel::sql_query("SELECT pg_advisory_xact_lock(6962)").execute(c)?;
         }
-        // SQLite: take the write lock before reading anything. A transaction that reads first
-        // fails at once ("database is locked") when another connection commits before its first
-        // write; one that writes first waits its turn (busy_timeout) and reads what is current.
         #[cfg(feature = "sqlite")]
-        AnyConnection::Sqlite(c) => {
-            diesel::sql_query("UPDATE log_next_leaf SET next_leaf = next_leaf WHERE id = 1")
-                .execute(c)?;
-        }
+        AnyConnection::Sqlite(c) => take_sqlite_write_lock(c)?,
     }
+    Ok(())
+}
+
+/// Takes SQLite's write lock before anything is read: a transaction that reads first fails at
+/// once ("database is locked") when another process commits before its first write; one that
+/// writes first waits its turn (busy_timeout) and reads what is current.
+#[cfg(feature = "sqlite")]
+pub fn take_sqlite_write_lock(conn: &mut diesel::SqliteConnection) -> QueryResult<()> {
+    diesel::sql_query("UPDATE log_next_leaf SET next_leaf = next_leaf WHERE id = 1")
+        .execute(conn)?;
     Ok(())
 }
 

@@ -221,12 +221,11 @@ fn lock_out_writers(conn: &mut AnyConnection) -> QueryResult<()> {
         // The joins below hash tables of a month's events.
         diesel::sql_query("SET LOCAL work_mem = '64MB'").execute(conn)?;
     }
-    #[cfg(feature = "sqlite")]
-    if matches!(conn, AnyConnection::Sqlite(_)) {
-        // The write lock before anything is read: a transaction that reads first fails at once
-        // ("database is locked") when another process commits before its first write.
-        diesel::sql_query("UPDATE log_next_leaf SET next_leaf = next_leaf WHERE id = 1")
-            .execute(conn)?;
+    match conn {
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(_) => {}
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(c) => super::log::take_sqlite_write_lock(c)?,
     }
     super::log::lock_next_leaf(conn)?;
     #[cfg(feature = "postgres")]
