@@ -158,6 +158,16 @@ pub struct TimelinePage {
     pub viewer: Viewer,
 }
 
+/// The timeline as the page shows it: the page's data, its entries rendered to HTML on the server
+/// (`entries` of `page` is empty). Hydration keeps the entries the server rendered, so the page
+/// carries each entry once, as HTML, and not a second time as data for the browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineScreen {
+    pub page: TimelinePage,
+    pub entry_count: usize,
+    pub entries_html: String,
+}
+
 /// One access to the customer's data. Never carries the employee's name or id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEntry {

@@ -11,10 +11,10 @@ pub mod server_fns;
 pub mod backend;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags};
 use leptos_router::{
     components::{Redirect, Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::i18n::Lang;
@@ -96,10 +96,8 @@ pub fn App() -> impl IntoView {
     let lang = current_lang();
     provide_context(lang);
     let texts = lang.texts();
-    mark_hydrated();
 
     view! {
-        <Title formatter=move |page: String| format!("{page} – {}", texts.app_name) />
         <Link rel="icon" href="data:," />
         <Meta name="description" content=texts.tagline />
         <a class="skip-link" href="#main">
@@ -108,44 +106,88 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=|| view! { <Redirect path="/timeline" /> } ssr=SsrMode::Async />
-                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
-                <Route path=path!("/account/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
-                <Route path=path!("/account/set-password/:token") view=SetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async />
-                <Route path=path!("/disputes") view=MyDisputesPage ssr=SsrMode::Async />
-                <Route path=path!("/reports") view=ReportsPage ssr=SsrMode::Async />
-                <Route path=path!("/settings/notifications") view=NotificationSettingsPage ssr=SsrMode::Async />
-                <Route path=path!("/disputes/new") view=DisputeNewPage ssr=SsrMode::Async />
-                <Route path=path!("/disputes/:reference") view=DisputeDetailPage ssr=SsrMode::Async />
-                <Route path=path!("/staff/login") view=StaffLoginPage ssr=SsrMode::Async />
-                <Route path=path!("/staff") view=StaffQueuePage ssr=SsrMode::Async />
-                <Route path=path!("/staff/disputes/:reference") view=StaffCasePage ssr=SsrMode::Async />
-                <Route path=path!("/staff/regulator") view=RegulatorCasesPage ssr=SsrMode::Async />
-                <Route path=path!("/staff/regulator/cases/:id") view=RegulatorCasePage ssr=SsrMode::Async />
-                <Route path=path!("/staff/statistics") view=StatisticsPageView ssr=SsrMode::Async />
-                <Route path=path!("/staff/investigations") view=InvestigationsPage ssr=SsrMode::Async />
-                <Route path=path!("/staff/investigations/:reference") view=InvestigationPage ssr=SsrMode::Async />
-                <Route path=path!("/staff/admin/detection") view=DetectionSettingsPage ssr=SsrMode::Async />
-                <Route path=path!("/staff/admin/feed") view=AdminFeedPage ssr=SsrMode::Async />
-                <Route path=path!("/staff/admin/staff") view=AdminStaffPage ssr=SsrMode::Async />
-                <Route path=path!("/staff/admin/dead-letters/:id") view=AdminDeadLetterPage ssr=SsrMode::Async />
+                <Route path=path!("/login") view={Lazy::<Login>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/account/forgot-password") view={Lazy::<ForgotPassword>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/account/set-password/:token") view={Lazy::<SetPassword>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/disputes") view={Lazy::<MyDisputes>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/reports") view={Lazy::<Reports>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/settings/notifications") view={Lazy::<NotificationSettings>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/disputes/new") view={Lazy::<DisputeNew>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/disputes/:reference") view={Lazy::<DisputeDetail>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff/login") view={Lazy::<StaffLogin>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff") view={Lazy::<StaffQueue>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff/disputes/:reference") view={Lazy::<StaffCase>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff/regulator") view={Lazy::<RegulatorCases>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff/regulator/cases/:id") view={Lazy::<RegulatorCase>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff/statistics") view={Lazy::<Statistics>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff/investigations") view={Lazy::<Investigations>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff/investigations/:reference") view={Lazy::<Investigation>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff/admin/detection") view={Lazy::<DetectionSettings>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff/admin/feed") view={Lazy::<AdminFeed>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff/admin/staff") view={Lazy::<AdminStaff>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/staff/admin/dead-letters/:id") view={Lazy::<AdminDeadLetter>::new()} ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
 }
 
-/// Sets `data-hydrated` on `<html>` once the browser has taken over the server-rendered page,
-/// so browser tests (and curious developers) can tell a hydrated page from a static one.
-fn mark_hydrated() {
-    #[cfg(feature = "hydrate")]
-    Effect::new(|| {
-        if let Some(html) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
-            let _ = html.set_attribute("data-hydrated", "true");
+/// A page whose code the browser loads only when it is visited: with `cargo leptos build
+/// --split` each becomes a WebAssembly file of its own, so a customer opening the timeline never
+/// downloads the back office, the admin or the regulator pages (nor the other customer pages
+/// until they go there). The timeline, where customers land, stays in the main file.
+macro_rules! lazy_page {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(this: Self) -> AnyView {
+                let _ = this;
+                view! { <$page /> }.into_any()
+            }
         }
-    });
+    )*};
+}
+
+lazy_page! {
+    Login => LoginPage,
+    ForgotPassword => ForgotPasswordPage,
+    SetPassword => SetPasswordPage,
+    MyDisputes => MyDisputesPage,
+    Reports => ReportsPage,
+    NotificationSettings => NotificationSettingsPage,
+    DisputeNew => DisputeNewPage,
+    DisputeDetail => DisputeDetailPage,
+    StaffLogin => StaffLoginPage,
+    StaffQueue => StaffQueuePage,
+    StaffCase => StaffCasePage,
+    RegulatorCases => RegulatorCasesPage,
+    RegulatorCase => RegulatorCasePage,
+    Statistics => StatisticsPageView,
+    Investigations => InvestigationsPage,
+    Investigation => InvestigationPage,
+    DetectionSettings => DetectionSettingsPage,
+    AdminFeed => AdminFeedPage,
+    AdminStaff => AdminStaffPage,
+    AdminDeadLetter => AdminDeadLetterPage,
+}
+
+/// Sets `data-hydrated` on `<html>` once the browser has taken over the server-rendered page,
+/// the lazily loaded page included, so browser tests (and curious developers) can tell a hydrated
+/// page from a static one.
+#[cfg(feature = "hydrate")]
+fn mark_hydrated() {
+    if let Some(html) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = html.set_attribute("data-hydrated", "true");
+    }
 }
 
 /// The language of this page: on the server from the cookie or `Accept-Language`, in the browser
@@ -217,5 +259,11 @@ fn apply_content_security_policy() {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    // Waits for the lazily loaded page the server rendered before it takes the page over
+    // (what `leptos::mount::hydrate_lazy` does), then says so.
+    wasm_bindgen_futures::spawn_local(async {
+        let root = leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), App).await;
+        root.forget();
+        mark_hydrated();
+    });
 }

@@ -10,7 +10,7 @@ use crate::dto::notifications::NotificationSettings;
 use crate::dto::regulator::{RegulatorCaseView, RegulatorCases};
 use crate::dto::reports::ReportForm;
 use crate::dto::statistics::StatisticsPage;
-use crate::dto::{PasswordLinkView, PortalError, SignInOptions, TimelinePage, TimelineQuery};
+use crate::dto::{PasswordLinkView, PortalError, SignInOptions, TimelineQuery, TimelineScreen};
 
 #[cfg(feature = "ssr")]
 struct RequestContext {
@@ -38,9 +38,13 @@ fn request_context() -> Result<RequestContext, ServerFnError> {
 #[server(prefix = "/rpc", endpoint = "timeline")]
 pub async fn load_timeline(
     query: TimelineQuery,
-) -> Result<Result<TimelinePage, PortalError>, ServerFnError> {
+) -> Result<Result<TimelineScreen, PortalError>, ServerFnError> {
     let c = request_context()?;
-    Ok(c.backend.0.timeline(c.caller, c.lang, query).await)
+    Ok(c.backend
+        .0
+        .timeline(c.caller, c.lang, query)
+        .await
+        .map(|page| crate::pages::timeline::render_entries(page, c.lang)))
 }
 
 /// The dispute form for the chosen timeline entries.

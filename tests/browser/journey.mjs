@@ -415,6 +415,13 @@ async function mobile(browser) {
   });
 }
 
+/** What a customer's first visit to `/timeline` may transfer in all, compressed bodies and headers.
+ * The release build of the browser's files, split per page (`cargo leptos build --release
+ * --split`), transfers about 275 KB, nearly all of it the main WebAssembly (the framework, the
+ * site header and the timeline; 252 KB with brotli). The goal is 150 KB; until the main file
+ * shrinks that far, this budget keeps what was reached from growing back. */
+const FIRST_VISIT_BUDGET = 290 * 1024;
+
 /** What a customer's first visit to their timeline transfers: every request and its bytes on the
  * wire (compressed bodies plus headers). With JavaScript off, nothing of the WebAssembly or script
  * may be fetched; with it on, the page must still hydrate. The total is printed for the record. */
@@ -440,7 +447,10 @@ async function firstVisit(browser, javaScript) {
     const listing = transfers.map((t) => `${new URL(t.url).pathname} ${t.bytes}`).join(', ');
     console.log(`     ${label}: first visit to /timeline transferred ${total} bytes in ${transfers.length} requests (${listing})`);
     const named = (extension) => transfers.filter((t) => new URL(t.url).pathname.endsWith(extension));
+    assert(total <= FIRST_VISIT_BUDGET, `first visit to /timeline transferred ${total} bytes, over the budget of ${FIRST_VISIT_BUDGET}: ${listing}`);
     if (javaScript) {
+      // The timeline is in the main file; back office, admin, regulator and the other customer
+      // pages are split into files of their own that this visit must not fetch.
       assert(named('.wasm').length === 1, `one WebAssembly download with JavaScript on: ${listing}`);
     } else {
       assert(named('.wasm').length === 0 && named('.js').length === 0, `no WebAssembly or script without JavaScript: ${listing}`);

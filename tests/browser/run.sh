@@ -2,7 +2,7 @@
 # Serves a fresh demo database from the built binary and runs the browser journey against it;
 # then serves a second one set up for every way in (a real OpenID provider for staff and
 # customers, portal sessions from a shop) and runs the sign-in tests against that.
-# Expects `cargo leptos build` to have run (target/debug/einblick and target/site).
+# Expects the site built as .ci/test builds it (target/debug/einblick and target/site, split per page).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

@@ -40,6 +40,12 @@ fn the_timeline_shows_roles_reasons_and_tickets_but_never_employees(backend: Bac
         "first page has 50 entries"
     );
     assert!(html.contains("class=\"day-heading\""));
+    // Each entry travels once, as HTML: the data for hydration names how many there are but
+    // does not carry them again.
+    assert!(html.contains("entry_count"), "{html}");
+    for field in ["local_time", "role_description"] {
+        assert!(!html.contains(field), "{field} in the page's data");
+    }
     assert!(
         html.contains("Was macht diese Rolle?"),
         "role description on demand"
@@ -185,9 +191,10 @@ fn the_start_page_leads_to_the_timeline(backend: Backend) {
     assert_eq!(response.header("location").as_deref(), Some("/timeline"));
 }
 
-/// The site's files are linked by their content's hash and kept by browsers for good; the
-/// WebAssembly is fetched by the hydration script only, so a browser without JavaScript never
-/// downloads it.
+/// The site's files are linked by their content's hash and kept by browsers for good (the
+/// scripts and WebAssembly files together under a hash over all of them, as they import one
+/// another by relative name); the WebAssembly is fetched by the hydration script only, so a
+/// browser without JavaScript never downloads it.
 fn the_page_names_its_files_by_content_and_never_preloads_the_webassembly(backend: Backend) {
     use std::io::Read;
     let site = tempfile_dir::TempDir::new(&format!("{}_site", unique_name()));
@@ -197,6 +204,8 @@ fn the_page_names_its_files_by_content_and_never_preloads_the_webassembly(backen
     std::fs::write(pkg.join("einblick.wasm"), &wasm).unwrap();
     std::fs::write(pkg.join("einblick.js"), "export default function init() {}").unwrap();
     std::fs::write(pkg.join("einblick.css"), "body { margin: 0 }").unwrap();
+    let split_loader = "import { initSync } from \"./einblick.js\";";
+    std::fs::write(pkg.join("__wasm_split.js"), split_loader).unwrap();
     let site_root = site.0.display().to_string();
     let app = TestApp::spawn_with(backend, &[("LEPTOS_SITE_ROOT", &site_root)], true);
     let mut client = app.signed_in(ANNA);
@@ -216,11 +225,15 @@ fn the_page_names_its_files_by_content_and_never_preloads_the_webassembly(backen
     let stylesheet = linked(".css");
     let script = linked(".js");
     let wasm_url = linked(".wasm");
-    for url in [&stylesheet, &script, &wasm_url] {
-        let hash = url.rsplit('.').nth(1).unwrap();
-        assert_eq!(hash.len(), 20, "{url}");
-        assert!(hash.chars().all(|c| c.is_ascii_hexdigit()), "{url}");
-    }
+    let is_hash = |hash: &str| hash.len() == 20 && hash.chars().all(|c| c.is_ascii_hexdigit());
+    assert!(
+        is_hash(stylesheet.rsplit('.').nth(1).unwrap()),
+        "{stylesheet}"
+    );
+    let build = script.split('/').nth(2).unwrap();
+    assert!(is_hash(build), "{script}");
+    assert_eq!(script, format!("/pkg/{build}/einblick.js"));
+    assert_eq!(wasm_url, format!("/pkg/{build}/einblick.wasm"));
     assert!(page
         .body
         .contains(&format!("<link rel=\"stylesheet\" href=\"{stylesheet}\"")));
@@ -279,8 +292,17 @@ fn the_page_names_its_files_by_content_and_never_preloads_the_webassembly(backen
         under_plain_name.header("cache-control").as_deref(),
         Some("no-cache")
     );
-    let other_hash = client.get("/pkg/einblick.00000000000000000000.wasm");
+    let other_hash = client.get("/pkg/00000000000000000000/einblick.wasm");
     assert_eq!(other_hash.status, 404);
+    // The split loader sits beside the main script, so its relative import finds the very
+    // module the page loaded, not a second copy.
+    let loader = client.get(&format!("/pkg/{build}/__wasm_split.js"));
+    assert_eq!(loader.status, 200);
+    assert_eq!(loader.body, split_loader);
+    assert_eq!(
+        loader.header("cache-control").as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
 }
 
 /// The plan for a customer's timeline filtered by reason, role or data category uses the index

@@ -1,8 +1,8 @@
 //! Setting a password: asking for a link (`/account/forgot-password`) and using it
 //! (`/account/set-password/:token`). Both are plain forms, so they work without JavaScript.
 
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::problem::Notice;
@@ -26,7 +26,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     };
     let loading = texts.loading;
     view! {
-        <Title text=account.forgot_title />
+        <PageTitle text=account.forgot_title />
         <SiteHeader />
         <main id="main" class="page narrow">
             <h1>{account.forgot_title}</h1>
@@ -74,7 +74,7 @@ pub fn SetPasswordPage() -> impl IntoView {
     let link = Resource::new(move || token.get(), load_password_link);
     let loading = lang.texts().loading;
     view! {
-        <Title text=account.set_title_reset />
+        <PageTitle text=account.set_title_reset />
         <SiteHeader />
         <main id="main" class="page narrow">
             <Suspense fallback=move || view! { <p class="loading" role="status">{loading}</p> }>

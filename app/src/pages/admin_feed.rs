@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::page_loader::page_loader;
@@ -15,7 +15,7 @@ pub fn AdminFeedPage() -> impl IntoView {
     let lang = current_lang();
     let feed = Resource::new(|| (), |_| load_feed_admin());
     view! {
-        <Title text=lang.admin().feed_title />
+        <PageTitle text=lang.admin().feed_title />
         {page_loader(feed, "/staff/login?notice=session".into(), "/staff/login", true, |feed| view! { <Feed feed /> })}
         <SiteFooter />
     }
@@ -297,7 +297,7 @@ fn DeadLetter(letter: DeadLetterDetail) -> impl IntoView {
     let title = texts.dead_letter_title.replace("{id}", &d.id.to_string());
     let action = format!("/staff/admin/dead-letters/{}/replay", d.id);
     view! {
-        <Title text=title.clone() />
+        <PageTitle text=title.clone() />
         <SiteHeader signed_in_as=format!("{} ({})", letter.viewer.name, backoffice.role_label(&letter.viewer.role)) staff=true staff_role=letter.viewer.role.clone() />
         <main id="main" class="page wide">
             <p class="breadcrumb"><a href="/staff/admin/feed">{texts.back_to_feed}</a></p>

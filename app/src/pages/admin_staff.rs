@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::page_loader::page_loader;
@@ -15,7 +15,7 @@ pub fn AdminStaffPage() -> impl IntoView {
     let lang = current_lang();
     let accounts = Resource::new(|| (), |_| load_staff_accounts());
     view! {
-        <Title text=lang.admin().staff_title />
+        <PageTitle text=lang.admin().staff_title />
         {page_loader(accounts, "/staff/login?notice=session".into(), "/staff/login", true, |accounts| view! { <Accounts accounts /> })}
         <SiteFooter />
     }

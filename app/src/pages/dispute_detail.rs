@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::page_loader::page_loader;
@@ -53,7 +53,7 @@ fn DisputeView(detail: DisputeDetail) -> impl IntoView {
     let withdraw_action = format!("/disputes/{}/withdraw", summary.reference);
 
     view! {
-        <Title text=title.clone() />
+        <PageTitle text=title.clone() />
         <SiteHeader viewer=detail.viewer.clone() />
         <main id="main" class="page narrow">
             <p class="breadcrumb"><a href="/disputes">{texts.back_to_list}</a></p>

@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::page_loader::page_loader;
@@ -21,7 +21,7 @@ pub fn DisputeNewPage() -> impl IntoView {
     let draft = Resource::new(move || ids.get(), load_dispute_draft);
 
     view! {
-        <Title text=lang.disputes().new_title />
+        <PageTitle text=lang.disputes().new_title />
         {page_loader(draft, "/login?notice=session&next=/timeline".into(), "/timeline", false, |draft| view! { <DisputeForm draft /> })}
         <SiteFooter />
     }

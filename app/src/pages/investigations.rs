@@ -2,8 +2,8 @@
 //! and the admin's detection settings (`/staff/admin/detection`). Plain forms throughout, so
 //! they work without JavaScript.
 
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::page_loader::page_loader;
@@ -20,7 +20,7 @@ pub fn InvestigationsPage() -> impl IntoView {
     let all = Memo::new(move |_| query.read().get("all").as_deref() == Some("1"));
     let queue = Resource::new(move || all.get(), load_investigations);
     view! {
-        <Title text=lang.explanations().queue_title />
+        <PageTitle text=lang.explanations().queue_title />
         {page_loader(queue, "/staff/login?notice=session".into(), "/staff/login", true, |queue| view! { <Queue queue /> })}
         <SiteFooter />
     }
@@ -96,7 +96,7 @@ pub fn InvestigationPage() -> impl IntoView {
     let reference = Memo::new(move |_| params.read().get("reference").unwrap_or_default());
     let case = Resource::new(move || reference.get(), load_investigation);
     view! {
-        <Title text=lang.explanations().queue_title />
+        <PageTitle text=lang.explanations().queue_title />
         {page_loader(case, "/staff/login?notice=session".into(), "/staff/investigations", true, |case| view! { <Case case /> })}
         <SiteFooter />
     }
@@ -246,7 +246,7 @@ pub fn DetectionSettingsPage() -> impl IntoView {
     let lang = current_lang();
     let settings = Resource::new(|| (), |_| load_detection_settings());
     view! {
-        <Title text=lang.admin().detection_title />
+        <PageTitle text=lang.admin().detection_title />
         {page_loader(settings, "/staff/login?notice=session".into(), "/staff/login", true, |settings| view! { <Detection settings /> })}
         <SiteFooter />
     }

@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::problem::Notice;
@@ -18,7 +18,7 @@ pub fn LoginPage() -> impl IntoView {
     let options = Resource::new(|| (), |_| load_sign_in_options(false));
     let loading = texts.loading;
     view! {
-        <Title text=texts.login_title />
+        <PageTitle text=texts.login_title />
         <SiteHeader />
         <main id="main" class="page narrow">
             <h1>{texts.login_title}</h1>

@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::page_loader::page_loader;
 use crate::components::site_header::{SiteFooter, SiteHeader};
@@ -13,7 +13,7 @@ pub fn MyDisputesPage() -> impl IntoView {
     let lang = current_lang();
     let list = Resource::new(|| (), |_| load_my_disputes());
     view! {
-        <Title text=lang.disputes().list_title />
+        <PageTitle text=lang.disputes().list_title />
         {page_loader(list, "/login?notice=session&next=/disputes".into(), "/timeline", false, |list| view! { <DisputeList list /> })}
         <SiteFooter />
     }

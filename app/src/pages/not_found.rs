@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use crate::components::site_header::{SiteFooter, SiteHeader};
 use crate::current_lang;
@@ -12,7 +12,7 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(actix_web::http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text=texts.not_found_title />
+        <PageTitle text=texts.not_found_title />
         <SiteHeader />
         <main id="main" class="page narrow">
             <h1>{texts.not_found_title}</h1>

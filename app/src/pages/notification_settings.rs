@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::page_loader::page_loader;
@@ -19,7 +19,7 @@ pub fn NotificationSettingsPage() -> impl IntoView {
     let lang = current_lang();
     let settings = Resource::new(|| (), |_| load_notification_settings());
     view! {
-        <Title text=lang.notifications().title />
+        <PageTitle text=lang.notifications().title />
         {page_loader(settings, "/login?notice=session&next=/settings/notifications".into(), "/timeline", false, |settings| view! { <SettingsForm settings /> })}
         <SiteFooter />
     }

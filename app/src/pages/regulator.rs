@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::page_loader::page_loader;
@@ -23,7 +23,7 @@ pub fn RegulatorCasesPage() -> impl IntoView {
     let lang = current_lang();
     let cases = Resource::new(|| (), |_| load_regulator_cases());
     view! {
-        <Title text=lang.regulator().cases_title />
+        <PageTitle text=lang.regulator().cases_title />
         {page_loader(cases, "/staff/login?notice=session".into(), "/staff/login", true, |cases| view! { <CaseList cases /> })}
         <SiteFooter />
     }
@@ -124,7 +124,7 @@ pub fn RegulatorCasePage() -> impl IntoView {
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let case = Resource::new(move || id.get(), load_regulator_case);
     view! {
-        <Title text=lang.regulator().case_title />
+        <PageTitle text=lang.regulator().case_title />
         {page_loader(case, "/staff/login?notice=session".into(), "/staff/regulator", true, |case| view! { <CaseView case /> })}
         <SiteFooter />
     }

@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::page_loader::page_loader;
@@ -19,7 +19,7 @@ pub fn ReportsPage() -> impl IntoView {
     let lang = current_lang();
     let form = Resource::new(|| (), |_| load_report_form());
     view! {
-        <Title text=lang.reports().title />
+        <PageTitle text=lang.reports().title />
         {page_loader(form, "/login?notice=session&next=/reports".into(), "/timeline", false, |form| view! { <ReportFormView form /> })}
         <SiteFooter />
     }

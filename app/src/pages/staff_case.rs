@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::page_loader::page_loader;
@@ -47,7 +47,7 @@ fn Case(case: CaseView) -> impl IntoView {
     let is_open = summary.status == "open";
 
     view! {
-        <Title text=title.clone() />
+        <PageTitle text=title.clone() />
         <SiteHeader signed_in_as=format!("{} ({})", case.viewer.name, texts.role_label(&case.viewer.role)) staff=true staff_role=case.viewer.role.clone() />
         <main id="main" class="page wide case">
             <p class="breadcrumb"><a href="/staff">{texts.queue_title}</a></p>

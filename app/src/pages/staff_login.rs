@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::problem::Notice;
@@ -18,7 +18,7 @@ pub fn StaffLoginPage() -> impl IntoView {
     let options = Resource::new(|| (), |_| load_sign_in_options(true));
     let loading = lang.texts().loading;
     view! {
-        <Title text=staff.login_title />
+        <PageTitle text=staff.login_title />
         <SiteHeader staff=true />
         <main id="main" class="page narrow">
             <h1>{staff.login_title}</h1>

@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::page_loader::page_loader;
@@ -24,7 +24,7 @@ pub fn StaffQueuePage() -> impl IntoView {
     });
     let page = Resource::new(move || query.get(), load_staff_queue);
     view! {
-        <Title text=lang.backoffice().queue_title />
+        <PageTitle text=lang.backoffice().queue_title />
         {page_loader(page, "/staff/login?notice=session".into(), "/staff/login", true, move |page| view! { <Queue page query=query.get_untracked() /> })}
         <SiteFooter />
     }

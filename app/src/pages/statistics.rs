@@ -1,5 +1,5 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::page_loader::page_loader;
@@ -20,7 +20,7 @@ pub fn StatisticsPageView() -> impl IntoView {
     });
     let figures = Resource::new(move || period.get(), |(from, to)| load_statistics(from, to));
     view! {
-        <Title text=lang.statistics().title />
+        <PageTitle text=lang.statistics().title />
         {page_loader(figures, "/staff/login?notice=session".into(), "/staff/statistics", true, |page| view! { <Figures page /> })}
         <SiteFooter />
     }

@@ -1,14 +1,15 @@
+use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::{Form, Redirect, A};
 use leptos_router::hooks::use_query_map;
 
 use crate::components::site_header::{SiteFooter, SiteHeader};
-use crate::components::timeline_entry::TimelineEntryItem;
 use crate::current_lang;
-use crate::dto::{Labelled, PortalError, TimelineEntry, TimelinePage as Page, TimelineQuery};
+use crate::dto::{Labelled, PortalError, TimelinePage, TimelineQuery, TimelineScreen};
 use crate::i18n::Texts;
 use crate::server_fns::load_timeline;
+#[cfg(feature = "ssr")]
+use crate::{components::timeline_entry::TimelineEntryItem, dto::TimelineEntry, i18n::Lang};
 
 /// The customer's landing page: every access to their data, grouped by day, newest first.
 #[component]
@@ -26,11 +27,12 @@ pub fn TimelinePage() -> impl IntoView {
             .collect();
         TimelineQuery::from_pairs(values.iter().map(|(k, v)| (*k, v.as_str())))
     });
-    let page = Resource::new(move || query.get(), load_timeline);
+    let page: Resource<_, WithoutEntriesHtml> =
+        Resource::new_with_options(move || query.get(), load_timeline, false);
     let (pending, set_pending) = signal(false);
 
     view! {
-        <Title text=texts.timeline_title />
+        <PageTitle text=texts.timeline_title />
         <Transition fallback=move || {
             view! {
                 <SiteHeader />
@@ -42,7 +44,7 @@ pub fn TimelinePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(Ok(loaded)) => {
-                        view! { <TimelineView page=loaded query=query.get_untracked() pending /> }
+                        view! { <TimelineView screen=loaded query=query.get_untracked() pending /> }
                             .into_any()
                     }
                     Ok(Err(PortalError::NotSignedIn)) => {
@@ -58,9 +60,17 @@ pub fn TimelinePage() -> impl IntoView {
 }
 
 #[component]
-fn TimelineView(page: Page, query: TimelineQuery, pending: ReadSignal<bool>) -> impl IntoView {
+fn TimelineView(
+    screen: TimelineScreen,
+    query: TimelineQuery,
+    pending: ReadSignal<bool>,
+) -> impl IntoView {
     let texts = current_lang().texts();
-    let days = group_by_day(page.entries);
+    let TimelineScreen {
+        page,
+        entry_count,
+        entries_html,
+    } = screen;
     let is_first_page = query.cursor.is_none();
     let older_href = page
         .next_cursor
@@ -79,7 +89,7 @@ fn TimelineView(page: Page, query: TimelineQuery, pending: ReadSignal<bool>) -> 
             <Show when=move || pending.get()>
                 <p class="loading inline" role="status">{texts.loading}</p>
             </Show>
-            {if days.is_empty() {
+            {if entry_count == 0 {
                 let (title, body) = if filtered || !is_first_page {
                     (texts.empty_filtered_title, texts.empty_filtered_body)
                 } else {
@@ -94,32 +104,13 @@ fn TimelineView(page: Page, query: TimelineQuery, pending: ReadSignal<bool>) -> 
                 }
                     .into_any()
             } else {
+                // The entries are plain HTML (links, a checkbox in a GET form, `<details>`):
+                // nothing in them needs the browser's code, so hydration leaves them as the
+                // server rendered them (`render_entries`).
                 view! {
                     <form method="get" action="/disputes/new" class="timeline-form">
                     <p class="small selection-hint">{current_lang().disputes().selection_hint}</p>
-                    <ol class="timeline" aria-label=texts.timeline_title>
-                        {days
-                            .into_iter()
-                            .map(|(date, entries)| {
-                                let heading = texts.long_date(date);
-                                let count = texts.entries_on_day(entries.len());
-                                view! {
-                                    <li class="day">
-                                        <h2 class="day-heading">
-                                            <time datetime=date.to_string()>{heading}</time>
-                                            <span class="day-count">{count}</span>
-                                        </h2>
-                                        <ol class="entries">
-                                            {entries
-                                                .into_iter()
-                                                .map(|entry| view! { <TimelineEntryItem entry selectable=true /> })
-                                                .collect_view()}
-                                        </ol>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ol>
+                    <ol class="timeline" aria-label=texts.timeline_title inner_html=entries_html></ol>
                     <div class="selection-bar">
                         <button type="submit" class="primary">{current_lang().disputes().dispute_selected}</button>
                     </div>
@@ -142,6 +133,93 @@ fn TimelineView(page: Page, query: TimelineQuery, pending: ReadSignal<bool>) -> 
                 </a>
             </p>
         </main>
+    }
+}
+
+/// The page's entries, grouped by day, as HTML: rendered here on the server, once, and carried
+/// by the page (or the server function's answer) as that HTML only. Every text in it went
+/// through the view's escaping.
+#[cfg(feature = "ssr")]
+pub fn render_entries(mut page: TimelinePage, lang: Lang) -> TimelineScreen {
+    use leptos::tachys::view::RenderHtml;
+    let entries = std::mem::take(&mut page.entries);
+    let entry_count = entries.len();
+    // A root of its own: nothing rendered here may take part in the page's hydration.
+    let owner = Owner::new_root(None);
+    let entries_html = owner.with(|| {
+        provide_context(lang);
+        view! { <TimelineDays entries /> }.to_html()
+    });
+    TimelineScreen {
+        page,
+        entry_count,
+        entries_html,
+    }
+}
+
+#[cfg(feature = "ssr")]
+#[component]
+fn TimelineDays(entries: Vec<TimelineEntry>) -> impl IntoView {
+    let texts = current_lang().texts();
+    group_by_day(entries)
+        .into_iter()
+        .map(|(date, entries)| {
+            let heading = texts.long_date(date);
+            let count = texts.entries_on_day(entries.len());
+            view! {
+                <li class="day">
+                    <h2 class="day-heading">
+                        <time datetime=date.to_string()>{heading}</time>
+                        <span class="day-count">{count}</span>
+                    </h2>
+                    <ol class="entries">
+                        {entries
+                            .into_iter()
+                            .map(|entry| view! { <TimelineEntryItem entry selectable=true /> })
+                            .collect_view()}
+                    </ol>
+                </li>
+            }
+        })
+        .collect_view()
+}
+
+/// How the timeline's data travels into the page for hydration: as JSON, without the entries'
+/// HTML, which the page already carries (hydration keeps what the server rendered). A later
+/// page, fetched by the server function, carries its HTML as usual.
+pub struct WithoutEntriesHtml;
+
+type Loaded = Result<Result<TimelineScreen, PortalError>, ServerFnError>;
+
+impl leptos::server::codee::Encoder<Loaded> for WithoutEntriesHtml {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(loaded: &Loaded) -> Result<String, Self::Error> {
+        /// `TimelineScreen`'s fields, borrowed, with no HTML.
+        #[derive(serde::Serialize)]
+        struct WithoutHtml<'a> {
+            page: &'a TimelinePage,
+            entry_count: usize,
+            entries_html: &'static str,
+        }
+        match loaded {
+            Ok(Ok(screen)) => serde_json::to_string(&Ok::<_, ()>(Ok::<_, ()>(WithoutHtml {
+                page: &screen.page,
+                entry_count: screen.entry_count,
+                entries_html: "",
+            }))),
+            other => serde_json::to_string(other),
+        }
+    }
+}
+
+impl leptos::server::codee::Decoder<Loaded> for WithoutEntriesHtml {
+    type Error = serde_json::Error;
+    type Encoded = str;
+
+    fn decode(encoded: &str) -> Result<Loaded, Self::Error> {
+        serde_json::from_str(encoded)
     }
 }
 
@@ -271,6 +349,7 @@ fn TimelineError(problem: PortalError) -> impl IntoView {
     }
 }
 
+#[cfg(feature = "ssr")]
 fn group_by_day(entries: Vec<TimelineEntry>) -> Vec<(chrono::NaiveDate, Vec<TimelineEntry>)> {
     let mut days: Vec<(chrono::NaiveDate, Vec<TimelineEntry>)> = Vec::new();
     for entry in entries {

@@ -4,6 +4,11 @@
 //! name cannot change under it, and compressed once, on its first request, instead of on every
 //! request (the WebAssembly is over a megabyte). The plain names under `/pkg/` stay served, to be
 //! revalidated on each use: pages rendered before a restart and the stall page link them.
+//!
+//! The stylesheet's name carries its own hash. The scripts and WebAssembly files import one
+//! another by relative name (the main script loads the split loader, which imports the main
+//! script back and fetches each page's WebAssembly), so no one file's name can carry its own
+//! hash; they are served together under `/pkg/<build>/`, `<build>` being a hash over all of them.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -40,42 +45,83 @@ struct Compressed {
     gzip: Bytes,
 }
 
+impl Asset {
+    fn new(content_type: &'static str, content: Vec<u8>) -> Arc<Self> {
+        Arc::new(Self {
+            content_type,
+            plain: Bytes::from(content),
+            compressed: OnceLock::new(),
+        })
+    }
+}
+
+/// The first 20 hex digits of a SHA-256: enough that two releases never share a name.
+fn short_hash(digest: impl AsRef<[u8]>) -> String {
+    hex::encode(&digest.as_ref()[..10])
+}
+
 impl SiteAssets {
     /// Reads the built site's files from `pkg_dir`. A file that is missing (a server built
     /// without `cargo leptos build`, as in unit tests) keeps its plain name and is left to the
     /// plain file service, as are the build's other files.
     pub fn load(pkg_dir: &Path, url_prefix: &str, output_name: &str) -> Self {
         let mut by_url = HashMap::new();
-        let mut name = |file: String, extension: &str, content_type: &'static str| {
-            let plain_url = format!("{url_prefix}/{file}.{extension}");
-            let Ok(content) = std::fs::read(pkg_dir.join(format!("{file}.{extension}"))) else {
-                return plain_url;
-            };
-            let hash = hex::encode(&Sha256::digest(&content)[..10]);
-            let url = format!("{url_prefix}/{file}.{hash}.{extension}");
-            let asset = Arc::new(Asset {
-                content_type,
-                plain: Bytes::from(content),
-                compressed: OnceLock::new(),
-            });
-            by_url.insert(url.clone(), (asset.clone(), KEEP_FOR_GOOD));
-            by_url.insert(plain_url, (asset, REVALIDATE));
-            url
+
+        let stylesheet_plain = format!("{url_prefix}/{output_name}.css");
+        let stylesheet = match std::fs::read(pkg_dir.join(format!("{output_name}.css"))) {
+            Ok(content) => {
+                let url = format!(
+                    "{url_prefix}/{output_name}.{}.css",
+                    short_hash(Sha256::digest(&content))
+                );
+                let asset = Asset::new("text/css; charset=utf-8", content);
+                by_url.insert(url.clone(), (asset.clone(), KEEP_FOR_GOOD));
+                by_url.insert(stylesheet_plain, (asset, REVALIDATE));
+                url
+            }
+            Err(_) => stylesheet_plain,
+        };
+
+        let code = code_files(pkg_dir);
+        let mut build = Sha256::new();
+        for (name, content) in &code {
+            build.update((name.len() as u64).to_le_bytes());
+            build.update(name.as_bytes());
+            build.update((content.len() as u64).to_le_bytes());
+            build.update(content);
+        }
+        let build_dir = format!("{url_prefix}/{}", short_hash(build.finalize()));
+        let built_url = |name: &str| {
+            if code.contains_key(name) {
+                format!("{build_dir}/{name}")
+            } else {
+                format!("{url_prefix}/{name}")
+            }
+        };
+        // cargo-leptos names the WebAssembly after the output; wasm-bindgen alone adds `_bg`.
+        let wasm_name = if code.contains_key(&format!("{output_name}.wasm")) {
+            format!("{output_name}.wasm")
+        } else {
+            format!("{output_name}_bg.wasm")
         };
         let urls = AssetUrls {
-            stylesheet: name(output_name.to_owned(), "css", "text/css; charset=utf-8"),
-            script: name(
-                output_name.to_owned(),
-                "js",
-                "text/javascript; charset=utf-8",
-            ),
-            // cargo-leptos names it after the output; wasm-bindgen alone adds `_bg`.
-            wasm: if pkg_dir.join(format!("{output_name}.wasm")).exists() {
-                name(output_name.to_owned(), "wasm", "application/wasm")
-            } else {
-                name(format!("{output_name}_bg"), "wasm", "application/wasm")
-            },
+            stylesheet,
+            script: built_url(&format!("{output_name}.js")),
+            wasm: built_url(&wasm_name),
         };
+        for (name, content) in code {
+            let content_type = if name.ends_with(".wasm") {
+                "application/wasm"
+            } else {
+                "text/javascript; charset=utf-8"
+            };
+            let asset = Asset::new(content_type, content);
+            by_url.insert(
+                format!("{build_dir}/{name}"),
+                (asset.clone(), KEEP_FOR_GOOD),
+            );
+            by_url.insert(format!("{url_prefix}/{name}"), (asset, REVALIDATE));
+        }
         Self { urls, by_url }
     }
 
@@ -98,6 +144,25 @@ impl SiteAssets {
     }
 }
 
+/// The build's scripts and WebAssembly files, by name: those directly in the site's package
+/// folder (the main script and its WebAssembly, the split loader, one WebAssembly file per lazily
+/// loaded page or shared part).
+fn code_files(pkg_dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let Ok(entries) = std::fs::read_dir(pkg_dir) else {
+        return Default::default();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            if !(name.ends_with(".js") || name.ends_with(".wasm")) {
+                return None;
+            }
+            Some((name, std::fs::read(entry.path()).ok()?))
+        })
+        .collect()
+}
+
 async fn serve(asset: Arc<Asset>, caching: &'static str, request: HttpRequest) -> HttpResponse {
     let encoding = preferred_encoding(request.headers().get(header::ACCEPT_ENCODING));
     let mut response = HttpResponse::Ok();
@@ -109,8 +174,9 @@ async fn serve(asset: Arc<Asset>, caching: &'static str, request: HttpRequest) -
         (Encoding::Identity, _) => None,
         (_, Some(done)) => Some(done),
         (_, None) => {
-            // The first request compresses, on a blocking thread (about a second for a debug
-            // build's WebAssembly); requests meanwhile wait for it.
+            // The first request compresses, on a blocking thread (about three seconds for a
+            // release build's main WebAssembly, one for a debug build's); requests meanwhile
+            // wait for it.
             let compressing = asset.clone();
             let _ = web::block(move || {
                 compressing
@@ -136,9 +202,15 @@ async fn serve(asset: Arc<Asset>, caching: &'static str, request: HttpRequest) -
 fn compress(plain: &[u8]) -> Compressed {
     let mut brotli = Vec::new();
     {
-        // Quality 9, not 11: a tenth of the time (a second, not many, for a debug build's 12 MB
-        // here) for 14 % more bytes (the release WebAssembly: 457 KB against 402 KB).
-        let mut writer = brotli::CompressorWriter::new(&mut brotli, 64 * 1024, 9, 22);
+        // Quality 11 for a release build's files (the main WebAssembly, 879 KB: 252 KB in about
+        // three seconds, against 282 KB at 9); 9 for a debug build's 12 MB, which 11 would take
+        // most of a minute over.
+        let quality = if plain.len() <= 2 * 1024 * 1024 {
+            11
+        } else {
+            9
+        };
+        let mut writer = brotli::CompressorWriter::new(&mut brotli, 64 * 1024, quality, 22);
         // Writing into a Vec cannot fail.
         let _ = writer.write_all(plain);
     }
@@ -206,18 +278,29 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("einblick.js"), b"export default 1;").unwrap();
         std::fs::write(dir.join("einblick_bg.wasm"), b"\0asm").unwrap();
+        std::fs::write(dir.join("__wasm_split.js"), b"import './einblick.js';").unwrap();
         let assets = SiteAssets::load(&dir, "/pkg", "einblick");
-        let urls = assets.urls();
+        let urls = assets.urls().clone();
         assert_eq!(urls.stylesheet, "/pkg/einblick.css");
-        assert!(urls.script.starts_with("/pkg/einblick.") && urls.script.ends_with(".js"));
-        assert_eq!(urls.script.len(), "/pkg/einblick..js".len() + 20);
-        assert!(urls.wasm.starts_with("/pkg/einblick_bg.") && urls.wasm.ends_with(".wasm"));
+        let build_of = |url: &str| url.split('/').nth(2).unwrap().to_owned();
+        let build = build_of(&urls.script);
+        assert_eq!(build.len(), 20);
+        assert!(build.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(urls.script, format!("/pkg/{build}/einblick.js"));
+        assert_eq!(urls.wasm, format!("/pkg/{build}/einblick_bg.wasm"));
+        assert!(assets
+            .by_url
+            .contains_key(&format!("/pkg/{build}/__wasm_split.js")));
+        assert!(assets.by_url.contains_key("/pkg/__wasm_split.js"));
 
-        std::fs::write(dir.join("einblick.js"), b"export default 2;").unwrap();
+        std::fs::write(dir.join("__wasm_split.js"), b"import './einblick.js'; // 2").unwrap();
         let changed = SiteAssets::load(&dir, "/pkg", "einblick");
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_ne!(changed.urls().script, urls.script);
-        assert_eq!(changed.urls().wasm, urls.wasm);
+        assert_ne!(build_of(&changed.urls().script), build);
+        assert_eq!(
+            build_of(&changed.urls().wasm),
+            build_of(&changed.urls().script)
+        );
     }
 
     #[test]
