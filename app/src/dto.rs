@@ -165,7 +165,25 @@ pub struct TimelinePage {
 pub struct TimelineScreen {
     pub page: TimelinePage,
     pub entry_count: usize,
-    pub entries_html: String,
+    pub entries_html: RenderedHtml,
+}
+
+/// HTML the page puts in as it is (`inner_html`). Only the server makes it, by rendering a view,
+/// whose escaping every text in it went through (`pages::timeline::render_entries`); nothing
+/// else can build one from a string.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RenderedHtml(String);
+
+impl RenderedHtml {
+    #[cfg(feature = "ssr")]
+    pub(crate) fn of_view(view: impl leptos::tachys::view::RenderHtml) -> Self {
+        Self(view.to_html())
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 /// One access to the customer's data. Never carries the employee's name or id.

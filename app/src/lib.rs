@@ -146,8 +146,7 @@ macro_rules! lazy_page {
                 Self
             }
 
-            fn view(this: Self) -> AnyView {
-                let _ = this;
+            fn view(_this: Self) -> AnyView {
                 view! { <$page /> }.into_any()
             }
         }
@@ -258,12 +257,52 @@ fn apply_content_security_policy() {
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(|panic| {
+        console_error_panic_hook::hook(panic);
+        reload_if_a_page_file_is_gone(&panic.to_string());
+    }));
     // Waits for the lazily loaded page the server rendered before it takes the page over
     // (what `leptos::mount::hydrate_lazy` does), then says so.
     wasm_bindgen_futures::spawn_local(async {
         let root = leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), App).await;
         root.forget();
         mark_hydrated();
+        if let Some(storage) = session_storage() {
+            let _ = storage.remove_item(RELOADED_FOR_NEW_RELEASE);
+        }
     });
+}
+
+/// Set while a page reloads because a page's code file was gone, so it reloads once, not forever.
+#[cfg(feature = "hydrate")]
+const RELOADED_FOR_NEW_RELEASE: &str = "einblick-reloaded-for-new-release";
+
+/// A page opened before a release asks for its next page's code under the old release's name,
+/// which the new server no longer has; the split loader then panics ("load callback should
+/// succeed") and the page would stop answering. Loading the page afresh gets the new release.
+#[cfg(feature = "hydrate")]
+fn reload_if_a_page_file_is_gone(panic: &str) {
+    if !panic.contains("load callback should succeed") {
+        return;
+    }
+    let Some(storage) = session_storage() else {
+        return;
+    };
+    if storage
+        .get_item(RELOADED_FOR_NEW_RELEASE)
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        return;
+    }
+    let _ = storage.set_item(RELOADED_FOR_NEW_RELEASE, "1");
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
 }

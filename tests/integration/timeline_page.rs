@@ -3,6 +3,7 @@ use crate::helpers::*;
 
 both_backends!(
     the_timeline_shows_roles_reasons_and_tickets_but_never_employees,
+    each_entry_travels_once_as_escaped_html,
     the_timeline_needs_a_session,
     the_page_speaks_the_browsers_language_and_the_switch_persists,
     filters_and_show_older_work_as_plain_links,
@@ -40,12 +41,6 @@ fn the_timeline_shows_roles_reasons_and_tickets_but_never_employees(backend: Bac
         "first page has 50 entries"
     );
     assert!(html.contains("class=\"day-heading\""));
-    // Each entry travels once, as HTML: the data for hydration names how many there are but
-    // does not carry them again.
-    assert!(html.contains("entry_count"), "{html}");
-    for field in ["local_time", "role_description"] {
-        assert!(!html.contains(field), "{field} in the page's data");
-    }
     assert!(
         html.contains("Was macht diese Rolle?"),
         "role description on demand"
@@ -59,6 +54,53 @@ fn the_timeline_shows_roles_reasons_and_tickets_but_never_employees(backend: Bac
         !html.contains("Support Berlin") && !html.contains("Warehouse Erfurt"),
         "nor teams"
     );
+}
+
+/// The page carries each entry once, as HTML the server rendered (hydration keeps it): the data
+/// for hydration says how many entries there are but does not carry them again. That HTML goes
+/// into the page as it is, so a reason typed with markup must arrive escaped.
+fn each_entry_travels_once_as_escaped_html(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let occurred_at = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(5);
+    let mut hostile = einblick::db::access_event::NewAccessEvent {
+        source: "/test/feed".into(),
+        event_id: "hostile-reason".into(),
+        occurred_at,
+        received_at: occurred_at,
+        customer_ref: ANNA_REF.into(),
+        employee_id: "E-9999".into(),
+        role_code: "cs_agent_t1".into(),
+        team: None,
+        office_country: Some("DE".into()),
+        data_category: "purchase_history".into(),
+        action: "view".into(),
+        reason_code: "customer_request".into(),
+        reason_text: Some("Rückfrage <script>alert(1)</script> & \"mehr\"".into()),
+        ticket_ref: Some("T-<b>1</b>".into()),
+        system: Some("support-console".into()),
+        content_sha256: String::new(),
+        visible_from: None,
+    };
+    hostile.compute_content_hash();
+    let hasher = einblick::transparency::leaf::chain_hasher(&app.keys);
+    app.with_connection(|conn| einblick::db::access_event::insert_new(conn, &[hostile], &hasher))
+        .expect("insert event");
+
+    let mut client = app.signed_in(ANNA);
+    let html = client.get("/timeline").body;
+    assert_eq!(html.matches("data-entry-id=").count(), 50);
+    assert!(html.contains("entry_count"), "{html}");
+    for field in ["local_time", "role_description", "reason_text"] {
+        assert!(!html.contains(field), "{field} in the page's data");
+    }
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    assert!(!html.contains("<b>1</b>"), "{html}");
+    assert!(
+        html.contains("Rückfrage &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;mehr&quot;")
+            || html.contains("Rückfrage &lt;script&gt;alert(1)&lt;/script&gt; &amp; \"mehr\""),
+        "the reason, escaped, once: {html}"
+    );
+    assert!(html.contains("T-&lt;b&gt;1&lt;/b&gt;"), "{html}");
 }
 
 fn the_timeline_needs_a_session(backend: Backend) {

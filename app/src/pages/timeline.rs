@@ -5,11 +5,15 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::site_header::{SiteFooter, SiteHeader};
 use crate::current_lang;
-use crate::dto::{Labelled, PortalError, TimelinePage, TimelineQuery, TimelineScreen};
+use crate::dto::{Labelled, PortalError, TimelinePage as PageData, TimelineQuery, TimelineScreen};
 use crate::i18n::Texts;
 use crate::server_fns::load_timeline;
 #[cfg(feature = "ssr")]
-use crate::{components::timeline_entry::TimelineEntryItem, dto::TimelineEntry, i18n::Lang};
+use crate::{
+    components::timeline_entry::TimelineEntryItem,
+    dto::{RenderedHtml, TimelineEntry},
+    i18n::Lang,
+};
 
 /// The customer's landing page: every access to their data, grouped by day, newest first.
 #[component]
@@ -110,7 +114,7 @@ fn TimelineView(
                 view! {
                     <form method="get" action="/disputes/new" class="timeline-form">
                     <p class="small selection-hint">{current_lang().disputes().selection_hint}</p>
-                    <ol class="timeline" aria-label=texts.timeline_title inner_html=entries_html></ol>
+                    <ol class="timeline" aria-label=texts.timeline_title inner_html=entries_html.into_string()></ol>
                     <div class="selection-bar">
                         <button type="submit" class="primary">{current_lang().disputes().dispute_selected}</button>
                     </div>
@@ -140,15 +144,14 @@ fn TimelineView(
 /// by the page (or the server function's answer) as that HTML only. Every text in it went
 /// through the view's escaping.
 #[cfg(feature = "ssr")]
-pub fn render_entries(mut page: TimelinePage, lang: Lang) -> TimelineScreen {
-    use leptos::tachys::view::RenderHtml;
+pub fn render_entries(mut page: PageData, lang: Lang) -> TimelineScreen {
     let entries = std::mem::take(&mut page.entries);
     let entry_count = entries.len();
     // A root of its own: nothing rendered here may take part in the page's hydration.
     let owner = Owner::new_root(None);
     let entries_html = owner.with(|| {
         provide_context(lang);
-        view! { <TimelineDays entries /> }.to_html()
+        RenderedHtml::of_view(view! { <TimelineDays entries /> })
     });
     TimelineScreen {
         page,
@@ -199,7 +202,7 @@ impl leptos::server::codee::Encoder<Loaded> for WithoutEntriesHtml {
         /// `TimelineScreen`'s fields, borrowed, with no HTML.
         #[derive(serde::Serialize)]
         struct WithoutHtml<'a> {
-            page: &'a TimelinePage,
+            page: &'a PageData,
             entry_count: usize,
             entries_html: &'static str,
         }

@@ -129,18 +129,33 @@ impl SiteAssets {
         &self.urls
     }
 
-    /// One route per name, GET and HEAD; registered before the plain file service, which would
-    /// otherwise answer 404 for the hashed names.
-    pub fn configure(&self, cfg: &mut ServiceConfig) {
-        for (url, (asset, caching)) in &self.by_url {
-            let (asset, caching) = (asset.clone(), *caching);
-            cfg.route(
-                url,
-                web::route()
-                    .guard(guard::Any(guard::Get()).or(guard::Head()))
-                    .to(move |request: HttpRequest| serve(asset.clone(), caching, request)),
-            );
-        }
+    /// One route for every name this holds (GET and HEAD), looked up in a map: the split build
+    /// has about two hundred files, each under two names. Registered before the plain file
+    /// service, which answers for the build's other files and 404 for unknown hashed names.
+    pub fn configure(self: &Arc<Self>, cfg: &mut ServiceConfig) {
+        let known = self.clone();
+        let assets = self.clone();
+        // A guard on the resource, not the route, so that every other path goes on to the
+        // routes after this one.
+        cfg.service(
+            web::resource("/{path:.*}")
+                .guard(guard::fn_guard(move |ctx| {
+                    known.by_url.contains_key(ctx.head().uri.path())
+                }))
+                .route(
+                    web::route()
+                        .guard(guard::Any(guard::Get()).or(guard::Head()))
+                        .to(move |request: HttpRequest| {
+                            let found = assets.by_url.get(request.path()).cloned();
+                            async move {
+                                match found {
+                                    Some((asset, caching)) => serve(asset, caching, request).await,
+                                    None => HttpResponse::NotFound().finish(),
+                                }
+                            }
+                        }),
+                ),
+        );
     }
 }
 
