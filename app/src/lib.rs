@@ -267,42 +267,49 @@ pub fn hydrate() {
         let root = leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), App).await;
         root.forget();
         mark_hydrated();
-        if let Some(storage) = session_storage() {
-            let _ = storage.remove_item(RELOADED_FOR_NEW_RELEASE);
-        }
     });
 }
 
-/// Set while a page reloads because a page's code file was gone, so it reloads once, not forever.
+/// When this tab last reloaded because a page's code file was gone (milliseconds since the
+/// epoch, in `sessionStorage`).
 #[cfg(feature = "hydrate")]
-const RELOADED_FOR_NEW_RELEASE: &str = "einblick-reloaded-for-new-release";
+const RELOADED_FOR_NEW_RELEASE_AT: &str = "einblick-reloaded-for-new-release-at";
+
+/// A tab reloads for a missing file at most once a minute: a file missing from the current
+/// release too (a broken deployment) must not reload it forever.
+#[cfg(feature = "hydrate")]
+const RELOAD_AT_MOST_EVERY_MS: u64 = 60_000;
 
 /// A page opened before a release asks for its next page's code under the old release's name,
 /// which the new server no longer has; the split loader then panics ("load callback should
 /// succeed") and the page would stop answering. Loading the page afresh gets the new release.
+/// Without `sessionStorage` (or when it refuses to note the reload) the page is left as it is,
+/// rather than risk reloading in a loop.
 #[cfg(feature = "hydrate")]
 fn reload_if_a_page_file_is_gone(panic: &str) {
     if !panic.contains("load callback should succeed") {
         return;
     }
-    let Some(storage) = session_storage() else {
+    let Some(window) = web_sys::window() else {
         return;
     };
-    if storage
-        .get_item(RELOADED_FOR_NEW_RELEASE)
+    let Some(storage) = window.session_storage().ok().flatten() else {
+        return;
+    };
+    // Whole milliseconds: parsing and printing an f64 would add its code to the main file.
+    let now = web_sys::js_sys::Date::now() as u64;
+    let reloaded_lately = storage
+        .get_item(RELOADED_FOR_NEW_RELEASE_AT)
         .ok()
         .flatten()
-        .is_some()
+        .and_then(|at| at.parse::<u64>().ok())
+        .is_some_and(|at| now.saturating_sub(at) < RELOAD_AT_MOST_EVERY_MS);
+    if reloaded_lately
+        || storage
+            .set_item(RELOADED_FOR_NEW_RELEASE_AT, &now.to_string())
+            .is_err()
     {
         return;
     }
-    let _ = storage.set_item(RELOADED_FOR_NEW_RELEASE, "1");
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().reload();
-    }
-}
-
-#[cfg(feature = "hydrate")]
-fn session_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.session_storage().ok().flatten()
+    let _ = window.location().reload();
 }

@@ -465,8 +465,6 @@ async function staleRelease(browser) {
   await check('JS on: a page whose next page\'s file is gone (a release since) loads itself afresh', async () => {
     const context = await browser.newContext({ locale: 'de-DE', extraHTTPHeaders: { 'Accept-Language': 'de-DE,de;q=0.9' } });
     const page = await context.newPage();
-    const errors = [];
-    page.on('pageerror', (error) => errors.push(String(error)));
     await signIn(page, 'anna@example.com');
     await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
     await page.route(/split___my_disputes_view_/, (route) => route.fulfill({ status: 404, body: '' }), { times: 1 });

@@ -217,8 +217,8 @@ async fn serve(asset: Arc<Asset>, caching: &'static str, request: HttpRequest) -
 fn compress(plain: &[u8]) -> Compressed {
     let mut brotli = Vec::new();
     {
-        // Quality 11 for a release build's files (the main WebAssembly, 879 KB: 252 KB in about
-        // three seconds, against 282 KB at 9); 9 for a debug build's 12 MB, which 11 would take
+        // Quality 11 for a release build's files (the main WebAssembly, 813 KB: 236 KB in about
+        // three seconds, against 261 KB at 9); 9 for a debug build's 12 MB, which 11 would take
         // most of a minute over.
         let quality = if plain.len() <= 2 * 1024 * 1024 {
             11
