@@ -48,20 +48,40 @@ pub struct AssetUrls {
     pub wasm: String,
 }
 
+/// Pages that do all they do as plain HTML (links, GET forms, `<details>`), so a browser opening
+/// one gets no script and no WebAssembly: the timeline, where every customer lands, then costs a
+/// phone the page and the stylesheet only. The browser's code comes with the next page that needs
+/// it; reached from such a page, the timeline is drawn by that code as before.
+#[cfg(feature = "ssr")]
+const PAGES_WITHOUT_BROWSER_CODE: [&str; 1] = ["/timeline"];
+
+/// Whether the page being rendered hydrates, from the request's path.
+fn page_runs_browser_code() -> bool {
+    #[cfg(feature = "ssr")]
+    if let Some(request) = use_context::<leptos_actix::Request>() {
+        return !PAGES_WITHOUT_BROWSER_CODE.contains(&request.path());
+    }
+    true
+}
+
 /// The HTML document around the app; rendered on the server only.
 pub fn shell(assets: AssetUrls) -> impl IntoView {
     let lang = current_lang();
     #[cfg(feature = "ssr")]
     apply_content_security_policy();
+    let runs_browser_code = page_runs_browser_code();
+    let stylesheet = assets.stylesheet.clone();
     view! {
         <!DOCTYPE html>
-        <html lang=lang.code()>
+        // `data-browser-code="none"` tells browser tests (and curious developers) that this page
+        // will never set `data-hydrated`.
+        <html lang=lang.code() data-browser-code=(!runs_browser_code).then_some("none")>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
-                <link rel="stylesheet" href=assets.stylesheet.clone() />
-                <HydrationScript assets />
+                <link rel="stylesheet" href=stylesheet />
+                {runs_browser_code.then(|| view! { <HydrationScript assets /> })}
                 <MetaTags />
             </head>
             <body>

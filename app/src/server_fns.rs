@@ -34,10 +34,11 @@ fn request_context() -> Result<RequestContext, ServerFnError> {
     })
 }
 
-/// The signed-in customer's timeline.
+/// The signed-in customer's timeline. `#[server(default)]` on a struct or list argument: without
+/// filters it arrives as an empty form, which names no `query` field at all.
 #[server(prefix = "/rpc", endpoint = "timeline")]
 pub async fn load_timeline(
-    query: TimelineQuery,
+    #[server(default)] query: TimelineQuery,
 ) -> Result<Result<TimelineScreen, PortalError>, ServerFnError> {
     let c = request_context()?;
     Ok(c.backend
@@ -50,7 +51,7 @@ pub async fn load_timeline(
 /// The dispute form for the chosen timeline entries.
 #[server(prefix = "/rpc", endpoint = "dispute-draft")]
 pub async fn load_dispute_draft(
-    event_ids: Vec<String>,
+    #[server(default)] event_ids: Vec<String>,
 ) -> Result<Result<DisputeDraft, PortalError>, ServerFnError> {
     let c = request_context()?;
     Ok(c.backend.0.dispute_draft(c.caller, c.lang, event_ids).await)
@@ -109,7 +110,7 @@ pub async fn load_dispute(
 
 #[server(prefix = "/rpc", endpoint = "staff-queue")]
 pub async fn load_staff_queue(
-    query: QueueQuery,
+    #[server(default)] query: QueueQuery,
 ) -> Result<Result<QueuePage, PortalError>, ServerFnError> {
     let c = request_context()?;
     Ok(c.backend.0.staff_queue(c.caller, query).await)

@@ -41,6 +41,26 @@ async function accessible(page, label) {
   assert(bad.length === 0, `${label}: ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`);
 }
 
+/** Waits until the browser has taken the page over, or until it is clear it never will: pages
+ * that work as plain HTML (the timeline) get no browser code and say so with
+ * `data-browser-code="none"`. */
+async function ready(page) {
+  await page.waitForSelector('html[data-hydrated=true], html[data-browser-code=none]', { timeout: 20000 });
+}
+
+/** Clicks "show older" and waits until other entries have replaced the first one shown (with the
+ * browser's code the URL changes first and the entries a moment later). */
+async function showOlder(page) {
+  const entryIds = () => page.locator('[data-entry-id]').evaluateAll((els) => els.map((e) => e.dataset.entryId));
+  const firstIds = await entryIds();
+  await Promise.all([page.waitForURL(/cursor=/), page.click('.pager a.button')]);
+  await page.waitForFunction((first) => {
+    const ids = [...document.querySelectorAll('[data-entry-id]')].map((e) => e.dataset.entryId);
+    return ids.length > 0 && !ids.includes(first);
+  }, firstIds[0]);
+  return { firstIds, olderIds: await entryIds() };
+}
+
 async function entryCount(page) {
   return await page.locator('[data-entry-id]').count();
 }
@@ -81,7 +101,8 @@ async function journey(browser, javaScript) {
     assert((await page.locator('.day-heading').count()) > 1, 'grouped by day');
     assert((await page.locator('.coverage').textContent()).includes('Support Console'), 'systems covered');
     if (javaScript) {
-      await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+      await ready(page);
+      assert((await page.locator('html').getAttribute('data-browser-code')) === 'none', 'the timeline needs no browser code');
       await accessible(page, 'timeline');
     }
     await page.screenshot({ path: join(artifacts, `timeline-${javaScript ? 'js' : 'nojs'}.png`), fullPage: false });
@@ -129,17 +150,26 @@ async function journey(browser, javaScript) {
   await check(`${label}: "show older" pages through the timeline`, async () => {
     await page.goto(`${base}/timeline`);
     await page.waitForSelector('[data-entry-id]');
-    if (javaScript) await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
-    const firstIds = await page.locator('[data-entry-id]').evaluateAll((els) => els.map((e) => e.dataset.entryId));
-    await Promise.all([page.waitForURL(/cursor=/), page.click('.pager a.button')]);
-    await page.waitForFunction((first) => {
-      const ids = [...document.querySelectorAll('[data-entry-id]')].map((e) => e.dataset.entryId);
-      return ids.length > 0 && !ids.includes(first);
-    }, firstIds[0]);
-    const olderIds = await page.locator('[data-entry-id]').evaluateAll((els) => els.map((e) => e.dataset.entryId));
+    if (javaScript) await ready(page);
+    const { firstIds, olderIds } = await showOlder(page);
     assert(olderIds.every((id) => !firstIds.includes(id)), 'older page has other entries');
     assert(await page.locator('text=Zu den neuesten Einträgen').isVisible(), 'way back to newest');
   });
+
+  if (javaScript) {
+    await check('JS on: reached from a page with browser code, the timeline is drawn in the browser', async () => {
+      await page.goto(`${base}/disputes`);
+      await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+      // A page load would forget this mark.
+      await page.evaluate(() => { window.einblickStillHere = true; });
+      await Promise.all([page.waitForURL(/\/timeline$/), page.click('.main-nav a[href="/timeline"]')]);
+      await page.waitForSelector('[data-entry-id]');
+      assert((await entryCount(page)) === 50, 'fifty entries');
+      await showOlder(page);
+      assert(await page.evaluate(() => window.einblickStillHere === true), 'the router drew both pages, without a page load');
+      assert((await page.locator('.entry-reason').first().textContent()).trim().length > 0, 'entries with their reasons');
+    });
+  }
 
   await check(`${label}: the language switch turns the page English and persists`, async () => {
     await Promise.all([page.waitForURL(/cursor=/), page.click('button[name=lang][value=en]')]);
@@ -181,7 +211,7 @@ async function disputeJourney(browser, javaScript) {
   customer.on('pageerror', (error) => consoleErrors.push(String(error)));
   let reference = '';
   let disputedIds = [];
-  const hydrated = async (page) => { if (javaScript) await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 }); };
+  const hydrated = async (page) => { if (javaScript) await ready(page); };
 
   await check(`${label}: a customer selects two entries and disputes them`, async () => {
     // Each run disputes another customer's entries, so the second never disputes the first's staff looks.
@@ -277,7 +307,7 @@ async function adminPages(browser) {
     await page.fill('#email', 'admin@einblick.example');
     await page.fill('#password', 'einblick-demo');
     await Promise.all([page.waitForURL(/\/staff\/admin\/feed$/), page.click('.login-form button[type=submit]')]);
-    await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    await ready(page);
     assert((await page.locator('h1').textContent()).includes('Feed'), 'feed page');
     await accessible(page, 'feed admin');
     await page.fill('#token-label', 'Browser test');
@@ -286,7 +316,7 @@ async function adminPages(browser) {
     assert((await page.locator('#new-token').textContent()).startsWith('ebf_'), 'the token is shown once');
     await page.goto(`${base}/staff/admin/staff`);
     assert((await page.locator('tr[data-staff-email="analyst@einblick.example"]').count()) === 1, 'accounts listed');
-    await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    await ready(page);
     await accessible(page, 'staff accounts');
     await context.close();
   });
@@ -301,7 +331,7 @@ async function reportPages(browser, javaScript) {
     await signIn(page, 'anna@example.com');
     await page.click('nav.main-nav a[href="/reports"]');
     await page.waitForURL(/\/reports$/);
-    if (javaScript) await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    if (javaScript) await ready(page);
     // One accessibility check of the form, with JS on: axe-core crashes Chromium on this page's
     // date fields when scripts are off (the markup is the same either way).
     if (javaScript) await accessible(page, 'report form');
@@ -325,7 +355,7 @@ async function reportPages(browser, javaScript) {
     await signIn(page, javaScript ? 'ben@example.com' : 'lena@example.com');
     await page.click('nav.main-nav a[href="/settings/notifications"]');
     await page.waitForURL(/\/settings\/notifications$/);
-    if (javaScript) await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    if (javaScript) await ready(page);
     assert(await page.isChecked('#mode-weekly_digest'), 'the quiet default is chosen');
     await page.check(javaScript ? '#mode-unexplained_only' : '#mode-every_access');
     await page.check('#always-payment_methods');
@@ -345,7 +375,7 @@ async function reportPages(browser, javaScript) {
     await page.fill('#email', 'regulator@einblick.example');
     await page.fill('#password', 'einblick-demo');
     await Promise.all([page.waitForURL(/\/staff\/regulator$/), page.click('.login-form button[type=submit]')]);
-    await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    await ready(page);
     await accessible(page, 'regulator cases');
     const reference = `BlnBDI-browser-${Date.now()}`;
     await page.fill('#case-reference', reference);
@@ -416,15 +446,13 @@ async function mobile(browser) {
 }
 
 /** What a customer's first visit to `/timeline` may transfer in all, compressed bodies and headers.
- * The release build of the browser's files, split per page (`cargo leptos build --release
- * --split`), transfers about 258 KB, nearly all of it the main WebAssembly (the framework, the
- * site header and the timeline: 236 KB with brotli). The goal is 150 KB; until the main file
- * shrinks that far, this budget keeps what was reached from growing back. */
-const FIRST_VISIT_BUDGET = 270 * 1024;
+ * The timeline works as plain HTML and gets no browser code, so the visit is the page and the
+ * stylesheet (about 12 KB); the main WebAssembly alone would be 236 KB with brotli. */
+const FIRST_VISIT_BUDGET = 150 * 1024;
 
 /** What a customer's first visit to their timeline transfers: every request and its bytes on the
- * wire (compressed bodies plus headers). With JavaScript off, nothing of the WebAssembly or script
- * may be fetched; with it on, the page must still hydrate. The total is printed for the record. */
+ * wire (compressed bodies plus headers). With JavaScript on or off, no script or WebAssembly may
+ * be fetched. The total is printed for the record. */
 async function firstVisit(browser, javaScript) {
   const label = javaScript ? 'JS on' : 'JS off';
   await check(`${label}: a customer's first visit to the timeline and what it transfers`, async () => {
@@ -441,20 +469,15 @@ async function firstVisit(browser, javaScript) {
       transfers.push({ url: request.url(), bytes: sizes ? sizes.responseBodySize + sizes.responseHeadersSize : 0 });
     });
     await page.goto(`${base}/timeline`, { waitUntil: 'networkidle' });
-    if (javaScript) await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    if (javaScript) await ready(page);
     await page.waitForTimeout(300);
     const total = transfers.reduce((sum, t) => sum + t.bytes, 0);
     const listing = transfers.map((t) => `${new URL(t.url).pathname} ${t.bytes}`).join(', ');
     console.log(`     ${label}: first visit to /timeline transferred ${total} bytes in ${transfers.length} requests (${listing})`);
     const named = (extension) => transfers.filter((t) => new URL(t.url).pathname.endsWith(extension));
     assert(total <= FIRST_VISIT_BUDGET, `first visit to /timeline transferred ${total} bytes, over the budget of ${FIRST_VISIT_BUDGET}: ${listing}`);
-    if (javaScript) {
-      // The timeline is in the main file; back office, admin, regulator and the other customer
-      // pages are split into files of their own that this visit must not fetch.
-      assert(named('.wasm').length === 1, `one WebAssembly download with JavaScript on: ${listing}`);
-    } else {
-      assert(named('.wasm').length === 0 && named('.js').length === 0, `no WebAssembly or script without JavaScript: ${listing}`);
-    }
+    assert(named('.wasm').length === 0 && named('.js').length === 0, `no WebAssembly or script: ${listing}`);
+    assert((await page.locator('[data-entry-id]').count()) === 50, 'the whole first page of entries');
     await context.close();
   });
 }
@@ -466,10 +489,13 @@ async function staleRelease(browser) {
     const context = await browser.newContext({ locale: 'de-DE', extraHTTPHeaders: { 'Accept-Language': 'de-DE,de;q=0.9' } });
     const page = await context.newPage();
     await signIn(page, 'anna@example.com');
+    // From a page that runs the browser's code (the timeline runs none).
+    await page.click('.main-nav a[href="/reports"]');
+    await page.waitForURL(/\/reports$/);
     await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
     await page.route(/split___my_disputes_view_/, (route) => route.fulfill({ status: 404, body: '' }), { times: 1 });
     await Promise.all([page.waitForEvent('load', { timeout: 20000 }), page.click('.main-nav a[href="/disputes"]')]);
-    await page.waitForSelector('html[data-hydrated=true]', { timeout: 20000 });
+    await ready(page);
     if (!page.url().endsWith('/disputes')) {
       await Promise.all([page.waitForURL(/\/disputes$/), page.click('.main-nav a[href="/disputes"]')]);
     }

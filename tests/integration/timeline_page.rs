@@ -10,6 +10,7 @@ both_backends!(
     a_customer_without_accesses_sees_the_empty_state,
     a_bad_filter_value_gets_a_clear_error_page,
     the_start_page_leads_to_the_timeline,
+    server_functions_answer_a_form_without_filters,
     the_page_names_its_files_by_content_and_never_preloads_the_webassembly,
     a_filter_seeks_the_customers_matching_entries_through_its_own_index,
 );
@@ -234,10 +235,43 @@ fn the_start_page_leads_to_the_timeline(backend: Backend) {
     assert_eq!(response.header("location").as_deref(), Some("/timeline"));
 }
 
+/// The browser's router asks for a page's data through its server function; without filters the
+/// form it posts is empty (found when a hydrated page's "Zugriffe" link showed an error page).
+fn server_functions_answer_a_form_without_filters(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let mut client = app.signed_in(ANNA);
+    let mut entries_html = |fields: &[(&str, &str)]| -> String {
+        let answer = client.post_form("/rpc/timeline", fields);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let screen: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+        screen["Ok"]["entries_html"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a timeline page: {}", answer.body))
+            .to_owned()
+    };
+    assert_eq!(entries_html(&[]).matches("data-entry-id=").count(), 50);
+    let filtered = entries_html(&[("query[reason]", "none")]);
+    let reasons = filtered.matches("class=\"entry-reason").count();
+    assert!(reasons > 0, "{filtered}");
+    assert_eq!(
+        filtered.matches("Kein Grund angegeben").count(),
+        reasons,
+        "only accesses without a reason"
+    );
+
+    let no_entries_chosen = client.post_form("/rpc/dispute-draft", &[]);
+    assert_eq!(no_entries_chosen.status, 200, "{}", no_entries_chosen.body);
+    let queue = app
+        .staff_signed_in(ANALYST)
+        .post_form("/rpc/staff-queue", &[]);
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    assert!(queue.body.starts_with("{\"Ok\""), "{}", queue.body);
+}
+
 /// The site's files are linked by their content's hash and kept by browsers for good (the
 /// scripts and WebAssembly files together under a hash over all of them, as they import one
 /// another by relative name); the WebAssembly is fetched by the hydration script only, so a
-/// browser without JavaScript never downloads it.
+/// browser without JavaScript never downloads it. The timeline, plain HTML, links no script at all.
 fn the_page_names_its_files_by_content_and_never_preloads_the_webassembly(backend: Backend) {
     use std::io::Read;
     let site = tempfile_dir::TempDir::new(&format!("{}_site", unique_name()));
@@ -253,8 +287,24 @@ fn the_page_names_its_files_by_content_and_never_preloads_the_webassembly(backen
     let app = TestApp::spawn_with(backend, &[("LEPTOS_SITE_ROOT", &site_root)], true);
     let mut client = app.signed_in(ANNA);
 
-    let page = client.get("/timeline");
+    let timeline = client.get("/timeline");
+    assert_eq!(timeline.status, 200);
+    assert!(timeline.body.contains("data-browser-code=\"none\""));
+    assert!(timeline
+        .body
+        .contains("<link rel=\"stylesheet\" href=\"/pkg/einblick."));
+    assert_eq!(
+        timeline.body.matches("/pkg/").count(),
+        1,
+        "the stylesheet only: {}",
+        timeline.body
+    );
+    assert!(!timeline.body.contains(".wasm"));
+    assert!(!timeline.body.contains("type=\"module\""));
+
+    let page = client.get("/disputes");
     assert_eq!(page.status, 200);
+    assert!(!page.body.contains("data-browser-code"));
     let linked = |extension: &str| -> String {
         page.body
             .match_indices("/pkg/")
