@@ -48,8 +48,8 @@ pub struct AssetUrls {
     pub wasm: String,
 }
 
-/// Pages that do all they do as plain HTML (links, GET forms, `<details>`), so a browser opening
-/// one gets no script and no WebAssembly: the timeline, where every customer lands, then costs a
+/// Pages that do all they do as plain HTML (links, GET and POST forms, `<details>`), so a browser
+/// opening one gets no script file and no WebAssembly: the timeline, where every customer lands, then costs a
 /// phone the page and the stylesheet only. The browser's code comes with the next page that needs
 /// it; reached from such a page, the timeline is drawn by that code as before.
 #[cfg(feature = "ssr")]

@@ -98,11 +98,21 @@ fn the_demo_explains_most_accesses_and_gathers_the_night_browser_into_one_case(b
             .status,
         400
     );
+    let everything = anna.get("/timeline");
+    assert!(everything.body.contains("data-explanation=\"explained\""));
     let page = anna.get("/timeline?explanation=unexplained");
     assert_eq!(page.status, 200);
     assert!(
         page.body.contains("data-explanation=\"unexplained\"")
             || page.body.contains("data-explanation=\"flagged\"")
+    );
+    assert!(
+        !page.body.contains("data-explanation=\"explained\""),
+        "the page's filter applies"
+    );
+    assert!(
+        page.body.contains("<option value=\"unexplained\" selected"),
+        "and the form keeps it"
     );
 
     // Mara's night-time browser is one case with their forty looks, heaviest in the queue.

@@ -22,11 +22,11 @@ pub fn TimelinePage() -> impl IntoView {
     let params = use_query_map();
     let query = Memo::new(move |_| {
         let params = params.read();
-        let keys = [
-            "from", "to", "category", "role", "reason", "cursor", "limit",
-        ];
-        let values: Vec<(&str, String)> = keys
+        // Every key `from_pairs` knows: a key missing here was a filter the form offered and
+        // the page ignored (the explanation filter once was).
+        let values: Vec<(&str, String)> = TimelineQuery::FILTER_KEYS
             .iter()
+            .chain(&["cursor", "limit"])
             .filter_map(|k| params.get(k).map(|v| (*k, v)))
             .collect();
         TimelineQuery::from_pairs(values.iter().map(|(k, v)| (*k, v.as_str())))
