@@ -147,12 +147,20 @@ fn TimelineView(
 pub fn render_entries(mut page: PageData, lang: Lang) -> TimelineScreen {
     let entries = std::mem::take(&mut page.entries);
     let entry_count = entries.len();
-    // A root of its own: nothing rendered here may take part in the page's hydration.
+    // A root of its own: nothing rendered here may take part in the page's hydration. Making it
+    // makes it (and its arena) the thread's current owner and leaves it so; the caller's goes
+    // back once the root is gone, or whatever the request renders next finds no arena
+    // ("the `sandboxed-arenas` feature is active, but no Arena is active").
+    let caller = Owner::current();
     let owner = Owner::new_root(None);
     let entries_html = owner.with(|| {
         provide_context(lang);
         RenderedHtml::of_view(view! { <TimelineDays entries /> })
     });
+    drop(owner);
+    if let Some(caller) = caller {
+        caller.set();
+    }
     TimelineScreen {
         page,
         entry_count,
@@ -386,5 +394,37 @@ fn ExplanationSelect(selected: Option<String>) -> impl IntoView {
                     .collect_view()}
             </select>
         </div>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use crate::dto::{FilterOptions, LogCoverage, Viewer};
+
+    /// The page goes on rendering after its entries: signals and resources made then need the
+    /// request's arena, not the entries' root that is gone.
+    #[test]
+    fn rendering_the_entries_leaves_the_callers_owner_and_arena_current() {
+        let request = Owner::new_root(None);
+        request.with(|| {
+            let page = PageData {
+                entries: Vec::new(),
+                next_cursor: None,
+                time_zone: "Europe/Berlin".into(),
+                coverage: LogCoverage {
+                    since: None,
+                    systems: Vec::new(),
+                    witnessed_by: Vec::new(),
+                },
+                filter_options: FilterOptions::default(),
+                viewer: Viewer::default(),
+            };
+            let screen = render_entries(page, Lang::default());
+            assert_eq!(screen.entry_count, 0);
+            let made_afterwards = StoredValue::new(1);
+            assert_eq!(made_afterwards.get_value(), 1);
+            assert!(Owner::current().is_some_and(|current| current == request));
+        });
     }
 }
