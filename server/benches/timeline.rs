@@ -9,7 +9,8 @@
 //! PostgreSQL: `source .ci/env && cargo bench -p server --bench timeline`
 //! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench timeline`
 //! Optional: EINBLICK_BENCH_EVENTS (total events), EINBLICK_BENCH_REQUESTS (per measurement,
-//! default 2,000), EINBLICK_TEST_POSTGRES_URL (admin database).
+//! default 2,000), EINBLICK_BENCH_KEEP_DATABASE (load into and keep this database, shared with
+//! the reports bench), EINBLICK_TEST_POSTGRES_URL (admin database).
 
 // A benchmark that cannot set up its data has nothing to measure: it may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -34,7 +35,7 @@ const WARM_UP_PER_CLIENT: usize = 10;
 fn main() {
     let (backend, total_events) = bench_events::backend_and_size();
 
-    let (db, _cleanup) = common::scratch_database(&backend, "timeline");
+    let (db, _cleanup) = bench_events::events_database(&backend, "timeline");
     let location = db.location().clone();
     demo::seed(&db, &bench_events::server_keys()).expect("demo data");
 

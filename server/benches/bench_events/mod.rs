@@ -28,6 +28,42 @@ pub(crate) fn backend_and_size() -> (String, usize) {
     (backend, total_events)
 }
 
+/// The database the events go into: a fresh one removed afterwards, or, with
+/// `EINBLICK_BENCH_KEEP_DATABASE=<name>`, that database, kept for the next run, which only tops
+/// it up to the size asked for (load 10 M events once, then run `timeline` and `reports` on them).
+pub(crate) fn events_database(
+    backend: &str,
+    label: &str,
+) -> (Database, Option<crate::common::ScratchGuard>) {
+    match kept_database_name() {
+        Some(name) => {
+            println!("using the kept database {name} (EINBLICK_BENCH_KEEP_DATABASE)");
+            (crate::common::kept_database(backend, &name), None)
+        }
+        None => {
+            let (db, guard) = crate::common::scratch_database(backend, label);
+            (db, Some(guard))
+        }
+    }
+}
+
+fn kept_database_name() -> Option<String> {
+    std::env::var("EINBLICK_BENCH_KEEP_DATABASE")
+        .ok()
+        .filter(|name| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
+/// Where the server's log keys are: with a kept database, a folder named after it, since the
+/// database records the keys its log was signed with and refuses others.
+fn key_dir() -> std::path::PathBuf {
+    match kept_database_name() {
+        Some(name) => std::env::temp_dir().join(format!("einblick_bench_log_keys_{name}")),
+        None => crate::common::log_key_dir(),
+    }
+}
+
 /// The real server on a free port over `db`, logging warnings only.
 pub(crate) fn start_server(db: Database, location: DatabaseLocation) -> BackgroundServer {
     let mut env = BTreeMap::new();
@@ -35,7 +71,7 @@ pub(crate) fn start_server(db: Database, location: DatabaseLocation) -> Backgrou
     env.insert("EINBLICK_LOG".to_owned(), "warn".to_owned());
     env.insert(
         "EINBLICK_LOG_KEY_DIR".to_owned(),
-        crate::common::log_key_dir().display().to_string(),
+        key_dir().display().to_string(),
     );
     let mut settings = Settings::from_sources(&BTreeMap::new(), &env).unwrap();
     settings.database = location;
@@ -81,7 +117,7 @@ fn wait_until_idle(db: &Database) {
 /// chains of events written beside it hold.
 pub(crate) fn server_keys() -> einblick::transparency::LogKeys {
     einblick::transparency::LogKeys::load_or_create(
-        &crate::common::log_key_dir(),
+        &key_dir(),
         &Settings::from_sources(&BTreeMap::new(), &BTreeMap::new())
             .unwrap()
             .transparency
@@ -168,4 +204,33 @@ pub(crate) fn load_events(db: &Database, count: usize, customer: &str, customer_
             .expect("insert batch");
         produced += batch.len();
     }
+    judge_in_bulk(db);
+}
+
+/// Writes a judgement for every access not judged yet, in one statement, and moves the judge's
+/// watermark past them: one access in four unexplained, the rest explained.
+///
+/// The server's judge reads each access's context and its employee's other looks around it;
+/// accesses generated at random times over eighteen months give every batch hundreds of separate
+/// hours to read, so judging 10 M of them would take hours here. The judge's throughput has its
+/// own benchmark (`explain`); these benchmarks only need every access to carry a judgement, as
+/// it does in production, when the pages read them.
+fn judge_in_bulk(db: &Database) {
+    use diesel::connection::SimpleConnection;
+    let started = std::time::Instant::now();
+    let mut conn = db.get().unwrap();
+    conn.batch_execute(
+        "INSERT INTO access_explanations (access_event_id, state, rules, score, evaluated_at) \
+         SELECT e.id, CASE WHEN e.id % 4 = 0 THEN 'unexplained' ELSE 'explained' END, '', 0, \
+                e.received_at \
+         FROM access_events e \
+         WHERE e.id > (SELECT last_event_id FROM explanation_progress WHERE id = 1); \
+         UPDATE explanation_progress \
+         SET last_event_id = (SELECT COALESCE(MAX(id), 0) FROM access_events) WHERE id = 1;",
+    )
+    .expect("judgements in bulk");
+    println!(
+        "wrote a judgement for every loaded access in bulk (one in four unexplained) in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
 }

@@ -55,6 +55,29 @@ pub(crate) fn scratch_database(backend: &str, label: &str) -> (Database, Scratch
     (db, guard)
 }
 
+/// The database `name` on `backend`, created and migrated when missing and kept afterwards, so
+/// that data loaded once serves several benchmark runs.
+// Only the benchmarks that load events reuse a database.
+#[allow(dead_code)]
+pub(crate) fn kept_database(backend: &str, name: &str) -> Database {
+    let location = if backend == "sqlite" {
+        let dir = std::env::temp_dir().join(format!("einblick_bench_{name}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        DatabaseLocation::Sqlite(dir.join("bench.sqlite3"))
+    } else {
+        let mut admin =
+            diesel::PgConnection::establish(&admin_url()).expect("PostgreSQL on 127.0.0.1:5432");
+        // CREATE DATABASE has no IF NOT EXISTS: an error that it exists is what we want.
+        let _ = admin.batch_execute(&format!("CREATE DATABASE \"{name}\""));
+        let mut url = url::Url::parse(&admin_url()).unwrap();
+        url.set_path(name);
+        DatabaseLocation::Postgres(url.to_string())
+    };
+    let db = Database::connect(location, 8).unwrap();
+    db.migrate().unwrap();
+    db
+}
+
 /// A private folder for the verifiable log's keys, so benchmarks never write into the tree.
 pub(crate) fn log_key_dir() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("einblick_bench_log_keys_{}", std::process::id()))
