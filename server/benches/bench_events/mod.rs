@@ -29,7 +29,7 @@ pub(crate) fn backend_and_size() -> (String, usize) {
 }
 
 /// The database the events go into: a fresh one removed afterwards, or, with
-/// `EINBLICK_BENCH_KEEP_DATABASE=<name>`, that database, kept for the next run, which only tops
+/// `EINBLICK_BENCH_KEEP_DATABASE=<name>`, the database `einblick_bench_<name>`, kept for the next run, which only tops
 /// it up to the size asked for (load 10 M events once, then run `timeline` and `reports` on them).
 pub(crate) fn events_database(
     backend: &str,
@@ -48,11 +48,12 @@ pub(crate) fn events_database(
 }
 
 fn kept_database_name() -> Option<String> {
-    std::env::var("EINBLICK_BENCH_KEEP_DATABASE")
-        .ok()
-        .filter(|name| {
-            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
+    let name = std::env::var("EINBLICK_BENCH_KEEP_DATABASE").ok()?;
+    assert!(
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+        "EINBLICK_BENCH_KEEP_DATABASE takes letters, digits and underscores, not {name:?}"
+    );
+    Some(name)
 }
 
 /// Where the server's log keys are: with a kept database, a folder named after it, since the

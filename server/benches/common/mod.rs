@@ -2,6 +2,7 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use diesel::RunQueryDsl;
 use einblick::db::{Database, DatabaseLocation};
 
 /// Removes the benchmark's database when dropped.
@@ -29,46 +30,58 @@ pub(crate) fn admin_url() -> String {
 /// A fresh migrated database on `backend` ("sqlite" or "postgres"), named after `label`.
 pub(crate) fn scratch_database(backend: &str, label: &str) -> (Database, ScratchGuard) {
     let name = format!("einblick_bench_{label}_{}", std::process::id());
-    let (location, guard) = if backend == "sqlite" {
-        let dir = std::env::temp_dir().join(&name);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        (
-            DatabaseLocation::Sqlite(dir.join("bench.sqlite3")),
-            ScratchGuard(None, Some(dir)),
-        )
+    let db = migrated_database(backend, &name, Fresh::Yes);
+    let guard = if backend == "sqlite" {
+        ScratchGuard(None, Some(sqlite_dir(&name)))
     } else {
-        let mut admin =
-            diesel::PgConnection::establish(&admin_url()).expect("PostgreSQL on 127.0.0.1:5432");
-        admin
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .unwrap();
-        let mut url = url::Url::parse(&admin_url()).unwrap();
-        url.set_path(&name);
-        (
-            DatabaseLocation::Postgres(url.to_string()),
-            ScratchGuard(Some(name), None),
-        )
+        ScratchGuard(Some(name), None)
     };
-    let db = Database::connect(location, 8).unwrap();
-    db.migrate().unwrap();
     (db, guard)
 }
 
-/// The database `name` on `backend`, created and migrated when missing and kept afterwards, so
-/// that data loaded once serves several benchmark runs.
+/// The database `einblick_bench_<name>` on `backend`, created when missing and kept afterwards,
+/// so that data loaded once serves several benchmark runs.
 // Only the benchmarks that load events reuse a database.
 #[allow(dead_code)]
 pub(crate) fn kept_database(backend: &str, name: &str) -> Database {
+    migrated_database(backend, &format!("einblick_bench_{name}"), Fresh::No)
+}
+
+#[derive(PartialEq)]
+enum Fresh {
+    Yes,
+    No,
+}
+
+fn sqlite_dir(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(name)
+}
+
+fn migrated_database(backend: &str, name: &str, fresh: Fresh) -> Database {
     let location = if backend == "sqlite" {
-        let dir = std::env::temp_dir().join(format!("einblick_bench_{name}"));
+        let dir = sqlite_dir(name);
+        if fresh == Fresh::Yes {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
         std::fs::create_dir_all(&dir).unwrap();
         DatabaseLocation::Sqlite(dir.join("bench.sqlite3"))
     } else {
         let mut admin =
             diesel::PgConnection::establish(&admin_url()).expect("PostgreSQL on 127.0.0.1:5432");
-        // CREATE DATABASE has no IF NOT EXISTS: an error that it exists is what we want.
-        let _ = admin.batch_execute(&format!("CREATE DATABASE \"{name}\""));
+        let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
+        )))
+        .get_result(&mut admin)
+        .unwrap();
+        assert!(
+            !(exists && fresh == Fresh::Yes),
+            "the database {name} exists already"
+        );
+        if !exists {
+            admin
+                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .unwrap();
+        }
         let mut url = url::Url::parse(&admin_url()).unwrap();
         url.set_path(name);
         DatabaseLocation::Postgres(url.to_string())
