@@ -10,7 +10,9 @@
 //! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench timeline`
 //! Optional: EINBLICK_BENCH_EVENTS (total events), EINBLICK_BENCH_REQUESTS (per measurement,
 //! default 2,000), EINBLICK_BENCH_KEEP_DATABASE (load into and keep this database, shared with
-//! the reports bench), EINBLICK_TEST_POSTGRES_URL (admin database).
+//! the reports bench), EINBLICK_BENCH_ACCEPT_ENCODING (what the clients send as
+//! `Accept-Encoding`; default `gzip`, as every browser takes it; `identity` measures the pages
+//! uncompressed), EINBLICK_TEST_POSTGRES_URL (admin database).
 
 // A benchmark that cannot set up its data has nothing to measure: it may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -78,7 +80,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
+    let accept_encoding =
+        std::env::var("EINBLICK_BENCH_ACCEPT_ENCODING").unwrap_or_else(|_| "gzip".to_owned());
     let raw_db = Database::connect(location.clone(), 32).expect("raw connections");
+    println!("pages requested with Accept-Encoding: {accept_encoding}");
     println!(
         "\n{:<46} {:>7} {:>9} {:>9} {:>9}",
         "request", "clients", "req/s", "p50 ms", "p99 ms"
@@ -109,7 +114,8 @@ fn main() {
             ),
             ("JSON API, newest 50", "/api/v1/me/access-events".to_owned()),
         ] {
-            let measured = pages(&format!("{base}{path}"), &cookie, clients, requests);
+            let url = format!("{base}{path}");
+            let measured = pages(&url, &cookie, &accept_encoding, clients, requests);
             measured.print(label, clients);
         }
     }
@@ -193,8 +199,18 @@ fn raw_queries(db: &Database, filter: TimelineFilter, clients: usize, requests: 
     )
 }
 
-fn pages(url: &str, cookie: &str, clients: usize, requests: usize) -> Measured {
-    let (url, cookie) = (url.to_owned(), cookie.to_owned());
+fn pages(
+    url: &str,
+    cookie: &str,
+    accept_encoding: &str,
+    clients: usize,
+    requests: usize,
+) -> Measured {
+    let (url, cookie, accept_encoding) = (
+        url.to_owned(),
+        cookie.to_owned(),
+        accept_encoding.to_owned(),
+    );
     concurrently(
         clients,
         requests,
@@ -204,7 +220,7 @@ fn pages(url: &str, cookie: &str, clients: usize, requests: usize) -> Measured {
                 .timeout(Duration::from_secs(30))
                 .build()
         },
-        move |agent| fetch(agent, &url, &cookie),
+        move |agent| fetch(agent, &url, &cookie, &accept_encoding),
     )
 }
 
@@ -238,15 +254,20 @@ fn cursor_after(agent: &ureq::Agent, base: &str, cookie: &str, entries: usize) -
     cursor
 }
 
-fn fetch(agent: &ureq::Agent, url: &str, cookie: &str) {
+/// Reads the body as bytes: checking its text is the browser's work, not the server's, and the
+/// clients share the server's cores.
+fn fetch(agent: &ureq::Agent, url: &str, cookie: &str, accept_encoding: &str) {
     let response = agent
         .get(url)
         .set("Cookie", cookie)
         .set("Accept", "text/html")
+        .set("Accept-Encoding", accept_encoding)
         .call()
         .expect("request");
     assert_eq!(response.status(), 200);
-    let _ = response.into_string().unwrap();
+    let mut body = Vec::with_capacity(128 * 1024);
+    std::io::Read::read_to_end(&mut response.into_reader(), &mut body).unwrap();
+    assert!(!body.is_empty());
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

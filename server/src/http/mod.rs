@@ -2,6 +2,7 @@
 //! starts the server. It holds no feature's logic.
 
 pub mod backend;
+pub mod compression;
 pub mod cross_origin;
 pub mod security_headers;
 pub mod site_assets;
@@ -12,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use actix_files::Files;
 use actix_web::dev::Server;
-use actix_web::middleware::{from_fn, Compress};
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -111,7 +112,7 @@ pub fn start(state: AppState) -> std::io::Result<Started> {
             .app_data(web::Data::new(options.clone()))
             .wrap(from_fn(cross_origin::refuse_cross_origin_writes))
             .wrap(from_fn(security_headers::add_security_headers))
-            .wrap(Compress::default())
+            .wrap(from_fn(compression::compress_responses))
             .wrap(from_fn(stall_guard::guard_against_stalls))
             .configure(move |cfg| routes.configure(cfg))
             .configure(|cfg| site_assets.configure(cfg))

@@ -21,6 +21,8 @@ use actix_web::{guard, HttpRequest, HttpResponse};
 use app::AssetUrls;
 use sha2::{Digest, Sha256};
 
+use super::compression::accepts;
+
 /// How long a browser may keep a file whose name carries its hash: a year, the longest that
 /// caches honour.
 const KEEP_FOR_GOOD: &str = "public, max-age=31536000, immutable";
@@ -244,26 +246,11 @@ enum Encoding {
     Identity,
 }
 
-/// Brotli if the browser takes it, else gzip, else none. A coding listed with `q=0` is refused.
+/// Brotli if the browser takes it, else gzip, else none.
 fn preferred_encoding(accept_encoding: Option<&HeaderValue>) -> Encoding {
-    let Some(value) = accept_encoding.and_then(|v| v.to_str().ok()) else {
-        return Encoding::Identity;
-    };
-    let accepted = |wanted: &str| {
-        value.split(',').any(|entry| {
-            let mut parts = entry.split(';').map(str::trim);
-            let coding = parts.next().unwrap_or_default();
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            coding.eq_ignore_ascii_case(wanted) && !refused
-        })
-    };
-    if accepted("br") {
+    if accepts(accept_encoding, "br") {
         Encoding::Brotli
-    } else if accepted("gzip") {
+    } else if accepts(accept_encoding, "gzip") {
         Encoding::Gzip
     } else {
         Encoding::Identity
