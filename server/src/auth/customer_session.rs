@@ -4,13 +4,14 @@
 use crate::web::LocalBoxFuture;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
-use chrono::Utc;
+use chrono::{NaiveDateTime, Utc};
 
 use app::backend::Caller;
 
 use super::refusal::Refusal;
 use super::session::{self, SessionKind};
 use crate::db::customer::CustomerRow;
+use crate::db::AnyConnection;
 use crate::domain::{CustomerId, CustomerRef};
 use crate::error::{AppError, ErrorKind};
 use crate::state::AppState;
@@ -22,19 +23,41 @@ pub struct CustomerSession {
     pub return_url: Option<String>,
 }
 
+/// What resolving a customer's session needs from the request, taken before the database work.
+pub struct SessionLookup {
+    token: String,
+    limits: session::SessionLimits,
+}
+
 impl CustomerSession {
     /// The customer whose valid session the caller presents, or `NotSignedIn`.
     pub async fn resolve(state: &AppState, caller: &Caller) -> Result<Self, AppError> {
-        let token = session::token_of(caller, SessionKind::Customer)
-            .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
-        let limits = session::SessionLimits::of(&state.settings);
-        let (customer, found) = state
+        let lookup = Self::lookup(state, caller)?;
+        state
             .db
-            .run(move |conn| {
-                session::customer_for_token(conn, &token, &limits, Utc::now().naive_utc())
-            })
-            .await?
-            .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
+            .run(move |conn| Self::resolve_on(conn, &lookup, Utc::now().naive_utc()))
+            .await
+    }
+
+    /// The caller's session token, or `NotSignedIn` without one.
+    pub fn lookup(state: &AppState, caller: &Caller) -> Result<SessionLookup, AppError> {
+        Ok(SessionLookup {
+            token: session::token_of(caller, SessionKind::Customer)
+                .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?,
+            limits: session::SessionLimits::of(&state.settings),
+        })
+    }
+
+    /// [`CustomerSession::resolve`] on a connection the caller holds already: a page that reads
+    /// the database anyway resolves its session in the same trip to the pool.
+    pub fn resolve_on(
+        conn: &mut AnyConnection,
+        lookup: &SessionLookup,
+        now: NaiveDateTime,
+    ) -> Result<Self, AppError> {
+        let (customer, found) =
+            session::customer_for_token(conn, &lookup.token, &lookup.limits, now)?
+                .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
         Ok(Self {
             customer,
             return_url: found.return_url,

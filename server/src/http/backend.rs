@@ -44,8 +44,7 @@ impl PortalBackend for Portal {
         lang: Lang,
         query: TimelineQuery,
     ) -> Result<TimelinePage, PortalError> {
-        let session = self.customer(&caller).await?;
-        Ok(portal::timeline::load_page(&self.state, session, lang, query).await?)
+        Ok(portal::timeline::load_page_for(&self.state, &caller, lang, query).await?)
     }
 
     async fn dispute_draft(
