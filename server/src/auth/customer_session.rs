@@ -23,8 +23,9 @@ pub struct CustomerSession {
     pub return_url: Option<String>,
 }
 
-/// What resolving a customer's session needs from the request, taken before the database work.
-pub struct SessionLookup {
+/// The caller's session token and the limits it is checked against, taken from the request before
+/// the database work.
+pub struct SessionToken {
     token: String,
     limits: session::SessionLimits,
 }
@@ -32,16 +33,16 @@ pub struct SessionLookup {
 impl CustomerSession {
     /// The customer whose valid session the caller presents, or `NotSignedIn`.
     pub async fn resolve(state: &AppState, caller: &Caller) -> Result<Self, AppError> {
-        let lookup = Self::lookup(state, caller)?;
+        let token = Self::token(state, caller)?;
         state
             .db
-            .run(move |conn| Self::resolve_on(conn, &lookup, Utc::now().naive_utc()))
+            .run(move |conn| Self::resolve_on(conn, &token, Utc::now().naive_utc()))
             .await
     }
 
     /// The caller's session token, or `NotSignedIn` without one.
-    pub fn lookup(state: &AppState, caller: &Caller) -> Result<SessionLookup, AppError> {
-        Ok(SessionLookup {
+    pub fn token(state: &AppState, caller: &Caller) -> Result<SessionToken, AppError> {
+        Ok(SessionToken {
             token: session::token_of(caller, SessionKind::Customer)
                 .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?,
             limits: session::SessionLimits::of(&state.settings),
@@ -52,11 +53,11 @@ impl CustomerSession {
     /// the database anyway resolves its session in the same trip to the pool.
     pub fn resolve_on(
         conn: &mut AnyConnection,
-        lookup: &SessionLookup,
+        token: &SessionToken,
         now: NaiveDateTime,
     ) -> Result<Self, AppError> {
         let (customer, found) =
-            session::customer_for_token(conn, &lookup.token, &lookup.limits, now)?
+            session::customer_for_token(conn, &token.token, &token.limits, now)?
                 .ok_or_else(|| AppError::new(ErrorKind::NotSignedIn))?;
         Ok(Self {
             customer,

@@ -9,8 +9,8 @@ use app::dto::{FilterOptions, LogCoverage, TimelinePage, TimelineQuery};
 use app::i18n::Lang;
 
 use crate::auth::CustomerSession;
-use crate::db::access_event;
 use crate::db::lookup::LookupCache;
+use crate::db::{access_event, AnyConnection};
 use crate::display::{timeline_entry, Labeller};
 use crate::domain::time::local_date;
 use crate::domain::{AccessEventId, TimelineCursor, TimelineFilter};
@@ -21,7 +21,7 @@ use crate::transparency::witness::witnessed::newest_witnessed;
 
 /// Who cosigned the log's newest checkpoint that the witness policy counts as witnessed.
 fn witnessed_by(
-    conn: &mut crate::db::AnyConnection,
+    conn: &mut AnyConnection,
     policy: &crate::transparency::witness::Policy,
 ) -> Result<Vec<String>, AppError> {
     Ok(newest_witnessed(conn, policy, -1)?.map_or_else(Vec::new, |(_, witnessed)| witnessed.by))
@@ -53,12 +53,12 @@ pub async fn load_page_for(
     lang: Lang,
     query: TimelineQuery,
 ) -> Result<TimelinePage, AppError> {
-    let lookup = CustomerSession::lookup(state, caller)?;
+    let token = CustomerSession::token(state, caller)?;
     let sources = PageSources::of(state);
     state
         .db
         .run(move |conn| {
-            let session = CustomerSession::resolve_on(conn, &lookup, Utc::now().naive_utc())?;
+            let session = CustomerSession::resolve_on(conn, &token, Utc::now().naive_utc())?;
             read_page(conn, session, lang, query, &sources)
         })
         .await
@@ -80,7 +80,7 @@ impl PageSources {
 }
 
 fn read_page(
-    conn: &mut crate::db::AnyConnection,
+    conn: &mut AnyConnection,
     session: CustomerSession,
     lang: Lang,
     query: TimelineQuery,
