@@ -123,7 +123,7 @@ fn compressible_type(head: &ResponseHead) -> bool {
 /// out whenever the page waits for more, so a streamed page still arrives piece by piece.
 pub struct Gzipped {
     body: BoxBody,
-    /// Given back to the pool once the member is complete (or the response dropped).
+    /// Given back to the pool once the member is complete; dropped with a response cut off.
     compressor: Option<Compress>,
     /// The part of a long chunk left for the next turn.
     unread: Bytes,
