@@ -208,7 +208,7 @@ fn http_ingest(backend: &str, feed: &Feed, judge: bool) -> Run {
     });
     let stored = started.elapsed().as_secs_f64();
     let mut conn = db.get().unwrap();
-    let events: i64 = access_events::table.count().get_result(&mut conn).unwrap();
+    let events: i64 = access_events::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(events, feed.accesses as i64);
     if !judge {
         drop(server);

@@ -204,7 +204,7 @@ fn run(backend: &str, lines: &[String], customers: usize, alerts: bool) -> Run {
     });
     let stored = started.elapsed().as_secs_f64();
     let mut conn = db.get().unwrap();
-    let events: i64 = access_events::table.count().get_result(&mut conn).unwrap();
+    let events: i64 = access_events::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(events, lines.len() as i64);
     let wait = |what: &str, done: &mut dyn FnMut(&mut AnyConnection) -> bool| {
         let mut conn = db.get().unwrap();
@@ -242,7 +242,7 @@ fn run(backend: &str, lines: &[String], customers: usize, alerts: bool) -> Run {
                 .unwrap()
                 == 0
         });
-        emails = email_outbox::table.count().get_result(&mut conn).unwrap();
+        emails = email_outbox::table.count().get_result(&mut *conn).unwrap();
     }
     drop(server);
     let _ = std::fs::remove_dir_all(&outbox);

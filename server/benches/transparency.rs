@@ -102,7 +102,7 @@ fn main() {
         use einblick::db::schema::log_tiles::dsl as lt;
         lt::log_tiles
             .select(lt::hashes)
-            .load::<Vec<u8>>(&mut conn)
+            .load::<Vec<u8>>(&mut *conn)
             .unwrap()
             .iter()
             .map(|h| h.len() as i64)

@@ -723,7 +723,7 @@ fn a_sender_killed_mid_batch_loses_no_email(backend: Backend) {
         email_outbox::table
             .filter(email_outbox::sent_at.is_not_null())
             .count()
-            .get_result::<i64>(&mut conn)
+            .get_result::<i64>(&mut *conn)
             .unwrap()
     };
     eventually("the second sender sends the rest", 150, || {

@@ -148,15 +148,27 @@ fn owner_of(
         ),
         (None, None) => return Ok(None),
     };
+    Ok(keep_alive(conn, &hash, &found, lifetime, now)?.then_some((owner, found)))
+}
+
+/// Whether the session `found` (its token hashed to `hash`) is still within `lifetime` of its
+/// sign-in; ends it when not, and refreshes its last use now and then when it is.
+fn keep_alive(
+    conn: &mut AnyConnection,
+    hash: &str,
+    found: &session::SessionRow,
+    lifetime: Duration,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
     // However busy, a session ends this long after sign-in: a stolen cookie does not live on.
     if found.created_at <= now - lifetime {
-        session::delete(conn, &hash)?;
-        return Ok(None);
+        session::delete(conn, hash)?;
+        return Ok(false);
     }
     if (now - found.last_seen_at).num_seconds() >= TOUCH_INTERVAL_SECONDS {
-        session::touch(conn, &hash, now)?;
+        session::touch(conn, hash, now)?;
     }
-    Ok(Some((owner, found)))
+    Ok(true)
 }
 
 /// The customer whose unexpired session `token` is, and the session; keeps it alive.
@@ -166,12 +178,16 @@ pub fn customer_for_token(
     limits: &SessionLimits,
     now: NaiveDateTime,
 ) -> Result<Option<(CustomerRow, session::SessionRow)>, AppError> {
-    match owner_of(conn, token, limits, now)? {
-        Some((SessionOwner::Customer(id), found)) => {
-            Ok(customer::find(conn, id)?.map(|customer| (customer, found)))
-        }
-        _ => Ok(None),
-    }
+    let hash = token_hash(token);
+    let Some((found, customer)) =
+        session::find_active_customer(conn, &hash, limits.idle_cutoff(now))?
+    else {
+        return Ok(None);
+    };
+    Ok(
+        keep_alive(conn, &hash, &found, limits.customer_lifetime, now)?
+            .then_some((customer, found)),
+    )
 }
 
 /// The active staff member whose unexpired session `token` is; keeps the session alive.

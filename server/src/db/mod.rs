@@ -36,7 +36,7 @@ pub mod trusted_device;
 pub mod unknown_code;
 pub mod witness;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
@@ -186,30 +186,88 @@ fn establish(location: &DatabaseLocation) -> diesel::ConnectionResult<AnyConnect
     }
 }
 
+/// How long after it last served a caller a pooled connection is handed out again without a
+/// `SELECT 1` first. Checking every checkout cost the timeline page a round trip to the
+/// database on each request; what the check is for, a connection that died while it sat idle
+/// (a restarted server, a firewall's idle timeout), needs time to happen.
+const TRUSTED_AFTER_USE: Duration = Duration::from_secs(10);
+
+/// A connection as the pool keeps it: when it was last handed back, and whether the work that
+/// last used it failed, after which it is checked before anyone gets it again (the failure may
+/// have been the connection itself going).
+pub struct PooledAny {
+    conn: AnyConnection,
+    returned_at: Instant,
+    failed_last: bool,
+}
+
+impl PooledAny {
+    fn trusted(&self) -> bool {
+        !self.failed_last && self.returned_at.elapsed() < TRUSTED_AFTER_USE
+    }
+}
+
 /// Opens connections for the pool, directly on the backend the URL names.
 pub struct ConnectionManager {
     location: DatabaseLocation,
 }
 
 impl ManageConnection for ConnectionManager {
-    type Connection = AnyConnection;
+    type Connection = PooledAny;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
-        establish(&self.location).map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<PooledAny, r2d2::Error> {
+        let conn = establish(&self.location).map_err(r2d2::Error::ConnectionError)?;
+        Ok(PooledAny {
+            conn,
+            returned_at: Instant::now(),
+            failed_last: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+    fn is_valid(&self, pooled: &mut PooledAny) -> Result<(), r2d2::Error> {
+        if pooled.trusted() {
+            return Ok(());
+        }
+        pooled
+            .conn
+            .batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)?;
+        pooled.failed_last = false;
+        Ok(())
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
+    /// Called as a connection goes back to the pool: the moment [`PooledAny::trusted`] counts
+    /// from.
+    fn has_broken(&self, pooled: &mut PooledAny) -> bool {
+        pooled.returned_at = Instant::now();
         false
     }
 }
 
-pub type DbConnection = PooledConnection<ConnectionManager>;
+/// A connection out of the pool, used as the [`AnyConnection`] it holds.
+pub struct DbConnection(PooledConnection<ConnectionManager>);
+
+impl DbConnection {
+    /// The work done with this connection failed: check it before it serves anyone else.
+    fn mark_failed(&mut self) {
+        self.0.failed_last = true;
+    }
+}
+
+impl std::ops::Deref for DbConnection {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.0.conn
+    }
+}
+
+impl std::ops::DerefMut for DbConnection {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.0.conn
+    }
+}
 
 /// A pool of connections to the configured database. Cheap to clone.
 #[derive(Clone)]
@@ -264,6 +322,7 @@ impl Database {
     pub fn get(&self) -> Result<DbConnection, AppError> {
         self.pool
             .get()
+            .map(DbConnection)
             .map_err(|e| AppError::internal(format!("no database connection: {e}")))
     }
 
@@ -276,7 +335,11 @@ impl Database {
         let db = self.clone();
         actix_web::rt::task::spawn_blocking(move || {
             let mut conn = db.get()?;
-            work(&mut conn)
+            let done = work(&mut conn);
+            if done.is_err() {
+                conn.mark_failed();
+            }
+            done
         })
         .await
         .map_err(|e| AppError::internal(format!("database task failed: {e}")))?

@@ -3,7 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::sessions;
+use super::customer::CustomerRow;
+use super::schema::{customers, sessions};
 use super::AnyConnection;
 use crate::domain::{CustomerId, StaffUserId};
 
@@ -90,6 +91,22 @@ pub fn find_active(
         .find(token_hash)
         .filter(sessions::last_seen_at.gt(idle_cutoff))
         .select(SessionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The session with its customer, if it exists, was used after `idle_cutoff` and is a
+/// customer's: one round trip where [`find_active`] and a customer lookup took two.
+pub fn find_active_customer(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    idle_cutoff: NaiveDateTime,
+) -> QueryResult<Option<(SessionRow, CustomerRow)>> {
+    sessions::table
+        .inner_join(customers::table)
+        .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::last_seen_at.gt(idle_cutoff))
+        .select((SessionRow::as_select(), CustomerRow::as_select()))
         .first(conn)
         .optional()
 }
