@@ -168,17 +168,15 @@ pub struct TimelineScreen {
     pub entries_html: RenderedHtml,
 }
 
-/// HTML the page puts in as it is (`inner_html`). Only the server makes it, by rendering a view,
-/// whose escaping every text in it went through (`pages::timeline::render_entries`); nothing
-/// else can build one from a string.
+/// HTML the page puts in as it is (`inner_html`). Only `components::timeline_entry` makes it,
+/// whose escaping every text in it goes through; nothing else can build one from a string.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RenderedHtml(String);
 
 impl RenderedHtml {
-    #[cfg(feature = "ssr")]
-    pub(crate) fn of_view(view: impl leptos::tachys::view::RenderHtml) -> Self {
-        Self(view.to_html())
+    pub(crate) fn escaped(html: String) -> Self {
+        Self(html)
     }
 
     pub fn into_string(self) -> String {

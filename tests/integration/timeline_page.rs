@@ -97,7 +97,7 @@ fn each_entry_travels_once_as_escaped_html(backend: Backend) {
     assert!(!html.contains("<script>alert(1)"), "{html}");
     assert!(!html.contains("<b>1</b>"), "{html}");
     assert_eq!(
-        html.matches("Rückfrage &lt;script&gt;alert(1)&lt;/script&gt; &amp; \"mehr\"")
+        html.matches("Rückfrage &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;mehr&quot;")
             .count(),
         1,
         "the reason, escaped, once: {html}"

@@ -5,7 +5,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::page_loader::page_loader;
 use crate::components::problem::Notice;
 use crate::components::site_header::{SiteFooter, SiteHeader};
-use crate::components::timeline_entry::TimelineEntryItem;
+use crate::components::timeline_entry::entries_html;
 use crate::current_lang;
 use crate::dto::disputes::{CaseStep, DisputeDetail, MAX_TEXT_CHARS};
 use crate::pages::my_disputes::{DueDate, StatusBadge};
@@ -84,9 +84,7 @@ fn DisputeView(detail: DisputeDetail) -> impl IntoView {
             </section>
             <section aria-labelledby="entries-heading">
                 <h2 id="entries-heading">{texts.entries_heading}</h2>
-                <ol class="entries disputed-entries">
-                    {detail.entries.clone().into_iter().map(|entry| view! { <TimelineEntryItem entry /> }).collect_view()}
-                </ol>
+                <ol class="entries disputed-entries" inner_html=entries_html(&detail.entries, lang).into_string()></ol>
             </section>
             <section aria-labelledby="history-heading">
                 <h2 id="history-heading">{texts.history_heading}</h2>

@@ -5,7 +5,7 @@ use leptos_router::hooks::use_query_map;
 use crate::components::page_loader::page_loader;
 use crate::components::problem::Notice;
 use crate::components::site_header::{SiteFooter, SiteHeader};
-use crate::components::timeline_entry::TimelineEntryItem;
+use crate::components::timeline_entry::entries_html;
 use crate::current_lang;
 use crate::dto::disputes::{DisputeDraft, GROUNDS, MAX_TEXT_CHARS};
 use crate::server_fns::load_dispute_draft;
@@ -55,9 +55,7 @@ fn DisputeForm(draft: DisputeDraft) -> impl IntoView {
                 view! {
                     <section aria-labelledby="disputed-heading">
                         <h2 id="disputed-heading">{texts.entries_heading}</h2>
-                        <ol class="entries disputed-entries">
-                            {draft.entries.clone().into_iter().map(|entry| view! { <TimelineEntryItem entry /> }).collect_view()}
-                        </ol>
+                        <ol class="entries disputed-entries" inner_html=entries_html(&draft.entries, lang).into_string()></ol>
                     </section>
                     <form method="post" action="/disputes" class="dispute-form">
                         {draft.entries.iter().map(|e| view! { <input type="hidden" name="event" value=e.id.clone() /> }).collect_view()}

@@ -9,11 +9,7 @@ use crate::dto::{Labelled, PortalError, TimelinePage as PageData, TimelineQuery,
 use crate::i18n::Texts;
 use crate::server_fns::load_timeline;
 #[cfg(feature = "ssr")]
-use crate::{
-    components::timeline_entry::TimelineEntryItem,
-    dto::{RenderedHtml, TimelineEntry},
-    i18n::Lang,
-};
+use crate::{components::timeline_entry::timeline_days_html, i18n::Lang};
 
 /// The customer's landing page: every access to their data, grouped by day, newest first.
 #[component]
@@ -140,59 +136,16 @@ fn TimelineView(
     }
 }
 
-/// The page's entries, grouped by day, as HTML: rendered here on the server, once, and carried
-/// by the page (or the server function's answer) as that HTML only. Every text in it went
-/// through the view's escaping.
+/// The page's entries, grouped by day, as HTML: written here on the server, once, and carried
+/// by the page (or the server function's answer) as that HTML only.
 #[cfg(feature = "ssr")]
 pub fn render_entries(mut page: PageData, lang: Lang) -> TimelineScreen {
     let entries = std::mem::take(&mut page.entries);
-    let entry_count = entries.len();
-    // A root of its own: nothing rendered here may take part in the page's hydration. Making it
-    // makes it (and its arena) the thread's current owner and leaves it so; the caller's goes
-    // back once the root is gone, or whatever the request renders next finds no arena
-    // ("the `sandboxed-arenas` feature is active, but no Arena is active").
-    let caller = Owner::current();
-    let owner = Owner::new_root(None);
-    let entries_html = owner.with(|| {
-        provide_context(lang);
-        RenderedHtml::of_view(view! { <TimelineDays entries /> })
-    });
-    drop(owner);
-    if let Some(caller) = caller {
-        caller.set();
-    }
     TimelineScreen {
         page,
-        entry_count,
-        entries_html,
+        entry_count: entries.len(),
+        entries_html: timeline_days_html(&entries, lang),
     }
-}
-
-#[cfg(feature = "ssr")]
-#[component]
-fn TimelineDays(entries: Vec<TimelineEntry>) -> impl IntoView {
-    let texts = current_lang().texts();
-    group_by_day(entries)
-        .into_iter()
-        .map(|(date, entries)| {
-            let heading = texts.long_date(date);
-            let count = texts.entries_on_day(entries.len());
-            view! {
-                <li class="day">
-                    <h2 class="day-heading">
-                        <time datetime=date.to_string()>{heading}</time>
-                        <span class="day-count">{count}</span>
-                    </h2>
-                    <ol class="entries">
-                        {entries
-                            .into_iter()
-                            .map(|entry| view! { <TimelineEntryItem entry selectable=true /> })
-                            .collect_view()}
-                    </ol>
-                </li>
-            }
-        })
-        .collect_view()
 }
 
 /// How the timeline's data travels into the page for hydration: as JSON, without the entries'
@@ -360,18 +313,6 @@ fn TimelineError(problem: PortalError) -> impl IntoView {
     }
 }
 
-#[cfg(feature = "ssr")]
-fn group_by_day(entries: Vec<TimelineEntry>) -> Vec<(chrono::NaiveDate, Vec<TimelineEntry>)> {
-    let mut days: Vec<(chrono::NaiveDate, Vec<TimelineEntry>)> = Vec::new();
-    for entry in entries {
-        match days.last_mut() {
-            Some((date, list)) if *date == entry.local_date => list.push(entry),
-            _ => days.push((entry.local_date, vec![entry])),
-        }
-    }
-    days
-}
-
 /// "Only unexplained accesses": the filter the explanations are for.
 #[component]
 fn ExplanationSelect(selected: Option<String>) -> impl IntoView {
@@ -394,37 +335,5 @@ fn ExplanationSelect(selected: Option<String>) -> impl IntoView {
                     .collect_view()}
             </select>
         </div>
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use super::*;
-    use crate::dto::{FilterOptions, LogCoverage, Viewer};
-
-    /// The page goes on rendering after its entries: signals and resources made then need the
-    /// request's arena, not the entries' root that is gone.
-    #[test]
-    fn rendering_the_entries_leaves_the_callers_owner_and_arena_current() {
-        let request = Owner::new_root(None);
-        request.with(|| {
-            let page = PageData {
-                entries: Vec::new(),
-                next_cursor: None,
-                time_zone: "Europe/Berlin".into(),
-                coverage: LogCoverage {
-                    since: None,
-                    systems: Vec::new(),
-                    witnessed_by: Vec::new(),
-                },
-                filter_options: FilterOptions::default(),
-                viewer: Viewer::default(),
-            };
-            let screen = render_entries(page, Lang::default());
-            assert_eq!(screen.entry_count, 0);
-            let made_afterwards = StoredValue::new(1);
-            assert_eq!(made_afterwards.get_value(), 1);
-            assert!(Owner::current().is_some_and(|current| current == request));
-        });
     }
 }
