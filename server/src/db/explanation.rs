@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::context::ContextRecordRow;
 use super::schema::{
-    access_events, access_explanations, detection_rules, explanation_progress, role_baselines,
+    access_events, access_explanations, context_records, detection_rules, explanation_progress,
+    role_baselines,
 };
 use super::AnyConnection;
 
@@ -90,6 +92,29 @@ pub fn for_events(
             .load(conn)?
         {
             found.insert(row.access_event_id, row);
+        }
+    }
+    Ok(found)
+}
+
+/// The judgements of these accesses, each with the business record that explains it, if any:
+/// one query where the judgements and their records took two.
+pub fn with_records_for_events(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<HashMap<i64, (ExplanationRow, Option<ContextRecordRow>)>> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for (row, record) in access_explanations::table
+            .left_join(context_records::table)
+            .filter(access_explanations::access_event_id.eq_any(chunk))
+            .select((
+                ExplanationRow::as_select(),
+                Option::<ContextRecordRow>::as_select(),
+            ))
+            .load::<(ExplanationRow, Option<ContextRecordRow>)>(conn)?
+        {
+            found.insert(row.access_event_id, (row, record));
         }
     }
     Ok(found)

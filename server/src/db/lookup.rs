@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{data_categories, reason_codes, roles, source_systems};
+use super::context::ContextKindRow;
+use super::schema::{context_kinds, data_categories, reason_codes, roles, source_systems};
 use super::AnyConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -51,6 +52,9 @@ pub struct Lookups {
     pub categories: Vec<DataCategoryRow>,
     pub reasons: Vec<ReasonCodeRow>,
     pub systems: Vec<SourceSystemRow>,
+    /// The kinds of business record, for their labels and phrases (which never change once
+    /// stored). Their time windows change; where those count they are read afresh.
+    pub kinds: Vec<ContextKindRow>,
 }
 
 pub fn load_all(conn: &mut AnyConnection) -> QueryResult<Lookups> {
@@ -71,16 +75,20 @@ pub fn load_all(conn: &mut AnyConnection) -> QueryResult<Lookups> {
             .order(source_systems::code)
             .select(SourceSystemRow::as_select())
             .load(conn)?,
+        kinds: context_kinds::table
+            .order(context_kinds::code)
+            .select(ContextKindRow::as_select())
+            .load(conn)?,
     })
 }
 
-/// How long a process serves the lookup tables it read before reading them again. They change
-/// only when the demo vocabulary is seeded (`einblick seed-demo`, `serve --demo`), never by a
-/// request.
+/// How long a process serves the lookup tables it read before reading them again. Labels change
+/// only when the demo vocabulary is seeded (`einblick seed-demo`, `serve --demo`); the feed adds
+/// kinds of record, which a reader that misses one reads at once (`explain::text::views_for`).
 const LOOKUPS_FRESH_FOR: Duration = Duration::from_secs(30);
 
 /// The lookup tables as last read, shared by the requests of one process, so that a page does
-/// not read four tables to label its rows.
+/// not read five tables to label its rows.
 #[derive(Default)]
 pub struct LookupCache {
     read: Mutex<Option<(Instant, Arc<Lookups>)>>,

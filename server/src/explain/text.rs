@@ -60,43 +60,44 @@ pub fn view(
     }
 }
 
-/// The views of these accesses' explanations, by access id.
+/// The views of these accesses' explanations, by access id. `known_kinds`: the kinds of record
+/// the caller has at hand (the lookup cache's); any other a record names is read. A kind's
+/// label and phrase never change once stored, so a cached kind is never out of date for this.
 pub fn views_for(
     conn: &mut AnyConnection,
     events: &[AccessEventRow],
     lang: Lang,
     zone: Tz,
+    known_kinds: &[ContextKindRow],
 ) -> Result<HashMap<i64, ExplanationView>, AppError> {
     let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
-    let stored = explanation::for_events(conn, &ids)?;
-    let record_ids: Vec<i64> = stored.values().filter_map(|r| r.context_id).collect();
-    let records: HashMap<i64, ContextRecordRow> = if record_ids.is_empty() {
-        HashMap::new()
-    } else {
-        context::find_many(conn, &record_ids)?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect()
-    };
-    let kinds: HashMap<String, ContextKindRow> = if records.is_empty() {
-        HashMap::new()
-    } else {
+    let stored = explanation::with_records_for_events(conn, &ids)?;
+    let is_known = |code: &str| known_kinds.iter().any(|kind| kind.code == code);
+    let read_kinds = if stored
+        .values()
+        .filter_map(|(_, record)| record.as_ref())
+        .any(|record| !is_known(&record.kind))
+    {
         context::kinds(conn)?
-            .into_iter()
-            .map(|k| (k.code.clone(), k))
-            .collect()
+    } else {
+        Vec::new()
+    };
+    let kind_of = |code: &str| {
+        known_kinds
+            .iter()
+            .chain(&read_kinds)
+            .find(|kind| kind.code == code)
     };
     Ok(events
         .iter()
         .map(|event| {
-            let row = stored.get(&event.id);
-            let state = row.and_then(|r| ExplanationState::parse(&r.state));
-            let record = row
-                .and_then(|r| r.context_id)
-                .and_then(|id| records.get(&id))
+            let found = stored.get(&event.id);
+            let state = found.and_then(|(row, _)| ExplanationState::parse(&row.state));
+            let record = found
+                .and_then(|(_, record)| record.as_ref())
                 // A record moved to another customer since is not this customer's to read.
                 .filter(|record| record.customer_ref == event.customer_ref)
-                .and_then(|record| kinds.get(&record.kind).map(|kind| (record, kind)));
+                .and_then(|record| kind_of(&record.kind).map(|kind| (record, kind)));
             (event.id, view(event, state, record, lang, zone))
         })
         .collect())

@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use app::i18n::Lang;
 
 use crate::db::access_event::AccessEventRow;
+use crate::db::context::ContextKindRow;
 use crate::db::{lookup, AnyConnection};
 use crate::display::{timeline_entry, Labeller};
 use crate::email::alert::AccessLine;
@@ -16,6 +17,7 @@ use crate::error::AppError;
 /// Labels and explanations for telling `events` to one customer.
 pub struct Teller {
     labels: Labeller,
+    kinds: Vec<ContextKindRow>,
     lang: Lang,
     zone: Tz,
     public_url: String,
@@ -31,6 +33,7 @@ impl Teller {
         let lookups = lookup::load_all(conn)?;
         Ok(Self {
             labels: Labeller::new(&lookups, lang),
+            kinds: lookups.kinds,
             lang,
             zone,
             public_url: public_url.to_owned(),
@@ -48,7 +51,7 @@ impl Teller {
         events: &[AccessEventRow],
     ) -> Result<Vec<AccessLine>, AppError> {
         let mut explanations: HashMap<i64, app::dto::ExplanationView> =
-            crate::explain::text::views_for(conn, events, self.lang, self.zone)?;
+            crate::explain::text::views_for(conn, events, self.lang, self.zone, &self.kinds)?;
         let mut ordered: Vec<&AccessEventRow> = events.iter().collect();
         ordered.sort_by_key(|e| (e.occurred_at, e.id));
         Ok(ordered

@@ -113,7 +113,8 @@ fn read_page(
 
     let lookups = lookup_cache.get(conn)?;
     let labels = Labeller::new(&lookups, lang);
-    let mut explanations = crate::explain::text::views_for(conn, &rows, lang, time_zone)?;
+    let mut explanations =
+        crate::explain::text::views_for(conn, &rows, lang, time_zone, &lookups.kinds)?;
     let entries = rows
         .iter()
         .map(|row| {

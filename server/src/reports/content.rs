@@ -178,7 +178,8 @@ pub fn build(
     let lookups = lookup::load_all(conn)?;
     let labels = Labeller::new(&lookups, lang);
 
-    let mut explanations = crate::explain::text::views_for(conn, &rows, lang, zone)?;
+    let mut explanations =
+        crate::explain::text::views_for(conn, &rows, lang, zone, &lookups.kinds)?;
     let accesses: Vec<Access> = rows
         .iter()
         .map(|row| {
