@@ -175,7 +175,8 @@ pub struct TimelineScreen {
 pub struct RenderedHtml(String);
 
 impl RenderedHtml {
-    pub(crate) fn escaped(html: String) -> Self {
+    /// Only for `components::timeline_entry`'s writer: `html` is taken as it is.
+    pub(crate) fn from_escaping_writer(html: String) -> Self {
         Self(html)
     }
 

@@ -6,8 +6,6 @@
 //! checkbox in a GET form, `<details>`), so the pages put the string in as it is
 //! (`inner_html`). Every text goes through [`Html::text`].
 
-use chrono::NaiveDate;
-
 use crate::dto::{RenderedHtml, TimelineEntry};
 use crate::i18n::Lang;
 
@@ -26,7 +24,7 @@ pub fn timeline_days_html(entries: &[TimelineEntry], lang: Lang) -> RenderedHtml
     let texts = lang.texts();
     let mut html = Html::with_capacity(entries.len() * 1_500);
     for day in entries.chunk_by(|a, b| a.local_date == b.local_date) {
-        let date: NaiveDate = day[0].local_date;
+        let date = day[0].local_date;
         html.raw("<li class=\"day\"><h2 class=\"day-heading\"><time datetime=\"");
         html.text(&date.to_string());
         html.raw("\">");
@@ -75,7 +73,7 @@ impl Html {
     }
 
     fn finish(self) -> RenderedHtml {
-        RenderedHtml::escaped(self.0)
+        RenderedHtml::from_escaping_writer(self.0)
     }
 
     /// One access. `selectable` (on the timeline): a checkbox to select it and links to dispute
@@ -183,6 +181,7 @@ impl Html {
 mod tests {
     use super::*;
     use crate::dto::{ExplanationView, Labelled};
+    use chrono::NaiveDate;
 
     fn labelled(code: &str, label: &str) -> Labelled {
         Labelled {

@@ -148,12 +148,12 @@ fn owner_of(
         ),
         (None, None) => return Ok(None),
     };
-    Ok(keep_alive(conn, &hash, &found, lifetime, now)?.then_some((owner, found)))
+    Ok(session_still_open(conn, &hash, &found, lifetime, now)?.then_some((owner, found)))
 }
 
 /// Whether the session `found` (its token hashed to `hash`) is still within `lifetime` of its
 /// sign-in; ends it when not, and refreshes its last use now and then when it is.
-fn keep_alive(
+fn session_still_open(
     conn: &mut AnyConnection,
     hash: &str,
     found: &session::SessionRow,
@@ -185,7 +185,7 @@ pub fn customer_for_token(
         return Ok(None);
     };
     Ok(
-        keep_alive(conn, &hash, &found, limits.customer_lifetime, now)?
+        session_still_open(conn, &hash, &found, limits.customer_lifetime, now)?
             .then_some((customer, found)),
     )
 }

@@ -193,17 +193,18 @@ fn establish(location: &DatabaseLocation) -> diesel::ConnectionResult<AnyConnect
 const TRUSTED_AFTER_USE: Duration = Duration::from_secs(10);
 
 /// A connection as the pool keeps it: when it was last handed back, and whether the work that
-/// last used it failed, after which it is checked before anyone gets it again (the failure may
-/// have been the connection itself going).
-pub struct PooledAny {
+/// last used it is known to have succeeded. Otherwise (the work failed, panicked, or took the
+/// connection with [`Database::get`], which cannot tell) it is checked before anyone gets it
+/// again: the failure may have been the connection itself going.
+pub struct TrackedConnection {
     conn: AnyConnection,
     returned_at: Instant,
-    failed_last: bool,
+    last_work_succeeded: bool,
 }
 
-impl PooledAny {
+impl TrackedConnection {
     fn trusted(&self) -> bool {
-        !self.failed_last && self.returned_at.elapsed() < TRUSTED_AFTER_USE
+        self.last_work_succeeded && self.returned_at.elapsed() < TRUSTED_AFTER_USE
     }
 }
 
@@ -213,34 +214,32 @@ pub struct ConnectionManager {
 }
 
 impl ManageConnection for ConnectionManager {
-    type Connection = PooledAny;
+    type Connection = TrackedConnection;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<PooledAny, r2d2::Error> {
+    fn connect(&self) -> Result<TrackedConnection, r2d2::Error> {
         let conn = establish(&self.location).map_err(r2d2::Error::ConnectionError)?;
-        Ok(PooledAny {
+        Ok(TrackedConnection {
             conn,
             returned_at: Instant::now(),
-            failed_last: false,
+            last_work_succeeded: true,
         })
     }
 
-    fn is_valid(&self, pooled: &mut PooledAny) -> Result<(), r2d2::Error> {
-        if pooled.trusted() {
+    fn is_valid(&self, tracked: &mut TrackedConnection) -> Result<(), r2d2::Error> {
+        if tracked.trusted() {
             return Ok(());
         }
-        pooled
+        tracked
             .conn
             .batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)?;
-        pooled.failed_last = false;
-        Ok(())
+            .map_err(r2d2::Error::QueryError)
     }
 
-    /// Called as a connection goes back to the pool: the moment [`PooledAny::trusted`] counts
-    /// from.
-    fn has_broken(&self, pooled: &mut PooledAny) -> bool {
-        pooled.returned_at = Instant::now();
+    /// Called as a connection goes back to the pool: the moment [`TrackedConnection::trusted`]
+    /// counts from.
+    fn has_broken(&self, tracked: &mut TrackedConnection) -> bool {
+        tracked.returned_at = Instant::now();
         false
     }
 }
@@ -249,9 +248,9 @@ impl ManageConnection for ConnectionManager {
 pub struct DbConnection(PooledConnection<ConnectionManager>);
 
 impl DbConnection {
-    /// The work done with this connection failed: check it before it serves anyone else.
-    fn mark_failed(&mut self) {
-        self.0.failed_last = true;
+    /// The work done with this connection succeeded: it may skip the next check.
+    fn vouch_for(&mut self) {
+        self.0.last_work_succeeded = true;
     }
 }
 
@@ -320,10 +319,13 @@ impl Database {
     }
 
     pub fn get(&self) -> Result<DbConnection, AppError> {
-        self.pool
+        let mut pooled = self
+            .pool
             .get()
-            .map(DbConnection)
-            .map_err(|e| AppError::internal(format!("no database connection: {e}")))
+            .map_err(|e| AppError::internal(format!("no database connection: {e}")))?;
+        // Until [`Database::run`] sees the work succeed, it goes back as one to check.
+        pooled.last_work_succeeded = false;
+        Ok(DbConnection(pooled))
     }
 
     /// Runs `work` on a blocking thread with a pooled connection: diesel is synchronous.
@@ -336,8 +338,8 @@ impl Database {
         actix_web::rt::task::spawn_blocking(move || {
             let mut conn = db.get()?;
             let done = work(&mut conn);
-            if done.is_err() {
-                conn.mark_failed();
+            if done.is_ok() {
+                conn.vouch_for();
             }
             done
         })
