@@ -76,6 +76,17 @@ impl Html {
         RenderedHtml::from_escaping_writer(self.0)
     }
 
+    /// One of an entry's facts: its term, and its value under the class `class`.
+    fn fact(&mut self, term: &str, class: &'static str, value: &str) {
+        self.raw("<div class=\"fact\"><dt>");
+        self.text(term);
+        self.raw("</dt><dd class=\"");
+        self.raw(class);
+        self.raw("\">");
+        self.text(value);
+        self.raw("</dd></div>");
+    }
+
     /// One access. `selectable` (on the timeline): a checkbox to select it and links to dispute
     /// it and to download its proof.
     fn entry(&mut self, entry: &TimelineEntry, selectable: bool, lang: Lang) {
@@ -141,18 +152,10 @@ impl Html {
         }
         self.raw("</dd></div>");
         if let Some(ticket) = &entry.ticket {
-            self.raw("<div class=\"fact\"><dt>");
-            self.text(texts.entry_ticket);
-            self.raw("</dt><dd class=\"entry-ticket\">");
-            self.text(ticket);
-            self.raw("</dd></div>");
+            self.fact(texts.entry_ticket, "entry-ticket", ticket);
         }
         if let Some(system) = &entry.system {
-            self.raw("<div class=\"fact\"><dt>");
-            self.text(texts.entry_system);
-            self.raw("</dt><dd class=\"entry-system\">");
-            self.text(system);
-            self.raw("</dd></div>");
+            self.fact(texts.entry_system, "entry-system", system);
         }
         self.raw("</dl>");
         if selectable {
