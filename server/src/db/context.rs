@@ -35,6 +35,17 @@ pub struct ContextRecordRow {
     pub described_at: NaiveDateTime,
 }
 
+/// What a customer is shown of a record that explains an access (`explain::text`): the rest
+/// of the row is the privacy team's.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = context_records)]
+pub struct RecordShown {
+    pub kind: String,
+    pub reference: String,
+    pub customer_ref: String,
+    pub opened_at: NaiveDateTime,
+}
+
 pub fn kinds(conn: &mut AnyConnection) -> QueryResult<Vec<ContextKindRow>> {
     context_kinds::table
         .order(context_kinds::code)

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::context::ContextRecordRow;
+use super::context::RecordShown;
 use super::schema::{
     access_events, access_explanations, context_records, detection_rules, explanation_progress,
     role_baselines,
@@ -97,24 +97,26 @@ pub fn for_events(
     Ok(found)
 }
 
-/// The judgements of these accesses, each with the business record that explains it, if any:
-/// one query where the judgements and their records took two.
-pub fn with_records_for_events(
+/// The state of each of these accesses' explanations, by access id, with what the customer is
+/// shown of the record behind it: one query for a page of accesses, reading only the columns
+/// the customer's words need.
+pub fn shown_for_events(
     conn: &mut AnyConnection,
     ids: &[i64],
-) -> QueryResult<HashMap<i64, (ExplanationRow, Option<ContextRecordRow>)>> {
+) -> QueryResult<HashMap<i64, (String, Option<RecordShown>)>> {
     let mut found = HashMap::new();
     for chunk in ids.chunks(500) {
-        for (row, record) in access_explanations::table
+        for (id, state, record) in access_explanations::table
             .left_join(context_records::table)
             .filter(access_explanations::access_event_id.eq_any(chunk))
             .select((
-                ExplanationRow::as_select(),
-                Option::<ContextRecordRow>::as_select(),
+                access_explanations::access_event_id,
+                access_explanations::state,
+                Option::<RecordShown>::as_select(),
             ))
-            .load::<(ExplanationRow, Option<ContextRecordRow>)>(conn)?
+            .load::<(i64, String, Option<RecordShown>)>(conn)?
         {
-            found.insert(row.access_event_id, (row, record));
+            found.insert(id, (state, record));
         }
     }
     Ok(found)

@@ -11,7 +11,7 @@ use app::i18n::Lang;
 
 use super::evaluate::OWN_LOOKS_SOURCE;
 use crate::db::access_event::AccessEventRow;
-use crate::db::context::{self, ContextKindRow, ContextRecordRow};
+use crate::db::context::{self, ContextKindRow, RecordShown};
 use crate::db::{explanation, AnyConnection};
 use crate::domain::explanation::ExplanationState;
 use crate::domain::time::local_date;
@@ -21,7 +21,7 @@ use crate::error::AppError;
 pub fn view(
     event: &AccessEventRow,
     state: Option<ExplanationState>,
-    record: Option<(&ContextRecordRow, &ContextKindRow)>,
+    record: Option<(&RecordShown, &ContextKindRow)>,
     lang: Lang,
     zone: Tz,
 ) -> ExplanationView {
@@ -71,7 +71,7 @@ pub fn views_for(
     known_kinds: &[ContextKindRow],
 ) -> Result<HashMap<i64, ExplanationView>, AppError> {
     let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
-    let stored = explanation::with_records_for_events(conn, &ids)?;
+    let stored = explanation::shown_for_events(conn, &ids)?;
     let is_known = |code: &str| known_kinds.iter().any(|kind| kind.code == code);
     let read_kinds = if stored
         .values()
@@ -92,7 +92,7 @@ pub fn views_for(
         .iter()
         .map(|event| {
             let found = stored.get(&event.id);
-            let state = found.and_then(|(row, _)| ExplanationState::parse(&row.state));
+            let state = found.and_then(|(state, _)| ExplanationState::parse(state));
             let record = found
                 .and_then(|(_, record)| record.as_ref())
                 // A record moved to another customer since is not this customer's to read.
