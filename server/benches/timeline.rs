@@ -11,8 +11,9 @@
 //! Optional: EINBLICK_BENCH_EVENTS (total events), EINBLICK_BENCH_REQUESTS (per measurement,
 //! default 2,000), EINBLICK_BENCH_KEEP_DATABASE (load into and keep this database, shared with
 //! the reports bench), EINBLICK_BENCH_ACCEPT_ENCODING (what the clients send as
-//! `Accept-Encoding`; default `gzip`, as every browser takes it; `identity` measures the pages
-//! uncompressed), EINBLICK_TEST_POSTGRES_URL (admin database).
+//! `Accept-Encoding`; default `gzip`, as every browser takes it; `gzip, deflate, br, zstd`, as
+//! Chrome sends it, measures the zstd pages; `identity` measures the pages uncompressed),
+//! EINBLICK_TEST_POSTGRES_URL (admin database).
 
 // A benchmark that cannot set up its data has nothing to measure: it may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -265,8 +266,13 @@ fn fetch(agent: &ureq::Agent, url: &str, cookie: &str, accept_encoding: &str) {
         .call()
         .expect("request");
     assert_eq!(response.status(), 200);
+    // ureq unpacks gzip itself; zstd, as a browser would.
+    let zstd = response.header("content-encoding") == Some("zstd");
     let mut body = Vec::with_capacity(128 * 1024);
     std::io::Read::read_to_end(&mut response.into_reader(), &mut body).unwrap();
+    if zstd {
+        body = zstd::stream::decode_all(body.as_slice()).unwrap();
+    }
     assert!(!body.is_empty());
 }
 
