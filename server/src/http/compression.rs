@@ -456,6 +456,18 @@ mod tests {
             .collect()
     }
 
+    /// `page(seed)` as a streamed response, in chunks of 3,000 bytes.
+    async fn streamed_page(seed: web::Path<usize>) -> HttpResponse {
+        let chunks: Vec<Result<Bytes, Error>> = page(*seed)
+            .as_bytes()
+            .chunks(3000)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        HttpResponse::Ok()
+            .content_type("text/html")
+            .streaming(stream::iter(chunks))
+    }
+
     #[actix_web::test]
     async fn pages_arrive_gzipped_and_unpack_to_what_was_rendered_with_reused_compressors() {
         let app = web_test::init_service(
@@ -469,19 +481,7 @@ mod tests {
                             .body(page(*seed))
                     }),
                 )
-                .route(
-                    "/streamed/{seed}",
-                    web::get().to(|seed: web::Path<usize>| async move {
-                        let chunks: Vec<Result<Bytes, Error>> = page(*seed)
-                            .as_bytes()
-                            .chunks(3000)
-                            .map(|c| Ok(Bytes::copy_from_slice(c)))
-                            .collect();
-                        HttpResponse::Ok()
-                            .content_type("text/html")
-                            .streaming(stream::iter(chunks))
-                    }),
-                ),
+                .route("/streamed/{seed}", web::get().to(streamed_page)),
         )
         .await;
         // Several rounds, so that later responses run on compressors earlier ones gave back.
@@ -656,19 +656,11 @@ mod tests {
 
     #[actix_web::test]
     async fn browsers_that_take_zstd_get_zstd_whole_or_streamed_with_reused_contexts() {
-        let app = web_test::init_service(App::new().wrap(from_fn(compress_responses)).route(
-            "/streamed/{seed}",
-            web::get().to(|seed: web::Path<usize>| async move {
-                let chunks: Vec<Result<Bytes, Error>> = page(*seed)
-                    .as_bytes()
-                    .chunks(3000)
-                    .map(|c| Ok(Bytes::copy_from_slice(c)))
-                    .collect();
-                HttpResponse::Ok()
-                    .content_type("text/html")
-                    .streaming(stream::iter(chunks))
-            }),
-        ))
+        let app = web_test::init_service(
+            App::new()
+                .wrap(from_fn(compress_responses))
+                .route("/streamed/{seed}", web::get().to(streamed_page)),
+        )
         .await;
         for seed in 1..6 {
             let request = web_test::TestRequest::get()
