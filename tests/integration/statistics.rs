@@ -13,6 +13,7 @@ both_backends!(
     the_figures_for_a_period_are_exact_in_every_format,
     only_the_privacy_lead_and_regulators_see_statistics,
     the_hourly_counts_match_the_events_through_redeliveries,
+    the_hourly_judgement_counts_match_the_judgements_through_every_change,
 );
 
 const JANUARY: &str = "from=2021-01-01&to=2021-01-31";
@@ -331,19 +332,114 @@ fn the_hourly_counts_match_the_events_through_redeliveries(backend: Backend) {
         "a batch half seen stores its new half"
     );
 
-    let (start, end) = (
-        NaiveDateTime::parse_from_str("2021-03-01 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap(),
-        NaiveDateTime::parse_from_str("2021-03-03 00:00:00", "%Y-%m-%d %H:%M:%S").unwrap(),
-    );
-    let (mut hourly, mut counted) = app.with_connection(|conn| {
-        (
-            access_counts::counts_between(conn, start, end).unwrap(),
-            access_event::counts_for_statistics(conn, start, end).unwrap(),
-        )
-    });
-    hourly.sort();
-    counted.sort();
-    assert_eq!(hourly, counted);
-    let total: i64 = hourly.iter().map(|group| group.3).sum();
-    assert_eq!(total, 134, "the 200 events but the 66 on March 3rd");
+    for ((start, end), events) in [
+        (WHOLE_DAYS, 134), // the 200 events but the 66 on March 3rd
+        (DAYS_AND_HOURS, 134),
+        (HOURS_ONLY, 18),
+    ] {
+        let (start, end) = (at(start), at(end));
+        let (mut summed, mut counted) = app.with_connection(|conn| {
+            (
+                access_counts::counts_between(conn, start, end).unwrap(),
+                access_event::counts_for_statistics(conn, start, end).unwrap(),
+            )
+        });
+        summed.sort();
+        counted.sort();
+        assert_eq!(summed, counted, "{start} to {end}");
+        let total: i64 = summed.iter().map(|group| group.3).sum();
+        assert_eq!(total, events, "{start} to {end}");
+    }
+}
+
+/// Periods the counts are summed over: whole UTC days (daily counts only), days with hours at
+/// both ends (daily and hourly counts), and hours within two days (hourly counts only).
+const WHOLE_DAYS: (&str, &str) = ("2021-03-01 00:00:00", "2021-03-03 00:00:00");
+const DAYS_AND_HOURS: (&str, &str) = ("2021-03-01 05:00:00", "2021-03-03 07:00:00");
+const HOURS_ONLY: (&str, &str) = ("2021-03-01 22:00:00", "2021-03-02 07:00:00");
+
+fn at(text: &str) -> NaiveDateTime {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap()
+}
+
+/// The explained share and flags per role read hourly counts that triggers keep on the
+/// judgements: they must equal joining the period's accesses to their judgements after every
+/// kind of write: the judge's first judgements, a rule change marking them for judging again,
+/// judging them again, a decision (and an update that leaves the state as it was), removal.
+fn the_hourly_judgement_counts_match_the_judgements_through_every_change(backend: Backend) {
+    use einblick::db::{explanation, explanation_counts, schema::access_explanations as ax};
+    use einblick::explain::run;
+    let app = TestApp::spawn_with(backend, &[], false);
+    let hasher = einblick::transparency::leaf::chain_hasher(&app.keys);
+    let events: Vec<NewAccessEvent> = (0..150)
+        .map(|i| {
+            let at = format!("2021-03-0{} {:02}:{:02}:00", 1 + i % 3, i % 24, i % 60);
+            let role = ["cs_agent_t1", "fraud_analyst", "sre_oncall"][i % 3];
+            let reason = ["customer_request", "none"][i % 2];
+            event(&format!("j{i}"), &at, role, reason, None)
+        })
+        .collect();
+    app.with_connection(|conn| access_event::insert_new(conn, &events, &hasher))
+        .expect("insert events");
+    let now = chrono::Utc::now().naive_utc();
+    // Every period's sums equal the join; the whole days' total is returned. Read under the
+    // judge's lock, so the server's own judge cannot write between the two.
+    let judged = |when: &str| -> i64 {
+        let mut whole_days = 0;
+        for (start, end) in [WHOLE_DAYS, DAYS_AND_HOURS, HOURS_ONLY] {
+            let (start, end) = (at(start), at(end));
+            let (mut summed, mut joined) = app.with_connection(|conn| {
+                einblick::db::write_transaction(conn, |conn| {
+                    explanation::lock_progress(conn)?;
+                    Ok((
+                        explanation_counts::counts_between(conn, start, end)?,
+                        explanation::counts_by_role(conn, start, end)?,
+                    ))
+                })
+                .expect("counts")
+            });
+            summed.sort();
+            joined.sort();
+            assert_eq!(summed, joined, "{when}, {start} to {end}");
+            if (start, end) == (at(WHOLE_DAYS.0), at(WHOLE_DAYS.1)) {
+                whole_days = summed.iter().map(|(_, _, n)| n).sum();
+            }
+        }
+        whole_days
+    };
+    app.with_connection(|conn| run::catch_up(conn, 1000, now))
+        .expect("judge");
+    assert_eq!(judged("judged"), 100, "the 150 but the 50 on March 3rd");
+
+    app.with_connection(explanation::mark_all_undecided)
+        .expect("a rule changed");
+    judged("marked for judging again");
+    app.with_connection(|conn| run::reevaluate_pending(conn, 1000, now))
+        .expect("judged again");
+    judged("judged again");
+
+    let decided = app
+        .with_connection(|conn| {
+            diesel::update(ax::table.filter(ax::access_event_id.le(40)))
+                .set(ax::state.eq("violation"))
+                .execute(conn)
+        })
+        .expect("decided");
+    assert!(decided > 0);
+    judged("decided");
+    app.with_connection(|conn| {
+        diesel::update(ax::table.filter(ax::access_event_id.le(60)))
+            .set(ax::evaluated_at.eq(now))
+            .execute(conn)
+    })
+    .expect("touched");
+    judged("updated without a change of state");
+
+    let removed = app
+        .with_connection(|conn| {
+            diesel::delete(ax::table.filter(ax::access_event_id.gt(100))).execute(conn)
+        })
+        .expect("removed");
+    assert!(removed > 0);
+    assert!(judged("removed") < 100);
 }

@@ -30,6 +30,9 @@ pub struct ExplanationRow {
     pub score: i32,
     pub investigation_id: Option<i64>,
     pub evaluated_at: NaiveDateTime,
+    /// The access's time and role, copied so that the hourly counts need not look the access up.
+    pub occurred_at: NaiveDateTime,
+    pub role_code: String,
 }
 
 impl ExplanationRow {
@@ -342,8 +345,11 @@ pub fn mark_employee_since(
     .execute(conn)
 }
 
-/// Marks every undecided access for evaluation again (a rule was changed).
+/// Marks every undecided access for evaluation again (a rule was changed). Call it in a
+/// transaction: it waits for the judge's batch in hand and holds the next one off, since both
+/// rewrite judgements, and their hourly counts, across many hours in several statements.
 pub fn mark_all_undecided(conn: &mut AnyConnection) -> QueryResult<usize> {
+    lock_progress(conn)?;
     diesel::update(
         access_explanations::table.filter(access_explanations::state.ne_all([
             "appropriate",

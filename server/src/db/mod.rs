@@ -11,6 +11,7 @@ pub mod dispute_history;
 pub mod email_outbox;
 pub mod employee;
 pub mod explanation;
+pub mod explanation_counts;
 pub mod feed_token;
 pub mod ingest_stats;
 pub mod investigation;

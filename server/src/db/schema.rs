@@ -1,6 +1,17 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    access_counts_daily (day, role_code, data_category, reason_code) {
+        day -> Timestamp,
+        role_code -> Text,
+        data_category -> Text,
+        reason_code -> Text,
+        accesses -> Int8,
+        with_ticket -> Int8,
+    }
+}
+
+diesel::table! {
     access_counts_hourly (hour, role_code, data_category, reason_code) {
         hour -> Timestamp,
         role_code -> Text,
@@ -49,6 +60,8 @@ diesel::table! {
         score -> Int4,
         investigation_id -> Nullable<Int8>,
         evaluated_at -> Timestamp,
+        occurred_at -> Timestamp,
+        role_code -> Text,
     }
 }
 
@@ -207,6 +220,24 @@ diesel::table! {
         active -> Bool,
         customer_ref -> Nullable<Text>,
         described_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    explanation_counts_daily (day, role_code, state) {
+        day -> Timestamp,
+        role_code -> Text,
+        state -> Text,
+        accesses -> Int8,
+    }
+}
+
+diesel::table! {
+    explanation_counts_hourly (hour, role_code, state) {
+        hour -> Timestamp,
+        role_code -> Text,
+        state -> Text,
+        accesses -> Int8,
     }
 }
 
@@ -584,6 +615,7 @@ diesel::joinable!(sessions -> customers (customer_id));
 diesel::joinable!(sessions -> staff_users (staff_user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    access_counts_daily,
     access_counts_hourly,
     access_events,
     access_explanations,
@@ -599,6 +631,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     disputes,
     email_outbox,
     employees,
+    explanation_counts_daily,
+    explanation_counts_hourly,
     explanation_progress,
     feed_event_keys,
     feed_tokens,

@@ -158,15 +158,16 @@ fn judge_and_store(
 ) -> Result<(), AppError> {
     let judgements = judge_events(conn, events, setup)?;
     let before = explanation::for_events(conn, &events.iter().map(|e| e.id).collect::<Vec<_>>())?;
-    let employee_of: HashMap<i64, &str> = events
-        .iter()
-        .map(|e| (e.id, e.employee_id.as_str()))
-        .collect();
+    let event_of: HashMap<i64, &AccessEventRow> = events.iter().map(|e| (e.id, e)).collect();
     let mut touched: HashSet<i64> = HashSet::new();
     // Each employee's open case, asked for once per batch.
     let mut open_cases: HashMap<&str, i64> = HashMap::new();
     let mut rows = Vec::with_capacity(judgements.len());
     for judgement in judgements {
+        // Judgements are of `events`, one each.
+        let Some(event) = event_of.get(&judgement.event_id).copied() else {
+            continue;
+        };
         let previous = before.get(&judgement.event_id);
         // A decision of the privacy team stands; the judge never overwrites it.
         if previous.is_some_and(|p| {
@@ -183,10 +184,7 @@ fn judge_and_store(
             match earlier {
                 Some(id) => Some(id),
                 None => {
-                    let employee = employee_of
-                        .get(&judgement.event_id)
-                        .copied()
-                        .unwrap_or_default();
+                    let employee = event.employee_id.as_str();
                     let id = match open_cases.get(employee) {
                         Some(id) => *id,
                         None => investigation::open_for(conn, employee, now)?.id,
@@ -213,6 +211,8 @@ fn judge_and_store(
             score: judgement.score,
             investigation_id,
             evaluated_at: now,
+            occurred_at: event.occurred_at,
+            role_code: event.role_code.clone(),
         });
     }
     explanation::store(conn, &rows)?;

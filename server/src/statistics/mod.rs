@@ -37,7 +37,8 @@ pub fn build(
     now: NaiveDateTime,
 ) -> Result<StatisticsFigures, AppError> {
     let (start, end) = period.utc_bounds(FALLBACK_TIME_ZONE);
-    let groups = if access_counts::is_whole_hour(start) && access_counts::is_whole_hour(end) {
+    let whole_hours = access_counts::is_whole_hour(start) && access_counts::is_whole_hour(end);
+    let groups = if whole_hours {
         access_counts::counts_between(conn, start, end)?
     } else {
         access_event::counts_for_statistics(conn, start, end)?
@@ -89,7 +90,12 @@ pub fn build(
     let permille = |part: u64| (part * 1000).checked_div(total).unwrap_or(0);
     // Judged accesses only: one not judged yet is neither explained nor flagged.
     let mut judged: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-    for (role, state, n) in crate::db::explanation::counts_by_role(conn, start, end)? {
+    let judged_counts = if whole_hours {
+        crate::db::explanation_counts::counts_between(conn, start, end)?
+    } else {
+        crate::db::explanation::counts_by_role(conn, start, end)?
+    };
+    for (role, state, n) in judged_counts {
         let n = u64::try_from(n).unwrap_or(0);
         let entry = judged.entry(role).or_default();
         entry.0 += n;

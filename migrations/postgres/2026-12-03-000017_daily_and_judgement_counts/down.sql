@@ -1,0 +1,16 @@
+DROP TRIGGER explanation_counts_daily_deleted ON explanation_counts_hourly;
+DROP TRIGGER explanation_counts_daily_updated ON explanation_counts_hourly;
+DROP TRIGGER explanation_counts_daily_inserted ON explanation_counts_hourly;
+DROP TRIGGER explanation_counts_deleted ON access_explanations;
+DROP TRIGGER explanation_counts_updated ON access_explanations;
+DROP TRIGGER explanation_counts_inserted ON access_explanations;
+DROP FUNCTION explanation_counts_daily_follow();
+DROP FUNCTION explanation_counts_follow();
+DROP TABLE explanation_counts_daily;
+DROP TABLE explanation_counts_hourly;
+ALTER TABLE access_explanations DROP COLUMN role_code, DROP COLUMN occurred_at;
+DROP TRIGGER access_counts_daily_deleted ON access_counts_hourly;
+DROP TRIGGER access_counts_daily_updated ON access_counts_hourly;
+DROP TRIGGER access_counts_daily_inserted ON access_counts_hourly;
+DROP FUNCTION access_counts_daily_follow();
+DROP TABLE access_counts_daily;

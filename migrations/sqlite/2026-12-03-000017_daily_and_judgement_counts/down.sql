@@ -1,0 +1,14 @@
+DROP TRIGGER explanation_counts_deleted;
+DROP TRIGGER explanation_counts_updated;
+DROP TRIGGER explanation_counts_inserted;
+DROP TRIGGER explanation_counts_daily_deleted;
+DROP TRIGGER explanation_counts_daily_updated;
+DROP TRIGGER explanation_counts_daily_inserted;
+DROP TABLE explanation_counts_daily;
+DROP TABLE explanation_counts_hourly;
+ALTER TABLE access_explanations DROP COLUMN role_code;
+ALTER TABLE access_explanations DROP COLUMN occurred_at;
+DROP TRIGGER access_counts_daily_deleted;
+DROP TRIGGER access_counts_daily_updated;
+DROP TRIGGER access_counts_daily_inserted;
+DROP TABLE access_counts_daily;
