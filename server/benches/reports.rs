@@ -5,7 +5,9 @@
 //! PostgreSQL: `source .ci/env && cargo bench -p server --bench reports`
 //! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench reports`
 //! Optional: EINBLICK_BENCH_EVENTS (total events), EINBLICK_BENCH_KEEP_DATABASE (load into and keep
-//! this database, shared with the timeline bench), EINBLICK_TEST_POSTGRES_URL (admin database).
+//! this database, shared with the timeline bench), EINBLICK_BENCH_FILL (`generated`: the other
+//! customers' events written by SQL month by month, PostgreSQL only, how 100 M events load here;
+//! see bench_events/generated.rs), EINBLICK_TEST_POSTGRES_URL (admin database).
 
 // A benchmark that cannot set up its data has nothing to measure: it may panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -33,13 +35,7 @@ fn main() {
     let location = db.location().clone();
     demo::seed(&db, &bench_events::server_keys()).expect("demo data");
     let started = Instant::now();
-    let already = access_event::count(&mut db.get().unwrap()).unwrap() as usize;
-    bench_events::load_events(
-        &db,
-        total_events.saturating_sub(already),
-        CUSTOMER_REF,
-        CUSTOMER_EVENTS,
-    );
+    bench_events::fill(&db, total_events, CUSTOMER_REF, CUSTOMER_EVENTS);
     let loaded = access_event::count(&mut db.get().unwrap()).unwrap();
     println!(
         "loaded {loaded} events ({} for {CUSTOMER_REF}) into {backend} in {:.1}s",

@@ -10,9 +10,11 @@
 //! SQLite:     `source .ci/env && EINBLICK_BENCH_BACKEND=sqlite cargo bench -p server --bench timeline`
 //! Optional: EINBLICK_BENCH_EVENTS (total events), EINBLICK_BENCH_REQUESTS (per measurement,
 //! default 2,000), EINBLICK_BENCH_KEEP_DATABASE (load into and keep this database, shared with
-//! the reports bench), EINBLICK_BENCH_ACCEPT_ENCODING (what the clients send as
-//! `Accept-Encoding`; default `gzip`, as every browser takes it; `gzip, deflate, br, zstd`, as
-//! Chrome sends it, measures the zstd pages; `identity` measures the pages uncompressed),
+//! the reports bench), EINBLICK_BENCH_FILL (`generated`: the other customers' events written by
+//! SQL month by month, PostgreSQL only, how 100 M events load here; see bench_events/generated.rs),
+//! EINBLICK_BENCH_ACCEPT_ENCODING (what the clients send as `Accept-Encoding`; default `gzip`, as
+//! every browser takes it; `gzip, deflate, br, zstd`, as Chrome sends it, measures the zstd pages;
+//! `identity` measures the pages uncompressed),
 //! EINBLICK_TEST_POSTGRES_URL (admin database).
 
 // A benchmark that cannot set up its data has nothing to measure: it may panic.
@@ -43,16 +45,7 @@ fn main() {
     demo::seed(&db, &bench_events::server_keys()).expect("demo data");
 
     let started = Instant::now();
-    let already = db
-        .get()
-        .map(|mut c| access_event::count(&mut c).unwrap())
-        .unwrap() as usize;
-    bench_events::load_events(
-        &db,
-        total_events.saturating_sub(already),
-        CUSTOMER_REF,
-        CUSTOMER_EVENTS,
-    );
+    bench_events::fill(&db, total_events, CUSTOMER_REF, CUSTOMER_EVENTS);
     let loaded = db
         .get()
         .map(|mut c| access_event::count(&mut c).unwrap())

@@ -1,6 +1,8 @@
 //! Bulk benchmark data: many access events spread over 200,000 customers, a known number of
 //! them for one customer.
 
+mod generated;
+
 use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
@@ -138,8 +140,31 @@ pub(crate) fn customer_event_count(db: &Database, customer: &str) -> i64 {
         .unwrap()
 }
 
+/// Tops `db` up to `total_events` events, `customer_events` of them for `customer`.
+///
+/// By default every event is stored as the feed stores it (chained, in the log, judged).
+/// `EINBLICK_BENCH_FILL=generated` (PostgreSQL) stores only the customer's that way and writes the
+/// other customers' by SQL ([`generated`]), which is what makes 100 M events loadable here.
+pub(crate) fn fill(db: &Database, total_events: usize, customer: &str, customer_events: usize) {
+    let already = db
+        .get()
+        .map(|mut c| access_event::count(&mut c).expect("count"))
+        .expect("connection") as usize;
+    let missing = total_events.saturating_sub(already);
+    match std::env::var("EINBLICK_BENCH_FILL").as_deref() {
+        Ok("generated") => {
+            let customer_missing =
+                customer_events.saturating_sub(customer_event_count(db, customer) as usize);
+            load_events(db, customer_missing, customer, customer_events);
+            generated::generate_events(db, missing.saturating_sub(customer_missing));
+        }
+        Ok("stored") | Err(_) => load_events(db, missing, customer, customer_events),
+        Ok(other) => panic!("EINBLICK_BENCH_FILL takes stored or generated, not {other:?}"),
+    }
+}
+
 /// Tops `customer` up to `customer_events` events and spreads the rest over 200,000 others.
-pub(crate) fn load_events(db: &Database, count: usize, customer: &str, customer_events: usize) {
+fn load_events(db: &Database, count: usize, customer: &str, customer_events: usize) {
     let mut rng = DemoRng::new(42);
     let keys = server_keys();
     let customer_missing =
@@ -221,9 +246,10 @@ fn judge_in_bulk(db: &Database) {
     let started = std::time::Instant::now();
     let mut conn = db.get().unwrap();
     conn.batch_execute(
-        "INSERT INTO access_explanations (access_event_id, state, rules, score, evaluated_at) \
+        "INSERT INTO access_explanations \
+         (access_event_id, state, rules, score, evaluated_at, occurred_at, role_code) \
          SELECT e.id, CASE WHEN e.id % 4 = 0 THEN 'unexplained' ELSE 'explained' END, '', 0, \
-                e.received_at \
+                e.received_at, e.occurred_at, e.role_code \
          FROM access_events e \
          WHERE e.id > (SELECT last_event_id FROM explanation_progress WHERE id = 1); \
          UPDATE explanation_progress \

@@ -135,7 +135,8 @@ pub fn period_start() -> NaiveDateTime {
         .expect("midnight exists")
 }
 
-fn period_end() -> NaiveDateTime {
+/// The last minute of the demo period.
+pub fn period_end() -> NaiveDateTime {
     NaiveDate::from_ymd_opt(PERIOD_END.0, PERIOD_END.1, PERIOD_END.2)
         .and_then(|d| d.and_hms_opt(23, 59, 0))
         .expect("fixed date is valid")
