@@ -130,7 +130,7 @@ fn rebuild_month(
             FROM generated GROUP BY 1, 2, 3, 4
             ON CONFLICT (hour, role_code, data_category, reason_code) DO UPDATE
             SET accesses = c.accesses + EXCLUDED.accesses,
-                with_ticket = c.with_ticket + EXCLUDED.with_ticket),
+                with_ticket = c.with_ticket + EXCLUDED.with_ticket)
         -- Their judgements, counted as the bulk judgement would write them.
         INSERT INTO explanation_counts_hourly AS x (hour, role_code, state, accesses)
         SELECT date_trunc('hour', occurred_at), role_code,
