@@ -69,6 +69,17 @@ pub fn split_into_days(
     }
 }
 
+/// The rows of `{stem}_hourly` and `{stem}_daily` that cover a period split by
+/// [`split_into_days`], `columns` of each: binds `$1` to `$4` are its four bounds, in order.
+pub fn hours_and_days(stem: &str, columns: &str) -> String {
+    format!(
+        "SELECT {columns} FROM {stem}_hourly \
+         WHERE (hour >= $1 AND hour < $2) OR (hour >= $3 AND hour < $4) \
+         UNION ALL \
+         SELECT {columns} FROM {stem}_daily WHERE day >= $2 AND day < $3"
+    )
+}
+
 /// Accesses in `[start, end)` (both whole hours) by role × category × reason, with how many of
 /// them named a ticket: the same figures as counting the events.
 pub fn counts_between(
@@ -91,20 +102,17 @@ pub fn counts_between(
     }
     let (start, first_day, last_day, end) = split_into_days(start, end);
     // CAST: PostgreSQL sums BIGINTs as NUMERIC.
-    let query = diesel::sql_query(
+    let query = diesel::sql_query(format!(
         "SELECT role_code, data_category, reason_code, \
          CAST(sum(accesses) AS BIGINT) AS accesses, \
          CAST(sum(with_ticket) AS BIGINT) AS with_ticket \
-         FROM ( \
-             SELECT role_code, data_category, reason_code, accesses, with_ticket \
-             FROM access_counts_hourly \
-             WHERE (hour >= $1 AND hour < $2) OR (hour >= $3 AND hour < $4) \
-             UNION ALL \
-             SELECT role_code, data_category, reason_code, accesses, with_ticket \
-             FROM access_counts_daily WHERE day >= $2 AND day < $3 \
-         ) AS counts \
+         FROM ({}) AS counts \
          GROUP BY role_code, data_category, reason_code",
-    )
+        hours_and_days(
+            "access_counts",
+            "role_code, data_category, reason_code, accesses, with_ticket"
+        )
+    ))
     .bind::<Timestamp, _>(start)
     .bind::<Timestamp, _>(first_day)
     .bind::<Timestamp, _>(last_day)

@@ -1,13 +1,13 @@
 //! `explanation_counts_hourly` and `explanation_counts_daily`: judgements counted per UTC hour
 //! (and day) of the access, role and state, kept by triggers on `access_explanations` (see the
 //! migration that adds them), for the statistics' explained share and flags per role. A period
-//! sums them as it sums the access counts ([`super::access_counts::split_into_days`]).
+//! sums them as it sums the access counts ([`access_counts::hours_and_days`]).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
-use super::AnyConnection;
+use super::{access_counts, AnyConnection};
 
 /// Judged accesses in `[start, end)` (both whole hours) by role and state: the same figures as
 /// joining the period's accesses to their judgements ([`super::explanation::counts_by_role`]).
@@ -27,18 +27,13 @@ pub fn counts_between(
     }
     // CAST: PostgreSQL sums BIGINTs as NUMERIC. A count that went to zero is left out, as the
     // join would leave the group out.
-    let (start, first_day, last_day, end) = super::access_counts::split_into_days(start, end);
-    let query = diesel::sql_query(
+    let (start, first_day, last_day, end) = access_counts::split_into_days(start, end);
+    let query = diesel::sql_query(format!(
         "SELECT role_code, state, CAST(sum(accesses) AS BIGINT) AS accesses \
-         FROM ( \
-             SELECT role_code, state, accesses FROM explanation_counts_hourly \
-             WHERE (hour >= $1 AND hour < $2) OR (hour >= $3 AND hour < $4) \
-             UNION ALL \
-             SELECT role_code, state, accesses FROM explanation_counts_daily \
-             WHERE day >= $2 AND day < $3 \
-         ) AS counts \
+         FROM ({}) AS counts \
          GROUP BY role_code, state HAVING sum(accesses) <> 0",
-    )
+        access_counts::hours_and_days("explanation_counts", "role_code, state, accesses")
+    ))
     .bind::<Timestamp, _>(start)
     .bind::<Timestamp, _>(first_day)
     .bind::<Timestamp, _>(last_day)
