@@ -246,8 +246,8 @@ impl NewAccessEvent {
     }
 }
 
-/// How many months before the month of a page's newest possible entry the first of its two
-/// reads covers (see [`timeline_page`]).
+/// How many months before the month the page ends in (see [`recent_months_start`]) the first of
+/// [`timeline_page`]'s two reads goes back.
 const RECENT_MONTHS: u32 = 2;
 
 /// Which of a customer's events one read of [`timeline_page`] looks at, by `occurred_at`.
@@ -264,14 +264,14 @@ enum Span {
 /// One page of a customer's visible events, newest first, plus one extra row that tells
 /// whether an older page exists. Served by the (customer_ref, occurred_at, id) index.
 ///
-/// Read in two steps: the recent months first (from the start of the month [`RECENT_MONTHS`]
-/// before the page's newest possible entry), and the older events only when those fall short of
-/// a page. On PostgreSQL every monthly partition costs the full read an index descent and a
+/// Read in two steps: the recent months first (from [`recent_months_start`]), and the older
+/// events only when those fall short of a page. On PostgreSQL every monthly partition costs the full read an index descent and a
 /// heap visit (a Merge Append over all of them, the default partition keeping them from being
 /// read in order); bounded below, the prepared statement prunes the older partitions when it
 /// starts, and the page a customer with a busy history opens costs 0.56 instead of 1.1 ms (on
 /// 28 partitions). A customer with fewer entries than a page in those months pays one more
-/// round trip; the two reads together visit each partition once, as the single read did.
+/// round trip; the two reads together visit each monthly partition once, as the single read did
+/// (the default partition, which has no bounds, twice).
 pub fn timeline_page(
     conn: &mut AnyConnection,
     customer: &CustomerRef,
@@ -298,8 +298,9 @@ pub fn timeline_page(
 }
 
 /// Where the first read of [`timeline_page`] begins: the start of the month [`RECENT_MONTHS`]
-/// before the month of the page's newest possible entry (the cursor's, the filter's end or now,
-/// whichever is earliest). `None` when the filter's own start is no earlier: one read covers it.
+/// before the month of the earliest of now, the cursor and the filter's end. Any start gives the
+/// same page; this one makes the first read enough for a customer with a busy recent history.
+/// `None` when the filter's own start is no earlier: one read covers it.
 fn recent_months_start(filter: &TimelineFilter, now: NaiveDateTime) -> Option<NaiveDateTime> {
     let newest = [filter.cursor.map(|c| c.occurred_at), filter.occurred_before]
         .into_iter()
@@ -578,4 +579,69 @@ pub fn all_of_customer_in_log_order(
         .filter(ae::customer_ref.eq(customer.as_str()))
         .order(ae::leaf_index.asc())
         .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{AccessEventId, TimelineCursor};
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    fn cursor_at(text: &str) -> Option<TimelineCursor> {
+        Some(TimelineCursor {
+            occurred_at: at(text),
+            id: AccessEventId(7),
+        })
+    }
+
+    #[test]
+    fn the_first_read_starts_two_months_before_the_month_the_page_ends_in() {
+        let now = at("2026-01-15 10:00");
+        let newest = TimelineFilter::default();
+        assert_eq!(
+            recent_months_start(&newest, now),
+            Some(at("2025-11-01 00:00"))
+        );
+        let older = TimelineFilter {
+            cursor: cursor_at("2025-06-30 23:59"),
+            ..TimelineFilter::default()
+        };
+        assert_eq!(
+            recent_months_start(&older, now),
+            Some(at("2025-04-01 00:00"))
+        );
+        // A cursor on an entry dated after now (a clock ahead) starts no later than a first page.
+        let ahead = TimelineFilter {
+            cursor: cursor_at("2026-05-02 08:00"),
+            ..TimelineFilter::default()
+        };
+        assert_eq!(
+            recent_months_start(&ahead, now),
+            Some(at("2025-11-01 00:00"))
+        );
+        let until_march = TimelineFilter {
+            occurred_before: Some(at("2025-03-01 00:00")),
+            ..TimelineFilter::default()
+        };
+        assert_eq!(
+            recent_months_start(&until_march, now),
+            Some(at("2025-01-01 00:00"))
+        );
+        let from_december = TimelineFilter {
+            occurred_from: Some(at("2025-12-01 00:00")),
+            ..TimelineFilter::default()
+        };
+        assert_eq!(recent_months_start(&from_december, now), None);
+        let from_october = TimelineFilter {
+            occurred_from: Some(at("2025-10-31 23:00")),
+            ..TimelineFilter::default()
+        };
+        assert_eq!(
+            recent_months_start(&from_october, now),
+            Some(at("2025-11-01 00:00"))
+        );
+    }
 }
