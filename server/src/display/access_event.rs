@@ -6,10 +6,10 @@ use chrono_tz::Tz;
 use app::dto::TimelineEntry;
 
 use super::Labeller;
-use crate::db::access_event::AccessEventRow;
+use crate::db::access_event::ShownAccessRow;
 use crate::domain::time::{local, rfc3339_utc};
 
-pub fn timeline_entry(row: &AccessEventRow, labels: &Labeller, zone: Tz) -> TimelineEntry {
+pub fn timeline_entry(row: &ShownAccessRow, labels: &Labeller, zone: Tz) -> TimelineEntry {
     let local_time = local(row.occurred_at, zone);
     let (role, role_description) = labels.role(&row.role_code);
     TimelineEntry {

@@ -36,12 +36,12 @@ pub async fn draft(
             let lookups = lookup::load_all(conn)?;
             let labels = Labeller::new(&lookups, lang);
             let entries = access_event::find_many(conn, &ids)?
-                .iter()
+                .into_iter()
                 .filter(|e| {
                     e.customer_ref == customer.customer_ref
                         && e.visible_from.is_none_or(|v| v <= now)
                 })
-                .map(|row| timeline_entry(row, &labels, zone))
+                .map(|row| timeline_entry(&row.into(), &labels, zone))
                 .collect();
             Ok(DisputeDraft {
                 viewer,
@@ -96,8 +96,8 @@ pub async fn detail(
             let lookups = lookup::load_all(conn)?;
             let labels = Labeller::new(&lookups, lang);
             let entries: Vec<_> = access_event::find_many(conn, &event_ids)?
-                .iter()
-                .map(|r| timeline_entry(r, &labels, zone))
+                .into_iter()
+                .map(|r| timeline_entry(&r.into(), &labels, zone))
                 .collect();
             let history = dispute_history::for_dispute(conn, row.id(), true)?;
             let open = !row.status().is_closed();

@@ -10,7 +10,7 @@ use app::dto::ExplanationView;
 use app::i18n::Lang;
 
 use super::evaluate::OWN_LOOKS_SOURCE;
-use crate::db::access_event::AccessEventRow;
+use crate::db::access_event::ShownAccessRow;
 use crate::db::context::{self, ContextKindRow, RecordShown};
 use crate::db::{explanation, AnyConnection};
 use crate::domain::explanation::ExplanationState;
@@ -19,7 +19,7 @@ use crate::error::AppError;
 
 /// The customer's view of one access's explanation.
 pub fn view(
-    event: &AccessEventRow,
+    event: &ShownAccessRow,
     state: Option<ExplanationState>,
     record: Option<(&RecordShown, &ContextKindRow)>,
     lang: Lang,
@@ -65,7 +65,7 @@ pub fn view(
 /// label and phrase never change once stored, so a cached kind is never out of date for this.
 pub fn views_for(
     conn: &mut AnyConnection,
-    events: &[AccessEventRow],
+    events: &[ShownAccessRow],
     lang: Lang,
     zone: Tz,
     known_kinds: &[ContextKindRow],

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use app::i18n::Lang;
 
-use crate::db::access_event::AccessEventRow;
+use crate::db::access_event::{AccessEventRow, ShownAccessRow};
 use crate::db::context::ContextKindRow;
 use crate::db::{lookup, AnyConnection};
 use crate::display::{timeline_entry, Labeller};
@@ -50,9 +50,10 @@ impl Teller {
         conn: &mut AnyConnection,
         events: &[AccessEventRow],
     ) -> Result<Vec<AccessLine>, AppError> {
+        let shown: Vec<ShownAccessRow> = events.iter().cloned().map(Into::into).collect();
         let mut explanations: HashMap<i64, app::dto::ExplanationView> =
-            crate::explain::text::views_for(conn, events, self.lang, self.zone, &self.kinds)?;
-        let mut ordered: Vec<&AccessEventRow> = events.iter().collect();
+            crate::explain::text::views_for(conn, &shown, self.lang, self.zone, &self.kinds)?;
+        let mut ordered: Vec<&ShownAccessRow> = shown.iter().collect();
         ordered.sort_by_key(|e| (e.occurred_at, e.id));
         Ok(ordered
             .into_iter()

@@ -53,6 +53,44 @@ pub struct AccessEventRow {
     pub customer_entry: Option<i64>,
 }
 
+/// What a customer is shown of an access: the columns the timeline, the access report, the
+/// notifications and the explanations read, 11 of the row's 23. A timeline page decodes 51 rows
+/// on every request, and each text column it skips is one allocation less per row and fewer
+/// bytes from the database.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = access_events)]
+pub struct ShownAccessRow {
+    pub id: i64,
+    pub source: String,
+    pub occurred_at: NaiveDateTime,
+    pub customer_ref: String,
+    pub role_code: String,
+    pub data_category: String,
+    pub action: String,
+    pub reason_code: String,
+    pub reason_text: Option<String>,
+    pub ticket_ref: Option<String>,
+    pub system: Option<String>,
+}
+
+impl From<AccessEventRow> for ShownAccessRow {
+    fn from(row: AccessEventRow) -> Self {
+        Self {
+            id: row.id,
+            source: row.source,
+            occurred_at: row.occurred_at,
+            customer_ref: row.customer_ref,
+            role_code: row.role_code,
+            data_category: row.data_category,
+            action: row.action,
+            reason_code: row.reason_code,
+            reason_text: row.reason_text,
+            ticket_ref: row.ticket_ref,
+            system: row.system,
+        }
+    }
+}
+
 /// Where a new leaf sits in its customer's chain: their how-manyth entry it is, and the leaf
 /// index and leaf hash of the one before (none for the first).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,7 +316,7 @@ pub fn timeline_page(
     customer: &CustomerRef,
     filter: &TimelineFilter,
     now: NaiveDateTime,
-) -> QueryResult<Vec<AccessEventRow>> {
+) -> QueryResult<Vec<ShownAccessRow>> {
     let wanted = i64::from(filter.limit) + 1;
     let Some(recent_from) = recent_months_start(filter, now) else {
         return timeline_rows(conn, customer, filter, now, Span::Whole, wanted);
@@ -324,11 +362,11 @@ fn timeline_rows(
     now: NaiveDateTime,
     span: Span,
     limit: i64,
-) -> QueryResult<Vec<AccessEventRow>> {
+) -> QueryResult<Vec<ShownAccessRow>> {
     use access_events::dsl as ae;
 
     let mut query = ae::access_events
-        .select(AccessEventRow::as_select())
+        .select(ShownAccessRow::as_select())
         .filter(ae::customer_ref.eq(customer.as_str()))
         .filter(ae::visible_from.is_null().or(ae::visible_from.le(now)))
         .into_boxed::<MultiBackend>();
@@ -394,10 +432,10 @@ pub fn for_report(
     start: NaiveDateTime,
     end: NaiveDateTime,
     now: NaiveDateTime,
-) -> QueryResult<Vec<AccessEventRow>> {
+) -> QueryResult<Vec<ShownAccessRow>> {
     use access_events::dsl as ae;
     ae::access_events
-        .select(AccessEventRow::as_select())
+        .select(ShownAccessRow::as_select())
         .filter(ae::customer_ref.eq(customer.as_str()))
         .filter(ae::occurred_at.ge(start))
         .filter(ae::occurred_at.lt(end))
