@@ -36,7 +36,7 @@ pub async fn draft(
             let lookups = lookup::load_all(conn)?;
             let labels = Labeller::new(&lookups, lang);
             let entries = access_event::find_many(conn, &ids)?
-                .into_iter()
+                .iter()
                 .filter(|e| {
                     e.customer_ref == customer.customer_ref
                         && e.visible_from.is_none_or(|v| v <= now)
@@ -96,7 +96,7 @@ pub async fn detail(
             let lookups = lookup::load_all(conn)?;
             let labels = Labeller::new(&lookups, lang);
             let entries: Vec<_> = access_event::find_many(conn, &event_ids)?
-                .into_iter()
+                .iter()
                 .map(|r| timeline_entry(&r.into(), &labels, zone))
                 .collect();
             let history = dispute_history::for_dispute(conn, row.id(), true)?;

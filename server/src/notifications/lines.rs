@@ -50,7 +50,7 @@ impl Teller {
         conn: &mut AnyConnection,
         events: &[AccessEventRow],
     ) -> Result<Vec<AccessLine>, AppError> {
-        let shown: Vec<ShownAccessRow> = events.iter().cloned().map(Into::into).collect();
+        let shown: Vec<ShownAccessRow> = events.iter().map(ShownAccessRow::from).collect();
         let mut explanations: HashMap<i64, app::dto::ExplanationView> =
             crate::explain::text::views_for(conn, &shown, self.lang, self.zone, &self.kinds)?;
         let mut ordered: Vec<&ShownAccessRow> = shown.iter().collect();
