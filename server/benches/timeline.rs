@@ -2,7 +2,8 @@
 //! is for 10 M: `EINBLICK_BENCH_EVENTS=10000000`), 10,000 of them for one customer, boots the real
 //! server and measures the timeline page and the JSON endpoint for that customer with 8 and 32
 //! concurrent clients (requests/s, p50, p99), beside the keyset query alone on the same database
-//! in the same run (the same query function the page runs, on as many connections as clients).
+//! in the same run (on as many connections as clients), and the keyset query with each access's
+//! judgement joined, the statement the page and the JSON API read their entries with.
 //! Every figure comes after a warm-up of more than five runs, so PostgreSQL's prepared
 //! statements have made their generic-or-custom plan choice before anything is timed.
 //!
@@ -93,9 +94,17 @@ fn main() {
                 },
             ),
         ] {
-            let measured = raw_queries(&raw_db, filter, clients, requests);
+            let measured = raw_queries(&raw_db, filter, clients, requests, Read::Keyset);
             measured.print(label, clients);
         }
+        let measured = raw_queries(
+            &raw_db,
+            TimelineFilter::default(),
+            clients,
+            requests,
+            Read::WithJudgements,
+        );
+        measured.print("keyset query with judgements (the page's)", clients);
         for (label, path) in [
             ("timeline page (HTML), newest", "/timeline".to_owned()),
             (
@@ -174,7 +183,23 @@ fn concurrently<S: Send + 'static>(
     }
 }
 
-fn raw_queries(db: &Database, filter: TimelineFilter, clients: usize, requests: usize) -> Measured {
+/// Which of the timeline's reads a raw measurement runs.
+#[derive(Clone, Copy)]
+enum Read {
+    /// The keyset query alone (`timeline_page`).
+    Keyset,
+    /// The keyset query with each access's judgement joined, as the page and the JSON API read
+    /// (`explained_timeline_page`).
+    WithJudgements,
+}
+
+fn raw_queries(
+    db: &Database,
+    filter: TimelineFilter,
+    clients: usize,
+    requests: usize,
+    read: Read,
+) -> Measured {
     let db = db.clone();
     let customer = CustomerRef::parse(CUSTOMER_REF).unwrap();
     let filter = TimelineFilter {
@@ -187,8 +212,17 @@ fn raw_queries(db: &Database, filter: TimelineFilter, clients: usize, requests: 
         move || db.get().expect("connection"),
         move |conn| {
             let now = chrono::Utc::now().naive_utc();
-            let rows = access_event::timeline_page(conn, &customer, &filter, now).unwrap();
-            assert!(!rows.is_empty());
+            let rows = match read {
+                Read::Keyset => access_event::timeline_page(conn, &customer, &filter, now)
+                    .unwrap()
+                    .len(),
+                Read::WithJudgements => {
+                    access_event::explained_timeline_page(conn, &customer, &filter, now)
+                        .unwrap()
+                        .len()
+                }
+            };
+            assert!(rows > 0);
         },
     )
 }

@@ -45,8 +45,9 @@ fn paging_through_the_api_returns_every_entry_once_newest_first(backend: Backend
 }
 
 /// A page is read in two steps, the recent months first and the older ones when those fall
-/// short (`access_event::timeline_page`); pages of 7 entries end at other places than pages of
-/// 200, before, inside and across where the first step stops, and must list the same entries.
+/// short (`access_event::explained_timeline_page`); pages of 7 entries end at other places than
+/// pages of 200, before, inside and across where the first step stops, and must list the same
+/// entries.
 fn small_pages_list_the_same_entries_as_large_ones(backend: Backend) {
     let app = TestApp::spawn(backend);
     let now = Utc::now().naive_utc();

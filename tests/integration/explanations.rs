@@ -17,6 +17,7 @@ both_backends!(
     changed_rules_are_applied_to_history,
     descriptions_sent_at_once_never_refuse_each_other,
     each_rule_fires_on_its_planted_case_and_not_on_a_near_miss,
+    the_page_read_with_its_judgements_lists_what_the_keyset_read_lists,
 );
 
 /// Waits (as a person would) until `check` holds; the judge runs seconds after ingest.
@@ -807,4 +808,87 @@ fn changed_rules_are_applied_to_history(backend: Backend) {
         &[("threshold_unusual_volume", "lots")],
     );
     assert!(bad.header("location").unwrap().contains("error=threshold"));
+}
+
+/// The timeline page reads its accesses and their judgements in one statement
+/// (`explained_timeline_page`); it must list what the keyset read alone lists, unfiltered and for
+/// the explanation filters, an access not judged yet among them, on the first page and the next,
+/// each with the judgement stored for it.
+fn the_page_read_with_its_judgements_lists_what_the_keyset_read_lists(backend: Backend) {
+    use einblick::db::{access_event, explanation};
+    use einblick::domain::explanation::{ExplanationFilter, ExplanationState};
+    use einblick::domain::{AccessEventId, CustomerRef, TimelineCursor, TimelineFilter};
+
+    let app = TestApp::spawn(backend);
+    let now = chrono::Utc::now().naive_utc();
+    app.with_connection(|conn| {
+        // One of Anna's newest accesses not judged yet: it counts as not explained.
+        let anna = CustomerRef::parse(ANNA_REF).unwrap();
+        let newest = access_event::timeline_page(conn, &anna, &TimelineFilter::default(), now)
+            .unwrap()[0]
+            .id;
+        diesel::delete(access_explanations::table.find(newest))
+            .execute(conn)
+            .unwrap();
+
+        let mut judged_states = std::collections::BTreeSet::new();
+        for customer in [ANNA_REF, MARA_REF] {
+            let customer = CustomerRef::parse(customer).unwrap();
+            for explanation in [
+                None,
+                Some(ExplanationFilter::NotExplained),
+                Some(ExplanationFilter::Explained),
+                Some(ExplanationFilter::One(ExplanationState::Flagged)),
+                Some(ExplanationFilter::One(ExplanationState::Unexplained)),
+            ] {
+                let mut filter = TimelineFilter {
+                    explanation,
+                    limit: 20,
+                    ..TimelineFilter::default()
+                };
+                for page in ["first", "second"] {
+                    let plain = access_event::timeline_page(conn, &customer, &filter, now).unwrap();
+                    let explained =
+                        access_event::explained_timeline_page(conn, &customer, &filter, now)
+                            .unwrap();
+                    let ids: Vec<i64> = plain.iter().map(|row| row.id).collect();
+                    let explained_ids: Vec<i64> =
+                        explained.iter().map(|row| row.access.id).collect();
+                    assert_eq!(explained_ids, ids, "{customer:?} {explanation:?} {page}");
+                    let stored = explanation::shown_for_events(conn, &ids).unwrap();
+                    for row in &explained {
+                        let (state, record) = match stored.get(&row.access.id) {
+                            Some((state, record)) => (Some(state.clone()), record.clone()),
+                            None => (None, None),
+                        };
+                        assert_eq!(row.state, state, "{}", row.access.id);
+                        assert_eq!(row.record, record, "{}", row.access.id);
+                        judged_states.insert(row.state.clone());
+                    }
+                    // Unfiltered, each customer has more than a page: the second is read.
+                    if explanation.is_none() && page == "first" {
+                        assert!(plain.len() > filter.limit as usize, "{customer:?}");
+                    }
+                    let Some(last) = plain.get(filter.limit as usize - 1) else {
+                        break;
+                    };
+                    filter.cursor = Some(TimelineCursor {
+                        occurred_at: last.occurred_at,
+                        id: AccessEventId(last.id),
+                    });
+                }
+            }
+        }
+        for state in [
+            None,
+            Some("explained"),
+            Some("unexplained"),
+            Some("flagged"),
+        ] {
+            assert!(
+                judged_states.contains(&state.map(str::to_owned)),
+                "the demo has {state:?} accesses to compare: {judged_states:?}"
+            );
+        }
+    });
 }

@@ -400,8 +400,9 @@ fn the_page_names_its_files_by_content_and_never_preloads_the_webassembly(backen
 
 /// The plan for a customer's timeline filtered by reason, role or data category uses the index
 /// for that filter: it reads the matching entries only, whatever else the customer has. The
-/// query is `db::access_event::timeline_page`'s, written out (its conditions and order; the page's
-/// reads also bound `occurred_at`, which only narrows the months they look at).
+/// query is the access part of `db::access_event::explained_timeline_page`'s, written out (its
+/// conditions and order; the page's reads also bound `occurred_at`, which only narrows the months
+/// they look at, and join each entry's judgement by its primary key).
 fn a_filter_seeks_the_customers_matching_entries_through_its_own_index(backend: Backend) {
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;

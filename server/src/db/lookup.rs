@@ -84,7 +84,7 @@ pub fn load_all(conn: &mut AnyConnection) -> QueryResult<Lookups> {
 
 /// How long a process serves the lookup tables it read before reading them again. Labels change
 /// only when the demo vocabulary is seeded (`einblick seed-demo`, `serve --demo`); the feed adds
-/// kinds of record, which a reader that misses one reads at once (`explain::text::views_for`).
+/// kinds of record, which a reader that misses one reads at once (`explain::text::views_of`).
 const LOOKUPS_FRESH_FOR: Duration = Duration::from_secs(30);
 
 /// The lookup tables as last read, shared by the requests of one process, so that a page does

@@ -10,7 +10,7 @@ use app::dto::ExplanationView;
 use app::i18n::Lang;
 
 use super::evaluate::OWN_LOOKS_SOURCE;
-use crate::db::access_event::ShownAccessRow;
+use crate::db::access_event::{ExplainedAccessRow, ShownAccessRow};
 use crate::db::context::{self, ContextKindRow, RecordShown};
 use crate::db::{explanation, AnyConnection};
 use crate::domain::explanation::ExplanationState;
@@ -72,10 +72,60 @@ pub fn views_for(
 ) -> Result<HashMap<i64, ExplanationView>, AppError> {
     let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
     let stored = explanation::shown_for_events(conn, &ids)?;
+    let judged: Vec<Judged> = events
+        .iter()
+        .map(|event| {
+            let found = stored.get(&event.id);
+            Judged {
+                event,
+                state: found.map(|(state, _)| state.as_str()),
+                record: found.and_then(|(_, record)| record.as_ref()),
+            }
+        })
+        .collect();
+    let views = views_of(conn, &judged, lang, zone, known_kinds)?;
+    Ok(events.iter().map(|e| e.id).zip(views).collect())
+}
+
+/// The views of these accesses' explanations, in their order, the judgements read with them
+/// (`access_event::explained_timeline_page`).
+pub fn views_of_explained(
+    conn: &mut AnyConnection,
+    rows: &[ExplainedAccessRow],
+    lang: Lang,
+    zone: Tz,
+    known_kinds: &[ContextKindRow],
+) -> Result<Vec<ExplanationView>, AppError> {
+    let judged: Vec<Judged> = rows
+        .iter()
+        .map(|row| Judged {
+            event: &row.access,
+            state: row.state.as_deref(),
+            record: row.record.as_ref(),
+        })
+        .collect();
+    views_of(conn, &judged, lang, zone, known_kinds)
+}
+
+/// An access with its stored judgement, if any: the state and the record that explains it.
+struct Judged<'a> {
+    event: &'a ShownAccessRow,
+    state: Option<&'a str>,
+    record: Option<&'a RecordShown>,
+}
+
+/// The views of `judged`, in their order; a kind of record not in `known_kinds` is read.
+fn views_of(
+    conn: &mut AnyConnection,
+    judged: &[Judged],
+    lang: Lang,
+    zone: Tz,
+    known_kinds: &[ContextKindRow],
+) -> Result<Vec<ExplanationView>, AppError> {
     let is_known = |code: &str| known_kinds.iter().any(|kind| kind.code == code);
-    let read_kinds = if stored
-        .values()
-        .filter_map(|(_, record)| record.as_ref())
+    let read_kinds = if judged
+        .iter()
+        .filter_map(|j| j.record)
         .any(|record| !is_known(&record.kind))
     {
         context::kinds(conn)?
@@ -88,17 +138,16 @@ pub fn views_for(
             .chain(&read_kinds)
             .find(|kind| kind.code == code)
     };
-    Ok(events
+    Ok(judged
         .iter()
-        .map(|event| {
-            let found = stored.get(&event.id);
-            let state = found.and_then(|(state, _)| ExplanationState::parse(state));
-            let record = found
-                .and_then(|(_, record)| record.as_ref())
+        .map(|j| {
+            let state = j.state.and_then(ExplanationState::parse);
+            let record = j
+                .record
                 // A record moved to another customer since is not this customer's to read.
-                .filter(|record| record.customer_ref == event.customer_ref)
+                .filter(|record| record.customer_ref == j.event.customer_ref)
                 .and_then(|record| kind_of(&record.kind).map(|kind| (record, kind)));
-            (event.id, view(event, state, record, lang, zone))
+            view(j.event, state, record, lang, zone)
         })
         .collect())
 }

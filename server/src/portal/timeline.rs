@@ -97,13 +97,13 @@ fn read_page(
     let time_zone = customer.time_zone();
     let filter = TimelineFilter::parse(&query, time_zone)?;
 
-    let mut rows = access_event::timeline_page(conn, &customer_ref, &filter, now)?;
+    let mut rows = access_event::explained_timeline_page(conn, &customer_ref, &filter, now)?;
     let next_cursor = if rows.len() > filter.limit as usize {
         rows.truncate(filter.limit as usize);
         rows.last().map(|last| {
             TimelineCursor {
-                occurred_at: last.occurred_at,
-                id: AccessEventId(last.id),
+                occurred_at: last.access.occurred_at,
+                id: AccessEventId(last.access.id),
             }
             .encode()
         })
@@ -113,13 +113,14 @@ fn read_page(
 
     let lookups = lookup_cache.get(conn)?;
     let labels = Labeller::new(&lookups, lang);
-    let mut explanations =
-        crate::explain::text::views_for(conn, &rows, lang, time_zone, &lookups.kinds)?;
+    let explanations =
+        crate::explain::text::views_of_explained(conn, &rows, lang, time_zone, &lookups.kinds)?;
     let entries = rows
         .iter()
-        .map(|row| {
-            let mut entry = timeline_entry(row, &labels, time_zone);
-            entry.explanation = explanations.remove(&row.id);
+        .zip(explanations)
+        .map(|(row, explanation)| {
+            let mut entry = timeline_entry(&row.access, &labels, time_zone);
+            entry.explanation = Some(explanation);
             entry
         })
         .collect();

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::context::RecordShown;
 use super::schema::access_events;
 use super::{AnyConnection, MultiBackend};
 use crate::domain::access_event::{AccessEvent, FeedText};
@@ -317,21 +318,50 @@ pub fn timeline_page(
     filter: &TimelineFilter,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<ShownAccessRow>> {
+    in_two_reads(filter, now, |span, limit| {
+        timeline_rows(conn, customer, filter, now, span, limit)
+    })
+}
+
+/// An access as the timeline shows it, with its judgement: the state and the business record
+/// that explains it, if it was judged and a record explains it. The record may since have moved
+/// to another customer: only `explain::text` decides what of it the customer reads.
+#[derive(Debug, Clone)]
+pub struct ExplainedAccessRow {
+    pub access: ShownAccessRow,
+    pub state: Option<String>,
+    pub record: Option<RecordShown>,
+}
+
+/// [`timeline_page`] with each access's judgement and explaining record read in the same
+/// statement (an index probe per row for each), instead of a second statement for the page's
+/// ids: that one took PostgreSQL longer than the keyset read itself (0.24 ms against 0.12 ms at
+/// the median, 10 M events, 8 clients), hashing every business record for 50 ids.
+pub fn explained_timeline_page(
+    conn: &mut AnyConnection,
+    customer: &CustomerRef,
+    filter: &TimelineFilter,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ExplainedAccessRow>> {
+    in_two_reads(filter, now, |span, limit| {
+        explained_timeline_rows(conn, customer, filter, now, span, limit)
+    })
+}
+
+/// The two reads of [`timeline_page`]: `read(span, limit)` reads at most `limit` rows of `span`.
+fn in_two_reads<Row>(
+    filter: &TimelineFilter,
+    now: NaiveDateTime,
+    mut read: impl FnMut(Span, i64) -> QueryResult<Vec<Row>>,
+) -> QueryResult<Vec<Row>> {
     let wanted = i64::from(filter.limit) + 1;
     let Some(recent_from) = recent_months_start(filter, now) else {
-        return timeline_rows(conn, customer, filter, now, Span::Whole, wanted);
+        return read(Span::Whole, wanted);
     };
-    let mut rows = timeline_rows(conn, customer, filter, now, Span::From(recent_from), wanted)?;
+    let mut rows = read(Span::From(recent_from), wanted)?;
     let missing = wanted - rows.len() as i64;
     if missing > 0 {
-        rows.extend(timeline_rows(
-            conn,
-            customer,
-            filter,
-            now,
-            Span::Before(recent_from),
-            missing,
-        )?);
+        rows.extend(read(Span::Before(recent_from), missing)?);
     }
     Ok(rows)
 }
@@ -354,6 +384,62 @@ fn recent_months_start(filter: &TimelineFilter, now: NaiveDateTime) -> Option<Na
     }
 }
 
+/// Narrows a boxed query over `access_events` (joined or not) to the customer's visible events
+/// in `span` that pass `filter`, newest first, at most `limit`: the one place the timeline's
+/// filters are written, for [`timeline_rows`] and [`explained_timeline_rows`] alike (their
+/// query types differ, so a function would need diesel's bounds spelled out for each).
+/// `|query, states| by_explanation` keeps the events whose judgement is in `states`, an event
+/// not judged yet counting as "unexplained".
+macro_rules! timeline_read {
+    (
+        $query:expr, $customer:expr, $filter:expr, $now:expr, $span:expr, $limit:expr,
+        |$narrowed:ident, $states:ident| $by_explanation:expr
+    ) => {{
+        use access_events::dsl as ae;
+        let (filter, now): (&TimelineFilter, NaiveDateTime) = ($filter, $now);
+        let mut query = $query
+            .filter(ae::customer_ref.eq($customer.as_str()))
+            .filter(ae::visible_from.is_null().or(ae::visible_from.le(now)));
+        query = match $span {
+            Span::Whole => query,
+            Span::From(start) => query.filter(ae::occurred_at.ge(start)),
+            Span::Before(end) => query.filter(ae::occurred_at.lt(end)),
+        };
+
+        if let Some(from) = filter.occurred_from {
+            query = query.filter(ae::occurred_at.ge(from));
+        }
+        if let Some(before) = filter.occurred_before {
+            query = query.filter(ae::occurred_at.lt(before));
+        }
+        if let Some(category) = &filter.category {
+            query = query.filter(ae::data_category.eq(category.clone()));
+        }
+        if let Some(role) = &filter.role {
+            query = query.filter(ae::role_code.eq(role.clone()));
+        }
+        if let Some(reason) = &filter.reason {
+            query = query.filter(ae::reason_code.eq(reason.clone()));
+        }
+        if let Some(explanation) = filter.explanation {
+            let ($narrowed, $states) = (query, explanation.states());
+            query = $by_explanation;
+        }
+        if let Some(cursor) = filter.cursor {
+            // (occurred_at, id) < cursor, written so both backends can seek the index: the first
+            // term bounds the range, the second breaks ties within the same instant.
+            query = query.filter(ae::occurred_at.le(cursor.occurred_at)).filter(
+                ae::occurred_at
+                    .lt(cursor.occurred_at)
+                    .or(ae::id.lt(cursor.id.0)),
+            );
+        }
+        query
+            .order((ae::occurred_at.desc(), ae::id.desc()))
+            .limit($limit)
+    }};
+}
+
 /// At most `limit` of the customer's visible events in `span` that pass `filter`, newest first.
 fn timeline_rows(
     conn: &mut AnyConnection,
@@ -363,65 +449,86 @@ fn timeline_rows(
     span: Span,
     limit: i64,
 ) -> QueryResult<Vec<ShownAccessRow>> {
-    use access_events::dsl as ae;
-
-    let mut query = ae::access_events
+    let query = access_events::table
         .select(ShownAccessRow::as_select())
-        .filter(ae::customer_ref.eq(customer.as_str()))
-        .filter(ae::visible_from.is_null().or(ae::visible_from.le(now)))
         .into_boxed::<MultiBackend>();
+    timeline_read!(
+        query,
+        customer,
+        filter,
+        now,
+        span,
+        limit,
+        |query, states| {
+            use super::schema::access_explanations as ax;
+            use diesel::dsl::{exists, not};
+            let in_states = exists(
+                ax::table
+                    .filter(ax::access_event_id.eq(access_events::id))
+                    .filter(ax::state.eq_any(states.clone())),
+            );
+            let unjudged = not(exists(
+                ax::table.filter(ax::access_event_id.eq(access_events::id)),
+            ));
+            if states.contains(&"unexplained") {
+                query.filter(in_states.or(unjudged))
+            } else {
+                query.filter(in_states)
+            }
+        }
+    )
+    .load(conn)
+}
 
-    query = match span {
-        Span::Whole => query,
-        Span::From(start) => query.filter(ae::occurred_at.ge(start)),
-        Span::Before(end) => query.filter(ae::occurred_at.lt(end)),
-    };
-
-    if let Some(from) = filter.occurred_from {
-        query = query.filter(ae::occurred_at.ge(from));
-    }
-    if let Some(before) = filter.occurred_before {
-        query = query.filter(ae::occurred_at.lt(before));
-    }
-    if let Some(category) = &filter.category {
-        query = query.filter(ae::data_category.eq(category.clone()));
-    }
-    if let Some(role) = &filter.role {
-        query = query.filter(ae::role_code.eq(role.clone()));
-    }
-    if let Some(reason) = &filter.reason {
-        query = query.filter(ae::reason_code.eq(reason.clone()));
-    }
-    if let Some(explanation) = filter.explanation {
-        use super::schema::access_explanations as ax;
-        use diesel::dsl::{exists, not};
-        let states = explanation.states();
-        let in_states = exists(
-            ax::table
-                .filter(ax::access_event_id.eq(ae::id))
-                .filter(ax::state.eq_any(states.clone())),
-        );
-        // An access not judged yet counts as not explained.
-        let unjudged = not(exists(ax::table.filter(ax::access_event_id.eq(ae::id))));
-        query = if states.contains(&"unexplained") {
-            query.filter(in_states.or(unjudged))
-        } else {
-            query.filter(in_states)
-        };
-    }
-    if let Some(cursor) = filter.cursor {
-        // (occurred_at, id) < cursor, written so both backends can seek the index: the first
-        // term bounds the range, the second breaks ties within the same instant.
-        query = query.filter(ae::occurred_at.le(cursor.occurred_at)).filter(
-            ae::occurred_at
-                .lt(cursor.occurred_at)
-                .or(ae::id.lt(cursor.id.0)),
-        );
-    }
-    query
-        .order((ae::occurred_at.desc(), ae::id.desc()))
-        .limit(limit)
-        .load(conn)
+/// [`timeline_rows`] with each event's judgement and explaining record.
+fn explained_timeline_rows(
+    conn: &mut AnyConnection,
+    customer: &CustomerRef,
+    filter: &TimelineFilter,
+    now: NaiveDateTime,
+    span: Span,
+    limit: i64,
+) -> QueryResult<Vec<ExplainedAccessRow>> {
+    use super::schema::{access_explanations as ax, context_records as cr};
+    let query = access_events::table
+        .left_join(ax::table.on(ax::access_event_id.eq(access_events::id)))
+        // Joined by its id alone: with the customer's reference in the condition too, PostgreSQL
+        // read all of the customer's records for every page and compared them with each entry.
+        // A record moved to another customer is left out where it is shown (`explain::text`).
+        .left_join(cr::table.on(ax::context_id.eq(cr::id.nullable())))
+        .select((
+            ShownAccessRow::as_select(),
+            ax::state.nullable(),
+            Option::<RecordShown>::as_select(),
+        ))
+        .into_boxed::<MultiBackend>();
+    // The judgement is joined already: no subquery per row (and a second `access_explanations`
+    // in the FROM clause is one diesel cannot tell apart).
+    let rows: Vec<(ShownAccessRow, Option<String>, Option<RecordShown>)> = timeline_read!(
+        query,
+        customer,
+        filter,
+        now,
+        span,
+        limit,
+        |query, states| {
+            let in_states = ax::state.nullable().eq_any(states.clone());
+            if states.contains(&"unexplained") {
+                query.filter(in_states.or(ax::access_event_id.nullable().is_null()))
+            } else {
+                query.filter(in_states)
+            }
+        }
+    )
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(access, state, record)| ExplainedAccessRow {
+            access,
+            state,
+            record,
+        })
+        .collect())
 }
 
 /// A customer's visible events in `[start, end)`, oldest first: the body of an access report.
