@@ -298,7 +298,7 @@ fn backtest(backend: &str, accesses: usize) {
     );
     let (from, to) = (feed.start, feed.start + chrono::Duration::days(DAYS + 15));
     let started = Instant::now();
-    einblick::explain::run::learn_baselines(&mut conn, to).unwrap();
+    einblick::explain::run::learn_baselines_from_accesses(&mut conn, to).unwrap();
     let learned = started.elapsed().as_secs_f64();
     let result = einblick::explain::backtest::backtest(&mut conn, from, to, None).unwrap();
     let seconds = started.elapsed().as_secs_f64();

@@ -3,7 +3,9 @@
 //! server and measures the timeline page and the JSON endpoint for that customer with 8 and 32
 //! concurrent clients (requests/s, p50, p99), beside the keyset query alone on the same database
 //! in the same run (on as many connections as clients), and the keyset query with each access's
-//! judgement joined, the statement the page and the JSON API read their entries with.
+//! judgement joined, the statement the page and the JSON API read their entries with. Before
+//! the server starts, it times the judge's hourly learning of the volume rule's baselines (from
+//! `employee_hours`) beside the same learned from the accesses themselves (`einblick detect`'s).
 //! Every figure comes after a warm-up of more than five runs, so PostgreSQL's prepared
 //! statements have made their generic-or-custom plan choice before anything is timed.
 //!
@@ -63,6 +65,8 @@ fn main() {
             "ANALYZE access_events"
         });
     }
+
+    bench_events::learn_baselines_both_ways(&db);
 
     let server = bench_events::start_server(db, location.clone());
     let base = format!("http://{}", server.addr);

@@ -731,7 +731,7 @@ fn detect(db: &Database, from: &str, to: &str, rule: Option<&str>) -> Result<(),
     };
     let mut conn = db.get()?;
     let started = std::time::Instant::now();
-    crate::explain::run::learn_baselines(&mut conn, to)?;
+    crate::explain::run::learn_baselines_from_accesses(&mut conn, to)?;
     let result = crate::explain::backtest::backtest(&mut conn, from, to, only)?;
     let seconds = started.elapsed().as_secs_f64();
     println!(

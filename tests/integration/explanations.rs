@@ -18,6 +18,7 @@ both_backends!(
     descriptions_sent_at_once_never_refuse_each_other,
     each_rule_fires_on_its_planted_case_and_not_on_a_near_miss,
     the_page_read_with_its_judgements_lists_what_the_keyset_read_lists,
+    the_judges_hour_counts_learn_what_the_accesses_teach,
 );
 
 /// Waits (as a person would) until `check` holds; the judge runs seconds after ingest.
@@ -890,5 +891,123 @@ fn the_page_read_with_its_judgements_lists_what_the_keyset_read_lists(backend: B
                 "the demo has {state:?} accesses to compare: {judged_states:?}"
             );
         }
+    });
+}
+
+/// The judge counts each employee-hour's distinct customers as it judges (`employee_hours`), and
+/// its hourly learning of the volume rule's baselines reads those counts instead of the
+/// accesses: it must learn what counting the accesses themselves learns, count an hour that two
+/// batches filled whole (not only the later batch's part), and remove hours older than it reads.
+fn the_judges_hour_counts_learn_what_the_accesses_teach(backend: Backend) {
+    use einblick::db::schema::employee_hours;
+    use einblick::db::{employee_hour, explanation};
+    use einblick::explain::{evaluate, run};
+
+    let app = TestApp::spawn(backend);
+    let token = feed(&app);
+    let now = chrono::Utc::now().naive_utc();
+    let hour = evaluate::hour_of(now - chrono::Duration::days(2));
+    let access = |id: String, employee: &str, role: &str, customer: String, minutes: i64| {
+        json!({
+            "specversion": "1.0", "id": id, "source": CRM, "type": "einblick.access.v1",
+            "time": (hour + chrono::Duration::minutes(minutes)).and_utc().to_rfc3339(),
+            "data": {
+                "customer_ref": customer,
+                "actor": { "employee_id": employee, "role": role, "team": "Support Berlin" },
+                "data_category": "purchase_history", "action": "view",
+                "reason": { "code": "customer_request" }
+            }
+        })
+    };
+    let judged = |id: &str| state_of(&app, id).is_some_and(|state| state != "pending");
+    // E-7201 looks at five customers, and in a later batch at six, two of them again: nine.
+    // E-7202, in another role, at three in the hour and one in the next.
+    let mut first: Vec<Value> = (0..5)
+        .map(|n| {
+            access(
+                format!("hours-a-{n}"),
+                "E-7201",
+                "cs_agent_t1",
+                format!("C-7300{n}"),
+                n,
+            )
+        })
+        .collect();
+    for (n, minutes) in [(0, 10), (1, 20), (2, 30), (3, 70)] {
+        first.push(access(
+            format!("hours-c-{n}"),
+            "E-7202",
+            "wh_fulfilment_agent",
+            format!("C-7310{n}"),
+            minutes,
+        ));
+    }
+    send_batch(&app, &token, &first);
+    eventually("the first batch is judged", || {
+        judged("hours-a-4") && judged("hours-c-3")
+    });
+    let second: Vec<Value> = (3..9)
+        .map(|n| {
+            access(
+                format!("hours-b-{n}"),
+                "E-7201",
+                "cs_agent_t1",
+                format!("C-7300{n}"),
+                30 + n,
+            )
+        })
+        .collect();
+    send_batch(&app, &token, &second);
+    eventually("the second batch is judged", || judged("hours-b-8"));
+
+    let customers = |employee: &str, at: chrono::NaiveDateTime| {
+        app.with_connection(|conn| {
+            employee_hours::table
+                .filter(employee_hours::employee_id.eq(employee))
+                .filter(employee_hours::hour.eq(at))
+                .select((employee_hours::role_code, employee_hours::customers))
+                .load::<(String, i64)>(conn)
+        })
+        .unwrap()
+    };
+    assert_eq!(
+        customers("E-7201", hour),
+        vec![("cs_agent_t1".to_owned(), 9)]
+    );
+    assert_eq!(
+        customers("E-7202", hour),
+        vec![("wh_fulfilment_agent".to_owned(), 3)]
+    );
+    assert_eq!(
+        customers("E-7202", hour + chrono::Duration::hours(1)),
+        vec![("wh_fulfilment_agent".to_owned(), 1)]
+    );
+
+    let old_hour = evaluate::hour_of(now - chrono::Duration::days(100));
+    app.with_connection(|conn| {
+        employee_hour::store(
+            conn,
+            &[employee_hour::EmployeeHourRow {
+                hour: old_hour,
+                employee_id: "E-7203".into(),
+                role_code: "cs_agent_t1".into(),
+                customers: 500,
+            }],
+        )
+        .unwrap();
+        run::learn_baselines(conn, now).unwrap();
+        let from_hours = explanation::baselines(conn).unwrap();
+        run::learn_baselines_from_accesses(conn, now).unwrap();
+        let from_accesses = explanation::baselines(conn).unwrap();
+        assert_eq!(from_hours, from_accesses);
+        for role in ["cs_agent_t1", "wh_fulfilment_agent"] {
+            assert!(from_hours.contains_key(role), "{role}: {from_hours:?}");
+        }
+        let old_hours: i64 = employee_hours::table
+            .filter(employee_hours::hour.lt(now - chrono::Duration::days(90)))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        assert_eq!(old_hours, 0);
     });
 }

@@ -104,9 +104,34 @@ fn old_months_go_and_the_log_still_holds(backend: Backend) {
     let earlier_path = dir.0.join("earlier.json");
     std::fs::write(&earlier_path, &earlier.bytes).unwrap();
     sign_checkpoint(&app);
+    // The judge's count of an employee-hour before the first day kept goes with its accesses.
+    let hour_counted = |day: NaiveDate| einblick::db::employee_hour::EmployeeHourRow {
+        hour: day.and_hms_opt(9, 0, 0).unwrap(),
+        employee_id: "E-9090".into(),
+        role_code: "cs_agent_t1".into(),
+        customers: 3,
+    };
+    let (gone, stays) = (
+        hour_counted(cutoff - chrono::Duration::days(1)),
+        hour_counted(cutoff),
+    );
+    app.with_connection(|conn| {
+        einblick::db::employee_hour::store(conn, &[gone.clone(), stays.clone()])
+    })
+    .unwrap();
 
     let said = apply_retention(&app);
     assert!(removed_count(&said) >= 3, "{said}");
+    let counted_hours: Vec<chrono::NaiveDateTime> = app
+        .with_connection(|conn| {
+            use einblick::db::schema::employee_hours;
+            employee_hours::table
+                .filter(employee_hours::employee_id.eq("E-9090"))
+                .select(employee_hours::hour)
+                .load(conn)
+        })
+        .unwrap();
+    assert_eq!(counted_hours, vec![stays.hour], "{} went", gone.hour);
     if backend == Backend::Postgres {
         // Months with nothing else go whole; the demo's months keep what stays of theirs.
         for months in [30, 20] {

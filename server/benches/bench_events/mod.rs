@@ -85,10 +85,46 @@ pub(crate) fn start_server(db: Database, location: DatabaseLocation) -> Backgrou
     server
 }
 
+/// Learns the volume rule's baselines as the running judge does every hour (from the
+/// employee-hours it counts) and as `einblick detect` does (from the 90 days' accesses), times
+/// both and checks they agree.
+// Only the timeline bench times it; the reports bench compiles this module too.
+#[allow(dead_code)]
+pub(crate) fn learn_baselines_both_ways(db: &Database) {
+    let mut conn = db.get().unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    let learned = |conn: &mut einblick::db::AnyConnection| {
+        let mut baselines: Vec<(String, f64)> = einblick::db::explanation::baselines(conn)
+            .unwrap()
+            .into_iter()
+            .collect();
+        baselines.sort_by(|a, b| a.0.cmp(&b.0));
+        baselines
+    };
+    let started = std::time::Instant::now();
+    einblick::explain::run::learn_baselines_from_accesses(&mut conn, now).unwrap();
+    let from_accesses = started.elapsed().as_secs_f64();
+    let scanned = learned(&mut conn);
+    let started = std::time::Instant::now();
+    einblick::explain::run::learn_baselines(&mut conn, now).unwrap();
+    let from_hours = started.elapsed().as_secs_f64();
+    let rolled_up = learned(&mut conn);
+    println!(
+        "learning the baselines: {:.1} ms from employee_hours (the judge's, hourly), {:.1} ms \
+         from the 90 days' accesses (einblick detect's); {}",
+        from_hours * 1000.0,
+        from_accesses * 1000.0,
+        if scanned == rolled_up {
+            format!("the same {} baselines", rolled_up.len())
+        } else {
+            format!("they differ: {rolled_up:?} against {scanned:?}")
+        }
+    );
+}
+
 /// Waits until the server has judged every loaded access, signed a checkpoint over every leaf
-/// and learned the roles' baselines, which its judge does on starting (and hourly; a scan of
-/// the last 90 days, 4 s at 10 M events and 26 s at 100 M here): until then its background
-/// jobs share the cores with what is measured.
+/// and learned the roles' baselines, which its judge does on starting (and hourly): until then
+/// its background jobs share the cores with what is measured.
 fn wait_until_idle(db: &Database, server_started_at: chrono::NaiveDateTime) {
     use diesel::prelude::*;
     #[derive(QueryableByName)]
@@ -250,8 +286,9 @@ fn load_events(db: &Database, count: usize, customer: &str, customer_events: usi
     judge_in_bulk(db);
 }
 
-/// Writes a judgement for every access not judged yet, in one statement, and moves the judge's
-/// watermark past them: one access in four unexplained, the rest explained.
+/// Writes a judgement for every access not judged yet, in one statement, counts the
+/// employee-hours they fall in as the judge does, and moves the judge's watermark past them: one
+/// access in four unexplained, the rest explained.
 ///
 /// The server's judge reads each access's context and its employee's other looks around it;
 /// accesses generated at random times over eighteen months give every batch hundreds of separate
@@ -262,8 +299,29 @@ fn judge_in_bulk(db: &Database) {
     use diesel::connection::SimpleConnection;
     let started = std::time::Instant::now();
     let mut conn = db.get().unwrap();
-    conn.batch_execute(
-        "INSERT INTO access_explanations \
+    // The judge also counts each employee-hour its accesses fall in (`employee_hours`), all of
+    // the hour's accesses: the hours the new accesses touch are counted again whole.
+    let (hour, hour_end) = match db.location() {
+        DatabaseLocation::Postgres(_) => (
+            "date_trunc('hour', occurred_at)",
+            "t.hour + interval '1 hour'",
+        ),
+        _ => (
+            "strftime('%Y-%m-%d %H:00:00', occurred_at)",
+            "strftime('%Y-%m-%d %H:%M:%S', t.hour, '+1 hour')",
+        ),
+    };
+    conn.batch_execute(&format!(
+        "INSERT INTO employee_hours (hour, employee_id, role_code, customers) \
+         SELECT t.hour, e.employee_id, e.role_code, count(DISTINCT e.customer_ref) \
+         FROM (SELECT DISTINCT {hour} AS hour, employee_id FROM access_events \
+               WHERE id > (SELECT last_event_id FROM explanation_progress WHERE id = 1)) AS t \
+         JOIN access_events e ON e.employee_id = t.employee_id \
+             AND e.occurred_at >= t.hour AND e.occurred_at < {hour_end} \
+         WHERE true /* else SQLite reads the upsert's ON CONFLICT as the join's ON */ \
+         GROUP BY t.hour, e.employee_id, e.role_code \
+         ON CONFLICT (hour, employee_id, role_code) DO UPDATE SET customers = excluded.customers; \
+         INSERT INTO access_explanations \
          (access_event_id, state, rules, score, evaluated_at, occurred_at, role_code) \
          SELECT e.id, CASE WHEN e.id % 4 = 0 THEN 'unexplained' ELSE 'explained' END, '', 0, \
                 e.received_at, e.occurred_at, e.role_code \
@@ -271,7 +329,7 @@ fn judge_in_bulk(db: &Database) {
          WHERE e.id > (SELECT last_event_id FROM explanation_progress WHERE id = 1); \
          UPDATE explanation_progress \
          SET last_event_id = (SELECT COALESCE(MAX(id), 0) FROM access_events) WHERE id = 1;",
-    )
+    ))
     .expect("judgements in bulk");
     println!(
         "wrote a judgement for every loaded access in bulk (one in four unexplained) in {:.1}s",

@@ -9,6 +9,9 @@ use super::{log, AnyConnection};
 /// The last migration before chain heads were read from the events.
 const BEFORE_CHAIN_INDEX: &str = "20261201000010";
 
+/// The last migration before the judge counted employee-hours.
+const BEFORE_EMPLOYEE_HOURS: &str = "20261203000017";
+
 /// Runs migrations one by one up to and including `last`.
 fn migrate_up_to<DB, C>(conn: &mut C, source: fn() -> EmbeddedMigrations, last: &str)
 where
@@ -84,10 +87,11 @@ struct ScratchPostgres {
 
 #[cfg(feature = "postgres")]
 impl ScratchPostgres {
-    fn create() -> Self {
+    /// `label` tells apart the tests running at once in this process.
+    fn create(label: &str) -> Self {
         let admin_url = std::env::var("EINBLICK_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let name = format!("einblick_migration_{}", std::process::id());
+        let name = format!("einblick_migration_{label}_{}", std::process::id());
         let mut admin = diesel::PgConnection::establish(&admin_url)
             .expect("PostgreSQL must run on 127.0.0.1:5432 (see README: test command)");
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
@@ -119,7 +123,7 @@ impl Drop for ScratchPostgres {
 #[test]
 #[allow(irrefutable_let_patterns)]
 fn postgres_chain_heads_move_from_their_table_onto_the_newest_rows() {
-    let scratch = ScratchPostgres::create();
+    let scratch = ScratchPostgres::create("heads");
     let mut conn = diesel::PgConnection::establish(&scratch.url).unwrap();
     migrate_up_to(&mut conn, || super::POSTGRES_MIGRATIONS, BEFORE_CHAIN_INDEX);
     let mut conn = AnyConnection::Postgresql(conn);
@@ -130,4 +134,93 @@ fn postgres_chain_heads_move_from_their_table_onto_the_newest_rows() {
     c.run_pending_migrations(super::POSTGRES_MIGRATIONS)
         .expect("the rest migrates");
     assert_head_moved_to_newest_row(&mut conn);
+}
+
+/// One employee's accesses in the clock hour a day ago (two customers, one of them twice) and one
+/// 100 days ago, as a database holds them before `employee_hours`; returns the hour.
+fn store_recent_and_old_accesses(conn: &mut AnyConnection) -> chrono::NaiveDateTime {
+    use chrono::Duration;
+    let now = chrono::Utc::now().naive_utc();
+    let hour = crate::explain::evaluate::hour_of(now - Duration::days(1));
+    let accesses = [
+        (hour + Duration::minutes(5), "C-1", 1),
+        (hour + Duration::minutes(10), "C-2", 1),
+        (hour + Duration::minutes(20), "C-1", 2),
+        (now - Duration::days(100), "C-3", 1),
+    ];
+    let values: Vec<String> = accesses
+        .iter()
+        .enumerate()
+        .map(|(leaf, (at, customer, entry))| {
+            let at = at.format("%Y-%m-%d %H:%M:%S");
+            format!(
+                "('feed', 'e{leaf}', '{at}', '{at}', '{customer}', 'E-1', 'support', 'orders', \
+                 'view', 'ticket', 'x', {leaf}, 2, {entry})"
+            )
+        })
+        .collect();
+    let insert = format!(
+        "INSERT INTO access_events (source, event_id, occurred_at, received_at, customer_ref, \
+         employee_id, role_code, data_category, action, reason_code, content_sha256, \
+         leaf_index, leaf_format, customer_entry) VALUES {}",
+        values.join(", ")
+    );
+    crate::with_backend!(conn, |c| diesel::sql_query(&insert).execute(c)).expect("events stored");
+    hour
+}
+
+/// The migration counted the last 90 days' employee-hours, each customer once, and not older.
+fn assert_recent_hour_counted(conn: &mut AnyConnection, hour: chrono::NaiveDateTime) {
+    use super::schema::employee_hours;
+    let counted: Vec<(chrono::NaiveDateTime, String, String, i64)> = employee_hours::table
+        .select((
+            employee_hours::hour,
+            employee_hours::employee_id,
+            employee_hours::role_code,
+            employee_hours::customers,
+        ))
+        .load(conn)
+        .expect("employee-hours read");
+    assert_eq!(counted, vec![(hour, "E-1".into(), "support".into(), 2)]);
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+#[allow(irrefutable_let_patterns)]
+fn sqlite_employee_hours_are_counted_from_the_stored_accesses() {
+    let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+    migrate_up_to(
+        &mut conn,
+        || super::SQLITE_MIGRATIONS,
+        BEFORE_EMPLOYEE_HOURS,
+    );
+    let mut conn = AnyConnection::Sqlite(conn);
+    let hour = store_recent_and_old_accesses(&mut conn);
+    let AnyConnection::Sqlite(c) = &mut conn else {
+        unreachable!()
+    };
+    c.run_pending_migrations(super::SQLITE_MIGRATIONS)
+        .expect("the rest migrates");
+    assert_recent_hour_counted(&mut conn, hour);
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+#[allow(irrefutable_let_patterns)]
+fn postgres_employee_hours_are_counted_from_the_stored_accesses() {
+    let scratch = ScratchPostgres::create("hours");
+    let mut conn = diesel::PgConnection::establish(&scratch.url).unwrap();
+    migrate_up_to(
+        &mut conn,
+        || super::POSTGRES_MIGRATIONS,
+        BEFORE_EMPLOYEE_HOURS,
+    );
+    let mut conn = AnyConnection::Postgresql(conn);
+    let hour = store_recent_and_old_accesses(&mut conn);
+    let AnyConnection::Postgresql(c) = &mut conn else {
+        unreachable!()
+    };
+    c.run_pending_migrations(super::POSTGRES_MIGRATIONS)
+        .expect("the rest migrates");
+    assert_recent_hour_counted(&mut conn, hour);
 }

@@ -10,6 +10,7 @@ pub mod dispute;
 pub mod dispute_history;
 pub mod email_outbox;
 pub mod employee;
+pub mod employee_hour;
 pub mod explanation;
 pub mod explanation_counts;
 pub mod feed_token;

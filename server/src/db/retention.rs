@@ -11,7 +11,8 @@
 //! events go row by row, as on SQLite. With each event go its explanation, its pending alert,
 //! its place in closed disputes, its feed key and, if it was the customer's newest entry, their
 //! chain head (their next entry starts a chain of its own, as on SQLite). The leaf runs removed
-//! are recorded under a note signed by the log's key (`transparency::retention` signs it).
+//! are recorded under a note signed by the log's key (`transparency::retention` signs it). The
+//! judge's counts of the employee-hours before the first day kept go too.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -120,6 +121,9 @@ pub fn remove_before(
             }
             run.removed_events = doomed;
         }
+        // The judge's per-employee-hour counts of distinct customers go with the accesses they
+        // counted: activity the policy no longer keeps is not kept as counts either.
+        super::employee_hour::remove_before(conn, oldest_kept.and_time(chrono::NaiveTime::MIN))?;
         for table in [
             "retention_doomed",
             "retention_first_kept",

@@ -210,6 +210,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    employee_hours (hour, employee_id, role_code) {
+        hour -> Timestamp,
+        employee_id -> Text,
+        role_code -> Text,
+        customers -> Int8,
+    }
+}
+
+diesel::table! {
     employees (employee_id) {
         employee_id -> Text,
         surname_hash -> Nullable<Text>,
@@ -630,6 +639,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dispute_history,
     disputes,
     email_outbox,
+    employee_hours,
     employees,
     explanation_counts_daily,
     explanation_counts_hourly,

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use super::evaluate::{self, CustomerFacts, Evidence, Judgement, Look, Setup};
 use crate::db::access_event::AccessEventRow;
+use crate::db::employee_hour::{self, EmployeeHourRow};
 use crate::db::explanation::{self, ExplanationRow};
 use crate::db::schema::{access_events, access_explanations, customers};
 use crate::db::{context, employee, investigation, lookup, AnyConnection};
@@ -117,12 +118,22 @@ pub fn judge_events(
     events: &[AccessEventRow],
     setup: &Setup,
 ) -> Result<Vec<Judgement>, AppError> {
+    Ok(judge_with_hours(conn, events, setup)?.0)
+}
+
+/// Judges `events` as `judge_events` does, and also returns the count of every employee-hour
+/// the evidence covered whole (for `employee_hours`).
+fn judge_with_hours(
+    conn: &mut AnyConnection,
+    events: &[AccessEventRow],
+    setup: &Setup,
+) -> Result<(Vec<Judgement>, Vec<EmployeeHourRow>), AppError> {
     let customer_refs: Vec<String> = unique(events.iter().map(|e| e.customer_ref.clone()));
     let employee_ids: Vec<String> = unique(events.iter().map(|e| e.employee_id.clone()));
     let records = context::for_customers(conn, &customer_refs)?;
     let directory = employee::find_many(conn, &employee_ids)?;
     let facts = customer_facts(conn, &customer_refs)?;
-    let looks = employee_looks(conn, events)?;
+    let (looks, hours) = employee_looks(conn, events)?;
 
     let mut contexts: HashMap<&str, Vec<&context::ContextRecordRow>> = HashMap::new();
     for record in &records {
@@ -147,7 +158,7 @@ pub fn judge_events(
             .map(|(employee, list)| (employee.as_str(), list.clone()))
             .collect(),
     };
-    Ok(evaluate::judge(events, &evidence, setup))
+    Ok((evaluate::judge(events, &evidence, setup), hours))
 }
 
 fn judge_and_store(
@@ -156,7 +167,8 @@ fn judge_and_store(
     setup: &Setup,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let judgements = judge_events(conn, events, setup)?;
+    let (judgements, hours) = judge_with_hours(conn, events, setup)?;
+    employee_hour::store(conn, &hours)?;
     let before = explanation::for_events(conn, &events.iter().map(|e| e.id).collect::<Vec<_>>())?;
     let event_of: HashMap<i64, &AccessEventRow> = events.iter().map(|e| (e.id, e)).collect();
     let mut touched: HashSet<i64> = HashSet::new();
@@ -264,18 +276,23 @@ fn customer_facts(
 /// repetitions per customer (the timeline's `(customer_ref, occurred_at)` index): neither reads
 /// more than the batch's employees and customers did in that time, so a batch costs the same
 /// on a small log as on a large one, and scattered accesses judged again read no long spans.
+///
+/// The hours' reads hold every access of their employees in them: their distinct customers per
+/// employee, role and hour come back too, for `employee_hours`.
 fn employee_looks(
     conn: &mut AnyConnection,
     events: &[AccessEventRow],
-) -> Result<HashMap<String, Vec<Look>>, AppError> {
+) -> Result<(LooksByEmployee, Vec<EmployeeHourRow>), AppError> {
     let (Some(first), Some(last)) = (
         events.iter().map(|e| e.occurred_at).min(),
         events.iter().map(|e| e.occurred_at).max(),
     ) else {
-        return Ok(HashMap::new());
+        return Ok((HashMap::new(), Vec::new()));
     };
+    type HourKey = (NaiveDateTime, String, String);
+    let mut hour_customers: HashMap<HourKey, HashSet<String>> = HashMap::new();
     let mut seen: HashSet<i64> = HashSet::new();
-    let mut looks: HashMap<String, Vec<Look>> = HashMap::new();
+    let mut looks: LooksByEmployee = HashMap::new();
     let mut add = |rows: Vec<StoredLook>, wanted: &dyn Fn(&str) -> bool| {
         for (id, employee, customer_ref, occurred_at, state) in rows {
             if !wanted(&employee) || !seen.insert(id) {
@@ -293,14 +310,23 @@ fn employee_looks(
     for (from, to, employees) in hour_runs(events) {
         let employees: Vec<&str> = employees.into_iter().collect();
         for chunk in employees.chunks(400) {
-            let rows: Vec<StoredLook> = access_events::table
+            let rows: Vec<(StoredLook, String)> = access_events::table
                 .left_join(access_explanations::table)
                 .filter(access_events::employee_id.eq_any(chunk))
                 .filter(access_events::occurred_at.ge(from))
                 .filter(access_events::occurred_at.lt(to))
-                .select(look_columns())
+                .select((look_columns(), access_events::role_code))
                 .load(conn)?;
-            add(rows, &|_| true);
+            let mut stored = Vec::with_capacity(rows.len());
+            for (look, role) in rows {
+                let (_, employee, customer, occurred_at, _) = &look;
+                hour_customers
+                    .entry((evaluate::hour_of(*occurred_at), employee.clone(), role))
+                    .or_default()
+                    .insert(customer.clone());
+                stored.push(look);
+            }
+            add(stored, &|_| true);
         }
     }
     let employees: HashSet<&str> = events.iter().map(|e| e.employee_id.as_str()).collect();
@@ -315,8 +341,22 @@ fn employee_looks(
             .load(conn)?;
         add(rows, &|employee| employees.contains(employee));
     }
-    Ok(looks)
+    let hours = hour_customers
+        .into_iter()
+        .map(
+            |((hour, employee_id, role_code), customers)| EmployeeHourRow {
+                hour,
+                employee_id,
+                role_code,
+                customers: customers.len() as i64,
+            },
+        )
+        .collect();
+    Ok((looks, hours))
 }
+
+/// Each employee's stored looks, by employee id.
+type LooksByEmployee = HashMap<String, Vec<Look>>;
 
 /// A stored access as the rules see it: id, employee, customer, time, explanation state.
 type StoredLook = (i64, String, String, NaiveDateTime, Option<String>);
@@ -362,56 +402,157 @@ fn hour_runs(events: &[AccessEventRow]) -> Vec<(NaiveDateTime, NaiveDateTime, Ha
 }
 
 /// Learns each role's usual number of distinct customers an employee looks at in an hour (the
-/// 99th percentile of busy hours over the last 90 days) for the volume rule.
+/// 99th percentile of busy hours over the last 90 days) for the volume rule, from the counts the
+/// judge keeps in `employee_hours`: what the running judge does every hour. Hours older than
+/// that are removed. Accesses the judge has not reached yet are not counted, nor their hours:
+/// normally a few seconds' worth.
 pub fn learn_baselines(conn: &mut AnyConnection, now: NaiveDateTime) -> Result<usize, AppError> {
+    let since = evaluate::hour_of(now - Duration::days(BASELINE_DAYS));
+    let histogram = employee_hour::histogram_since(conn, since)?;
+    let baselines = percentiles(histogram);
+    crate::db::write_transaction(conn, |conn| {
+        // Taking turns with the judge, which may be writing old hours again (re-judging history)
+        // while they are removed.
+        explanation::lock_progress(conn)?;
+        explanation::replace_baselines(conn, &baselines, now)?;
+        employee_hour::remove_before(conn, since)?;
+        Ok(())
+    })?;
+    Ok(baselines.len())
+}
+
+/// The same baselines counted from the accesses themselves, all of them, judged or not: for
+/// history the judge never went through (the demo's seed, `einblick detect` over imported
+/// accesses). It reads the 90 days' accesses whole: seconds at 10 M events.
+pub fn learn_baselines_from_accesses(
+    conn: &mut AnyConnection,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
     use diesel::sql_types::{BigInt, Text, Timestamp};
 
     #[derive(QueryableByName)]
-    struct BusyHour {
+    struct Busy {
         #[diesel(sql_type = Text)]
         role_code: String,
         #[diesel(sql_type = BigInt)]
         customers: i64,
+        #[diesel(sql_type = BigInt)]
+        hours: i64,
     }
-    let since = now - Duration::days(90);
-    // Counted in the database: only one row per employee-hour comes back.
-    let hours: Vec<BusyHour> = match conn {
+    let since = evaluate::hour_of(now - Duration::days(BASELINE_DAYS));
+    // Counted in the database: one row per role and count comes back.
+    let rows: Vec<Busy> = match conn {
         #[cfg(feature = "postgres")]
         AnyConnection::Postgresql(pg) => diesel::sql_query(
-            "SELECT role_code, count(DISTINCT customer_ref) AS customers FROM access_events \
-             WHERE occurred_at >= $1 \
-             GROUP BY role_code, employee_id, date_trunc('hour', occurred_at)",
+            "SELECT role_code, customers, count(*) AS hours FROM ( \
+               SELECT role_code, count(DISTINCT customer_ref) AS customers FROM access_events \
+               WHERE occurred_at >= $1 \
+               GROUP BY role_code, employee_id, date_trunc('hour', occurred_at)) AS busy \
+             GROUP BY role_code, customers",
         )
         .bind::<Timestamp, _>(since)
         .load(pg)?,
         #[cfg(feature = "sqlite")]
         AnyConnection::Sqlite(c) => diesel::sql_query(
-            "SELECT role_code, count(DISTINCT customer_ref) AS customers FROM access_events \
-             WHERE occurred_at >= ? \
-             GROUP BY role_code, employee_id, strftime('%Y-%m-%d %H', occurred_at)",
+            "SELECT role_code, customers, count(*) AS hours FROM ( \
+               SELECT role_code, count(DISTINCT customer_ref) AS customers FROM access_events \
+               WHERE occurred_at >= ? \
+               GROUP BY role_code, employee_id, strftime('%Y-%m-%d %H', occurred_at)) AS busy \
+             GROUP BY role_code, customers",
         )
         .bind::<Timestamp, _>(since)
         .load(c)?,
     };
-    let mut by_role: HashMap<String, Vec<i64>> = HashMap::new();
-    for hour in hours {
-        by_role
-            .entry(hour.role_code)
-            .or_default()
-            .push(hour.customers);
-    }
-    let baselines: Vec<(String, f64)> = by_role
-        .into_iter()
-        .map(|(role, mut counts)| {
-            counts.sort_unstable();
-            let index = ((counts.len() as f64) * 0.99).ceil() as usize;
-            let p99 = counts[index.clamp(1, counts.len()) - 1] as f64;
-            (role, p99)
-        })
-        .collect();
+    let baselines = percentiles(
+        rows.into_iter()
+            .map(|row| (row.role_code, row.customers, row.hours))
+            .collect(),
+    );
     crate::db::write_transaction(conn, |conn| {
         explanation::replace_baselines(conn, &baselines, now)?;
         Ok(())
     })?;
     Ok(baselines.len())
+}
+
+/// The days of busy hours a baseline is learned from.
+const BASELINE_DAYS: i64 = 90;
+
+/// Each role's 99th percentile of distinct customers per busy hour, from `(role, customers,
+/// hours)`: the smallest count that at least 99 % of the role's hours do not exceed.
+fn percentiles(histogram: Vec<(String, i64, i64)>) -> Vec<(String, f64)> {
+    let mut by_role: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+    for (role, customers, hours) in histogram {
+        by_role.entry(role).or_default().push((customers, hours));
+    }
+    by_role
+        .into_iter()
+        .filter_map(|(role, mut counts)| {
+            counts.sort_unstable();
+            let total: i64 = counts.iter().map(|(_, hours)| hours).sum();
+            let rank = (((total as f64) * 0.99).ceil() as i64).clamp(1, total.max(1));
+            let mut seen = 0;
+            counts.into_iter().find_map(|(customers, hours)| {
+                seen += hours;
+                (seen >= rank).then_some((role.clone(), customers as f64))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What learning computed before `employee_hours`: every busy hour's count, sorted, and the
+    /// one at rank ceil(n × 0.99).
+    fn percentile_of_sorted(mut counts: Vec<i64>) -> f64 {
+        counts.sort_unstable();
+        let index = ((counts.len() as f64) * 0.99).ceil() as usize;
+        counts[index.clamp(1, counts.len()) - 1] as f64
+    }
+
+    #[test]
+    fn the_histogram_gives_the_percentile_of_every_hour_sorted() {
+        let mut seed: u64 = 7;
+        let mut next = move |below: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % below
+        };
+        for hours in [1, 2, 3, 99, 100, 101, 250, 1000] {
+            for spread in [1, 3, 40] {
+                let counts: Vec<i64> = (0..hours).map(|_| 1 + next(spread) as i64).collect();
+                let mut histogram: HashMap<i64, i64> = HashMap::new();
+                for count in &counts {
+                    *histogram.entry(*count).or_default() += 1;
+                }
+                let rows = histogram
+                    .into_iter()
+                    .map(|(customers, hours)| ("agent".to_owned(), customers, hours))
+                    .collect();
+                assert_eq!(
+                    percentiles(rows),
+                    vec![("agent".to_owned(), percentile_of_sorted(counts.clone()))],
+                    "{hours} hours, counts 1 to {spread}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn each_role_gets_its_own_percentile() {
+        let mut learned = percentiles(vec![
+            ("agent".into(), 3, 99),
+            ("agent".into(), 50, 1),
+            ("analyst".into(), 2, 98),
+            ("analyst".into(), 9, 2),
+        ]);
+        learned.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            learned,
+            vec![("agent".to_owned(), 3.0), ("analyst".to_owned(), 9.0)]
+        );
+    }
 }

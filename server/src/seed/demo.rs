@@ -210,7 +210,7 @@ pub fn seed(db: &Database, keys: &LogKeys) -> Result<SeedOutcome, AppError> {
         Ok::<_, AppError>(())
     })?;
     let now = period_end() + Duration::days(1);
-    crate::explain::run::learn_baselines(&mut conn, now)?;
+    crate::explain::run::learn_baselines_from_accesses(&mut conn, now)?;
     crate::explain::run::settle(&mut conn, chrono::Utc::now().naive_utc())?;
     Ok(SeedOutcome::Seeded {
         customers: DEMO_CUSTOMERS.len(),
