@@ -121,8 +121,8 @@ pub fn judge_events(
     Ok(judge_with_hours(conn, events, setup)?.0)
 }
 
-/// Judges `events` as `judge_events` does, and also returns the count of every employee-hour
-/// the evidence covered whole (for `employee_hours`).
+/// Judges `events` as `judge_events` does, and also counts the distinct customers of each
+/// employee-hour (per role) their accesses fall in, whole (for `employee_hours`).
 fn judge_with_hours(
     conn: &mut AnyConnection,
     events: &[AccessEventRow],
@@ -277,8 +277,8 @@ fn customer_facts(
 /// more than the batch's employees and customers did in that time, so a batch costs the same
 /// on a small log as on a large one, and scattered accesses judged again read no long spans.
 ///
-/// The hours' reads hold every access of their employees in them: their distinct customers per
-/// employee, role and hour come back too, for `employee_hours`.
+/// The hours' reads hold every access of their employees in them: the distinct customers of the
+/// batch's employee-hours (per role) come back too, for `employee_hours`.
 fn employee_looks(
     conn: &mut AnyConnection,
     events: &[AccessEventRow],
@@ -341,8 +341,25 @@ fn employee_looks(
             .load(conn)?;
         add(rows, &|employee| employees.contains(employee));
     }
+    // Only the hours the batch's own accesses fall in: every access is judged once at least, and
+    // then its hour is counted whole, so an hour the reads cover for another employee's sake
+    // waits for its own accesses. Fewer rows written keep the judge's transaction (which the
+    // feed's batches take turns with) short.
+    let batch_hours: HashSet<(NaiveDateTime, &str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                evaluate::hour_of(e.occurred_at),
+                e.employee_id.as_str(),
+                e.role_code.as_str(),
+            )
+        })
+        .collect();
     let hours = hour_customers
         .into_iter()
+        .filter(|((hour, employee, role), _)| {
+            batch_hours.contains(&(*hour, employee.as_str(), role.as_str()))
+        })
         .map(
             |((hour, employee_id, role_code), customers)| EmployeeHourRow {
                 hour,
