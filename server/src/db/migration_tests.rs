@@ -139,9 +139,13 @@ fn postgres_chain_heads_move_from_their_table_onto_the_newest_rows() {
 /// One employee's accesses in the clock hour a day ago (two customers, one of them twice) and one
 /// 100 days ago, as a database holds them before `employee_hours`; returns the hour.
 fn store_recent_and_old_accesses(conn: &mut AnyConnection) -> chrono::NaiveDateTime {
-    use chrono::Duration;
+    use chrono::{Duration, Timelike};
     let now = chrono::Utc::now().naive_utc();
-    let hour = crate::explain::evaluate::hour_of(now - Duration::days(1));
+    let day_ago = now - Duration::days(1);
+    let hour = day_ago
+        .date()
+        .and_hms_opt(day_ago.hour(), 0, 0)
+        .expect("a whole hour exists");
     let accesses = [
         (hour + Duration::minutes(5), "C-1", 1),
         (hour + Duration::minutes(10), "C-2", 1),
