@@ -1003,8 +1003,10 @@ fn the_judges_hour_counts_learn_what_the_accesses_teach(backend: Backend) {
         for role in ["cs_agent_t1", "wh_fulfilment_agent"] {
             assert!(from_hours.contains_key(role), "{role}: {from_hours:?}");
         }
+        // Learning keeps the whole hour 90 days back begins in.
+        let first_hour_kept = evaluate::hour_of(now - chrono::Duration::days(90));
         let old_hours: i64 = employee_hours::table
-            .filter(employee_hours::hour.lt(now - chrono::Duration::days(90)))
+            .filter(employee_hours::hour.lt(first_hour_kept))
             .count()
             .get_result(conn)
             .unwrap();
