@@ -112,18 +112,10 @@ pub fn settle(conn: &mut AnyConnection, now: NaiveDateTime) -> Result<usize, App
     }
 }
 
-/// Loads the evidence for `events` and judges them (without storing): the backtest uses this.
-pub fn judge_events(
-    conn: &mut AnyConnection,
-    events: &[AccessEventRow],
-    setup: &Setup,
-) -> Result<Vec<Judgement>, AppError> {
-    Ok(judge_with_hours(conn, events, setup)?.0)
-}
-
-/// Judges `events` as `judge_events` does, and also counts the distinct customers of each
-/// employee-hour (per role) their accesses fall in, whole (for `employee_hours`).
-fn judge_with_hours(
+/// Loads the evidence for `events` and judges them (without storing), and counts the distinct
+/// customers of each employee-hour (per role) their accesses fall in, whole (for
+/// `employee_hours`).
+fn judge_events(
     conn: &mut AnyConnection,
     events: &[AccessEventRow],
     setup: &Setup,
@@ -167,7 +159,7 @@ fn judge_and_store(
     setup: &Setup,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let (judgements, hours) = judge_with_hours(conn, events, setup)?;
+    let (judgements, hours) = judge_events(conn, events, setup)?;
     employee_hour::store(conn, &hours)?;
     let before = explanation::for_events(conn, &events.iter().map(|e| e.id).collect::<Vec<_>>())?;
     let event_of: HashMap<i64, &AccessEventRow> = events.iter().map(|e| (e.id, e)).collect();
@@ -289,8 +281,21 @@ fn employee_looks(
     ) else {
         return Ok((HashMap::new(), Vec::new()));
     };
-    type HourKey = (NaiveDateTime, String, String);
-    let mut hour_customers: HashMap<HourKey, HashSet<String>> = HashMap::new();
+    // Only the hours the batch's own accesses fall in: every access is judged once at least, and
+    // then its hour is counted whole, so an hour the reads cover for another employee's sake
+    // waits for its own accesses. Fewer rows written keep the judge's transaction (which the
+    // feed's batches take turns with) short.
+    let mut hour_customers: HashMap<(NaiveDateTime, String, String), HashSet<String>> = events
+        .iter()
+        .map(|e| {
+            let key = (
+                evaluate::hour_of(e.occurred_at),
+                e.employee_id.clone(),
+                e.role_code.clone(),
+            );
+            (key, HashSet::new())
+        })
+        .collect();
     let mut seen: HashSet<i64> = HashSet::new();
     let mut looks: LooksByEmployee = HashMap::new();
     let mut add = |rows: Vec<StoredLook>, wanted: &dyn Fn(&str) -> bool| {
@@ -320,10 +325,10 @@ fn employee_looks(
             let mut stored = Vec::with_capacity(rows.len());
             for (look, role) in rows {
                 let (_, employee, customer, occurred_at, _) = &look;
-                hour_customers
-                    .entry((evaluate::hour_of(*occurred_at), employee.clone(), role))
-                    .or_default()
-                    .insert(customer.clone());
+                let key = (evaluate::hour_of(*occurred_at), employee.clone(), role);
+                if let Some(customers) = hour_customers.get_mut(&key) {
+                    customers.insert(customer.clone());
+                }
                 stored.push(look);
             }
             add(stored, &|_| true);
@@ -341,25 +346,8 @@ fn employee_looks(
             .load(conn)?;
         add(rows, &|employee| employees.contains(employee));
     }
-    // Only the hours the batch's own accesses fall in: every access is judged once at least, and
-    // then its hour is counted whole, so an hour the reads cover for another employee's sake
-    // waits for its own accesses. Fewer rows written keep the judge's transaction (which the
-    // feed's batches take turns with) short.
-    let batch_hours: HashSet<(NaiveDateTime, &str, &str)> = events
-        .iter()
-        .map(|e| {
-            (
-                evaluate::hour_of(e.occurred_at),
-                e.employee_id.as_str(),
-                e.role_code.as_str(),
-            )
-        })
-        .collect();
     let hours = hour_customers
         .into_iter()
-        .filter(|((hour, employee, role), _)| {
-            batch_hours.contains(&(*hour, employee.as_str(), role.as_str()))
-        })
         .map(
             |((hour, employee_id, role_code), customers)| EmployeeHourRow {
                 hour,
