@@ -253,6 +253,7 @@ impl Recheck {
     /// returns how many.
     pub fn mark(self, conn: &mut AnyConnection) -> QueryResult<usize> {
         let mut ids = std::collections::BTreeSet::new();
+        let mut windows = Vec::new();
         for touched in self.touched {
             let found: Vec<i64> = match touched {
                 Touched::CustomerWindow {
@@ -261,18 +262,20 @@ impl Recheck {
                     to,
                     affected,
                 } => {
-                    let states: &[&str] = match affected {
-                        Affected::NotExplained => &["unexplained", "flagged"],
-                        Affected::Undecided => &UNDECIDED,
+                    let kind = match affected {
+                        Affected::NotExplained => WindowKind::NotExplained,
+                        Affected::Undecided => WindowKind::Undecided,
                     };
-                    access_events::table
-                        .inner_join(access_explanations::table)
-                        .filter(access_events::customer_ref.eq(customer_ref))
-                        .filter(access_events::occurred_at.ge(from))
-                        .filter(access_events::occurred_at.le(to))
-                        .filter(access_explanations::state.eq_any(states))
-                        .select(access_events::id)
-                        .load(conn)?
+                    windows.push((customer_ref, from, to, kind));
+                    continue;
+                }
+                Touched::TicketlessRequests {
+                    customer_ref,
+                    from,
+                    to,
+                } => {
+                    windows.push((customer_ref, from, to, WindowKind::TicketlessRequests));
+                    continue;
                 }
                 Touched::ExplainedBy { context_id, after } => {
                     let mut query = access_explanations::table
@@ -286,20 +289,6 @@ impl Recheck {
                     }
                     query.load(conn)?
                 }
-                Touched::TicketlessRequests {
-                    customer_ref,
-                    from,
-                    to,
-                } => access_events::table
-                    .inner_join(access_explanations::table)
-                    .filter(access_events::customer_ref.eq(customer_ref))
-                    .filter(access_events::occurred_at.ge(from))
-                    .filter(access_events::occurred_at.le(to))
-                    .filter(access_events::reason_code.eq("customer_request"))
-                    .filter(access_events::ticket_ref.is_null())
-                    .filter(access_explanations::state.eq_any(UNDECIDED))
-                    .select(access_events::id)
-                    .load(conn)?,
                 Touched::EmployeeSince { employee_id, since } => access_events::table
                     .inner_join(access_explanations::table)
                     .filter(access_events::employee_id.eq(employee_id))
@@ -310,6 +299,7 @@ impl Recheck {
             };
             ids.extend(found);
         }
+        ids.extend(in_windows(conn, &windows)?);
         let ids: Vec<i64> = ids.into_iter().collect();
         let mut marked = 0;
         for chunk in ids.chunks(500) {
@@ -323,6 +313,100 @@ impl Recheck {
         }
         Ok(marked)
     }
+}
+
+/// Which of a customer's accesses in a window a change can affect (the code is the one the
+/// PostgreSQL statement compares).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WindowKind {
+    /// Those not explained yet.
+    NotExplained = 0,
+    /// Every undecided one.
+    Undecided = 1,
+    /// Undecided requests that name no ticket.
+    TicketlessRequests = 2,
+}
+
+/// A customer's window of accesses to judge again: customer, from, to (both included), kind.
+type Window = (String, NaiveDateTime, NaiveDateTime, WindowKind);
+
+/// [`in_windows`] on PostgreSQL: every window in one statement. A batch of descriptions notes a
+/// window per record, and a statement per window was planned afresh each time, over every
+/// monthly partition and its indexes (about 0.3 ms a window, half of it planning, measured in
+/// psql on the explain bench's database), all while the feed held the judge's lock. `OFFSET 0`
+/// keeps the lateral subquery a per-window index lookup (pruned to the window's months) instead
+/// of letting the planner flatten it into a join over every access.
+#[cfg(feature = "postgres")]
+const IN_WINDOWS_POSTGRES: &str = "SELECT w.id FROM \
+     unnest($1::text[], $2::timestamp[], $3::timestamp[], $4::int2[]) \
+       AS k(customer_ref, from_at, to_at, kind) \
+     CROSS JOIN LATERAL (SELECT e.id FROM access_events e \
+         JOIN access_explanations x ON x.access_event_id = e.id \
+         WHERE e.customer_ref = k.customer_ref \
+           AND e.occurred_at >= k.from_at AND e.occurred_at <= k.to_at \
+           AND (x.state IN ('unexplained', 'flagged') OR (k.kind > 0 AND x.state = 'explained')) \
+           AND (k.kind < 2 OR (e.reason_code = 'customer_request' AND e.ticket_ref IS NULL)) \
+         OFFSET 0) AS w";
+
+/// The undecided accesses in the windows that their kind says a change can affect.
+fn in_windows(conn: &mut AnyConnection, windows: &[Window]) -> QueryResult<Vec<i64>> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        AnyConnection::Postgresql(pg) => in_windows_postgres(pg, windows),
+        #[cfg(feature = "sqlite")]
+        AnyConnection::Sqlite(c) => in_windows_one_by_one(c, windows),
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn in_windows_postgres(pg: &mut diesel::PgConnection, windows: &[Window]) -> QueryResult<Vec<i64>> {
+    use diesel::sql_types::{Array, BigInt, SmallInt, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let mut found = Vec::new();
+    for chunk in windows.chunks(1000) {
+        let rows: Vec<Found> = diesel::sql_query(IN_WINDOWS_POSTGRES)
+            .bind::<Array<Text>, _>(chunk.iter().map(|w| w.0.as_str()).collect::<Vec<_>>())
+            .bind::<Array<Timestamp>, _>(chunk.iter().map(|w| w.1).collect::<Vec<_>>())
+            .bind::<Array<Timestamp>, _>(chunk.iter().map(|w| w.2).collect::<Vec<_>>())
+            .bind::<Array<SmallInt>, _>(chunk.iter().map(|w| w.3 as i16).collect::<Vec<_>>())
+            .load(pg)?;
+        found.extend(rows.into_iter().map(|row| row.id));
+    }
+    Ok(found)
+}
+
+/// SQLite plans in the process, cheaply: a statement per window.
+#[cfg(feature = "sqlite")]
+fn in_windows_one_by_one(
+    c: &mut diesel::SqliteConnection,
+    windows: &[Window],
+) -> QueryResult<Vec<i64>> {
+    let mut found = Vec::new();
+    for (customer_ref, from, to, kind) in windows {
+        let states: &[&str] = match kind {
+            WindowKind::NotExplained => &["unexplained", "flagged"],
+            WindowKind::Undecided | WindowKind::TicketlessRequests => &UNDECIDED,
+        };
+        let mut query = access_events::table
+            .inner_join(access_explanations::table)
+            .filter(access_events::customer_ref.eq(customer_ref))
+            .filter(access_events::occurred_at.ge(from))
+            .filter(access_events::occurred_at.le(to))
+            .filter(access_explanations::state.eq_any(states))
+            .select(access_events::id)
+            .into_boxed::<diesel::sqlite::Sqlite>();
+        if *kind == WindowKind::TicketlessRequests {
+            query = query
+                .filter(access_events::reason_code.eq("customer_request"))
+                .filter(access_events::ticket_ref.is_null());
+        }
+        found.extend(query.load::<i64>(c)?);
+    }
+    Ok(found)
 }
 
 /// Marks an employee's accesses since `since` for evaluation again (their directory entry
