@@ -410,6 +410,28 @@ fn counts(changed: bool) -> (usize, usize) {
     }
 }
 
+/// The descriptions in the order their rows are locked: customers, records, then employees, the
+/// records and employees by key. Two batches that described the same records in opposite orders
+/// deadlocked on PostgreSQL (30 to 75 times in each run of the explain bench, each stalling both
+/// batches for the deadlock timeout of 1 s, and a batch that lost five times running was
+/// answered 500). The sort is stable: a record described twice in one batch is applied in the
+/// batch's order, and customers keep theirs (which of two customers keeps an email address
+/// depends on it).
+fn in_lock_order<'d>(
+    descriptions: &'d [(&RawEvent<'_>, ReferenceEvent)],
+) -> Vec<&'d ReferenceEvent> {
+    let key = |described: &&'d ReferenceEvent| -> (u8, &'d str, &'d str) {
+        match &described.description {
+            Description::Customer(_) => (0, "", ""),
+            Description::Context(record) => (1, &record.kind, &record.reference),
+            Description::Employee(record) => (2, &record.employee_id, ""),
+        }
+    };
+    let mut ordered: Vec<&ReferenceEvent> = descriptions.iter().map(|(_, d)| d).collect();
+    ordered.sort_by(|a, b| key(a).cmp(&key(b)));
+    ordered
+}
+
 fn apply_group(
     conn: &mut AnyConnection,
     descriptions: &[(&RawEvent<'_>, ReferenceEvent)],
@@ -451,7 +473,7 @@ fn apply_group(
                 .as_deref()
                 .map(|v| rules.keys.matching_hash(purpose, &normalise(v)))
         };
-        for (_, described) in descriptions {
+        for described in in_lock_order(descriptions) {
             let at = described.described_at;
             let changed = match &described.description {
                 Description::Customer(profile) => {
@@ -841,5 +863,102 @@ fn conflict_or_forgery(event: &NewAccessEvent, reason: String) -> Rejection {
         source: Some(event.source.clone()),
         event_id: Some(event.event_id.clone()),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::context::{ContextRecord, EmployeeRecord};
+    use crate::domain::customer_profile::CustomerProfile;
+    use crate::domain::CustomerRef;
+
+    fn described(id: &str, description: Description) -> ReferenceEvent {
+        ReferenceEvent {
+            source: "/crm".to_owned(),
+            event_id: id.to_owned(),
+            described_at: chrono::NaiveDateTime::default(),
+            description,
+        }
+    }
+
+    fn record(reference: &str, closed: bool) -> Description {
+        let at = chrono::NaiveDateTime::default();
+        Description::Context(ContextRecord {
+            kind: "ticket".to_owned(),
+            reference: reference.to_owned(),
+            customer: CustomerRef::parse("C-1").unwrap(),
+            opened_at: at,
+            closed_at: closed.then_some(at),
+            assigned_team: None,
+            assigned_employee_id: None,
+        })
+    }
+
+    fn ids(ordered: Vec<&ReferenceEvent>) -> Vec<&str> {
+        ordered.into_iter().map(|d| d.event_id.as_str()).collect()
+    }
+
+    #[test]
+    fn batches_naming_records_in_opposite_orders_lock_them_in_one_order() {
+        let employee = Description::Employee(EmployeeRecord {
+            employee_id: "E-1".to_owned(),
+            surname: None,
+            postcode: None,
+            team: None,
+            shift: None,
+            active: true,
+            customer: None,
+        });
+        let customer = |customer_ref: &str| {
+            Description::Customer(CustomerProfile {
+                customer_ref: CustomerRef::parse(customer_ref).unwrap(),
+                email: None,
+                name: None,
+                lang: None,
+                time_zone: None,
+                high_profile: None,
+                surname: None,
+                postcode: None,
+            })
+        };
+        let raw = RawEvent {
+            position: 0,
+            bytes: b"{}",
+        };
+        let batch = [
+            (&raw, described("employee", employee)),
+            (&raw, described("open T-2", record("T-2", false))),
+            (&raw, described("C-9", customer("C-9"))),
+            (&raw, described("open T-1", record("T-1", false))),
+            (&raw, described("close T-2", record("T-2", true))),
+            (&raw, described("C-2", customer("C-2"))),
+        ];
+        assert_eq!(
+            ids(in_lock_order(&batch)),
+            [
+                "C-9",
+                "C-2",
+                "open T-1",
+                "open T-2",
+                "close T-2",
+                "employee"
+            ]
+        );
+        // The same record's descriptions (and the customers) in the batch's order, whatever it is.
+        let mut reordered = batch.clone();
+        reordered.swap(1, 4);
+        reordered.swap(2, 5);
+        assert_eq!(
+            ids(in_lock_order(&reordered)),
+            [
+                "C-2",
+                "C-9",
+                "open T-1",
+                "close T-2",
+                "open T-2",
+                "employee"
+            ]
+        );
     }
 }
