@@ -20,6 +20,7 @@ pub mod lease;
 pub mod log;
 pub mod log_identity;
 pub mod login_failure;
+pub mod look;
 pub mod lookup;
 #[cfg(test)]
 mod migration_tests;

@@ -2,7 +2,7 @@
 //! again when something they depend on changed (`reevaluate_pending`). Each batch is one write
 //! transaction; several processes take turns on the watermark's row.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -11,7 +11,8 @@ use super::evaluate::{self, CustomerFacts, Evidence, Judgement, Look, Setup};
 use crate::db::access_event::AccessEventRow;
 use crate::db::employee_hour::{self, EmployeeHourRow};
 use crate::db::explanation::{self, ExplanationRow};
-use crate::db::schema::{access_events, access_explanations, customers};
+use crate::db::look::{self, Span, StoredLook};
+use crate::db::schema::{access_events, customers};
 use crate::db::{context, employee, investigation, lookup, AnyConnection};
 use crate::domain::explanation::{ExplanationState, Rule};
 use crate::error::AppError;
@@ -226,8 +227,8 @@ fn judge_and_store(
     Ok(())
 }
 
-fn unique(items: impl Iterator<Item = String>) -> Vec<String> {
-    let set: HashSet<String> = items.collect();
+fn unique<T: Eq + std::hash::Hash>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let set: HashSet<T> = items.collect();
     set.into_iter().collect()
 }
 
@@ -263,11 +264,12 @@ fn customer_facts(
 
 /// The stored looks the rules compare with: each employee's looks in the clock hours of the
 /// batch's accesses (volume), and the earlier looks at the same customers within `REPEAT_DAYS`
-/// (repetition), with whether each was explained. The hours are read per run of consecutive
-/// hours with only the employees active in them (the `(employee_id, occurred_at)` index), the
-/// repetitions per customer (the timeline's `(customer_ref, occurred_at)` index): neither reads
-/// more than the batch's employees and customers did in that time, so a batch costs the same
-/// on a small log as on a large one, and scattered accesses judged again read no long spans.
+/// (repetition), with whether each was explained. The hours are read per employee and run of
+/// consecutive hours of theirs (the `(employee_id, occurred_at)` index), the repetitions per
+/// customer from `REPEAT_DAYS` before their first access in the batch to their last (the
+/// timeline's index): neither reads more than the batch's employees and customers did in that
+/// time, so a batch costs the same on a small log as on a large one, and scattered accesses
+/// judged again read no long spans.
 ///
 /// The hours' reads hold every access of their employees in them: the distinct customers of the
 /// batch's employee-hours (per role) come back too, for `employee_hours`.
@@ -275,16 +277,10 @@ fn employee_looks(
     conn: &mut AnyConnection,
     events: &[AccessEventRow],
 ) -> Result<(LooksByEmployee, Vec<EmployeeHourRow>), AppError> {
-    let (Some(first), Some(last)) = (
-        events.iter().map(|e| e.occurred_at).min(),
-        events.iter().map(|e| e.occurred_at).max(),
-    ) else {
-        return Ok((HashMap::new(), Vec::new()));
-    };
-    // Only the hours the batch's own accesses fall in: every access is judged once at least, and
-    // then its hour is counted whole, so an hour the reads cover for another employee's sake
-    // waits for its own accesses. Fewer rows written keep the judge's transaction (which the
-    // feed's batches take turns with) short.
+    // Only the employee-hours (per role) the batch's own accesses fall in: every access is
+    // judged once at least, and then its hour is counted whole, so the employee's other role in
+    // the same hour waits for its own accesses. Fewer rows written keep the judge's transaction
+    // (which the feed's batches take turns with) short.
     let mut hour_customers: HashMap<(NaiveDateTime, String, String), HashSet<String>> = events
         .iter()
         .map(|e| {
@@ -298,54 +294,41 @@ fn employee_looks(
         .collect();
     let mut seen: HashSet<i64> = HashSet::new();
     let mut looks: LooksByEmployee = HashMap::new();
-    let mut add = |rows: Vec<StoredLook>, wanted: &dyn Fn(&str) -> bool| {
-        for (id, employee, customer_ref, occurred_at, state) in rows {
-            if !wanted(&employee) || !seen.insert(id) {
+    let mut add = |rows: Vec<StoredLook>| {
+        for row in rows {
+            if !seen.insert(row.id) {
                 continue;
             }
-            let explained = matches!(state.as_deref(), Some("explained") | Some("appropriate"));
-            looks.entry(employee).or_default().push(Look {
-                event_id: id,
-                customer_ref,
-                occurred_at,
+            let explained = matches!(
+                row.state.as_deref(),
+                Some("explained") | Some("appropriate")
+            );
+            looks.entry(row.employee_id).or_default().push(Look {
+                event_id: row.id,
+                customer_ref: row.customer_ref,
+                occurred_at: row.occurred_at,
                 explained,
             });
         }
     };
-    for (from, to, employees) in hour_runs(events) {
-        let employees: Vec<&str> = employees.into_iter().collect();
-        for chunk in employees.chunks(400) {
-            let rows: Vec<(StoredLook, String)> = access_events::table
-                .left_join(access_explanations::table)
-                .filter(access_events::employee_id.eq_any(chunk))
-                .filter(access_events::occurred_at.ge(from))
-                .filter(access_events::occurred_at.lt(to))
-                .select((look_columns(), access_events::role_code))
-                .load(conn)?;
-            let mut stored = Vec::with_capacity(rows.len());
-            for (look, role) in rows {
-                let (_, employee, customer, occurred_at, _) = &look;
-                let key = (evaluate::hour_of(*occurred_at), employee.clone(), role);
-                if let Some(customers) = hour_customers.get_mut(&key) {
-                    customers.insert(customer.clone());
-                }
-                stored.push(look);
-            }
-            add(stored, &|_| true);
+
+    let in_hours = look::of_employees(conn, &employee_hour_runs(events))?;
+    for row in &in_hours {
+        let key = (
+            evaluate::hour_of(row.occurred_at),
+            row.employee_id.clone(),
+            row.role_code.clone(),
+        );
+        if let Some(customers) = hour_customers.get_mut(&key) {
+            customers.insert(row.customer_ref.clone());
         }
     }
-    let employees: HashSet<&str> = events.iter().map(|e| e.employee_id.as_str()).collect();
-    let customer_refs: Vec<String> = unique(events.iter().map(|e| e.customer_ref.clone()));
-    for customers in customer_refs.chunks(400) {
-        let rows: Vec<StoredLook> = access_events::table
-            .left_join(access_explanations::table)
-            .filter(access_events::customer_ref.eq_any(customers))
-            .filter(access_events::occurred_at.ge(first - Duration::days(evaluate::REPEAT_DAYS)))
-            .filter(access_events::occurred_at.le(last))
-            .select(look_columns())
-            .load(conn)?;
-        add(rows, &|employee| employees.contains(employee));
-    }
+    add(in_hours);
+
+    let employees: Vec<&str> = unique(events.iter().map(|e| e.employee_id.as_str()));
+    let customer_spans = customer_spans(events);
+    add(look::of_customers_by(conn, &customer_spans, &employees)?);
+
     let hours = hour_customers
         .into_iter()
         .map(
@@ -363,47 +346,51 @@ fn employee_looks(
 /// Each employee's stored looks, by employee id.
 type LooksByEmployee = HashMap<String, Vec<Look>>;
 
-/// A stored access as the rules see it: id, employee, customer, time, explanation state.
-type StoredLook = (i64, String, String, NaiveDateTime, Option<String>);
-
-#[allow(clippy::type_complexity)]
-fn look_columns() -> (
-    access_events::id,
-    access_events::employee_id,
-    access_events::customer_ref,
-    access_events::occurred_at,
-    diesel::dsl::Nullable<access_explanations::state>,
-) {
-    (
-        access_events::id,
-        access_events::employee_id,
-        access_events::customer_ref,
-        access_events::occurred_at,
-        access_explanations::state.nullable(),
-    )
-}
-
-/// The clock hours the events fall in, as runs of consecutive hours `[from, to)`, each with the
-/// employees active in it.
-fn hour_runs(events: &[AccessEventRow]) -> Vec<(NaiveDateTime, NaiveDateTime, HashSet<&str>)> {
-    let mut hours: std::collections::BTreeMap<NaiveDateTime, HashSet<&str>> = Default::default();
-    for event in events {
-        hours
-            .entry(evaluate::hour_of(event.occurred_at))
-            .or_default()
-            .insert(event.employee_id.as_str());
-    }
-    let mut runs: Vec<(NaiveDateTime, NaiveDateTime, HashSet<&str>)> = Vec::new();
-    for (hour, employees) in hours {
+/// Each employee's clock hours in the batch, as runs of consecutive hours `[from, to)`.
+fn employee_hour_runs(events: &[AccessEventRow]) -> Vec<Span<'_>> {
+    let hours: BTreeSet<(&str, NaiveDateTime)> = events
+        .iter()
+        .map(|e| (e.employee_id.as_str(), evaluate::hour_of(e.occurred_at)))
+        .collect();
+    let mut runs: Vec<Span> = Vec::new();
+    for (employee, hour) in hours {
         match runs.last_mut() {
-            Some((_, to, active)) if *to == hour => {
-                *to = hour + Duration::hours(1);
-                active.extend(employees);
+            Some(run) if run.whose == employee && run.to == hour => {
+                run.to = hour + Duration::hours(1)
             }
-            _ => runs.push((hour, hour + Duration::hours(1), employees)),
+            _ => runs.push(Span {
+                whose: employee,
+                from: hour,
+                to: hour + Duration::hours(1),
+            }),
         }
     }
     runs
+}
+
+/// Each customer's span the repetitions are read from: `REPEAT_DAYS` before their first access
+/// in the batch up to their last. A second past it, as the spans end before `to`: the looks at
+/// the last access's very time must come back, and the rules ignore any later.
+fn customer_spans(events: &[AccessEventRow]) -> Vec<Span<'_>> {
+    let mut spans: HashMap<&str, (NaiveDateTime, NaiveDateTime)> = HashMap::new();
+    for event in events {
+        let at = event.occurred_at;
+        spans
+            .entry(event.customer_ref.as_str())
+            .and_modify(|(first, last)| {
+                *first = (*first).min(at);
+                *last = (*last).max(at);
+            })
+            .or_insert((at, at));
+    }
+    spans
+        .into_iter()
+        .map(|(customer, (first, last))| Span {
+            whose: customer,
+            from: first - Duration::days(evaluate::REPEAT_DAYS),
+            to: last + Duration::seconds(1),
+        })
+        .collect()
 }
 
 /// Learns each role's usual number of distinct customers an employee looks at in an hour (the
