@@ -113,17 +113,203 @@ fn fresh_database(backend: Backend) -> (FreshDatabase, DatabaseLocation) {
             (FreshDatabase::Sqlite { _dir: dir }, location)
         }
         Backend::Postgres => {
-            let mut admin = diesel::PgConnection::establish(&postgres_admin_url())
-                .expect("PostgreSQL must run on 127.0.0.1:5432 (see README: test command)");
-            admin
+            postgres_admin()
                 .batch_execute(&format!("CREATE DATABASE \"{name}\""))
                 .expect("create test database");
-            let mut url = url::Url::parse(&postgres_admin_url()).expect("admin url");
-            url.set_path(&name);
+            postgres_database(name)
+        }
+    }
+}
+
+/// A fresh copy of `template` for one test.
+fn database_copied_from(template: &Template) -> (FreshDatabase, DatabaseLocation) {
+    let name = unique_name();
+    match &template.source {
+        TemplateSource::Sqlite { file, .. } => {
+            let dir = tempfile_dir::TempDir::new(&name);
+            let path = dir.0.join("einblick.sqlite3");
+            std::fs::copy(file, &path).expect("copy the template database");
             (
-                FreshDatabase::Postgres { name },
-                DatabaseLocation::Postgres(url.to_string()),
+                FreshDatabase::Sqlite { _dir: dir },
+                DatabaseLocation::Sqlite(path),
             )
+        }
+        TemplateSource::Postgres { name: source } => {
+            postgres_admin()
+                .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{source}\""))
+                .expect("copy the template database");
+            postgres_database(name)
+        }
+    }
+}
+
+fn postgres_admin() -> diesel::PgConnection {
+    diesel::PgConnection::establish(&postgres_admin_url())
+        .expect("PostgreSQL must run on 127.0.0.1:5432 (see README: test command)")
+}
+
+fn postgres_database(name: String) -> (FreshDatabase, DatabaseLocation) {
+    let location = postgres_location(&name);
+    (FreshDatabase::Postgres { name }, location)
+}
+
+fn postgres_location(name: &str) -> DatabaseLocation {
+    let mut url = url::Url::parse(&postgres_admin_url()).expect("admin url");
+    url.set_path(name);
+    DatabaseLocation::Postgres(url.to_string())
+}
+
+/// A database migrated, and seeded with the demo data if asked, once per test process; each
+/// test gets a copy. Migrating and seeding anew took most of a test's time, and the suite's
+/// run near CI's limit.
+struct Template {
+    source: TemplateSource,
+    /// The log keys the demo data was written with: a test that copies a seeded template
+    /// serves with copies of them.
+    key_dir: tempfile_dir::TempDir,
+    /// The log's origin the keys were made for.
+    origin: String,
+}
+
+enum TemplateSource {
+    Sqlite {
+        file: std::path::PathBuf,
+        _dir: tempfile_dir::TempDir,
+    },
+    Postgres {
+        name: String,
+    },
+}
+
+/// Names start with this and end with the test process's id, so that a later run can remove
+/// what a killed run left (a process's statics are never dropped).
+const TEMPLATE_PREFIX: &str = "einblick_template_";
+
+fn template(backend: Backend, seeded: bool) -> &'static Template {
+    static TEMPLATES: [std::sync::OnceLock<Template>; 4] =
+        [const { std::sync::OnceLock::new() }; 4];
+    let slot = match (backend, seeded) {
+        (Backend::Sqlite, false) => 0,
+        (Backend::Sqlite, true) => 1,
+        (Backend::Postgres, false) => 2,
+        (Backend::Postgres, true) => 3,
+    };
+    TEMPLATES[slot].get_or_init(|| Template::build(backend, seeded))
+}
+
+impl Template {
+    fn build(backend: Backend, seeded: bool) -> Template {
+        remove_templates_of_ended_runs(backend);
+        let kind = match (backend, seeded) {
+            (Backend::Sqlite, false) => "sqlitemigrated",
+            (Backend::Sqlite, true) => "sqliteseeded",
+            (Backend::Postgres, false) => "postgresmigrated",
+            (Backend::Postgres, true) => "postgresseeded",
+        };
+        let name = format!("{TEMPLATE_PREFIX}{kind}_{}", std::process::id());
+        let key_dir = tempfile_dir::TempDir::new(&format!("{name}_log_keys"));
+        let mut env = BTreeMap::new();
+        env.insert(
+            "EINBLICK_LOG_KEY_DIR".to_owned(),
+            key_dir.0.display().to_string(),
+        );
+        let settings = Settings::from_sources(&BTreeMap::new(), &env).expect("template settings");
+        let (build_dir, location) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile_dir::TempDir::new(&name);
+                let location = DatabaseLocation::Sqlite(dir.0.join("build.sqlite3"));
+                (Some(dir), location)
+            }
+            Backend::Postgres => {
+                // One statement each: several in one call run as one transaction, which
+                // neither may run in.
+                let mut admin = postgres_admin();
+                admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .expect("remove an old template database");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .expect("create the template database");
+                // The template lives as long as the process; a later run removes it.
+                (None, postgres_location(&name))
+            }
+        };
+        let db = Database::connect(location, 2).expect("connect to the template");
+        db.migrate().expect("migrate the template");
+        if seeded {
+            let keys = einblick::transparency::LogKeys::load_or_create(
+                &settings.transparency.key_dir,
+                &settings.transparency.origin,
+            )
+            .expect("log keys");
+            demo::seed(&db, &keys).expect("seed the template");
+        }
+        let source = match build_dir {
+            Some(dir) => {
+                // One self-contained file, whatever the write-ahead log still holds.
+                let file = dir.0.join("template.sqlite3");
+                db.get()
+                    .expect("connection")
+                    .batch_execute(&format!("VACUUM INTO '{}'", file.display()))
+                    .expect("write the template file");
+                TemplateSource::Sqlite { file, _dir: dir }
+            }
+            None => TemplateSource::Postgres { name },
+        };
+        // PostgreSQL copies a database only while nobody is connected to it.
+        drop(db);
+        Template {
+            source,
+            key_dir,
+            origin: settings.transparency.origin,
+        }
+    }
+
+    /// Puts copies of the keys the template was seeded with into `dir`.
+    fn copy_keys_to(&self, dir: &std::path::Path) {
+        std::fs::create_dir_all(dir).expect("log key folder");
+        for entry in std::fs::read_dir(&self.key_dir.0).expect("template keys") {
+            let entry = entry.expect("template key");
+            std::fs::copy(entry.path(), dir.join(entry.file_name())).expect("copy a log key");
+        }
+    }
+}
+
+/// Removes the templates (databases and folders) of test processes that have ended.
+fn remove_templates_of_ended_runs(backend: Backend) {
+    let ended = |name: &str| {
+        name.strip_prefix(TEMPLATE_PREFIX)
+            .and_then(|rest| rest.split('_').nth(1))
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| {
+                pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            })
+    };
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        for entry in entries.filter_map(Result::ok) {
+            if entry.file_name().to_str().is_some_and(ended) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    if backend == Backend::Postgres {
+        #[derive(diesel::QueryableByName)]
+        struct Named {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            datname: String,
+        }
+        let mut admin = postgres_admin();
+        let names: Vec<Named> = diesel::RunQueryDsl::load(
+            diesel::sql_query(format!(
+                "SELECT datname FROM pg_database WHERE datname LIKE '{TEMPLATE_PREFIX}%'"
+            )),
+            &mut admin,
+        )
+        .expect("list template databases");
+        for Named { datname } in names.into_iter().filter(|n| ended(&n.datname)) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)"
+            ));
         }
     }
 }
@@ -190,7 +376,6 @@ impl TestApp {
         overrides: &[(&str, &str)],
         with_demo_data: bool,
     ) -> TestApp {
-        let (database, location) = fresh_database(backend);
         let outbox = tempfile_dir::TempDir::new(&format!("{}_outbox", unique_name()));
         let mut env: BTreeMap<String, String> = overrides
             .iter()
@@ -214,6 +399,21 @@ impl TestApp {
         env.entry("EINBLICK_LOG_KEY_DIR".into())
             .or_insert_with(|| log_keys.0.display().to_string());
         let mut settings = Settings::from_sources(&BTreeMap::new(), &env).expect("test settings");
+        // A seeded copy serves only with the keys its data was written with; a test that brings
+        // its own keys gets its demo data written with them.
+        let own_keys = overrides
+            .iter()
+            .any(|(name, _)| *name == "EINBLICK_LOG_KEY_DIR");
+        let seeded = (with_demo_data && !own_keys)
+            .then(|| template(backend, true))
+            .filter(|seeded| seeded.origin == settings.transparency.origin);
+        let (database, location) = match seeded {
+            Some(seeded) => {
+                seeded.copy_keys_to(&settings.transparency.key_dir);
+                database_copied_from(seeded)
+            }
+            None => database_copied_from(template(backend, false)),
+        };
         settings.database = location.clone();
 
         let db = Database::connect(location, settings.db_pool_size).expect("connect");
