@@ -116,7 +116,7 @@ fn fresh_database(backend: Backend) -> (FreshDatabase, DatabaseLocation) {
             postgres_admin()
                 .batch_execute(&format!("CREATE DATABASE \"{name}\""))
                 .expect("create test database");
-            postgres_database(name)
+            owned_postgres_database(name)
         }
     }
 }
@@ -138,7 +138,7 @@ fn database_copied_from(template: &Template) -> (FreshDatabase, DatabaseLocation
             postgres_admin()
                 .batch_execute(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{source}\""))
                 .expect("copy the template database");
-            postgres_database(name)
+            owned_postgres_database(name)
         }
     }
 }
@@ -148,7 +148,8 @@ fn postgres_admin() -> diesel::PgConnection {
         .expect("PostgreSQL must run on 127.0.0.1:5432 (see README: test command)")
 }
 
-fn postgres_database(name: String) -> (FreshDatabase, DatabaseLocation) {
+/// The existing database `name`, removed when the test that holds it ends.
+fn owned_postgres_database(name: String) -> (FreshDatabase, DatabaseLocation) {
     let location = postgres_location(&name);
     (FreshDatabase::Postgres { name }, location)
 }
@@ -160,8 +161,8 @@ fn postgres_location(name: &str) -> DatabaseLocation {
 }
 
 /// A database migrated, and seeded with the demo data if asked, once per test process; each
-/// test gets a copy. Migrating and seeding anew took most of a test's time, and the suite's
-/// run near CI's limit.
+/// test gets a copy. Migrating and seeding anew took most of a test's time, and brought the
+/// suite's run near CI's limit.
 struct Template {
     source: TemplateSource,
     /// The log keys the demo data was written with: a test that copies a seeded template
@@ -407,6 +408,7 @@ impl TestApp {
         let seeded = (with_demo_data && !own_keys)
             .then(|| template(backend, true))
             .filter(|seeded| seeded.origin == settings.transparency.origin);
+        let copies_seeded = seeded.is_some();
         let (database, location) = match seeded {
             Some(seeded) => {
                 seeded.copy_keys_to(&settings.transparency.key_dir);
@@ -424,7 +426,14 @@ impl TestApp {
                 &settings.transparency.origin,
             )
             .expect("log keys");
-            demo::seed(&db, &keys).expect("seed demo data");
+            let outcome = demo::seed(&db, &keys).expect("seed demo data");
+            // A copy that lost the demo data would be seeded here again, and every test would
+            // pass while the copying saved nothing.
+            assert_eq!(
+                copies_seeded,
+                outcome == demo::SeedOutcome::AlreadyPresent,
+                "the seeded template's copy holds the demo data"
+            );
         }
         let state = AppState::new(db.clone(), settings).expect("log keys");
         einblick::transparency::identity::claim(
