@@ -186,27 +186,27 @@ enum TemplateSource {
 /// what a killed run left (a process's statics are never dropped).
 const TEMPLATE_PREFIX: &str = "einblick_template_";
 
+/// Each template's backend, whether it holds the demo data, and its name's kind.
+const TEMPLATE_KINDS: [(Backend, bool, &str); 4] = [
+    (Backend::Sqlite, false, "sqlitemigrated"),
+    (Backend::Sqlite, true, "sqliteseeded"),
+    (Backend::Postgres, false, "postgresmigrated"),
+    (Backend::Postgres, true, "postgresseeded"),
+];
+
 fn template(backend: Backend, seeded: bool) -> &'static Template {
     static TEMPLATES: [std::sync::OnceLock<Template>; 4] =
         [const { std::sync::OnceLock::new() }; 4];
-    let slot = match (backend, seeded) {
-        (Backend::Sqlite, false) => 0,
-        (Backend::Sqlite, true) => 1,
-        (Backend::Postgres, false) => 2,
-        (Backend::Postgres, true) => 3,
-    };
-    TEMPLATES[slot].get_or_init(|| Template::build(backend, seeded))
+    let slot = TEMPLATE_KINDS
+        .iter()
+        .position(|&(b, s, _)| b == backend && s == seeded)
+        .expect("every backend has a migrated and a seeded template");
+    TEMPLATES[slot].get_or_init(|| Template::build(backend, seeded, TEMPLATE_KINDS[slot].2))
 }
 
 impl Template {
-    fn build(backend: Backend, seeded: bool) -> Template {
+    fn build(backend: Backend, seeded: bool, kind: &str) -> Template {
         remove_templates_of_ended_runs(backend);
-        let kind = match (backend, seeded) {
-            (Backend::Sqlite, false) => "sqlitemigrated",
-            (Backend::Sqlite, true) => "sqliteseeded",
-            (Backend::Postgres, false) => "postgresmigrated",
-            (Backend::Postgres, true) => "postgresseeded",
-        };
         let name = format!("{TEMPLATE_PREFIX}{kind}_{}", std::process::id());
         let key_dir = tempfile_dir::TempDir::new(&format!("{name}_log_keys"));
         let mut env = BTreeMap::new();
