@@ -159,8 +159,8 @@ pub struct TimelinePage {
 }
 
 /// The timeline as the page shows it: the page's data, its entries rendered to HTML on the server
-/// (`entries` of `page` is empty). Hydration keeps the entries the server rendered, so the page
-/// carries each entry once, as HTML, and not a second time as data for the browser.
+/// (`entries` of `page` is empty), so that the page, or the server function's answer, carries
+/// each entry once, as HTML.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimelineScreen {
     pub page: TimelinePage,

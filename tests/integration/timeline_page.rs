@@ -57,9 +57,9 @@ fn the_timeline_shows_roles_reasons_and_tickets_but_never_employees(backend: Bac
     );
 }
 
-/// The page carries each entry once, as HTML the server rendered (hydration keeps it): the data
-/// for hydration says how many entries there are but does not carry them again. That HTML goes
-/// into the page as it is, so a reason typed with markup must arrive escaped.
+/// The page carries each entry once, as HTML the server rendered, and no data for a browser's
+/// code (the page has none): nothing of the page is serialized into it a second time. That HTML
+/// goes into the page as it is, so a reason typed with markup must arrive escaped.
 fn each_entry_travels_once_as_escaped_html(backend: Backend) {
     let app = TestApp::spawn(backend);
     let occurred_at = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(5);
@@ -90,8 +90,13 @@ fn each_entry_travels_once_as_escaped_html(backend: Backend) {
     let mut client = app.signed_in(ANNA);
     let html = client.get("/timeline").body;
     assert_eq!(html.matches("data-entry-id=").count(), 50);
-    assert!(html.contains("entry_count"), "{html}");
-    for field in ["local_time", "role_description", "reason_text"] {
+    assert!(!html.contains("__RESOLVED_RESOURCES[0]"), "{html}");
+    for field in [
+        "entry_count",
+        "local_time",
+        "role_description",
+        "reason_text",
+    ] {
         assert!(!html.contains(field), "{field} in the page's data");
     }
     assert!(!html.contains("<script>alert(1)"), "{html}");

@@ -170,9 +170,7 @@ impl Html {
             self.text(&entry.id);
             self.raw("/proof\" rel=\"external nofollow\" download=\"einblick-proof-");
             self.text(&entry.id);
-            self.raw(".json\" title=\"");
-            self.text(texts.verify_entry_hint);
-            self.raw("\">");
+            self.raw(".json\">");
             self.text(texts.verify_entry);
             self.raw("</a></p>");
         }

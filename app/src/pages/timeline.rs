@@ -1,15 +1,17 @@
 use crate::components::page_title::PageTitle;
 use leptos::prelude::*;
-use leptos_router::components::{Form, Redirect, A};
+use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_query_map;
 
 use crate::components::site_header::{SiteFooter, SiteHeader};
 use crate::current_lang;
-use crate::dto::{Labelled, PortalError, TimelinePage as PageData, TimelineQuery, TimelineScreen};
+use crate::dto::{Labelled, PortalError, TimelineQuery, TimelineScreen};
 use crate::i18n::Texts;
 use crate::server_fns::load_timeline;
 #[cfg(feature = "ssr")]
-use crate::{components::timeline_entry::timeline_days_html, i18n::Lang};
+use crate::{
+    components::timeline_entry::timeline_days_html, dto::TimelinePage as PageData, i18n::Lang,
+};
 
 /// The customer's landing page: every access to their data, grouped by day, newest first.
 #[component]
@@ -27,8 +29,15 @@ pub fn TimelinePage() -> impl IntoView {
             .collect();
         TimelineQuery::from_pairs(values.iter().map(|(k, v)| (*k, v.as_str())))
     });
-    let page: Resource<_, WithoutEntriesHtml> =
-        Resource::new_with_options(move || query.get(), load_timeline, false);
+    // On the server this page is only ever `/timeline`, which never hydrates
+    // (`PAGES_WITHOUT_BROWSER_CODE`): its data is loaded once and rendered, not also serialized
+    // into the page (as a resource's would be) for a browser that would never read it. In the
+    // browser (reached from another page) a resource keeps the entries shown while the next
+    // filter's page loads.
+    #[cfg(feature = "ssr")]
+    let page = AsyncDerived::new(move || load_timeline(query.get()));
+    #[cfg(not(feature = "ssr"))]
+    let page = Resource::new(move || query.get(), load_timeline);
     let (pending, set_pending) = signal(false);
 
     view! {
@@ -110,6 +119,9 @@ fn TimelineView(
                 view! {
                     <form method="get" action="/disputes/new" class="timeline-form">
                     <p class="small selection-hint">{current_lang().disputes().selection_hint}</p>
+                    // Said once here rather than as every entry's link title: fifty copies were
+                    // a tenth of the page, and a title is out of reach on a touch screen.
+                    <p class="small proof-hint">{texts.verify_entry} ": " {texts.verify_entry_hint}</p>
                     <ol class="timeline" aria-label=texts.timeline_title inner_html=entries_html.into_string()></ol>
                     <div class="selection-bar">
                         <button type="submit" class="primary">{current_lang().disputes().dispute_selected}</button>
@@ -145,45 +157,6 @@ pub fn render_entries(mut page: PageData, lang: Lang) -> TimelineScreen {
         page,
         entry_count: entries.len(),
         entries_html: timeline_days_html(&entries, lang),
-    }
-}
-
-/// How the timeline's data travels into the page for hydration: as JSON, without the entries'
-/// HTML, which the page already carries (hydration keeps what the server rendered). A later
-/// page, fetched by the server function, carries its HTML as usual.
-pub struct WithoutEntriesHtml;
-
-type Loaded = Result<Result<TimelineScreen, PortalError>, ServerFnError>;
-
-impl leptos::server::codee::Encoder<Loaded> for WithoutEntriesHtml {
-    type Error = serde_json::Error;
-    type Encoded = String;
-
-    fn encode(loaded: &Loaded) -> Result<String, Self::Error> {
-        /// `TimelineScreen`'s fields, borrowed, with no HTML.
-        #[derive(serde::Serialize)]
-        struct WithoutHtml<'a> {
-            page: &'a PageData,
-            entry_count: usize,
-            entries_html: &'static str,
-        }
-        match loaded {
-            Ok(Ok(screen)) => serde_json::to_string(&Ok::<_, ()>(Ok::<_, ()>(WithoutHtml {
-                page: &screen.page,
-                entry_count: screen.entry_count,
-                entries_html: "",
-            }))),
-            other => serde_json::to_string(other),
-        }
-    }
-}
-
-impl leptos::server::codee::Decoder<Loaded> for WithoutEntriesHtml {
-    type Error = serde_json::Error;
-    type Encoded = str;
-
-    fn decode(encoded: &str) -> Result<Loaded, Self::Error> {
-        serde_json::from_str(encoded)
     }
 }
 
@@ -226,8 +199,7 @@ fn CoverageNote(coverage: crate::dto::LogCoverage, time_zone: String) -> impl In
 #[component]
 fn FilterForm(options: crate::dto::FilterOptions, query: TimelineQuery) -> impl IntoView {
     let texts = current_lang().texts();
-    view! {
-        <Form method="GET" action="/timeline">
+    let fields = view! {
             <fieldset class="filters">
                 <legend>{texts.filters_legend}</legend>
                 <div class="field">
@@ -247,8 +219,14 @@ fn FilterForm(options: crate::dto::FilterOptions, query: TimelineQuery) -> impl 
                     {query.has_filters().then(|| view! { <A href="/timeline">{texts.clear_filters}</A> })}
                 </div>
             </fieldset>
-        </Form>
-    }
+    };
+    // The server renders this page only for a browser that will not run the app's code there
+    // (`PAGES_WITHOUT_BROWSER_CODE`): a plain form does the same and costs less to render.
+    #[cfg(feature = "ssr")]
+    let form = view! { <form method="get" action="/timeline">{fields}</form> }.into_any();
+    #[cfg(not(feature = "ssr"))]
+    let form = view! { <leptos_router::components::Form method="GET" action="/timeline">{fields}</leptos_router::components::Form> }.into_any();
+    form
 }
 
 #[component]
