@@ -203,7 +203,8 @@ pub struct Texts {
     pub role_more: &'static str,
     /// The link to an entry's proof bundle, and what it proves.
     pub verify_entry: &'static str,
-    pub verify_entry_hint: &'static str,
+    /// Said once above the timeline's entries, for every entry's proof link.
+    pub verify_entries_hint: &'static str,
     /// The link to the whole timeline's proof bundle, and what it proves.
     pub verify_timeline: &'static str,
     pub verify_timeline_hint: &'static str,
@@ -333,7 +334,7 @@ pub static DE: Texts = Texts {
     entry_team_hidden: "Name der Person wird nicht angezeigt",
     role_more: "Was macht diese Rolle?",
     verify_entry: "Nachweis herunterladen",
-    verify_entry_hint: "Ein Nachweis, den jede und jeder prüfen kann: Dieser Eintrag steht unverändert im signierten, nur fortschreibbaren Zugriffsprotokoll.",
+    verify_entries_hint: "„Nachweis herunterladen“ gibt Ihnen zu jedem Eintrag eine Datei, die jede und jeder prüfen kann: Sie belegt, dass der Eintrag unverändert im signierten, nur fortschreibbaren Zugriffsprotokoll steht.",
     verify_timeline: "Nachweis der ganzen Historie herunterladen",
     verify_timeline_hint: "Ein Nachweis, dass Ihre Zugriffshistorie vollständig ist: Jeder Eintrag nennt den vorherigen, so fällt ein fehlender auf.",
     no_reason_given: "Kein Grund angegeben",
@@ -420,7 +421,7 @@ pub static EN: Texts = Texts {
     entry_team_hidden: "The person's name is not shown",
     role_more: "What does this role do?",
     verify_entry: "Download proof",
-    verify_entry_hint: "A proof anyone can check: this entry is in the signed, append-only access log, unchanged.",
+    verify_entries_hint: "“Download proof” gives you, for each entry, a file anyone can check: it shows that the entry is in the signed, append-only access log, unchanged.",
     verify_timeline: "Download proof of the whole history",
     verify_timeline_hint: "A proof that your access history is complete: each entry names the one before it, so a missing one shows.",
     no_reason_given: "No reason given",

@@ -116,7 +116,8 @@ async function journey(browser, javaScript) {
 
   await check(`${label}: an entry's proof downloads as a bundle anyone can verify`, async () => {
     const link = page.locator('.entry-verify').first();
-    assert((await link.getAttribute('title')).includes('signierten'), 'the link says what it proves');
+    assert((await link.getAttribute('aria-describedby')) === 'proof-hint', 'the link is described by the hint');
+    assert((await page.locator('#proof-hint').textContent()).includes('signierten'), 'the page says what a proof proves');
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     assert(/^einblick-proof-\d+\.json$/.test(download.suggestedFilename()), `file name ${download.suggestedFilename()}`);
     const bundle = JSON.parse(readFileSync(await download.path(), 'utf8'));

@@ -168,7 +168,8 @@ impl Html {
             // A download, not a page: the router must leave it to the browser.
             self.raw("</a><a class=\"entry-verify\" href=\"/timeline/");
             self.text(&entry.id);
-            self.raw("/proof\" rel=\"external nofollow\" download=\"einblick-proof-");
+            // The page says once what the proof is (`proof-hint`), for every entry's link.
+            self.raw("/proof\" aria-describedby=\"proof-hint\" rel=\"external nofollow\" download=\"einblick-proof-");
             self.text(&entry.id);
             self.raw(".json\">");
             self.text(texts.verify_entry);

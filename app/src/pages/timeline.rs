@@ -29,15 +29,11 @@ pub fn TimelinePage() -> impl IntoView {
             .collect();
         TimelineQuery::from_pairs(values.iter().map(|(k, v)| (*k, v.as_str())))
     });
-    // On the server this page is only ever `/timeline`, which never hydrates
-    // (`PAGES_WITHOUT_BROWSER_CODE`): its data is loaded once and rendered, not also serialized
-    // into the page (as a resource's would be) for a browser that would never read it. In the
-    // browser (reached from another page) a resource keeps the entries shown while the next
-    // filter's page loads.
-    #[cfg(feature = "ssr")]
+    // Not a resource: `/timeline` never hydrates (`PAGES_WITHOUT_BROWSER_CODE`), so a resource's
+    // copy of the data, serialized into the page for hydration, would be read by nobody. Loaded
+    // when the component is made, once; awaited in the `Suspend` below, which the server resolves
+    // more than once.
     let page = AsyncDerived::new(move || load_timeline(query.get()));
-    #[cfg(not(feature = "ssr"))]
-    let page = Resource::new(move || query.get(), load_timeline);
     let (pending, set_pending) = signal(false);
 
     view! {
@@ -113,15 +109,15 @@ fn TimelineView(
                 }
                     .into_any()
             } else {
-                // The entries are plain HTML (links, a checkbox in a GET form, `<details>`):
-                // nothing in them needs the browser's code, so hydration leaves them as the
-                // server rendered them (`render_entries`).
+                // The entries are plain HTML (links, a checkbox in a GET form, `<details>`) that
+                // nothing needs the browser's code for: written by the server (`render_entries`)
+                // and put in as they are.
                 view! {
                     <form method="get" action="/disputes/new" class="timeline-form">
                     <p class="small selection-hint">{current_lang().disputes().selection_hint}</p>
                     // Said once here rather than as every entry's link title: fifty copies were
                     // a tenth of the page, and a title is out of reach on a touch screen.
-                    <p class="small proof-hint">{texts.verify_entry} ": " {texts.verify_entry_hint}</p>
+                    <p class="small proof-hint" id="proof-hint">{texts.verify_entries_hint}</p>
                     <ol class="timeline" aria-label=texts.timeline_title inner_html=entries_html.into_string()></ol>
                     <div class="selection-bar">
                         <button type="submit" class="primary">{current_lang().disputes().dispute_selected}</button>
@@ -200,25 +196,25 @@ fn CoverageNote(coverage: crate::dto::LogCoverage, time_zone: String) -> impl In
 fn FilterForm(options: crate::dto::FilterOptions, query: TimelineQuery) -> impl IntoView {
     let texts = current_lang().texts();
     let fields = view! {
-            <fieldset class="filters">
-                <legend>{texts.filters_legend}</legend>
-                <div class="field">
-                    <label for="filter-from">{texts.filter_from}</label>
-                    <input id="filter-from" type="date" name="from" value=query.from.clone().unwrap_or_default() />
-                </div>
-                <div class="field">
-                    <label for="filter-to">{texts.filter_to}</label>
-                    <input id="filter-to" type="date" name="to" value=query.to.clone().unwrap_or_default() />
-                </div>
-                <FilterSelect id="filter-category" name="category" label=texts.filter_category options=options.categories selected=query.category.clone() texts />
-                <FilterSelect id="filter-role" name="role" label=texts.filter_role options=options.roles selected=query.role.clone() texts />
-                <FilterSelect id="filter-reason" name="reason" label=texts.filter_reason options=options.reasons selected=query.reason.clone() texts />
-                <ExplanationSelect selected=query.explanation.clone() />
-                <div class="filter-actions">
-                    <button type="submit" class="primary">{texts.apply_filters}</button>
-                    {query.has_filters().then(|| view! { <A href="/timeline">{texts.clear_filters}</A> })}
-                </div>
-            </fieldset>
+        <fieldset class="filters">
+            <legend>{texts.filters_legend}</legend>
+            <div class="field">
+                <label for="filter-from">{texts.filter_from}</label>
+                <input id="filter-from" type="date" name="from" value=query.from.clone().unwrap_or_default() />
+            </div>
+            <div class="field">
+                <label for="filter-to">{texts.filter_to}</label>
+                <input id="filter-to" type="date" name="to" value=query.to.clone().unwrap_or_default() />
+            </div>
+            <FilterSelect id="filter-category" name="category" label=texts.filter_category options=options.categories selected=query.category.clone() texts />
+            <FilterSelect id="filter-role" name="role" label=texts.filter_role options=options.roles selected=query.role.clone() texts />
+            <FilterSelect id="filter-reason" name="reason" label=texts.filter_reason options=options.reasons selected=query.reason.clone() texts />
+            <ExplanationSelect selected=query.explanation.clone() />
+            <div class="filter-actions">
+                <button type="submit" class="primary">{texts.apply_filters}</button>
+                {query.has_filters().then(|| view! { <A href="/timeline">{texts.clear_filters}</A> })}
+            </div>
+        </fieldset>
     };
     // The server renders this page only for a browser that will not run the app's code there
     // (`PAGES_WITHOUT_BROWSER_CODE`): a plain form does the same and costs less to render.
