@@ -3,7 +3,11 @@
 //! server and measures the timeline page and the JSON endpoint for that customer with 8 and 32
 //! concurrent clients (requests/s, p50, p99), beside the keyset query alone on the same database
 //! in the same run (on as many connections as clients), and the keyset query with each access's
-//! judgement joined, the statement the page and the JSON API read their entries with. Before
+//! judgement joined, the statement the page and the JSON API read their entries with. Every line
+//! also says how much of the machine's CPU a request took (all processes, from /proc/stat), and
+//! the page's cost is set beside what it cannot do without, measured apart: its reads (the
+//! session, then the entries) on a held connection, a bare HTTP round trip, gzip and gunzip of the
+//! page. Before
 //! the server starts, it times the judge's hourly learning of the volume rule's baselines (from
 //! `employee_hours`) beside the same learned from the accesses themselves (`einblick detect`'s).
 //! Every figure comes after a warm-up of more than five runs, so PostgreSQL's prepared
@@ -30,6 +34,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
+use std::collections::BTreeMap;
+
+use einblick::auth::session;
+use einblick::config::Settings;
 use einblick::db::{access_event, Database};
 use einblick::domain::{CustomerRef, TimelineFilter};
 use einblick::seed::demo;
@@ -71,6 +79,7 @@ fn main() {
     let server = bench_events::start_server(db, location.clone());
     let base = format!("http://{}", server.addr);
     let cookie = sign_in(&base);
+    let session_token = cookie.strip_prefix("einblick_session=").unwrap().to_owned();
     let agent = ureq::AgentBuilder::new().redirects(0).build();
     // The first page and a page deep in the history (the keyset query must not slow down).
     let deep_cursor = cursor_after(&agent, &base, &cookie, 5000);
@@ -82,12 +91,19 @@ fn main() {
     let accept_encoding =
         std::env::var("EINBLICK_BENCH_ACCEPT_ENCODING").unwrap_or_else(|_| "gzip".to_owned());
     let raw_db = Database::connect(location.clone(), 32).expect("raw connections");
+    let fixed_answer = format!("{base}/api/v1/schemas/access-event-data.json");
+    let (plain_page, gzipped_page) = timeline_page(&agent, &format!("{base}/timeline"), &cookie);
     println!("pages requested with Accept-Encoding: {accept_encoding}");
     println!(
-        "\n{:<46} {:>7} {:>9} {:>9} {:>9}",
-        "request", "clients", "req/s", "p50 ms", "p99 ms"
+        "CPU ms: the whole machine's busy time (server, clients, PostgreSQL) per request, \
+         from /proc/stat"
+    );
+    println!(
+        "\n{:<46} {:>7} {:>9} {:>9} {:>9} {:>7}",
+        "request", "clients", "req/s", "p50 ms", "p99 ms", "CPU ms"
     );
     for clients in CLIENTS {
+        let mut cpu = CpuShares::default();
         for (label, filter) in [
             ("keyset query alone, newest 50", TimelineFilter::default()),
             (
@@ -100,6 +116,7 @@ fn main() {
         ] {
             let measured = raw_queries(&raw_db, filter, clients, requests, Read::Keyset);
             measured.print(label, clients);
+            cpu.keyset.get_or_insert(measured.cpu_ms);
         }
         let measured = raw_queries(
             &raw_db,
@@ -109,6 +126,24 @@ fn main() {
             Read::WithJudgements,
         );
         measured.print("keyset query with judgements (the page's)", clients);
+        let measured = raw_queries(
+            &raw_db,
+            TimelineFilter::default(),
+            clients,
+            requests,
+            Read::SessionAndPage(session_token.clone()),
+        );
+        measured.print("session, then the above (the page's reads)", clients);
+        cpu.page_reads = measured.cpu_ms;
+        let measured = pages(&fixed_answer, &cookie, "identity", clients, requests);
+        measured.print("a 2 KB fixed answer (an HTTP round trip)", clients);
+        cpu.round_trip = measured.cpu_ms;
+        let measured = packing(&plain_page, clients, requests);
+        measured.print("gzipping the page (the server's)", clients);
+        cpu.packing = measured.cpu_ms;
+        let measured = unpacking(&gzipped_page, clients, requests);
+        measured.print("unpacking the gzipped page (a client's)", clients);
+        cpu.unpacking = measured.cpu_ms;
         for (label, path) in [
             ("timeline page (HTML), newest", "/timeline".to_owned()),
             (
@@ -124,24 +159,88 @@ fn main() {
             let url = format!("{base}{path}");
             let measured = pages(&url, &cookie, &accept_encoding, clients, requests);
             measured.print(label, clients);
+            cpu.page.get_or_insert(measured.cpu_ms);
         }
+        cpu.print(clients);
+    }
+}
+
+/// CPU time per request of the page and of what it cannot do without, at one number of
+/// clients: where the page's cost goes, beside the keyset query's.
+#[derive(Default)]
+struct CpuShares {
+    keyset: Option<Option<f64>>,
+    page_reads: Option<f64>,
+    round_trip: Option<f64>,
+    packing: Option<f64>,
+    unpacking: Option<f64>,
+    page: Option<Option<f64>>,
+}
+
+impl CpuShares {
+    fn print(&self, clients: usize) {
+        let (Some(Some(keyset)), Some(Some(page))) = (self.keyset, self.page) else {
+            return;
+        };
+        let (Some(reads), Some(round_trip), Some(packing), Some(unpacking)) = (
+            self.page_reads,
+            self.round_trip,
+            self.packing,
+            self.unpacking,
+        ) else {
+            return;
+        };
+        let unrendered = reads + round_trip + packing + unpacking;
+        println!(
+            "  {clients} clients, CPU per request: keyset query {keyset:.3} ms, page {page:.3} ms \
+             ({:.1}x). A third of the keyset query's rate leaves a page {:.3} ms. Its reads \
+             ({reads:.3}), a bare round trip ({round_trip:.3}), gzip ({packing:.3}) and gunzip \
+             ({unpacking:.3}) take {unrendered:.3} ms ({:.1}x) before a byte is rendered; \
+             rendering and the server's plumbing take the other {:.3} ms.\n",
+            page / keyset,
+            3.0 * keyset,
+            unrendered / keyset,
+            page - unrendered,
+        );
     }
 }
 
 struct Measured {
     per_second: f64,
     latencies_ms: Vec<f64>,
+    /// The machine's busy CPU time per request (`busy_cpu_seconds`).
+    cpu_ms: Option<f64>,
 }
 
 impl Measured {
     fn print(&self, label: &str, clients: usize) {
+        let cpu_ms = self
+            .cpu_ms
+            .map_or_else(|| "-".to_owned(), |ms| format!("{ms:.3}"));
         println!(
-            "{label:<46} {clients:>7} {:>9.0} {:>9.2} {:>9.2}",
+            "{label:<46} {clients:>7} {:>9.0} {:>9.2} {:>9.2} {cpu_ms:>7}",
             self.per_second,
             percentile(&self.latencies_ms, 0.50),
             percentile(&self.latencies_ms, 0.99),
         );
     }
+}
+
+/// The busy time of all the machine's cores so far, in seconds (every process: the server, the
+/// clients and PostgreSQL alike), from `/proc/stat`; `None` without one.
+fn busy_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .take(8)
+        .map(|t| t.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal, in USER_HZ (100 a second on Linux).
+    let idle = ticks.get(3)? + ticks.get(4)?;
+    Some((ticks.iter().sum::<u64>() - idle) as f64 / 100.0)
 }
 
 /// `clients` threads share `requests` runs of `work`, each after its own warm-up; every run's
@@ -175,26 +274,34 @@ fn concurrently<S: Send + 'static>(
         .collect();
     barrier.wait();
     let started = Instant::now();
+    let busy_before = busy_cpu_seconds();
     let mut latencies_ms: Vec<f64> = handles
         .into_iter()
         .flat_map(|h| h.join().unwrap())
         .collect();
     let elapsed = started.elapsed().as_secs_f64();
+    let busy = busy_cpu_seconds()
+        .zip(busy_before)
+        .map(|(after, before)| after - before);
     latencies_ms.sort_by(f64::total_cmp);
     Measured {
         per_second: latencies_ms.len() as f64 / elapsed,
+        cpu_ms: busy.map(|seconds| seconds * 1000.0 / latencies_ms.len() as f64),
         latencies_ms,
     }
 }
 
 /// Which of the timeline's reads a raw measurement runs.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Read {
     /// The keyset query alone (`timeline_page`).
     Keyset,
     /// The keyset query with each access's judgement joined, as the page and the JSON API read
     /// (`explained_timeline_page`).
     WithJudgements,
+    /// The session with this token found, as the page does first, then `WithJudgements`: all
+    /// the page reads.
+    SessionAndPage(String),
 }
 
 fn raw_queries(
@@ -210,6 +317,9 @@ fn raw_queries(
         limit: 50,
         ..filter
     };
+    let limits = session::SessionLimits::of(
+        &Settings::from_sources(&BTreeMap::new(), &BTreeMap::new()).unwrap(),
+    );
     concurrently(
         clients,
         requests,
@@ -221,6 +331,15 @@ fn raw_queries(
                     .unwrap()
                     .len(),
                 Read::WithJudgements => {
+                    access_event::explained_timeline_page(conn, &customer, &filter, now)
+                        .unwrap()
+                        .len()
+                }
+                Read::SessionAndPage(ref token) => {
+                    let (signed_in, _) = session::customer_for_token(conn, token, &limits, now)
+                        .unwrap()
+                        .expect("the session is open");
+                    assert_eq!(signed_in.customer_ref, CUSTOMER_REF);
                     access_event::explained_timeline_page(conn, &customer, &filter, now)
                         .unwrap()
                         .len()
@@ -254,6 +373,61 @@ fn pages(
         },
         move |agent| fetch(agent, &url, &cookie, &accept_encoding),
     )
+}
+
+/// `compressed` unpacked as the clients unpack a gzipped page, by `clients` threads.
+fn unpacking(compressed: &[u8], clients: usize, requests: usize) -> Measured {
+    let compressed: Arc<[u8]> = compressed.into();
+    concurrently(
+        clients,
+        requests,
+        || Vec::with_capacity(128 * 1024),
+        move |unpacked: &mut Vec<u8>| {
+            unpacked.clear();
+            let mut decoder = flate2::read::GzDecoder::new(&compressed[..]);
+            std::io::Read::read_to_end(&mut decoder, unpacked).unwrap();
+            assert!(!unpacked.is_empty());
+        },
+    )
+}
+
+/// `page` gzipped as the server gzips pages (zlib-rs, the fastest level), by `clients` threads.
+fn packing(page: &[u8], clients: usize, requests: usize) -> Measured {
+    let page: Arc<[u8]> = page.into();
+    concurrently(
+        clients,
+        requests,
+        || Vec::with_capacity(32 * 1024),
+        move |packed: &mut Vec<u8>| {
+            packed.clear();
+            let mut encoder = flate2::write::GzEncoder::new(packed, flate2::Compression::fast());
+            std::io::Write::write_all(&mut encoder, &page).unwrap();
+            assert!(!encoder.finish().unwrap().is_empty());
+        },
+    )
+}
+
+/// The timeline page, plain and gzipped as the server gzips it. ureq unpacks whatever comes
+/// gzipped, so the page is fetched plain and packed here.
+fn timeline_page(agent: &ureq::Agent, url: &str, cookie: &str) -> (Vec<u8>, Vec<u8>) {
+    let page = agent
+        .get(url)
+        .set("Cookie", cookie)
+        .set("Accept-Encoding", "identity")
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap()
+        .into_bytes();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, &page).unwrap();
+    let gzipped = encoder.finish().unwrap();
+    println!(
+        "the timeline page: {} bytes, {} gzipped",
+        page.len(),
+        gzipped.len()
+    );
+    (page, gzipped)
 }
 
 fn sign_in(base: &str) -> String {
