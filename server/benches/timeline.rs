@@ -252,16 +252,21 @@ fn concurrently<S: Send + 'static>(
     work: impl Fn(&mut S) + Send + Sync + 'static,
 ) -> Measured {
     let (setup, work) = (Arc::new(setup), Arc::new(work));
-    let barrier = Arc::new(std::sync::Barrier::new(clients + 1));
+    // Warmed up, then go: the clock and the CPU count start while every client waits, so a
+    // client scheduled before this thread cannot run uncounted (32 clients on two cores).
+    let warmed_up = Arc::new(std::sync::Barrier::new(clients + 1));
+    let go = Arc::new(std::sync::Barrier::new(clients + 1));
     let handles: Vec<_> = (0..clients)
         .map(|_| {
-            let (setup, work, barrier) = (setup.clone(), work.clone(), barrier.clone());
+            let (setup, work) = (setup.clone(), work.clone());
+            let (warmed_up, go) = (warmed_up.clone(), go.clone());
             std::thread::spawn(move || {
                 let mut state = setup();
                 for _ in 0..WARM_UP_PER_CLIENT {
                     work(&mut state);
                 }
-                barrier.wait();
+                warmed_up.wait();
+                go.wait();
                 (0..requests / clients)
                     .map(|_| {
                         let started = Instant::now();
@@ -272,9 +277,10 @@ fn concurrently<S: Send + 'static>(
             })
         })
         .collect();
-    barrier.wait();
-    let started = Instant::now();
+    warmed_up.wait();
     let busy_before = busy_cpu_seconds();
+    let started = Instant::now();
+    go.wait();
     let mut latencies_ms: Vec<f64> = handles
         .into_iter()
         .flat_map(|h| h.join().unwrap())
