@@ -4,11 +4,11 @@
 //! concurrent clients (requests/s, p50, p99), beside the keyset query alone on the same database
 //! in the same run (on as many connections as clients), and the keyset query with each access's
 //! judgement joined, the statement the page and the JSON API read their entries with. Every line
-//! also says how much of the machine's CPU a request took (all processes, from /proc/stat), and
-//! the page's cost is set beside what it cannot do without, measured apart: its reads (the
-//! session, then the entries) on a held connection, a bare HTTP round trip, gzip and gunzip of the
-//! page. Before
-//! the server starts, it times the judge's hourly learning of the volume rule's baselines (from
+//! also says how much of the machine's CPU a request took and how many cores were busy (all
+//! processes, from /proc/stat: run it on an otherwise idle machine), and the page's cost is set
+//! beside what it cannot do without, measured apart: its reads (the session, then the entries)
+//! on a held connection, a bare HTTP round trip, gzip and gunzip of the page. Before the server
+//! starts, it times the judge's hourly learning of the volume rule's baselines (from
 //! `employee_hours`) beside the same learned from the accesses themselves (`einblick detect`'s).
 //! Every figure comes after a warm-up of more than five runs, so PostgreSQL's prepared
 //! statements have made their generic-or-custom plan choice before anything is timed.
@@ -30,13 +30,12 @@
 mod bench_events;
 mod common;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use std::collections::BTreeMap;
-
-use einblick::auth::session;
+use einblick::auth::session::{self, SessionLimits};
 use einblick::config::Settings;
 use einblick::db::{access_event, Database};
 use einblick::domain::{CustomerRef, TimelineFilter};
@@ -91,16 +90,22 @@ fn main() {
     let accept_encoding =
         std::env::var("EINBLICK_BENCH_ACCEPT_ENCODING").unwrap_or_else(|_| "gzip".to_owned());
     let raw_db = Database::connect(location.clone(), 32).expect("raw connections");
+    let page_reads = Read::SessionAndPage {
+        token: session_token,
+        limits: SessionLimits::of(
+            &Settings::from_sources(&BTreeMap::new(), &BTreeMap::new()).unwrap(),
+        ),
+    };
     let fixed_answer = format!("{base}/api/v1/schemas/access-event-data.json");
     let (plain_page, gzipped_page) = timeline_page(&agent, &format!("{base}/timeline"), &cookie);
     println!("pages requested with Accept-Encoding: {accept_encoding}");
     println!(
-        "CPU ms: the whole machine's busy time (server, clients, PostgreSQL) per request, \
-         from /proc/stat"
+        "CPU ms: the whole machine's busy time (server, clients, PostgreSQL) per request; \
+         cores: how many were busy on average (from /proc/stat)"
     );
     println!(
-        "\n{:<46} {:>7} {:>9} {:>9} {:>9} {:>7}",
-        "request", "clients", "req/s", "p50 ms", "p99 ms", "CPU ms"
+        "\n{:<46} {:>7} {:>9} {:>9} {:>9} {:>7} {:>5}",
+        "request", "clients", "req/s", "p50 ms", "p99 ms", "CPU ms", "cores"
     );
     for clients in CLIENTS {
         let mut cpu = CpuShares::default();
@@ -116,7 +121,9 @@ fn main() {
         ] {
             let measured = raw_queries(&raw_db, filter, clients, requests, Read::Keyset);
             measured.print(label, clients);
-            cpu.keyset.get_or_insert(measured.cpu_ms);
+            if cpu.keyset.is_none() {
+                cpu.keyset = measured.cost();
+            }
         }
         let measured = raw_queries(
             &raw_db,
@@ -131,7 +138,7 @@ fn main() {
             TimelineFilter::default(),
             clients,
             requests,
-            Read::SessionAndPage(session_token.clone()),
+            page_reads.clone(),
         );
         measured.print("session, then the above (the page's reads)", clients);
         cpu.page_reads = measured.cpu_ms;
@@ -159,9 +166,14 @@ fn main() {
             let url = format!("{base}{path}");
             let measured = pages(&url, &cookie, &accept_encoding, clients, requests);
             measured.print(label, clients);
-            cpu.page.get_or_insert(measured.cpu_ms);
+            if cpu.page.is_none() {
+                cpu.page = measured.cost();
+            }
         }
-        cpu.print(clients);
+        // The parts add up to a gzipped page only.
+        if accept_encoding == "gzip" {
+            cpu.print(clients);
+        }
     }
 }
 
@@ -169,17 +181,19 @@ fn main() {
 /// clients: where the page's cost goes, beside the keyset query's.
 #[derive(Default)]
 struct CpuShares {
-    keyset: Option<Option<f64>>,
+    /// The keyset query alone, newest 50.
+    keyset: Option<Cost>,
     page_reads: Option<f64>,
     round_trip: Option<f64>,
     packing: Option<f64>,
     unpacking: Option<f64>,
-    page: Option<Option<f64>>,
+    /// The timeline page, newest.
+    page: Option<Cost>,
 }
 
 impl CpuShares {
     fn print(&self, clients: usize) {
-        let (Some(Some(keyset)), Some(Some(page))) = (self.keyset, self.page) else {
+        let (Some(keyset), Some(page)) = (&self.keyset, &self.page) else {
             return;
         };
         let (Some(reads), Some(round_trip), Some(packing), Some(unpacking)) = (
@@ -190,19 +204,29 @@ impl CpuShares {
         ) else {
             return;
         };
-        let unrendered = reads + round_trip + packing + unpacking;
+        // At a third of the keyset query's rate on the cores the page keeps busy.
+        let budget = page.busy_cores * 1000.0 / (keyset.per_second / 3.0);
+        let parts = reads + round_trip + packing + unpacking;
         println!(
-            "  {clients} clients, CPU per request: keyset query {keyset:.3} ms, page {page:.3} ms \
-             ({:.1}x). A third of the keyset query's rate leaves a page {:.3} ms. Its reads \
-             ({reads:.3}), a bare round trip ({round_trip:.3}), gzip ({packing:.3}) and gunzip \
-             ({unpacking:.3}) take {unrendered:.3} ms ({:.1}x) before a byte is rendered; \
-             rendering and the server's plumbing take the other {:.3} ms.\n",
-            page / keyset,
-            3.0 * keyset,
-            unrendered / keyset,
-            page - unrendered,
+            "  {clients} clients, CPU per request: keyset query {:.3} ms, page {:.3} ms. A \
+             third of the keyset query's rate, on the {:.2} cores the page keeps busy, leaves a \
+             page {budget:.3} ms. Its reads ({reads:.3}), a bare round trip ({round_trip:.3}), \
+             gzip ({packing:.3}) and gunzip ({unpacking:.3}) take {parts:.3} ms of it, leaving \
+             {:.3} ms for rendering and the server's plumbing, which take {:.3} ms.\n",
+            keyset.cpu_ms,
+            page.cpu_ms,
+            page.busy_cores,
+            budget - parts,
+            page.cpu_ms - parts,
         );
     }
+}
+
+/// What one measurement cost the machine.
+struct Cost {
+    per_second: f64,
+    cpu_ms: f64,
+    busy_cores: f64,
 }
 
 struct Measured {
@@ -210,19 +234,31 @@ struct Measured {
     latencies_ms: Vec<f64>,
     /// The machine's busy CPU time per request (`busy_cpu_seconds`).
     cpu_ms: Option<f64>,
+    /// How many cores were busy on average.
+    busy_cores: Option<f64>,
 }
 
 impl Measured {
     fn print(&self, label: &str, clients: usize) {
-        let cpu_ms = self
-            .cpu_ms
-            .map_or_else(|| "-".to_owned(), |ms| format!("{ms:.3}"));
+        let or_dash = |value: Option<f64>, decimals: usize| {
+            value.map_or_else(|| "-".to_owned(), |v| format!("{v:.decimals$}"))
+        };
         println!(
-            "{label:<46} {clients:>7} {:>9.0} {:>9.2} {:>9.2} {cpu_ms:>7}",
+            "{label:<46} {clients:>7} {:>9.0} {:>9.2} {:>9.2} {:>7} {:>5}",
             self.per_second,
             percentile(&self.latencies_ms, 0.50),
             percentile(&self.latencies_ms, 0.99),
+            or_dash(self.cpu_ms, 3),
+            or_dash(self.busy_cores, 2),
         );
+    }
+
+    fn cost(&self) -> Option<Cost> {
+        Some(Cost {
+            per_second: self.per_second,
+            cpu_ms: self.cpu_ms?,
+            busy_cores: self.busy_cores?,
+        })
     }
 }
 
@@ -235,12 +271,16 @@ fn busy_cpu_seconds() -> Option<f64> {
         .next()?
         .strip_prefix("cpu ")?
         .split_whitespace()
-        .take(8)
+        .take(7)
         .map(|t| t.parse().ok())
         .collect::<Option<_>>()?;
-    // user nice system idle iowait irq softirq steal, in USER_HZ (100 a second on Linux).
-    let idle = ticks.get(3)? + ticks.get(4)?;
-    Some((ticks.iter().sum::<u64>() - idle) as f64 / 100.0)
+    if ticks.len() < 7 {
+        return None;
+    }
+    // user nice system idle iowait irq softirq steal, in USER_HZ (100 a second on Linux); idle,
+    // waiting and what the hypervisor took for others are not this machine's work.
+    let busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6];
+    Some(busy as f64 / 100.0)
 }
 
 /// `clients` threads share `requests` runs of `work`, each after its own warm-up; every run's
@@ -293,6 +333,7 @@ fn concurrently<S: Send + 'static>(
     Measured {
         per_second: latencies_ms.len() as f64 / elapsed,
         cpu_ms: busy.map(|seconds| seconds * 1000.0 / latencies_ms.len() as f64),
+        busy_cores: busy.map(|seconds| seconds / elapsed),
         latencies_ms,
     }
 }
@@ -305,9 +346,12 @@ enum Read {
     /// The keyset query with each access's judgement joined, as the page and the JSON API read
     /// (`explained_timeline_page`).
     WithJudgements,
-    /// The session with this token found, as the page does first, then `WithJudgements`: all
-    /// the page reads.
-    SessionAndPage(String),
+    /// The session with this token found, as the page does first, then `WithJudgements`: what
+    /// the page reads on every request (the labels and the log's witnesses come from caches).
+    SessionAndPage {
+        token: String,
+        limits: SessionLimits,
+    },
 }
 
 fn raw_queries(
@@ -323,16 +367,13 @@ fn raw_queries(
         limit: 50,
         ..filter
     };
-    let limits = session::SessionLimits::of(
-        &Settings::from_sources(&BTreeMap::new(), &BTreeMap::new()).unwrap(),
-    );
     concurrently(
         clients,
         requests,
         move || db.get().expect("connection"),
         move |conn| {
             let now = chrono::Utc::now().naive_utc();
-            let rows = match read {
+            let rows = match &read {
                 Read::Keyset => access_event::timeline_page(conn, &customer, &filter, now)
                     .unwrap()
                     .len(),
@@ -341,8 +382,8 @@ fn raw_queries(
                         .unwrap()
                         .len()
                 }
-                Read::SessionAndPage(ref token) => {
-                    let (signed_in, _) = session::customer_for_token(conn, token, &limits, now)
+                Read::SessionAndPage { token, limits } => {
+                    let (signed_in, _) = session::customer_for_token(conn, token, limits, now)
                         .unwrap()
                         .expect("the session is open");
                     assert_eq!(signed_in.customer_ref, CUSTOMER_REF);
@@ -397,18 +438,28 @@ fn unpacking(compressed: &[u8], clients: usize, requests: usize) -> Measured {
     )
 }
 
-/// `page` gzipped as the server gzips pages (zlib-rs, the fastest level), by `clients` threads.
+/// `page` gzipped as the server gzips pages (zlib-rs at the fastest level, each client's
+/// compressor reused as the server reuses its own), by `clients` threads.
 fn packing(page: &[u8], clients: usize, requests: usize) -> Measured {
     let page: Arc<[u8]> = page.into();
+    let capacity = page.len();
     concurrently(
         clients,
         requests,
-        || Vec::with_capacity(32 * 1024),
-        move |packed: &mut Vec<u8>| {
+        move || {
+            let deflate = flate2::Compress::new(flate2::Compression::fast(), false);
+            (deflate, Vec::with_capacity(capacity))
+        },
+        move |(deflate, packed): &mut (flate2::Compress, Vec<u8>)| {
+            deflate.reset();
             packed.clear();
-            let mut encoder = flate2::write::GzEncoder::new(packed, flate2::Compression::fast());
-            std::io::Write::write_all(&mut encoder, &page).unwrap();
-            assert!(!encoder.finish().unwrap().is_empty());
+            let mut crc = flate2::Crc::new();
+            crc.update(&page);
+            let status = deflate
+                .compress_vec(&page, packed, flate2::FlushCompress::Finish)
+                .unwrap();
+            assert_eq!(status, flate2::Status::StreamEnd);
+            packed.extend_from_slice(&crc.sum().to_le_bytes());
         },
     )
 }
@@ -416,15 +467,14 @@ fn packing(page: &[u8], clients: usize, requests: usize) -> Measured {
 /// The timeline page, plain and gzipped as the server gzips it. ureq unpacks whatever comes
 /// gzipped, so the page is fetched plain and packed here.
 fn timeline_page(agent: &ureq::Agent, url: &str, cookie: &str) -> (Vec<u8>, Vec<u8>) {
-    let page = agent
+    let response = agent
         .get(url)
         .set("Cookie", cookie)
         .set("Accept-Encoding", "identity")
         .call()
-        .unwrap()
-        .into_string()
-        .unwrap()
-        .into_bytes();
+        .unwrap();
+    assert_eq!(response.status(), 200, "the signed-in customer's page");
+    let page = response.into_string().unwrap().into_bytes();
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut encoder, &page).unwrap();
     let gzipped = encoder.finish().unwrap();
