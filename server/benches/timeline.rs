@@ -193,15 +193,22 @@ struct CpuShares {
 
 impl CpuShares {
     fn print(&self, clients: usize) {
-        let (Some(keyset), Some(page)) = (&self.keyset, &self.page) else {
-            return;
-        };
-        let (Some(reads), Some(round_trip), Some(packing), Some(unpacking)) = (
+        let (
+            Some(keyset),
+            Some(page),
+            Some(reads),
+            Some(round_trip),
+            Some(packing),
+            Some(unpacking),
+        ) = (
+            &self.keyset,
+            &self.page,
             self.page_reads,
             self.round_trip,
             self.packing,
             self.unpacking,
-        ) else {
+        )
+        else {
             return;
         };
         // At a third of the keyset query's rate on the cores the page keeps busy.
@@ -438,31 +445,43 @@ fn unpacking(compressed: &[u8], clients: usize, requests: usize) -> Measured {
     )
 }
 
-/// `page` gzipped in one piece as the server gzips pages (zlib-rs at the fastest level, each
-/// client's compressor reused as the server reuses its own), by `clients` threads.
+/// `page` gzipped by `clients` threads, each with its own compressor reused, as the server
+/// reuses its own.
 fn packing(page: &[u8], clients: usize, requests: usize) -> Measured {
     let page: Arc<[u8]> = page.into();
     let capacity = page.len();
     concurrently(
         clients,
         requests,
-        move || {
-            let deflate = flate2::Compress::new(flate2::Compression::fast(), false);
-            (deflate, Vec::with_capacity(capacity))
-        },
+        move || (page_compressor(), Vec::with_capacity(capacity)),
         move |(deflate, packed): &mut (flate2::Compress, Vec<u8>)| {
-            deflate.reset();
-            packed.clear();
-            let mut crc = flate2::Crc::new();
-            crc.update(&page);
-            let status = deflate
-                .compress_vec(&page, packed, flate2::FlushCompress::Finish)
-                .unwrap();
-            assert_eq!(status, flate2::Status::StreamEnd);
-            packed.extend_from_slice(&crc.sum().to_le_bytes());
-            packed.extend_from_slice(&crc.amount().to_le_bytes());
+            gzip(deflate, &page, packed);
+            assert!(!packed.is_empty());
         },
     )
+}
+
+/// A compressor as the server's for pages: zlib-rs at the fastest level, raw deflate.
+fn page_compressor() -> flate2::Compress {
+    flate2::Compress::new(flate2::Compression::fast(), false)
+}
+
+/// `page` gzipped in one piece into `packed` as the server gzips a page (its header, the raw
+/// deflate stream, the CRC and length).
+fn gzip(deflate: &mut flate2::Compress, page: &[u8], packed: &mut Vec<u8>) {
+    deflate.reset();
+    packed.clear();
+    packed.extend_from_slice(&einblick::http::compression::GZIP_HEADER);
+    // `compress_vec` writes into spare room only; deflate's worst case is a little over the input.
+    packed.reserve(page.len() + 1024);
+    let status = deflate
+        .compress_vec(page, packed, flate2::FlushCompress::Finish)
+        .unwrap();
+    assert_eq!(status, flate2::Status::StreamEnd);
+    let mut crc = flate2::Crc::new();
+    crc.update(page);
+    packed.extend_from_slice(&crc.sum().to_le_bytes());
+    packed.extend_from_slice(&crc.amount().to_le_bytes());
 }
 
 /// The timeline page, plain and gzipped as the server gzips it. ureq unpacks whatever comes
@@ -476,9 +495,8 @@ fn timeline_page(agent: &ureq::Agent, url: &str, cookie: &str) -> (Vec<u8>, Vec<
         .unwrap();
     assert_eq!(response.status(), 200, "the signed-in customer's page");
     let page = response.into_string().unwrap().into_bytes();
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    std::io::Write::write_all(&mut encoder, &page).unwrap();
-    let gzipped = encoder.finish().unwrap();
+    let mut gzipped = Vec::new();
+    gzip(&mut page_compressor(), &page, &mut gzipped);
     println!(
         "the timeline page: {} bytes, {} gzipped",
         page.len(),
